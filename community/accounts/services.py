@@ -1,0 +1,242 @@
+"""Account operations: sign-in, requests and approvals, invitations, passwords, profiles.
+
+Functions here change objects and flush; the caller (view, CLI or job) commits.
+"""
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from .. import audit, mail
+from ..extensions import db
+from ..permissions import NotAllowed, can
+from ..timeutil import utcnow
+from ..vocabulary import PROGRAM_LABELS, ROLE_LABELS
+from .models import AccountToken, County, User, normalize_email
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(Exception):
+    """A request about an account that cannot be carried out; the message is for the person."""
+
+
+def county_choices(blank="Choose a county"):
+    rows = db.session.execute(select(County.id, County.name).order_by(County.name)).all()
+    return [(0, blank)] + [(row.id, f"{row.name} County") for row in rows]
+
+
+def authenticate(email, password):
+    """The active account with this e-mail and password, or None (one answer for every failure)."""
+    user = db.session.scalar(User.by_email(email))
+    if user is None:
+        # Spend the same time as a real check so response times do not reveal addresses.
+        User(email="", name="", handle="").set_password(password or "x")
+        return None
+    if not user.check_password(password) or not user.is_active:
+        return None
+    user.last_sign_in_at = utcnow()
+    return user
+
+
+def check_password_strength(password, email=""):
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    if normalize_email(password) == normalize_email(email):
+        raise AccountError("Your password must not be your e-mail address.")
+
+
+def request_account(name, email, county_id, program, title, note=""):
+    """Record a request for an account, for an admin to approve; tell the admins.
+
+    When the address already has an account, the owner is told instead, and the request looks
+    the same from outside (no way to learn who has an account).
+    """
+    email = normalize_email(email)
+    existing = db.session.scalar(User.by_email(email))
+    if existing is not None:
+        mail.send(mail.render_message(
+            "account_exists", existing, "You already have a Linkages Community account",
+            user=existing, reset_url=_external("accounts.forgot_password"),
+        ))
+        return None
+    user = User(email=email, name=name.strip(), handle=User.unique_handle(name),
+                county_id=county_id or None, program=program, title=title.strip(),
+                request_note=(note or "").strip(), status="pending")
+    db.session.add(user)
+    db.session.flush()
+    admins = db.session.scalars(select(User).where(User.role == "admin", User.status == "active"))
+    for admin in admins:
+        mail.send(mail.render_message(
+            "account_requested", admin, f"Account request from {user.name}",
+            admin=admin, requester=user, review_url=_external("admin.people", status="pending"),
+        ))
+    return user
+
+
+def invite_user(admin, email, name, role="member", county_id=None, program="partner", title=""):
+    """Create an invited account and e-mail a link to set a password."""
+    _require_admin(admin)
+    email = normalize_email(email)
+    if db.session.scalar(User.by_email(email)) is not None:
+        raise AccountError("Someone with that e-mail address already has an account.")
+    if role not in ROLE_LABELS:
+        raise AccountError("Choose a role.")
+    user = User(email=email, name=name.strip(), handle=User.unique_handle(name), role=role,
+                county_id=county_id or None, program=program, title=title.strip(),
+                status="invited")
+    db.session.add(user)
+    db.session.flush()
+    _send_invitation(user, inviter=admin)
+    audit.record(admin, "account.invite", "user", user.id, f"Invited {user.email} as {role}")
+    return user
+
+
+def approve_request(admin, user):
+    """Approve a pending request: the person gets a link to set their password."""
+    _require_admin(admin)
+    if user.status != "pending":
+        raise AccountError(f"{user.name}'s account is not waiting for approval.")
+    user.status = "invited"
+    _send_invitation(user, inviter=admin)
+    audit.record(admin, "account.approve", "user", user.id, f"Approved {user.email}")
+
+
+def decline_request(admin, user, reason=""):
+    _require_admin(admin)
+    if user.status != "pending":
+        raise AccountError(f"{user.name}'s account is not waiting for approval.")
+    user.status = "declined"
+    mail.send(mail.render_message(
+        "account_declined", user, "Your Linkages Community account request",
+        user=user, reason=reason.strip(),
+    ))
+    audit.record(admin, "account.decline", "user", user.id, f"Declined {user.email}")
+
+
+def deactivate(admin, user):
+    """Deactivate an account: the person cannot sign in, and every session ends now."""
+    _require_manage(admin, user)
+    user.status = "deactivated"
+    user.end_sessions()
+    audit.record(admin, "account.deactivate", "user", user.id, f"Deactivated {user.email}")
+
+
+def reactivate(admin, user):
+    _require_manage(admin, user)
+    if user.status != "deactivated":
+        raise AccountError(f"{user.name}'s account is not deactivated.")
+    user.status = "active" if user.password_hash else "invited"
+    audit.record(admin, "account.reactivate", "user", user.id, f"Reactivated {user.email}")
+
+
+def change_role(admin, user, role):
+    _require_manage(admin, user)
+    if role not in ROLE_LABELS:
+        raise AccountError("Choose a role.")
+    if role != user.role:
+        audit.record(admin, "account.role", "user", user.id,
+                     f"Role of {user.email}: {user.role} → {role}")
+        user.role = role
+
+
+def start_password_reset(email):
+    """E-mail a reset link if an active account has this address; silent otherwise."""
+    user = db.session.scalar(User.by_email(email))
+    if user is None or user.status not in ("active", "invited"):
+        return None
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    _, secret = AccountToken.issue(user, "reset", timedelta(hours=hours))
+    mail.send(mail.render_message(
+        "password_reset", user, "Reset your Linkages Community password",
+        user=user, hours=hours, url=_external("accounts.reset_password", secret=secret),
+    ))
+    return user
+
+
+def token_user(secret, purpose):
+    token = AccountToken.find_usable(secret, purpose)
+    return token.user if token else None
+
+
+def set_password_with_token(secret, purpose, password):
+    """Use an invitation or reset link once: set the password, activate, end other sessions."""
+    token = AccountToken.find_usable(secret, purpose)
+    if token is None:
+        raise AccountError("This link has expired or has already been used. Ask for a new one.")
+    user = token.user
+    if user.status not in ("active", "invited"):
+        raise AccountError("This account cannot be used. Contact an administrator.")
+    check_password_strength(password, user.email)
+    user.set_password(password)
+    user.activate()
+    user.end_sessions()
+    now = utcnow()
+    # Every outstanding link of this person for the same purpose stops working too.
+    for other in db.session.scalars(select(AccountToken).where(
+            AccountToken.user_id == user.id, AccountToken.purpose == purpose,
+            AccountToken.used_at.is_(None))):
+        other.used_at = now
+    return user
+
+
+def change_password(user, current_password, new_password):
+    if not user.check_password(current_password):
+        raise AccountError("Your current password is not correct.")
+    check_password_strength(new_password, user.email)
+    user.set_password(new_password)
+    user.end_sessions()
+
+
+def update_profile(user, name, title, county_id, program, bio):
+    user.name = name.strip()
+    user.title = title.strip()
+    user.county_id = county_id or None
+    if program not in PROGRAM_LABELS:
+        raise AccountError("Choose a program.")
+    user.program = program
+    user.bio = bio.strip()
+
+
+def create_user(email, name, password, role="member", county_name=None, program="partner",
+                title=""):
+    """Create an active account directly (CLI and demo data)."""
+    email = normalize_email(email)
+    if db.session.scalar(User.by_email(email)) is not None:
+        raise AccountError(f"{email} already has an account.")
+    if role not in ROLE_LABELS:
+        raise AccountError(f"unknown role {role!r}")
+    check_password_strength(password, email)
+    county = None
+    if county_name:
+        county = db.session.scalar(select(County).where(func.lower(County.name) == county_name.lower()))
+    user = User(email=email, name=name, handle=User.unique_handle(name), role=role,
+                county=county, program=program, title=title, status="pending")
+    user.set_password(password)
+    user.activate()
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _send_invitation(user, inviter):
+    days = current_app.config["INVITATION_DAYS"]
+    _, secret = AccountToken.issue(user, "invite", timedelta(days=days))
+    mail.send(mail.render_message(
+        "invitation", user, "Your invitation to Linkages Community",
+        user=user, inviter=inviter, days=days, url=_external("accounts.accept_invitation", secret=secret),
+    ))
+
+
+def _require_admin(actor):
+    if not can(actor, "admin"):
+        raise NotAllowed("Only administrators manage accounts.")
+
+
+def _require_manage(actor, user):
+    if not can(actor, "manage", user):
+        raise NotAllowed("You cannot change this account.")
+
+
+def _external(endpoint, **values):
+    return mail.external_url(endpoint, **values)

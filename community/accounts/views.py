@@ -1,0 +1,159 @@
+"""Account pages: sign in and out, ask for an account, passwords, profiles and the people list."""
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from .. import ui
+from ..extensions import db, limiter
+from ..permissions import require
+from ..security import safe_next
+from . import bp, services
+from .forms import (AccountRequestForm, ChangePasswordForm, ForgotPasswordForm, ProfileForm,
+                    SetPasswordForm, SignInForm)
+from .models import County, User
+
+PEOPLE_PER_PAGE = 30
+
+
+def _limit(name):
+    return lambda: current_app.config[name]
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(_limit("LIMIT_SIGN_IN"), methods=["POST"])
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = SignInForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            db.session.commit()
+            flash(f"Welcome back, {user.name.split()[0]}.", "success")
+            return redirect(safe_next(form.next.data))
+        form.password.errors.append("That e-mail and password do not match an active account.")
+    return render_template("accounts/sign_in.html", form=form)
+
+
+@bp.post("/sign-out")
+def sign_out():
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("core.home"))
+
+
+@bp.route("/request-account", methods=["GET", "POST"])
+@limiter.limit(_limit("LIMIT_ACCOUNT_REQUEST"), methods=["POST"])
+def request_account():
+    form = AccountRequestForm()
+    form.county_id.choices = services.county_choices()
+    if form.validate_on_submit():
+        services.request_account(form.name.data, form.email.data, form.county_id.data,
+                                 form.program.data, form.title.data, form.note.data)
+        db.session.commit()
+        return render_template("accounts/request_sent.html", email=form.email.data)
+    return render_template("accounts/request_account.html", form=form)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_limit("LIMIT_PASSWORD_RESET"), methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.start_password_reset(form.email.data)
+        db.session.commit()
+        return render_template("accounts/reset_sent.html", email=form.email.data)
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<secret>", methods=["GET", "POST"])
+def reset_password(secret):
+    return _set_password_page(secret, "reset")
+
+
+@bp.route("/welcome/<secret>", methods=["GET", "POST"])
+def accept_invitation(secret):
+    return _set_password_page(secret, "invite")
+
+
+def _set_password_page(secret, purpose):
+    user = services.token_user(secret, purpose)
+    if user is None:
+        return render_template("accounts/link_expired.html", purpose=purpose), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.set_password_with_token(secret, purpose, form.password.data)
+        except services.AccountError as error:
+            form.password.errors.append(str(error))
+        else:
+            db.session.commit()
+            login_user(user)
+            flash("Your password is set. You are signed in.", "success")
+            return redirect(url_for("core.home"))
+    return render_template("accounts/set_password.html", form=form, user=user, purpose=purpose)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.password.data)
+        except services.AccountError as error:
+            field = form.current_password if "current" in str(error) else form.password
+            field.errors.append(str(error))
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())  # this session continues; every other one has ended
+            flash("Your password is changed. You were signed out everywhere else.", "success")
+            return redirect(url_for("accounts.profile", handle=current_user.handle))
+    return render_template("accounts/change_password.html", form=form)
+
+
+@bp.route("/account/profile", methods=["GET", "POST"])
+@login_required
+def edit_profile():
+    form = ProfileForm(obj=current_user)
+    form.county_id.choices = services.county_choices("No county")
+    if request.method == "GET":
+        form.county_id.data = current_user.county_id or 0
+    if form.validate_on_submit():
+        services.update_profile(current_user, form.name.data, form.title.data or "",
+                                form.county_id.data, form.program.data, form.bio.data or "")
+        db.session.commit()
+        flash("Your profile is saved.", "success")
+        return redirect(url_for("accounts.profile", handle=current_user.handle))
+    return render_template("accounts/edit_profile.html", form=form)
+
+
+@bp.get("/people")
+@login_required
+def people():
+    require("view_members")
+    county_slug = request.args.get("county", "")
+    page = request.args.get("page", 1, type=int)
+    query = select(User).where(User.status == "active").order_by(User.name)
+    county = None
+    if county_slug:
+        county = db.session.scalar(select(County).where(County.slug == county_slug))
+        if county is None:
+            abort(404)
+        query = query.where(User.county_id == county.id)
+    members = db.paginate(query, page=page, per_page=PEOPLE_PER_PAGE, error_out=False)
+    counties = db.session.scalars(select(County).order_by(County.name)).all()
+    return render_template("accounts/people.html", members=members, counties=counties,
+                           county=county)
+
+
+@bp.get("/people/<handle>")
+@login_required
+def profile(handle):
+    person = db.session.scalar(select(User).where(User.handle == handle))
+    if person is None:
+        abort(404)
+    require("view", person, status=404)
+    sections = ui.sections(current_app, "profile", person, current_user)
+    return render_template("accounts/profile.html", person=person, sections=sections)

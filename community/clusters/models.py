@@ -1,0 +1,89 @@
+"""Peer clusters: topical groups of county staff, and who belongs to them."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..extensions import db
+from ..timeutil import utcnow
+
+
+class Cluster(db.Model):
+    """A peer cluster: members discuss a topic privately; the public sees name and description."""
+
+    __tablename__ = "clusters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    #: Plain-text description shown publicly.
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: Open clusters are joined with a click; closed ones by a request a facilitator approves.
+    is_open: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Archived clusters stay readable for members but take no new posts or members.
+    archived_at: Mapped[datetime | None]
+
+    memberships: Mapped[list["ClusterMembership"]] = relationship(
+        back_populates="cluster", cascade="all, delete-orphan"
+    )
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_archived(self):
+        return self.archived_at is not None
+
+    def membership_of(self, user):
+        if user is None or not getattr(user, "id", None):
+            return None
+        return db.session.scalar(
+            select(ClusterMembership).where(
+                ClusterMembership.cluster_id == self.id, ClusterMembership.user_id == user.id
+            )
+        )
+
+    @classmethod
+    def active(cls):
+        return select(cls).where(cls.archived_at.is_(None)).order_by(cls.name)
+
+    def member_count_query(self):
+        return select(func.count()).select_from(ClusterMembership).where(
+            ClusterMembership.cluster_id == self.id, ClusterMembership.status == "active"
+        )
+
+
+class ClusterMembership(db.Model):
+    """A person's place in a cluster: a member or a facilitator, active or asking to join."""
+
+    __tablename__ = "cluster_memberships"
+    __table_args__ = (UniqueConstraint("cluster_id", "user_id"),)
+
+    ROLES = ("member", "facilitator")
+    STATUSES = ("pending", "active", "declined")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: member or facilitator.
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    #: pending (asked to join a closed cluster), active or declined.
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    cluster: Mapped[Cluster] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    @property
+    def is_facilitator(self):
+        return self.status == "active" and self.role == "facilitator"
+
+    @classmethod
+    def active_roles_for(cls, user_id):
+        """Query of (cluster_id, role) for a person's active memberships."""
+        return select(cls.cluster_id, cls.role).where(cls.user_id == user_id, cls.status == "active")

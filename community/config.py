@@ -1,0 +1,107 @@
+"""Settings read from the environment, with defaults for the embedded set-up."""
+import os
+import secrets
+from pathlib import Path
+
+
+def _env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+class Config:
+    """Configuration for every environment; `ENV_NAME=production` turns on the strict checks."""
+
+    ENV_NAME = os.environ.get("ENV_NAME", os.environ.get("COMMUNITY_ENV", "development"))
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    #: SQLAlchemy URL; default: SQLite file in the instance folder (filled in by `load_config`).
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: smtp://user:password@host:port?starttls=1  |  file (instance/outbox)  |  none
+    MAIL_URL = os.environ.get("MAIL_URL", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Linkages Community <no-reply@linkages.example.org>")
+    MAIL_OUTBOX = os.environ.get("MAIL_OUTBOX")
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    #: Absolute base URL used in e-mails and feeds (request host is used when unset).
+    SITE_URL = os.environ.get("SITE_URL", "")
+    SITE_NAME = os.environ.get("SITE_NAME", "Linkages Community")
+    ORGANIZATION_NAME = "Child and Family Policy Institute of California (CFPIC)"
+    ORGANIZATION_ADDRESS = os.environ.get(
+        "ORGANIZATION_ADDRESS", "1000 G Street, Suite 500, Sacramento, CA 95814"
+    )
+    TIMEZONE = "America/Los_Angeles"
+
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
+
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "")
+    RATELIMIT_HEADERS_ENABLED = True
+    #: Per-endpoint limits; tests lower or raise them through overrides.
+    LIMIT_SIGN_IN = os.environ.get("LIMIT_SIGN_IN", "10 per minute; 50 per hour")
+    LIMIT_ACCOUNT_REQUEST = os.environ.get("LIMIT_ACCOUNT_REQUEST", "5 per hour")
+    LIMIT_PASSWORD_RESET = os.environ.get("LIMIT_PASSWORD_RESET", "5 per hour")
+
+    PASSWORD_RESET_HOURS = _env_int("PASSWORD_RESET_HOURS", 2)
+    INVITATION_DAYS = _env_int("INVITATION_DAYS", 14)
+    #: Jobs run in-process after the request unless REDIS_URL is set (or JOBS_INLINE forces it).
+    JOBS_INLINE = _env_bool("JOBS_INLINE", False)
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used (for example, production without a SECRET_KEY)."""
+
+
+def load_config(app, overrides=None):
+    """Fill `app.config` from `Config`, the overrides, and generated instance defaults."""
+    app.config.from_object(Config)
+    if overrides:
+        app.config.update(overrides)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'community.sqlite3'}"
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+
+    if not app.config.get("MAIL_OUTBOX"):
+        app.config["MAIL_OUTBOX"] = str(instance / "outbox")
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        redis_url = app.config.get("REDIS_URL")
+        app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
+
+    production = app.config["ENV_NAME"] == "production"
+    if not app.config.get("SECRET_KEY"):
+        if production:
+            raise ConfigError("SECRET_KEY must be set in production.")
+        app.config["SECRET_KEY"] = _instance_secret(instance)
+    if production:
+        if len(app.config["SECRET_KEY"]) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters in production.")
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+
+
+def _instance_secret(instance):
+    """Return the development secret kept in `instance/secret_key`, creating it once."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,158 @@
+"""The one mail module: builds proper messages and sends them through the configured transport.
+
+Transports, chosen by `MAIL_URL`:
+- empty or ``file``: each message is written to ``instance/outbox/`` as an ``.eml`` file;
+- ``smtp://user:password@host:port`` (``smtps://`` for TLS, ``?starttls=1`` for STARTTLS);
+- ``none``: messages are dropped (logged only).
+
+Sending happens in a job (see `community.jobs`) after the transaction commits, so a message is
+never sent for something that was rolled back.
+"""
+import logging
+import smtplib
+import ssl
+import uuid
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from flask import current_app, has_request_context, render_template, url_for
+
+from . import jobs
+
+log = logging.getLogger(__name__)
+
+
+def build_message(to, subject, text, html=None, *, sender=None, reply_to=None, headers=None,
+                  attachments=(), alternatives=()):
+    """Return an EmailMessage with Message-ID, Date, a plain-text part and an optional HTML part.
+
+    :param to: an address, a (name, address) pair, or a list of either.
+    :param attachments: (filename, content bytes or str, mimetype) triples.
+    :param alternatives: extra (content, mimetype, params) parts placed beside text and HTML,
+        e.g. a ``text/calendar; method=REQUEST`` part for invitations.
+    """
+    msg = EmailMessage()
+    sender = sender or current_app.config["MAIL_FROM"]
+    msg["From"] = sender
+    msg["To"] = ", ".join(_format_address(a) for a in _as_list(to))
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(datetime.now(timezone.utc))
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "linkages.local"
+    msg["Message-ID"] = make_msgid(idstring=uuid.uuid4().hex[:12], domain=domain)
+    if reply_to:
+        msg["Reply-To"] = reply_to
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(text)
+    if html:
+        msg.add_alternative(html, subtype="html")
+    for content, mimetype, params in alternatives:
+        maintype, subtype = mimetype.split("/", 1)
+        if isinstance(content, str):
+            msg.add_alternative(content, subtype=subtype, params=params or {})
+        else:
+            msg.add_alternative(content, maintype=maintype, subtype=subtype, params=params or {})
+    for filename, content, mimetype in attachments:
+        maintype, subtype = mimetype.split("/", 1)
+        data = content.encode() if isinstance(content, str) else content
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return msg
+
+
+def render_message(template, to, subject, **context):
+    """Build a message from ``email/<template>.txt`` and ``email/<template>.html``."""
+    text = render_template(f"email/{template}.txt", subject=subject, **context)
+    html = render_template(f"email/{template}.html", subject=subject, **context)
+    return build_message(to, subject, text, html)
+
+
+def send(msg):
+    """Send a message after the current transaction commits (in a job)."""
+    jobs.enqueue(deliver, msg.as_bytes())
+
+
+def send_now(msg):
+    """Send a message immediately through the transport; raises on failure (used by workers)."""
+    deliver(msg.as_bytes())
+
+
+def deliver(raw: bytes):
+    """Job: hand the message bytes to the configured transport."""
+    url = current_app.config.get("MAIL_URL") or "file"
+    if url == "none":
+        log.info("mail transport 'none': dropped a message")
+        return
+    if url == "file" or url.startswith("file:"):
+        _write_outbox(raw)
+        return
+    with smtp_connection(url) as smtp:
+        smtp_send(smtp, raw)
+
+
+def smtp_send(smtp, raw: bytes):
+    """Send raw message bytes on an open SMTP connection (envelope from the headers)."""
+    from email import message_from_bytes, policy
+
+    parsed = message_from_bytes(raw, policy=policy.SMTP)
+    smtp.send_message(parsed)
+
+
+def smtp_connection(url=None):
+    """An open SMTP connection for `MAIL_URL`; use as a context manager."""
+    url = url or current_app.config.get("MAIL_URL")
+    parts = urlparse(url)
+    query = parse_qs(parts.query)
+    host, port = parts.hostname or "localhost", parts.port
+    timeout = float(query.get("timeout", ["30"])[0])
+    if parts.scheme == "smtps":
+        smtp = smtplib.SMTP_SSL(host, port or 465, timeout=timeout,
+                                context=ssl.create_default_context())
+    elif parts.scheme == "smtp":
+        smtp = smtplib.SMTP(host, port or 25, timeout=timeout)
+        if query.get("starttls", ["0"])[0] in ("1", "true", "yes"):
+            smtp.starttls(context=ssl.create_default_context())
+    else:
+        raise ValueError(f"unsupported MAIL_URL scheme {parts.scheme!r}")
+    if parts.username:
+        smtp.login(unquote(parts.username), unquote(parts.password or ""))
+    return smtp
+
+
+def _write_outbox(raw):
+    outbox = Path(current_app.config["MAIL_OUTBOX"])
+    outbox.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    path = outbox / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(raw)
+    tmp.rename(path)  # readers never see half a file
+
+
+def _as_list(value):
+    if isinstance(value, (list, set)):
+        return list(value)
+    return [value]
+
+
+def _format_address(address):
+    if isinstance(address, tuple):
+        return formataddr(address)
+    if hasattr(address, "email"):
+        return formataddr((address.name, address.email))
+    return address
+
+
+def external_url(endpoint, **values):
+    """An absolute URL for e-mail and feeds: SITE_URL when set, else the request's host."""
+    base = current_app.config.get("SITE_URL")
+    if not base:
+        if has_request_context():
+            return url_for(endpoint, _external=True, **values)
+        base = "http://localhost:5000"
+    parts = urlparse(base)
+    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/",
+                                       url_scheme=parts.scheme or "https")
+    return adapter.build(endpoint, values, force_external=True)

@@ -1,0 +1,208 @@
+"""The one permission policy: `can(user, action, thing)` for views, templates, search, feeds, mail.
+
+Nothing else in the code base decides access. Feature areas describe their objects to the policy
+with an `access_scope()` method returning a `Scope`; the policy never imports feature models.
+"""
+from dataclasses import dataclass, field
+
+from flask import abort, g, has_request_context
+from flask_login import current_user
+
+from .extensions import db
+
+PUBLIC, MEMBERS, CLUSTERS = "public", "members", "clusters"
+VISIBILITIES = [
+    (PUBLIC, "Public: anyone, including visitors"),
+    (MEMBERS, "Members: anyone signed in"),
+    (CLUSTERS, "Cluster members only"),
+]
+
+
+class NotAllowed(Exception):
+    """Raised by services when the acting person may not do what they asked."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who may see and manage a piece of content.
+
+    :param visibility: public, members or clusters.
+    :param cluster_ids: with `clusters`, the clusters whose active members may see it.
+    :param owner_id: the person who created it (may edit and delete it).
+    :param cluster_id: the cluster whose facilitators moderate it, if any.
+    :param organizers_manage: whether organizers may edit and delete it (library, events).
+    """
+
+    visibility: str
+    cluster_ids: frozenset = field(default_factory=frozenset)
+    owner_id: int | None = None
+    cluster_id: int | None = None
+    organizers_manage: bool = True
+
+
+@dataclass(frozen=True)
+class AccessFilter:
+    """What a person may see, in a form search and list queries can apply.
+
+    `everything` is true for admins; otherwise public content, members content when `members`,
+    and cluster content for the clusters in `cluster_ids`.
+    """
+
+    everything: bool
+    members: bool
+    cluster_ids: frozenset
+
+    def allows(self, scope: Scope):
+        if self.everything or scope.visibility == PUBLIC:
+            return True
+        if scope.visibility == MEMBERS:
+            return self.members
+        return bool(self.cluster_ids & scope.cluster_ids)
+
+
+def _signed_in(user):
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
+def cluster_roles(user):
+    """{cluster_id: role} for the person's active memberships, loaded once per request."""
+    if not _signed_in(user):
+        return {}
+    cache_key = f"_cluster_roles_{user.id}"
+    if has_request_context() and cache_key in g:
+        return g.get(cache_key)
+    from .clusters.models import ClusterMembership
+
+    roles = dict(db.session.execute(ClusterMembership.active_roles_for(user.id)).all())
+    if has_request_context():
+        setattr(g, cache_key, roles)
+    return roles
+
+
+def forget_cluster_roles(user):
+    """Drop the per-request cache after a membership changes."""
+    if has_request_context():
+        g.pop(f"_cluster_roles_{getattr(user, 'id', None)}", None)
+
+
+def access_filter(user):
+    """The AccessFilter for this person (anonymous visitors see public content only)."""
+    if not _signed_in(user):
+        return AccessFilter(everything=False, members=False, cluster_ids=frozenset())
+    return AccessFilter(everything=user.is_admin, members=True,
+                        cluster_ids=frozenset(cluster_roles(user)))
+
+
+def is_facilitator(user, cluster_id):
+    return _signed_in(user) and cluster_roles(user).get(cluster_id) == "facilitator"
+
+
+# Site-level actions (no object), by the lowest role that may do them.
+_SITE_ACTIONS = {
+    "admin": ("admin",),                    # accounts, roles, audit log
+    "view_audit_log": ("admin",),
+    "organize": ("admin", "organizer"),     # events, newsletters, toolkit
+    "create_cluster": ("admin", "organizer"),
+    "view_members": ("admin", "organizer", "member"),
+}
+
+
+def can(user, action, thing=None):
+    """May `user` (a User, or an anonymous user) do `action` to `thing`?"""
+    if thing is None:
+        roles = _SITE_ACTIONS.get(action)
+        if roles is None:
+            raise ValueError(f"unknown site action {action!r}")
+        return _signed_in(user) and user.role in roles
+
+    rule = _OBJECT_RULES.get(type(thing).__name__)
+    if rule is not None:
+        return rule(user, action, thing)
+    scope_of = getattr(thing, "access_scope", None)
+    if scope_of is None:
+        raise TypeError(f"the permission policy knows nothing of {type(thing).__name__}")
+    return _can_scoped(user, action, scope_of())
+
+
+def _can_scoped(user, action, scope: Scope):
+    if action == "view":
+        return access_filter(user).allows(scope)
+    if not _signed_in(user) or not access_filter(user).allows(scope):
+        return False
+    if action in ("edit", "delete"):
+        return (
+            user.id == scope.owner_id
+            or user.is_admin
+            or (scope.organizers_manage and user.is_organizer)
+        )
+    if action == "moderate":
+        return user.is_admin or (scope.cluster_id is not None and is_facilitator(user, scope.cluster_id))
+    raise ValueError(f"unknown action {action!r}")
+
+
+def _user_rule(user, action, person):
+    if action == "view":
+        # Profiles are for signed-in members; only active accounts have one to see.
+        return _signed_in(user) and (person.is_active or user.is_admin)
+    if action == "edit":
+        return _signed_in(user) and (user.id == person.id or user.is_admin)
+    if action == "manage":
+        return _signed_in(user) and user.is_admin and user.id != person.id
+    raise ValueError(f"unknown action {action!r} on a person")
+
+
+def _cluster_rule(user, action, cluster):
+    signed_in = _signed_in(user)
+    role = cluster_roles(user).get(cluster.id) if signed_in else None
+    if action == "view":  # name and description are public
+        return True
+    if action == "read":  # threads, posts, members
+        return signed_in and (role is not None or user.is_admin)
+    if action == "join":
+        return signed_in and role is None and cluster.is_open and not cluster.is_archived
+    if action == "request_join":
+        return signed_in and role is None and not cluster.is_open and not cluster.is_archived
+    if action == "leave":
+        return signed_in and role is not None
+    if action == "post":
+        return signed_in and role is not None and not cluster.is_archived
+    if action == "moderate":
+        return signed_in and (user.is_admin or role == "facilitator")
+    if action == "manage":  # rename, archive, appoint facilitators
+        return signed_in and user.is_organizer
+    raise ValueError(f"unknown action {action!r} on a cluster")
+
+
+_OBJECT_RULES = {"User": _user_rule, "Cluster": _cluster_rule}
+
+
+def require(action, thing=None, user=None, status=403):
+    """Abort with `status` unless the current user may do `action`."""
+    user = user if user is not None else current_user
+    if not can(user, action, thing):
+        abort(status)
+
+
+def visible_or_404(thing, user=None):
+    """Return `thing` if the person may see it; 404 otherwise so names never leak."""
+    user = user if user is not None else current_user
+    if thing is None or not can(user, "view", thing):
+        abort(404)
+    return thing
+
+
+def get_or_404(model, ident, action="view", user=None):
+    """Load `model` by primary key and check `action`; 404 for missing or hidden things."""
+    thing = db.session.get(model, ident)
+    user = user if user is not None else current_user
+    if thing is None or not can(user, "view", thing):
+        abort(404)
+    if action != "view" and not can(user, action, thing):
+        abort(403)
+    return thing
+
+
+def users_who_can_view(users, thing):
+    """Filter a list of people to those who may see `thing` (for notifications and e-mail)."""
+    return [u for u in users if can(u, "view", thing)]
+

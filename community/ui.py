@@ -1,0 +1,75 @@
+"""Places where feature areas plug into the shared layout: navigation, page sections, demo data.
+
+Each feature's `init_app(app)` registers here, so the core never imports a feature area.
+"""
+from dataclasses import dataclass, field
+from typing import Callable
+
+#: Pages that accept sections from feature areas, and what their loaders receive.
+#: "home": load(user); "profile": load(person, viewer); "cluster": load(cluster, viewer).
+PAGES = ("home", "profile", "cluster")
+
+
+@dataclass(order=True)
+class NavItem:
+    order: int
+    label: str = field(compare=False)
+    endpoint: str = field(compare=False)
+    #: visible(user) -> bool; asks the permission policy.
+    visible: Callable = field(compare=False, default=lambda user: True)
+
+
+@dataclass(order=True)
+class Section:
+    order: int
+    #: Partial template rendered with the dict that `load(...)` returns.
+    template: str = field(compare=False)
+    #: load(...) -> dict of template context, or None to leave the section out.
+    load: Callable = field(compare=False)
+
+
+@dataclass(order=True)
+class DemoSeed:
+    order: int
+    name: str = field(compare=False)
+    #: run() adds the feature's demo data; the seed command commits.
+    run: Callable = field(compare=False)
+
+
+def _registry(app):
+    return app.extensions.setdefault(
+        "community.ui", {"nav": [], "seeds": [], **{page: [] for page in PAGES}}
+    )
+
+
+def add_nav(app, label, endpoint, order=50, visible=None):
+    _registry(app)["nav"].append(NavItem(order, label, endpoint, visible or (lambda user: True)))
+
+
+def add_section(app, page, template, load, order=50):
+    """Add a section to a shared page (see PAGES for what `load` receives)."""
+    if page not in PAGES:
+        raise ValueError(f"unknown page {page!r}")
+    _registry(app)[page].append(Section(order, template, load))
+
+
+def add_demo_seed(app, name, run, order=50):
+    _registry(app)["seeds"].append(DemoSeed(order, name, run))
+
+
+def nav_items(app, user):
+    return [item for item in sorted(_registry(app)["nav"]) if item.visible(user)]
+
+
+def sections(app, page, *args):
+    """[(template, context)] for a shared page, in order, leaving out empty sections."""
+    found = []
+    for section in sorted(_registry(app)[page]):
+        context = section.load(*args)
+        if context is not None:
+            found.append((section.template, context))
+    return found
+
+
+def demo_seeds(app):
+    return sorted(_registry(app)["seeds"])

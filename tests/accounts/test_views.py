@@ -1,0 +1,139 @@
+"""Account pages through the test client: sign-in, requests, resets, profiles, admin."""
+from community.accounts.models import User
+from community.extensions import db
+from tests.conftest import text_of
+
+
+def test_sign_in_with_the_right_password_and_out_again(client, make_user):
+    user = make_user()
+    response = client.post("/sign-in", data={"email": user.email.upper(), "password": "correct horse battery"})
+    assert response.status_code == 302
+    assert client.get("/").get_data(as_text=True).count(user.name) >= 1
+    client.post("/sign-out")
+    assert "Request an account" in client.get("/").get_data(as_text=True)
+
+
+def test_wrong_password_gets_one_generic_message_and_keeps_the_email(client, make_user):
+    user = make_user()
+    page = client.post("/sign-in", data={"email": user.email, "password": "wrong"}).get_data(as_text=True)
+    assert "do not match an active account" in page
+    assert f'value="{user.email}"' in page
+    unknown = client.post("/sign-in", data={"email": "nobody@x.org", "password": "wrong"}).get_data(as_text=True)
+    assert "do not match an active account" in unknown
+
+
+def test_account_request_form_keeps_what_was_typed_on_error(client):
+    page = client.post("/request-account", data={"name": "Jordan Ellis", "email": "not-an-email",
+                                                 "county_id": "0", "program": "calworks",
+                                                 "title": "Employment Specialist"}).get_data(as_text=True)
+    assert "Enter an e-mail address like" in page
+    assert 'value="Jordan Ellis"' in page and 'value="Employment Specialist"' in page
+    assert db.session.query(User).count() == 0
+
+
+def test_account_request_then_admin_approval_then_password(client, make_user, sign_in, outbox):
+    admin = make_user(role="admin")
+    client.post("/request-account", data={"name": "Jordan Ellis", "email": "jordan@placer.example.gov",
+                                          "county_id": "0", "program": "calworks",
+                                          "title": "Employment Specialist"})
+    user = db.session.scalar(User.by_email("jordan@placer.example.gov"))
+    sign_in(admin)
+    assert "Jordan Ellis" in client.get("/admin/people?status=pending").get_data(as_text=True)
+    client.post(f"/admin/people/{user.id}/approve")
+    client.post("/sign-out")
+    link = next(w for w in text_of(outbox.to(user.email)[-1]).split() if "/welcome/" in w)
+    path = link.split("community.test", 1)[1]
+    assert "Choose a password" in client.get(path).get_data(as_text=True)
+    response = client.post(path, data={"password": "a long enough password", "confirm": "a long enough password"})
+    assert response.status_code == 302
+    assert client.get(path).status_code == 410  # single use
+
+
+def test_password_reset_round_trip(client, make_user, outbox):
+    user = make_user()
+    page = client.post("/password/forgot", data={"email": user.email}).get_data(as_text=True)
+    assert "Check your e-mail" in page
+    link = next(w for w in text_of(outbox.to(user.email)[-1]).split() if "/password/reset/" in w)
+    path = link.split("community.test", 1)[1]
+    mismatch = client.post(path, data={"password": "new password one", "confirm": "new password two"})
+    assert "do not match" in mismatch.get_data(as_text=True)
+    client.post(path, data={"password": "new password one", "confirm": "new password one"})
+    client.post("/sign-out")
+    assert client.post("/sign-in", data={"email": user.email, "password": "new password one"}).status_code == 302
+
+
+def test_forgot_password_answers_the_same_for_unknown_addresses(client):
+    page = client.post("/password/forgot", data={"email": "nobody@example.org"}).get_data(as_text=True)
+    assert "Check your e-mail" in page
+
+
+def test_profile_is_for_members_only(client, make_user, sign_in):
+    user = make_user(name="Maria Lopez", title="Linkages Coordinator")
+    assert client.get(f"/people/{user.handle}").status_code == 302  # to sign-in
+    sign_in(make_user())
+    page = client.get(f"/people/{user.handle}").get_data(as_text=True)
+    assert "Maria Lopez" in page and "Linkages Coordinator" in page and "Stanislaus County" in page
+
+
+def test_edit_own_profile(client, make_user, sign_in):
+    user = make_user()
+    sign_in(user)
+    response = client.post("/account/profile", data={"name": "New Name", "title": "Supervisor",
+                                                      "county_id": "0", "program": "calworks", "bio": "Hi"})
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert (user.name, user.county_id, user.program) == ("New Name", None, "calworks")
+
+
+def test_members_cannot_reach_admin_pages(client, make_user, sign_in):
+    sign_in(make_user())
+    assert client.get("/admin/people").status_code == 403
+    assert client.get("/admin/audit").status_code == 403
+
+
+def test_admin_invites_someone(client, make_user, sign_in, outbox):
+    sign_in(make_user(role="admin"))
+    response = client.post("/admin/invite", data={"name": "Nia Park", "email": "nia@kern.example.gov",
+                                                  "role": "organizer", "county_id": "0", "program": "cws"})
+    assert response.status_code == 302
+    invited = db.session.scalar(User.by_email("nia@kern.example.gov"))
+    assert (invited.status, invited.role) == ("invited", "organizer")
+    assert "/welcome/" in text_of(outbox.to("nia@kern.example.gov")[-1])
+
+
+def test_change_password_signs_out_other_sessions(app, make_user):
+    user = make_user()
+    first, second = app.test_client(), app.test_client()
+    for c in (first, second):
+        c.post("/sign-in", data={"email": user.email, "password": "correct horse battery"})
+    first.post("/account/password", data={"current_password": "correct horse battery",
+                                          "password": "another good password", "confirm": "another good password"})
+    assert first.get("/people").status_code == 200
+    assert second.get("/people").status_code == 302
+
+
+def test_people_directory_lists_active_members_by_county(client, make_user, sign_in):
+    make_user(name="In Stanislaus", county="Stanislaus")
+    make_user(name="In Fresno", county="Fresno")
+    sign_in(make_user(county="Kern"))
+    page = client.get("/people?county=fresno").get_data(as_text=True)
+    assert "In Fresno" in page and "In Stanislaus" not in page
+
+
+def test_healthz_checks_the_database(client):
+    assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_create_user_command_reads_the_password_from_stdin(runner):
+    result = runner.invoke(args=["create-user", "new@county.example.gov", "--role", "organizer",
+                                 "--password-stdin"], input="a long enough password\n")
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(User.by_email("new@county.example.gov"))
+    assert user.role == "organizer" and user.check_password("a long enough password")
+
+
+def test_seed_demo_loads_once(runner):
+    assert "Demo data loaded" in runner.invoke(args=["seed-demo", "--if-empty"]).output
+    count = db.session.query(User).count()
+    assert "already loaded" in runner.invoke(args=["seed-demo", "--if-empty"]).output
+    assert db.session.query(User).count() == count > 10

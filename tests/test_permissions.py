@@ -1,0 +1,87 @@
+"""The permission policy: site roles, clusters and scoped content."""
+from types import SimpleNamespace
+
+from flask_login import AnonymousUserMixin
+
+from community.clusters.models import Cluster, ClusterMembership
+from community.extensions import db
+from community.permissions import CLUSTERS, MEMBERS, PUBLIC, Scope, access_filter, can
+
+
+class Thing(SimpleNamespace):
+    def access_scope(self):
+        return self.scope
+
+
+def _cluster(slug="family-engagement", is_open=True):
+    cluster = Cluster(slug=slug, name=slug.title(), description="", is_open=is_open)
+    db.session.add(cluster)
+    db.session.flush()
+    return cluster
+
+
+def test_site_actions_follow_roles(app, make_user):
+    admin, organizer, member = make_user(role="admin"), make_user(role="organizer"), make_user()
+    anonymous = AnonymousUserMixin()
+    assert [can(u, "admin") for u in (admin, organizer, member, anonymous)] == [True, False, False, False]
+    assert [can(u, "organize") for u in (admin, organizer, member, anonymous)] == [True, True, False, False]
+    assert [can(u, "view_members") for u in (admin, organizer, member, anonymous)] == [True, True, True, False]
+
+
+def test_cluster_content_is_for_members_and_admins(app, make_user):
+    cluster = _cluster()
+    inside, outside, admin = make_user(), make_user(), make_user(role="admin")
+    db.session.add(ClusterMembership(cluster=cluster, user=inside, status="active"))
+    db.session.commit()
+    thing = Thing(scope=Scope(CLUSTERS, frozenset({cluster.id}), owner_id=inside.id, cluster_id=cluster.id))
+    assert can(inside, "view", thing) and can(admin, "view", thing)
+    assert not can(outside, "view", thing) and not can(AnonymousUserMixin(), "view", thing)
+    assert can(cluster and inside, "read", cluster) and not can(outside, "read", cluster)
+    assert can(AnonymousUserMixin(), "view", cluster)  # name and description are public
+
+
+def test_pending_members_cannot_read_a_closed_cluster(app, make_user):
+    cluster = _cluster("state-laws", is_open=False)
+    asker = make_user()
+    assert can(asker, "request_join", cluster) and not can(asker, "join", cluster)
+    db.session.add(ClusterMembership(cluster=cluster, user=asker, status="pending"))
+    db.session.commit()
+    assert not can(asker, "read", cluster)
+
+
+def test_facilitators_moderate_their_cluster_only(app, make_user):
+    mine, other = _cluster("a"), _cluster("b")
+    facilitator = make_user()
+    db.session.add(ClusterMembership(cluster=mine, user=facilitator, role="facilitator", status="active"))
+    db.session.add(ClusterMembership(cluster=other, user=facilitator, role="member", status="active"))
+    db.session.commit()
+    assert can(facilitator, "moderate", mine) and not can(facilitator, "moderate", other)
+    post_in_other = Thing(scope=Scope(CLUSTERS, frozenset({other.id}), cluster_id=other.id))
+    assert not can(facilitator, "moderate", post_in_other)
+
+
+def test_owners_and_organizers_edit_scoped_content(app, make_user):
+    owner, organizer, member = make_user(), make_user(role="organizer"), make_user()
+    resource = Thing(scope=Scope(MEMBERS, owner_id=owner.id))
+    post = Thing(scope=Scope(MEMBERS, owner_id=owner.id, organizers_manage=False))
+    assert can(owner, "edit", resource) and can(organizer, "edit", resource)
+    assert not can(member, "edit", resource)
+    assert not can(organizer, "edit", post)
+
+
+def test_access_filter_matches_can(app, make_user):
+    cluster = _cluster()
+    member = make_user()
+    db.session.add(ClusterMembership(cluster=cluster, user=member, status="active"))
+    db.session.commit()
+    flt = access_filter(member)
+    assert flt.allows(Scope(PUBLIC)) and flt.allows(Scope(MEMBERS))
+    assert flt.allows(Scope(CLUSTERS, frozenset({cluster.id})))
+    assert not flt.allows(Scope(CLUSTERS, frozenset({cluster.id + 1})))
+    assert not access_filter(AnonymousUserMixin()).allows(Scope(MEMBERS))
+
+
+def test_deactivated_people_can_do_nothing(app, make_user):
+    person = make_user(role="admin")
+    person.status = "deactivated"
+    assert not can(person, "admin") and not can(person, "view", Thing(scope=Scope(MEMBERS)))
