@@ -1,0 +1,1 @@
+"""Benchmarks: each scenario module has `run(options) -> list of result rows`."""

@@ -1,0 +1,23 @@
+"""Run benchmarks: `python -m bench [scenario ...]` (default: all). Scenarios are modules here
+with a `run(seconds)` function; each serves the real app under gunicorn next to a bare Flask app."""
+import argparse
+import importlib
+import pkgutil
+from pathlib import Path
+
+SKIP = {"common", "hello_app"}
+
+
+def main():
+    here = Path(__file__).parent
+    available = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name not in SKIP)
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("scenarios", nargs="*", choices=available + [[]], default=[])
+    parser.add_argument("--seconds", type=float, default=5.0, help="load duration per measurement")
+    options = parser.parse_args()
+    for name in options.scenarios or available:
+        importlib.import_module(f"bench.{name}").run(seconds=options.seconds)
+
+
+if __name__ == "__main__":
+    main()

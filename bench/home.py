@@ -1,0 +1,26 @@
+"""Foundation scenario: the landing page and the signed-in home page against bare Flask."""
+import os
+import subprocess
+import sys
+import tempfile
+
+from bench.common import ROOT, baseline, gunicorn, measure, report, sign_in_cookie
+
+
+def run(seconds=5.0):
+    with tempfile.TemporaryDirectory() as instance:
+        env = {"INSTANCE_PATH": instance, "RATELIMIT_ENABLED": "false", "FLASK_APP": "community",
+               "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", "")}
+        flask = [sys.executable, "-m", "flask"]
+        subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env={**os.environ, **env}, check=True,
+                       capture_output=True)
+        subprocess.run(flask + ["seed-demo"], cwd=ROOT, env={**os.environ, **env}, check=True,
+                       capture_output=True)
+        base = baseline(seconds)
+        rows = []
+        with gunicorn("community:create_app()", env=env) as url:
+            rows.append({"what": "landing page (anonymous)", **measure(url + "/", seconds)})
+            cookie = sign_in_cookie(url, "maria.lopez@stanislaus.example.gov", "linkages-demo")
+            rows.append({"what": "home page (signed in)",
+                         **measure(url + "/", seconds, headers={"Cookie": cookie})})
+        report("home", rows, base)

@@ -1,0 +1,118 @@
+"""How feature areas share content without importing each other.
+
+Three seams, all registered per app from a feature's `init_app`:
+
+- **Search sources.** A feature registers `register_source(app, kind, label, fetch)`, where
+  `fetch(ids=None)` yields `SearchDocument`s (all of them when `ids` is None). After its
+  transaction commits, a service calls `announce_changed(kind, ids)` or `announce_removed(kind,
+  ids)`; the search package listens to `content_changed` and (re)indexes through the source.
+- **Providers.** Named functions one feature offers to others, e.g. the newsletter composer asks
+  `provide("events.upcoming_public", start, end)` and gets `ContentCard`s, or nothing when no
+  feature registered that name. A name may have several providers (`provide_all`).
+- **Cards.** `ContentCard` is the neutral shape a provider returns: enough to show a title, a
+  link, a line of context and a date, and nothing a recipient may not see.
+
+Known provider names (a feature registers the ones it owns):
+
+| name | arguments | returns |
+| --- | --- | --- |
+| `events.upcoming_public` | start, end (naive UTC) | [ContentCard] of public, published events |
+| `resources.new_public` | since (naive UTC or None) | [ContentCard] of public resources |
+| `forums.public_thread_card` | thread_id | ContentCard, or raises NotPublic(reason) |
+| `cards.for_path` | url path on this site, viewer | ContentCard or None (rich link cards in posts) |
+"""
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from blinker import Namespace
+from flask import current_app
+
+from . import jobs
+
+_signals = Namespace()
+#: Sent after commit with sender=kind, ids=[...], removed=bool.
+content_changed = _signals.signal("content-changed")
+
+
+class NotPublic(Exception):
+    """The content cannot be shown to the public; the message says why (for organizers)."""
+
+
+@dataclass
+class SearchDocument:
+    """One thing the site-wide search can find, described without any search-engine detail."""
+
+    #: resource, thread, post, event, newsletter ...
+    kind: str
+    #: The feature's own id, as a string.
+    id: str
+    title: str
+    #: The text to search (already plain text: no HTML).
+    text: str
+    #: Path on this site where the thing is shown.
+    url: str
+    #: public, members or clusters (see permissions.Scope).
+    visibility: str
+    cluster_ids: frozenset = field(default_factory=frozenset)
+    summary: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    #: Facet values: county, doc_type, toolkit_area (list), strategy (list), program, year, tags.
+    facets: dict = field(default_factory=dict)
+    #: For "most downloaded" sorting.
+    downloads: int = 0
+
+
+@dataclass
+class ContentCard:
+    """A neutral summary of a piece of content, for newsletters, link cards and home sections."""
+
+    kind: str
+    title: str
+    url: str
+    summary: str = ""
+    when: datetime | None = None
+    #: A short line of context: "Webinar · Online", "MOU · Stanislaus County".
+    meta: str = ""
+
+
+def _registry(app):
+    return app.extensions.setdefault("community.content", {"sources": {}, "providers": {}})
+
+
+def register_source(app, kind, label, fetch):
+    _registry(app)["sources"][kind] = (label, fetch)
+
+
+def sources(app=None):
+    """{kind: (label, fetch)} of every registered search source."""
+    return dict(_registry(app or current_app)["sources"])
+
+
+def register_provider(app, name, func):
+    _registry(app)["providers"].setdefault(name, []).append(func)
+
+
+def provide(name, *args, **kwargs):
+    """Call the provider registered under `name`; None when no feature offers it."""
+    funcs = _registry(current_app)["providers"].get(name)
+    return funcs[0](*args, **kwargs) if funcs else None
+
+
+def provide_all(name, *args, **kwargs):
+    """Call every provider of `name`; return their non-None answers."""
+    answers = (func(*args, **kwargs) for func in _registry(current_app)["providers"].get(name, []))
+    return [answer for answer in answers if answer is not None]
+
+
+def announce_changed(kind, ids):
+    """Tell listeners (search) that these items changed, once the transaction commits."""
+    jobs.enqueue(_send, kind, [str(i) for i in ids], False)
+
+
+def announce_removed(kind, ids):
+    jobs.enqueue(_send, kind, [str(i) for i in ids], True)
+
+
+def _send(kind, ids, removed):
+    content_changed.send(kind, ids=ids, removed=removed)
