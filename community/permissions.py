@@ -156,8 +156,8 @@ def _cluster_rule(user, action, cluster):
     role = cluster_roles(user).get(cluster.id) if signed_in else None
     if action == "view":  # name and description are public
         return True
-    if action == "read":  # threads, posts, members
-        return signed_in and (role is not None or user.is_admin)
+    if action == "read":  # threads and posts (members lists stay with "moderate"/membership)
+        return cluster.is_public or (signed_in and (role is not None or user.is_admin))
     if action == "join":
         return signed_in and role is None and cluster.is_open and not cluster.is_archived
     if action == "request_join":

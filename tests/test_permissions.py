@@ -85,3 +85,11 @@ def test_deactivated_people_can_do_nothing(app, make_user):
     person = make_user(role="admin")
     person.status = "deactivated"
     assert not can(person, "admin") and not can(person, "view", Thing(scope=Scope(MEMBERS)))
+
+
+def test_public_clusters_can_be_read_by_anyone_but_joined_only_by_members(app, make_user):
+    cluster = _cluster("announcements")
+    cluster.is_public = True
+    db.session.commit()
+    assert can(AnonymousUserMixin(), "read", cluster)
+    assert not can(AnonymousUserMixin(), "post", cluster) and not can(AnonymousUserMixin(), "join", cluster)

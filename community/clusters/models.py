@@ -21,6 +21,8 @@ class Cluster(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     #: Open clusters are joined with a click; closed ones by a request a facilitator approves.
     is_open: Mapped[bool] = mapped_column(default=True)
+    #: Public clusters (e.g. CFPIC announcements) can be read by anyone; peer clusters never are.
+    is_public: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: Archived clusters stay readable for members but take no new posts or members.
