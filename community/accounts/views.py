@@ -43,6 +43,16 @@ def sign_out():
     return redirect(url_for("core.home"))
 
 
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    current_user.end_sessions()
+    db.session.commit()
+    logout_user()
+    flash("You are signed out on every device.", "info")
+    return redirect(url_for("accounts.sign_in"))
+
+
 @bp.route("/request-account", methods=["GET", "POST"])
 @limiter.limit(_limit("LIMIT_ACCOUNT_REQUEST"), methods=["POST"])
 def request_account():

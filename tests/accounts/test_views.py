@@ -137,3 +137,39 @@ def test_seed_demo_loads_once(runner):
     count = db.session.query(User).count()
     assert "already loaded" in runner.invoke(args=["seed-demo", "--if-empty"]).output
     assert db.session.query(User).count() == count > 10
+
+
+def test_people_page_query_count_does_not_grow_with_members(app, client, make_user, sign_in):
+    from tests.support.queries import queries_for
+
+    sign_in(make_user(county="Kern"))
+    for _ in range(3):
+        make_user()
+    few = queries_for(client, app, "/people")
+    for _ in range(25):
+        make_user(county="Fresno")
+    assert queries_for(client, app, "/people") == few
+
+
+def test_admin_people_page_query_count_does_not_grow_with_requests(app, client, make_user, sign_in):
+    from community.accounts import services
+    from tests.support.queries import queries_for
+
+    sign_in(make_user(role="admin"))
+    services.request_account("First Asker", "first@example.org", None, "cws", "SW")
+    db.session.commit()
+    few = queries_for(client, app, "/admin/people?status=pending")
+    for n in range(20):
+        services.request_account(f"Asker {n}", f"asker{n}@example.org", None, "cws", "SW")
+    db.session.commit()
+    assert queries_for(client, app, "/admin/people?status=pending") == few
+
+
+def test_sign_out_everywhere_ends_every_session(app, make_user):
+    user = make_user()
+    first, second = app.test_client(), app.test_client()
+    for c in (first, second):
+        c.post("/sign-in", data={"email": user.email, "password": "correct horse battery"})
+    first.post("/account/sign-out-everywhere")
+    assert first.get("/people").status_code == 302
+    assert second.get("/people").status_code == 302
