@@ -43,8 +43,8 @@ _SSN_LABELLED = re.compile(r"\b(?:ssn|social security(?: number| no\.?| #)?)\s*[
 _CWS_CMS_ID = re.compile(r"(?<!\d)\d{4}-\d{4}-\d{4}-\d{7}(?!\d)")
 _CASE_LABELLED = re.compile(
     r"\b(?:case|referral|client|cin|cws/cms)(?:\s+(?:id|no\.?|number|num|#))?\s*[:#]?\s*"
-    r"(?=[A-Z0-9-]*\d{5})([A-Z0-9][A-Z0-9-]{4,24})\b", re.IGNORECASE)
-_DOB = re.compile(r"\b(?:dob|d\.o\.b\.?|date of birth|birth ?date|born(?: on)?)\s*[:\-]?\s*(" + _DATE + r")",
+    r"(?=(?:[A-Z-]*\d){5})([A-Z0-9][A-Z0-9-]{4,24})\b", re.IGNORECASE)
+_DOB = re.compile(r"\b(?:dob|d\.o\.b\.?|date of birth|birth ?date|born(?: on)?)(?:\s+(?:is|was))?\s*[:\-]?\s*(" + _DATE + r")",
                   re.IGNORECASE)
 _PHONE = re.compile(r"(?<![\d-])(?:\+?1[ .-]?)?\(?(\d{3})\)?[ .-]?\d{3}[ .-]\d{4}(?![\d-])")
 #: Words near a phone number that mark it as a public office's line.

@@ -448,8 +448,9 @@ def hide_post(post, actor, reason):
         raise ForumError("Give a reason for hiding the post; the author and members will see it.")
     was_visible = post.is_visible
     post.hidden_at, post.hidden_by_id, post.hidden_reason = utcnow(), actor.id, reason[:300]
-    db.session.execute(update(Flag).where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
-                       .values(resolved_at=utcnow(), resolved_by_id=actor.id, resolution="hidden"))
+    for flag in db.session.scalars(select(Flag).where(Flag.post_id == post.id,
+                                                      Flag.resolved_at.is_(None))):
+        flag.resolved_at, flag.resolved_by_id, flag.resolution = utcnow(), actor.id, "hidden"
     audit.record(actor, "post.hide", "post", post.id,
                  f"hid post #{post.number} in “{post.thread.title}”: {reason[:120]}",
                  post.thread.cluster_id)
