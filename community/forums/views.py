@@ -302,9 +302,6 @@ def thread(thread_id, slug=None):
             return redirect(_thread_url(thread, last_read + 1))
         page = 1
     posts = queries.thread_posts(thread, page)
-    if posts.items:
-        services.mark_read(thread, current_user, posts.items[-1].number)
-        db.session.commit()
     level = "normal"
     if current_user.is_authenticated:
         watch = notify._watch_row(current_user, thread=thread)
@@ -316,13 +313,17 @@ def thread(thread_id, slug=None):
                    if c.id != thread.cluster_id and can(current_user, "moderate", c)]
     move_form = MoveForm()
     move_form.cluster_id.choices = [(c.id, c.name) for c in targets]
-    return render_template("forums/thread.html", thread=thread, posts=posts,
+    html = render_template("forums/thread.html", thread=thread, posts=posts,
                            answer=queries.answer_of(thread) if page == 1 else None,
                            helpful=queries.helpful_marks(current_user, posts.items),
                            form=form, watch_form=WatchForm(level=level), move_form=move_form,
                            can_reply=services.can_reply(current_user, thread),
                            can_mark_answer=services.can_mark_answer(current_user, thread)
                            if current_user.is_authenticated else False)
+    if posts.items:  # after rendering, so that committing does not expire what the page shows
+        services.mark_read(thread, current_user, posts.items[-1].number)
+        db.session.commit()
+    return html
 
 
 @bp.get("/t/<int:thread_id>/post/<int:number>")
