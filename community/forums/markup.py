@@ -32,8 +32,8 @@ ALLOWED_ATTRIBUTES = {
 MENTION = re.compile(r'(?<![\w@./])@(?:"([^"\n]{2,120})"|([a-z0-9][a-z0-9._-]{1,39}[a-z0-9]))',
                      re.IGNORECASE)
 
-_markdown = (MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-             .enable("table").enable("strikethrough"))
+_markdown = (MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
+             .enable("table").enable("strikethrough").enable("linkify"))
 
 
 def site_path(endpoint, **values):
