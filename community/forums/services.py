@@ -113,7 +113,7 @@ def request_to_join(cluster, user):
     membership.role, membership.status = "member", "pending"
     membership.created_at, membership.decided_at, membership.decided_by_id = utcnow(), None, None
     db.session.flush()
-    for facilitator in _facilitators(cluster):
+    for facilitator in facilitators_of(cluster):
         notify.add(facilitator, "join_request", actor=user, cluster=cluster)
     return membership
 
@@ -215,7 +215,7 @@ def set_cluster_archived(cluster, actor, archived):
     db.session.flush()
 
 
-def _facilitators(cluster):
+def facilitators_of(cluster):
     return db.session.scalars(select(User).join(ClusterMembership, ClusterMembership.user_id == User.id)
                               .where(ClusterMembership.cluster_id == cluster.id,
                                      ClusterMembership.status == "active",

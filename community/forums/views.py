@@ -118,10 +118,12 @@ def cluster(slug):
             watch = notify._watch_row(current_user, cluster=cluster)
             level = watch.level if watch else "default"
     sections = ui.sections(current_app, "cluster", cluster, current_user) if readable else []
+    # Visitors see only the name and description; members also see who facilitates.
+    facilitators = services.facilitators_of(cluster) if current_user.is_authenticated else []
     watch_form = WatchForm(level=level)
     return render_template("forums/cluster.html", cluster=cluster, membership=membership,
                            readable=readable, pagination=pagination, rows=rows,
-                           sections=sections, watch_form=watch_form,
+                           sections=sections, watch_form=watch_form, facilitators=facilitators,
                            member_count=db.session.scalar(cluster.member_count_query()))
 
 
