@@ -406,20 +406,23 @@ def _moderate(thread, actor):
     _require(can(actor, "moderate", thread), "Only the cluster's facilitators and admins moderate.")
 
 
-def set_pinned(thread, actor, pinned):
+def _set_thread_state(thread, actor, attribute, on, verb):
+    """Pin or lock (and undo it), with an audit entry naming the act."""
     _moderate(thread, actor)
-    thread.is_pinned = pinned
-    audit.record(actor, "thread.pin" if pinned else "thread.unpin", "thread", thread.id,
-                 f"{'pinned' if pinned else 'unpinned'} “{thread.title}”", thread.cluster_id)
+    setattr(thread, attribute, on)
+    action = verb if on else f"un{verb}"
+    done = f"{action}ned" if verb == "pin" else f"{action}ed"
+    audit.record(actor, f"thread.{action}", "thread", thread.id, f"{done} “{thread.title}”",
+                 thread.cluster_id)
     db.session.flush()
+
+
+def set_pinned(thread, actor, pinned):
+    _set_thread_state(thread, actor, "is_pinned", pinned, "pin")
 
 
 def set_locked(thread, actor, locked):
-    _moderate(thread, actor)
-    thread.is_locked = locked
-    audit.record(actor, "thread.lock" if locked else "thread.unlock", "thread", thread.id,
-                 f"{'locked' if locked else 'unlocked'} “{thread.title}”", thread.cluster_id)
-    db.session.flush()
+    _set_thread_state(thread, actor, "is_locked", locked, "lock")
 
 
 def move_thread(thread, actor, target):

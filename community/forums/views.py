@@ -97,6 +97,19 @@ def _compose(form, save):
         return None, None, findings
 
 
+def _attempt(act, success):
+    """Run a service call; commit and say `success` (text, or a function of the result), or say
+    why it could not be done."""
+    try:
+        result = act()
+    except ForumError as error:
+        flash(str(error), "error")
+        return None
+    db.session.commit()
+    flash(success(result) if callable(success) else success, "success")
+    return result
+
+
 # --- Clusters -------------------------------------------------------------------------------
 
 @bp.get("/clusters")
@@ -140,18 +153,11 @@ def members(slug):
 @login_required
 def join(slug):
     cluster = _cluster_or_404(slug)
-    try:
-        if cluster.is_open:
-            services.join_cluster(cluster, current_user)
-            message = f"Welcome to {cluster.name}."
-        else:
-            services.request_to_join(cluster, current_user)
-            message = "Your request is sent. A facilitator will approve or decline it."
-    except ForumError as error:
-        flash(str(error), "error")
+    if cluster.is_open:
+        _attempt(lambda: services.join_cluster(cluster, current_user), f"Welcome to {cluster.name}.")
     else:
-        db.session.commit()
-        flash(message, "success")
+        _attempt(lambda: services.request_to_join(cluster, current_user),
+                 "Your request is sent. A facilitator will approve or decline it.")
     return redirect(url_for("forums.cluster", slug=cluster.slug))
 
 
@@ -172,13 +178,8 @@ def decide_request(slug, membership_id, decision):
     membership = db.session.get(ClusterMembership, membership_id)
     if membership is None or membership.cluster_id != cluster.id:
         abort(404)
-    try:
-        services.decide_join_request(membership, current_user, decision == "approve")
-    except ForumError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(f"{membership.user.name}: request {decision}d.", "success")
+    _attempt(lambda: services.decide_join_request(membership, current_user, decision == "approve"),
+             f"{membership.user.name}: request {decision}d.")
     return redirect(url_for("forums.members", slug=cluster.slug))
 
 
@@ -191,13 +192,8 @@ def set_role(slug, user_id):
     if membership is None:
         abort(404)
     role = request.form.get("role", "")
-    try:
-        services.set_member_role(cluster, membership.user, role, current_user)
-    except ForumError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(f"{membership.user.name} is now a {role} of {cluster.name}.", "success")
+    _attempt(lambda: services.set_member_role(cluster, membership.user, role, current_user),
+             f"{membership.user.name} is now a {role} of {cluster.name}.")
     return redirect(url_for("forums.members", slug=cluster.slug))
 
 
@@ -260,13 +256,8 @@ def cluster_watch(slug):
 def _save_watch_level(cluster=None, thread=None):
     form = WatchForm()
     if form.validate_on_submit():
-        try:
-            notify.set_watch_level(current_user, form.level.data, cluster=cluster, thread=thread)
-        except ForumError as error:
-            flash(str(error), "error")
-            return
-        db.session.commit()
-        flash("Notification level saved.", "success")
+        _attempt(lambda: notify.set_watch_level(current_user, form.level.data, cluster=cluster,
+                                                thread=thread), "Notification level saved.")
 
 
 # --- Threads and posts ----------------------------------------------------------------------
@@ -395,13 +386,8 @@ def move(thread_id):
     target = db.session.get(Cluster, request.form.get("cluster_id", type=int) or 0)
     if target is None:
         abort(404)
-    try:
-        services.move_thread(thread, current_user, target)
-    except ForumError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(f"Thread moved to {target.name}.", "success")
+    _attempt(lambda: services.move_thread(thread, current_user, target),
+             f"Thread moved to {target.name}.")
     return redirect(_thread_url(thread))
 
 
@@ -428,42 +414,26 @@ def edit_post(post_id):
                            mode="edit")
 
 
-@bp.post("/p/<int:post_id>/delete")
+def _mark_answer(post, user):
+    return services.mark_answer(post.thread, post, user)
+
+
+#: One-click acts on a post: the service, and what to say when it returns true or false.
+POST_ACTIONS = {
+    "delete": (services.delete_post, "The post is removed.", None),
+    "unhide": (services.unhide_post, "The post is visible again.", None),
+    "helpful": (services.toggle_helpful, "Marked as helpful.", "Helpful mark removed."),
+    "answer": (_mark_answer, "Marked as the answer.", "No longer marked as the answer."),
+}
+
+
+@bp.post("/p/<int:post_id>/<any(delete, unhide, helpful, answer):action>")
 @login_required
-def delete_post(post_id):
+def post_action(post_id, action):
     post = _post_or_404(post_id)
-    services.delete_post(post, current_user)
-    db.session.commit()
-    flash("The post is removed.", "success")
+    act, done, undone = POST_ACTIONS[action]
+    _attempt(lambda: act(post, current_user), lambda result: undone if undone and not result else done)
     return redirect(_thread_url(post.thread, post.number))
-
-
-@bp.post("/p/<int:post_id>/helpful")
-@login_required
-def helpful(post_id):
-    post = _post_or_404(post_id)
-    try:
-        marked = services.toggle_helpful(post, current_user)
-    except ForumError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash("Marked as helpful." if marked else "Helpful mark removed.", "success")
-    return redirect(_thread_url(post.thread, post.number))
-
-
-@bp.post("/p/<int:post_id>/answer")
-@login_required
-def answer(post_id):
-    post = _post_or_404(post_id)
-    try:
-        marked = services.mark_answer(post.thread, post, current_user)
-    except ForumError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash("Marked as the answer." if marked else "No longer marked as the answer.", "success")
-    return redirect(_thread_url(post.thread))
 
 
 @bp.get("/p/<int:post_id>/history")
@@ -494,16 +464,6 @@ def reason_action(post_id, action):
                   else "Thank you. The cluster's facilitators will look at it.", "success")
             return redirect(_thread_url(post.thread, post.number))
     return render_template("forums/reason.html", form=form, post=post, action=action)
-
-
-@bp.post("/p/<int:post_id>/unhide")
-@login_required
-def unhide(post_id):
-    post = _post_or_404(post_id)
-    services.unhide_post(post, current_user)
-    db.session.commit()
-    flash("The post is visible again.", "success")
-    return redirect(_thread_url(post.thread, post.number))
 
 
 @bp.get("/flags")
