@@ -14,7 +14,7 @@ def init_app(app):
     app.jinja_env.globals.update(can=can)
     app.jinja_env.filters["pacific"] = format_pacific
     app.jinja_env.filters["pacific_date"] = lambda v: format_pacific(v, "%a, %b %-d, %Y").rsplit(" ", 1)[0] if v else ""
-    app.jinja_env.filters["isodate"] = lambda v: to_pacific(v).isoformat() if v else ""
+    app.jinja_env.filters["isodate"] = lambda v: to_pacific(v).isoformat(timespec="seconds") if v else ""
     app.jinja_env.filters["program_label"] = lambda key: PROGRAM_LABELS.get(key, key)
     app.jinja_env.filters["nl2br"] = lambda v: Markup("<br>").join((v or "").splitlines())
 

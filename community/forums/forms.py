@@ -1,0 +1,64 @@
+"""Forms for threads, replies, moderation, clusters and notification settings."""
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, Length, Optional
+
+from .models import EMAIL_MODES, WATCH_LEVELS
+
+BODY_HINT = ("Markdown works: **bold**, *italic*, lists, > quotes and links. Mention someone with "
+             "@handle. Never include names, case numbers or other details that identify a family.")
+
+
+class PostForm(FlaskForm):
+    """A reply or an edit. Preview re-renders the page without saving."""
+
+    body = TextAreaField("Your reply", description=BODY_HINT)
+    reply_to = HiddenField()
+    #: Shown only after the confidentiality guard flagged something that is not an SSN.
+    confirm_not_client_data = BooleanField(
+        "I checked: what is flagged above is not information about a client or family.")
+    preview = SubmitField("Preview")
+    submit = SubmitField("Post reply")
+
+
+class ThreadForm(PostForm):
+    title = StringField("Title", validators=[DataRequired("Give the thread a title."),
+                                             Length(max=200)])
+    body = TextAreaField("What would you like to discuss?", description=BODY_HINT)
+    is_question = BooleanField("This is a question: members can mark the reply that answers it")
+    submit = SubmitField("Start thread")
+
+
+class EditPostForm(PostForm):
+    title = StringField("Title", validators=[Optional(), Length(max=200)])
+    body = TextAreaField("Post", description=BODY_HINT)
+    submit = SubmitField("Save changes")
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField("Reason", validators=[DataRequired("Give a reason."), Length(max=500)])
+
+
+class MoveForm(FlaskForm):
+    cluster_id = SelectField("Move to cluster", coerce=int)
+
+
+class ClusterForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Give the cluster a name."),
+                                           Length(min=3, max=120)])
+    description = TextAreaField("Description (shown publicly)",
+                                validators=[DataRequired("Describe what the cluster is for."),
+                                            Length(max=2000)])
+    is_open = BooleanField("Open: any member joins with a click (otherwise a facilitator approves "
+                           "each request)", default=True)
+    is_public = BooleanField("Public: anyone, including visitors, can read its threads "
+                             "(announcements only; peer clusters stay private)")
+
+
+class WatchForm(FlaskForm):
+    level = SelectField("Notification level", choices=[("default", "Default")] + WATCH_LEVELS)
+
+
+class EmailModeForm(FlaskForm):
+    mode = RadioField("E-mail me about notifications", choices=EMAIL_MODES)

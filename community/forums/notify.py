@@ -1,0 +1,309 @@
+"""Who hears of what: watch levels, in-app notifications, immediate e-mails and daily digests.
+
+A new post notifies each person at most once, in this order of precedence: a mention, a reply to
+them, then "posted" for people watching the thread. Muted threads and clusters notify no one.
+E-mail is checked against the permission policy when it is sent, not when it was queued, so a
+person who left a cluster never receives its content.
+"""
+from collections import OrderedDict
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from .. import mail
+from ..accounts.models import User
+from ..extensions import db
+from ..jobs import enqueue
+from ..permissions import can
+from ..timeutil import to_pacific, utcnow
+from .models import (EMAIL_MODES, WATCH_LEVEL_NAMES, Digest, EmailPreference, ForumError,
+                     Notification, Post, Watch)
+
+#: Digest e-mails list at most this many notifications, then "more on the site".
+DIGEST_LIMIT = 25
+
+
+# --- Watch levels ---------------------------------------------------------------------------
+
+def _watch_row(user, cluster=None, thread=None):
+    query = select(Watch).where(Watch.user_id == user.id)
+    if thread is not None:
+        return db.session.scalar(query.where(Watch.thread_id == thread.id))
+    return db.session.scalar(query.where(Watch.cluster_id == cluster.id))
+
+
+def set_watch_level(user, level, cluster=None, thread=None):
+    """Set a person's level on a cluster or a thread; "default" removes the choice."""
+    readable = can(user, "view", thread) if thread is not None else can(user, "read", cluster)
+    if not readable:
+        raise ForumError("You cannot watch what you cannot read.")
+    row = _watch_row(user, cluster, thread)
+    if level == "default":
+        if row is not None:
+            db.session.delete(row)
+        db.session.flush()
+        return None
+    if level not in WATCH_LEVEL_NAMES:
+        raise ForumError("Choose watching, tracking, normal or muted.")
+    if row is None:
+        row = Watch(user_id=user.id, level=level,
+                    cluster_id=None if thread is not None else cluster.id,
+                    thread_id=thread.id if thread is not None else None)
+        db.session.add(row)
+    row.level = level
+    db.session.flush()
+    return row
+
+
+def watch_on_participation(user, thread):
+    """Starting or replying to a thread watches it, unless the person chose a level before."""
+    if _watch_row(user, thread=thread) is None:
+        db.session.add(Watch(user_id=user.id, thread_id=thread.id, level="watching"))
+        db.session.flush()
+
+
+def level_for(user, thread):
+    """The effective level: the thread's, else the cluster's, else normal."""
+    rows = dict(db.session.execute(
+        select(Watch.thread_id.is_not(None), Watch.level).where(
+            Watch.user_id == user.id,
+            or_(Watch.thread_id == thread.id, Watch.cluster_id == thread.cluster_id))).all())
+    return rows.get(True) or rows.get(False) or "normal"
+
+
+def levels_for_thread(thread, user_ids=None):
+    """{user_id: effective level} for everyone with a choice that affects `thread`."""
+    query = select(Watch.user_id, Watch.thread_id, Watch.level).where(
+        or_(Watch.thread_id == thread.id, Watch.cluster_id == thread.cluster_id))
+    if user_ids is not None:
+        query = query.where(Watch.user_id.in_(user_ids))
+    levels, by_thread = {}, {}
+    for user_id, thread_id, level in db.session.execute(query):
+        (by_thread if thread_id is not None else levels)[user_id] = level
+    levels.update(by_thread)
+    return levels
+
+
+def watches_of(user):
+    """Every level the person chose, clusters first, with what they are on."""
+    rows = db.session.scalars(select(Watch).where(Watch.user_id == user.id)
+                              .options(selectinload(Watch.thread), selectinload(Watch.cluster))
+                              .order_by(Watch.thread_id.is_not(None), Watch.updated_at.desc())).all()
+    return [w for w in rows if (can(user, "view", w.thread) and not w.thread.is_removed
+                                if w.thread is not None else can(user, "read", w.cluster))]
+
+
+# --- E-mail preference ----------------------------------------------------------------------
+
+def email_mode(user):
+    mode = db.session.scalar(select(EmailPreference.mode).where(EmailPreference.user_id == user.id))
+    return mode or EmailPreference.DEFAULT_MODE
+
+
+def set_email_mode(user, mode):
+    if mode not in dict(EMAIL_MODES):
+        raise ForumError("Choose immediately, a daily digest or never.")
+    preference = db.session.get(EmailPreference, user.id)
+    if preference is None:
+        preference = EmailPreference(user_id=user.id)
+        db.session.add(preference)
+    preference.mode = mode
+    db.session.flush()
+
+
+# --- Notifications --------------------------------------------------------------------------
+
+def add(user, kind, actor=None, cluster=None, thread=None, post=None):
+    """Record a notification; with immediate e-mail, queue it (checked again when sent)."""
+    if kind not in Notification.KINDS:
+        raise ValueError(kind)
+    notification = Notification(user_id=user.id, kind=kind, actor_id=getattr(actor, "id", None),
+                                cluster_id=(cluster or thread.cluster).id,
+                                thread_id=getattr(thread, "id", None),
+                                post_id=getattr(post, "id", None))
+    db.session.add(notification)
+    db.session.flush()
+    if email_mode(user) == "immediate":
+        enqueue(send_notification_email, notification.id)
+    return notification
+
+
+def new_post(post, mentioned):
+    """Notify mentioned people, the person replied to, and the thread's watchers."""
+    thread = post.thread
+    author_id = post.author_id
+    recipients = OrderedDict()
+    for person in mentioned:
+        recipients.setdefault(person.id, (person, "mention"))
+    if post.number > 1:
+        replied_to = db.session.get(Post, post.reply_to_id) if post.reply_to_id else None
+        target_id = replied_to.author_id if replied_to is not None else thread.author_id
+        if target_id not in recipients:
+            recipients[target_id] = (db.session.get(User, target_id), "reply")
+    levels = levels_for_thread(thread)
+    watchers = [user_id for user_id, level in levels.items() if level == "watching"]
+    missing = [user_id for user_id in watchers if user_id not in recipients]
+    if missing:
+        for person in db.session.scalars(select(User).where(User.id.in_(missing))):
+            recipients[person.id] = (person, "posted")
+    for user_id, (person, kind) in recipients.items():
+        if user_id == author_id or person is None or not person.is_active:
+            continue
+        if levels.get(user_id) == "muted" or not can(person, "view", thread):
+            continue  # a mention of someone outside the cluster notifies nobody
+        add(person, kind, actor=post.author, thread=thread, post=post)
+
+
+def new_mentions(post, people):
+    """People mentioned for the first time by an edit."""
+    thread = post.thread
+    levels = levels_for_thread(thread, [p.id for p in people])
+    for person in people:
+        if person.id != post.author_id and levels.get(person.id) != "muted" \
+                and can(person, "view", thread):
+            add(person, "mention", actor=post.author, thread=thread, post=post)
+
+
+def mark_notifications_read(user, ids=None):
+    query = Notification.__table__.update().where(Notification.user_id == user.id,
+                                                  Notification.read_at.is_(None))
+    if ids is not None:
+        query = query.where(Notification.id.in_(ids))
+    db.session.execute(query.values(read_at=utcnow()))
+
+
+def still_visible(notification, user):
+    """Whether the notification's content may still go to this person."""
+    if notification.thread is None:
+        return True
+    if not can(user, "view", notification.thread) or notification.thread.is_removed:
+        return False
+    return notification.post is None or notification.post.is_visible
+
+
+def send_notification_email(notification_id):
+    """Job: e-mail one notification, if the person still wants it and may still see it."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.emailed_at is not None:
+        return
+    user = notification.user
+    if not user.is_active or email_mode(user) != "immediate":
+        return
+    notification.emailed_at = utcnow()
+    if not still_visible(notification, user):
+        return
+    subject = _subject(notification)
+    mail.send(mail.render_message("forum_notification", user, subject, user=user,
+                                  notification=notification, url=_url(notification),
+                                  excerpt=_excerpt(notification),
+                                  settings_url=mail.external_url("forums.settings")))
+
+
+def _subject(notification):
+    actor = notification.actor.name if notification.actor else "Someone"
+    if notification.thread is not None:
+        return f"{actor} {notification.verb} in “{notification.thread.title}”"
+    return f"{actor} {notification.verb} {notification.cluster.name}"
+
+
+def _url(notification):
+    if notification.post_id:
+        return mail.external_url("forums.post_link", post_id=notification.post_id)
+    if notification.kind == "join_request":
+        return mail.external_url("forums.members", slug=notification.cluster.slug)
+    return mail.external_url("forums.cluster", slug=notification.cluster.slug)
+
+
+# --- Daily digests --------------------------------------------------------------------------
+
+def digest_period(now=None):
+    """The Pacific date a digest run covers, as "YYYY-MM-DD"."""
+    return to_pacific(now or utcnow()).date().isoformat()
+
+
+def digest_recipients(until):
+    """Ids of active people on digest mode with notifications not yet e-mailed."""
+    mode = func.coalesce(EmailPreference.mode, EmailPreference.DEFAULT_MODE)
+    return db.session.scalars(
+        select(Notification.user_id).distinct()
+        .join(User, User.id == Notification.user_id)
+        .outerjoin(EmailPreference, EmailPreference.user_id == Notification.user_id)
+        .where(Notification.emailed_at.is_(None), Notification.created_at <= until,
+               User.status == "active", mode == "digest")
+        .order_by(Notification.user_id)).all()
+
+
+def send_digest(user, period, until):
+    """Claim (user, period) and queue one digest e-mail; returns the number of items, 0 if none.
+
+    The claim row is unique per person and period, so a retried or repeated run sends nothing new.
+    The caller commits after each person.
+    """
+    if db.session.scalar(select(Digest.id).where(Digest.user_id == user.id, Digest.period == period)):
+        return 0
+    pending = db.session.scalars(
+        select(Notification).where(Notification.user_id == user.id,
+                                   Notification.emailed_at.is_(None),
+                                   Notification.created_at <= until)
+        .order_by(Notification.cluster_id, Notification.created_at)).all()
+    now = utcnow()
+    visible = [n for n in pending if still_visible(n, user)]
+    for notification in pending:
+        notification.emailed_at = now  # invisible ones are dropped, never mailed later
+    if not visible:
+        db.session.flush()
+        return 0
+    db.session.add(Digest(user_id=user.id, period=period, notification_count=len(visible)))
+    db.session.flush()  # raises IntegrityError when another run claimed this period first
+    shown = visible[:DIGEST_LIMIT]
+    groups = OrderedDict()
+    for notification in shown:
+        groups.setdefault(notification.cluster, []).append(
+            (notification, _url(notification), _excerpt(notification)))
+    subject = f"Your Linkages digest: {len(visible)} update{'s' if len(visible) != 1 else ''}"
+    mail.send(mail.render_message(
+        "forum_digest", user, subject, user=user, groups=groups, total=len(visible),
+        more=len(visible) - len(shown), period=period,
+        notifications_url=mail.external_url("forums.notifications"),
+        settings_url=mail.external_url("forums.settings")))
+    return len(visible)
+
+
+def _excerpt(notification, length=200):
+    from .markup import to_text
+
+    if notification.post is None or not notification.post.is_visible:
+        return ""
+    text = to_text(notification.post.body_source)
+    return text if len(text) <= length else text[:length].rsplit(" ", 1)[0] + " …"
+
+
+def send_digests(period=None, now=None):
+    """Send every due digest, one transaction per person. Returns (sent, skipped)."""
+    now = now or utcnow()
+    period = period or digest_period(now)
+    sent = skipped = 0
+    for user_id in digest_recipients(now):
+        user = db.session.get(User, user_id)
+        try:
+            count = send_digest(user, period, now)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            count = 0
+        if count:
+            sent += 1
+        else:
+            skipped += 1
+    return sent, skipped
+
+
+def unread_count(user):
+    return db.session.scalar(Notification.unread_count(user.id))
+
+
+def recent_for(user, page, per_page=30):
+    return db.paginate(Notification.for_user(user.id), page=page, per_page=per_page, error_out=False)
+

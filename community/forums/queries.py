@@ -1,0 +1,166 @@
+"""Read-only page queries, each a constant number of SQL statements whatever the page shows."""
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from ..clusters.models import Cluster, ClusterMembership
+from ..extensions import db
+from ..permissions import access_filter, cluster_roles
+from .models import Post, Reaction, ReadState, Thread, Watch
+
+THREADS_PER_PAGE = 30
+POSTS_PER_PAGE = 20
+
+
+@dataclass
+class ThreadRow:
+    """A thread in a list, with what this reader has and has not read."""
+
+    thread: Thread
+    #: Highest post number read, None if never opened.
+    last_read: int | None
+    #: The reader's effective watch level.
+    level: str
+
+    @property
+    def is_muted(self):
+        return self.level == "muted"
+
+    @property
+    def is_new(self):
+        return self.last_read is None and not self.is_muted
+
+    @property
+    def new_posts(self):
+        if self.last_read is None or self.is_muted:
+            return 0
+        return max(self.thread.last_number - self.last_read, 0)
+
+    @property
+    def shows_count(self):
+        """Tracking and watching show how many posts are new; normal shows that there are some."""
+        return self.level in ("tracking", "watching")
+
+    @property
+    def first_unread(self):
+        return (self.last_read or 0) + 1
+
+
+def thread_rows(threads, user):
+    """ThreadRows for `threads` with two queries: read states and thread watch levels."""
+    ids = [t.id for t in threads]
+    if not ids or not getattr(user, "is_authenticated", False):
+        return [ThreadRow(t, None if getattr(user, "is_authenticated", False) else t.last_number,
+                          "normal") for t in threads]
+    reads = dict(db.session.execute(select(ReadState.thread_id, ReadState.last_read_number).where(
+        ReadState.user_id == user.id, ReadState.thread_id.in_(ids))).all())
+    cluster_ids = {t.cluster_id for t in threads}
+    levels = {}
+    for thread_id, cluster_id, level in db.session.execute(
+            select(Watch.thread_id, Watch.cluster_id, Watch.level).where(
+                Watch.user_id == user.id,
+                or_(Watch.thread_id.in_(ids), Watch.cluster_id.in_(cluster_ids)))):
+        levels[("t", thread_id) if thread_id else ("c", cluster_id)] = level
+    return [ThreadRow(t, reads.get(t.id),
+                      levels.get(("t", t.id)) or levels.get(("c", t.cluster_id)) or "normal")
+            for t in threads]
+
+
+def _with_people(query):
+    return query.options(selectinload(Thread.author), selectinload(Thread.last_poster))
+
+
+def cluster_threads(cluster, user, page):
+    """A page of the cluster's threads (pinned first, then latest activity) and their rows."""
+    pagination = db.paginate(_with_people(Thread.listing(cluster.id)), page=page,
+                             per_page=THREADS_PER_PAGE, error_out=False)
+    return pagination, thread_rows(pagination.items, user)
+
+
+def latest_in_clusters(user, limit=8):
+    """The latest threads across a person's clusters, leaving out muted ones."""
+    cluster_ids = list(cluster_roles(user))
+    if not cluster_ids:
+        return []
+    threads = db.session.scalars(_with_people(
+        select(Thread).where(Thread.removed_at.is_(None), Thread.cluster_id.in_(cluster_ids))
+        .order_by(Thread.last_posted_at.desc(), Thread.id.desc()).limit(limit * 2))).all()
+    return [row for row in thread_rows(threads, user) if not row.is_muted][:limit]
+
+
+def thread_posts(thread, page):
+    query = Post.in_thread(thread.id).options(selectinload(Post.author))
+    return db.paginate(query, page=page, per_page=POSTS_PER_PAGE, error_out=False)
+
+
+def page_of(number):
+    """The page of a thread on which post `number` appears (deleted posts keep their place)."""
+    return max((number - 1) // POSTS_PER_PAGE + 1, 1)
+
+
+def helpful_marks(user, posts):
+    """Ids of the posts on the page that `user` marked helpful."""
+    if not posts or not getattr(user, "is_authenticated", False):
+        return set()
+    return set(db.session.scalars(select(Reaction.post_id).where(
+        Reaction.user_id == user.id, Reaction.post_id.in_([p.id for p in posts]))))
+
+
+def answer_of(thread):
+    if not thread.answer_post_id:
+        return None
+    return db.session.scalar(select(Post).where(Post.id == thread.answer_post_id)
+                             .options(selectinload(Post.author)))
+
+
+def read_position(thread, user):
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(select(ReadState.last_read_number).where(
+        ReadState.user_id == user.id, ReadState.thread_id == thread.id))
+
+
+def recent_posts_by(person, viewer, limit=8):
+    """A person's latest visible posts in threads the viewer may see."""
+    allowed = access_filter(viewer)
+    query = (select(Post).join(Thread, Thread.id == Post.thread_id)
+             .join(Cluster, Cluster.id == Thread.cluster_id)
+             .where(Post.author_id == person.id, Post.visible(), Thread.removed_at.is_(None))
+             .options(selectinload(Post.thread))
+             .order_by(Post.created_at.desc(), Post.id.desc()).limit(limit))
+    if not allowed.everything:
+        query = query.where(or_(Cluster.is_public.is_(True), Cluster.id.in_(allowed.cluster_ids)))
+    return db.session.scalars(query).all()
+
+
+def members_of(cluster):
+    """Active memberships (facilitators first) and pending requests, people loaded."""
+    memberships = db.session.scalars(
+        select(ClusterMembership).where(ClusterMembership.cluster_id == cluster.id,
+                                        ClusterMembership.status.in_(("active", "pending")))
+        .options(selectinload(ClusterMembership.user))
+        .order_by(ClusterMembership.role.desc(), ClusterMembership.created_at)).all()
+    active = [m for m in memberships if m.status == "active"]
+    pending = [m for m in memberships if m.status == "pending"]
+    return sorted(active, key=lambda m: (m.role != "facilitator", m.user.name)), pending
+
+
+def cluster_overview(user):
+    """Every active cluster with its thread count and the person's standing in it."""
+    from sqlalchemy import func
+
+    counts = dict(db.session.execute(
+        select(Thread.cluster_id, func.count()).where(Thread.removed_at.is_(None))
+        .group_by(Thread.cluster_id)).all())
+    members = dict(db.session.execute(
+        select(ClusterMembership.cluster_id, func.count()).where(ClusterMembership.status == "active")
+        .group_by(ClusterMembership.cluster_id)).all())
+    standing = {}
+    if getattr(user, "is_authenticated", False):
+        standing = dict(db.session.execute(select(ClusterMembership.cluster_id,
+                                                  ClusterMembership.status).where(
+            ClusterMembership.user_id == user.id)).all())
+    clusters = db.session.scalars(select(Cluster).order_by(Cluster.archived_at.is_not(None),
+                                                           Cluster.is_public.desc(), Cluster.name)).all()
+    return [(c, counts.get(c.id, 0), members.get(c.id, 0), standing.get(c.id)) for c in clusters]

@@ -1,0 +1,505 @@
+"""Forum operations: clusters, threads and posts, reading, reactions and moderation.
+
+Every function checks the permission policy, changes objects and flushes; the caller commits.
+"""
+import re
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+
+from .. import audit, content
+from ..accounts.models import User
+from ..clusters.models import Cluster, ClusterMembership
+from ..extensions import db
+from ..permissions import NotAllowed, can, forget_cluster_roles
+from ..timeutil import utcnow
+from . import guard, markup, notify
+from .models import Flag, ForumError, Post, PostRevision, Reaction, ReadState, Thread
+
+MIN_TITLE = 5
+MAX_TITLE = 200
+
+
+class GuardStopped(ForumError):
+    """The confidentiality guard found something; `findings` says what, `blocking` if it is final."""
+
+    def __init__(self, findings):
+        self.findings = findings
+        self.blocking = guard.is_blocking(findings)
+        super().__init__("This post looks like it contains client information.", "body")
+
+
+def _require(allowed, message="You may not do that."):
+    if not allowed:
+        raise NotAllowed(message)
+
+
+def max_post_chars():
+    return current_app.config.get("FORUM_MAX_POST_CHARS", 20000)
+
+
+def check_body(body, confirmed=False):
+    """Refuse empty and over-long posts, then run the confidentiality guard."""
+    text = (body or "").strip()
+    if not text:
+        raise ForumError("Write something before posting: the post is empty.", "body")
+    limit = max_post_chars()
+    if len(text) > limit:
+        raise ForumError(f"Posts can be at most {limit:,} characters; this one has {len(text):,}. "
+                         "Shorten it or split it into two replies.", "body")
+    findings = guard.check(text)
+    if findings and (confirmed is False or guard.is_blocking(findings)):
+        raise GuardStopped(findings)
+    return text
+
+
+def check_title(title):
+    title = " ".join((title or "").split())
+    if len(title) < MIN_TITLE:
+        raise ForumError(f"Give the thread a title of at least {MIN_TITLE} characters.", "title")
+    if len(title) > MAX_TITLE:
+        raise ForumError(f"Titles can be at most {MAX_TITLE} characters.", "title")
+    return title
+
+
+def _mentioned_people(source):
+    """{mention key: User} for active people mentioned in `source`."""
+    mentions = markup.find_mentions(source)
+    handles = {value for kind, value in mentions if kind == "handle"}
+    names = {value.lower() for kind, value in mentions if kind == "name"}
+    if not handles and not names:
+        return {}
+    people = db.session.scalars(select(User).where(
+        User.status == "active",
+        or_(User.handle.in_(handles), func.lower(User.name).in_(names)))).all()
+    found = {}
+    for person in people:
+        if person.handle in handles:
+            found[("handle", person.handle)] = person
+        if person.name.lower() in names:
+            found[("name", person.name.lower())] = person
+    return found
+
+
+def _render(source):
+    people = _mentioned_people(source)
+    return markup.render(source, people), set(people.values())
+
+
+# --- Clusters -------------------------------------------------------------------------------
+
+def join_cluster(cluster, user):
+    """Join an open cluster with a click."""
+    _require(can(user, "join", cluster), "This cluster is closed or you are already a member.")
+    membership = cluster.membership_of(user)
+    if membership is None:
+        membership = ClusterMembership(cluster=cluster, user_id=user.id)
+        db.session.add(membership)
+    membership.role, membership.status, membership.decided_at = "member", "active", utcnow()
+    db.session.flush()
+    forget_cluster_roles(user)
+    return membership
+
+
+def request_to_join(cluster, user):
+    """Ask to join a closed cluster; its facilitators are notified."""
+    membership = cluster.membership_of(user)
+    if membership is not None and membership.status == "pending":
+        raise ForumError("Your request is already waiting for a facilitator.")
+    _require(can(user, "request_join", cluster), "You cannot ask to join this cluster.")
+    if membership is None:
+        membership = ClusterMembership(cluster=cluster, user_id=user.id)
+        db.session.add(membership)
+    membership.role, membership.status = "member", "pending"
+    membership.created_at, membership.decided_at, membership.decided_by_id = utcnow(), None, None
+    db.session.flush()
+    for facilitator in facilitators_of(cluster):
+        notify.add(facilitator, "join_request", actor=user, cluster=cluster)
+    return membership
+
+
+def decide_join_request(membership, decider, approve):
+    """Approve or decline a pending request; the person hears either way."""
+    cluster = membership.cluster
+    _require(can(decider, "moderate", cluster), "Only the cluster's facilitators decide requests.")
+    if membership.status != "pending":
+        raise ForumError("That request was already decided.")
+    membership.status = "active" if approve else "declined"
+    membership.decided_at, membership.decided_by_id = utcnow(), decider.id
+    verb = "approve" if approve else "decline"
+    audit.record(decider, f"cluster.{verb}_member", "user", membership.user_id,
+                 f"{verb}d {membership.user.name} in {cluster.name}", cluster_id=cluster.id)
+    notify.add(membership.user, "join_approved" if approve else "join_declined", actor=decider,
+               cluster=cluster)
+    db.session.flush()
+    forget_cluster_roles(membership.user)
+    return membership
+
+
+def leave_cluster(cluster, user):
+    _require(can(user, "leave", cluster), "You are not a member of this cluster.")
+    membership = cluster.membership_of(user)
+    db.session.delete(membership)
+    db.session.flush()
+    forget_cluster_roles(user)
+
+
+def set_member_role(cluster, person, role, actor):
+    """Appoint a member as facilitator, or make a facilitator a member again."""
+    _require(can(actor, "manage", cluster), "Only organizers and admins appoint facilitators.")
+    if role not in ClusterMembership.ROLES:
+        raise ForumError("Unknown role.")
+    membership = cluster.membership_of(person)
+    if membership is None or membership.status != "active":
+        raise ForumError(f"{person.name} is not a member of {cluster.name}.")
+    membership.role = role
+    audit.record(actor, "cluster.set_role", "user", person.id,
+                 f"{person.name} is now {role} of {cluster.name}", cluster_id=cluster.id)
+    db.session.flush()
+    forget_cluster_roles(person)
+    return membership
+
+
+def _unique_slug(name, exclude_id=None):
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:70] or "cluster"
+    slug, n = base, 1
+    while db.session.scalar(select(Cluster.id).where(Cluster.slug == slug,
+                                                     Cluster.id != (exclude_id or 0))):
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def create_cluster(actor, name, description, is_open=True, is_public=False):
+    """A new cluster; the organizer who creates it facilitates it until they appoint others."""
+    _require(can(actor, "create_cluster"), "Only organizers and admins create clusters.")
+    name = " ".join(name.split())
+    if db.session.scalar(select(Cluster.id).where(func.lower(Cluster.name) == name.lower())):
+        raise ForumError(f"A cluster called {name} already exists.")
+    cluster = Cluster(slug=_unique_slug(name), name=name, description=description.strip(),
+                      is_open=is_open, is_public=is_public, created_by_id=actor.id)
+    cluster.memberships.append(ClusterMembership(user_id=actor.id, role="facilitator",
+                                                 status="active", decided_at=utcnow()))
+    db.session.add(cluster)
+    db.session.flush()
+    audit.record(actor, "cluster.create", "cluster", cluster.id, f"created {name}", cluster.id)
+    forget_cluster_roles(actor)
+    return cluster
+
+
+def update_cluster(cluster, actor, name, description, is_open, is_public):
+    _require(can(actor, "manage", cluster), "Only organizers and admins change clusters.")
+    name = " ".join(name.split())
+    clash = db.session.scalar(select(Cluster.id).where(func.lower(Cluster.name) == name.lower(),
+                                                       Cluster.id != cluster.id))
+    if clash:
+        raise ForumError(f"A cluster called {name} already exists.")
+    was_public = cluster.is_public
+    cluster.name, cluster.description = name, description.strip()
+    cluster.is_open, cluster.is_public = is_open, is_public
+    audit.record(actor, "cluster.update", "cluster", cluster.id, f"updated {name}", cluster.id)
+    db.session.flush()
+    if was_public != is_public:  # every thread's visibility changed for search
+        ids = db.session.scalars(select(Thread.id).where(Thread.cluster_id == cluster.id)).all()
+        if ids:
+            content.announce_changed("thread", ids)
+    return cluster
+
+
+def set_cluster_archived(cluster, actor, archived):
+    _require(can(actor, "manage", cluster), "Only organizers and admins archive clusters.")
+    cluster.archived_at = utcnow() if archived else None
+    verb = "archive" if archived else "unarchive"
+    audit.record(actor, f"cluster.{verb}", "cluster", cluster.id, f"{verb}d {cluster.name}",
+                 cluster.id)
+    db.session.flush()
+
+
+def facilitators_of(cluster):
+    return db.session.scalars(select(User).join(ClusterMembership, ClusterMembership.user_id == User.id)
+                              .where(ClusterMembership.cluster_id == cluster.id,
+                                     ClusterMembership.status == "active",
+                                     ClusterMembership.role == "facilitator")).all()
+
+
+# --- Threads and posts ----------------------------------------------------------------------
+
+def _add_post(thread, author, source, reply_to=None, confirmed=False):
+    html, mentioned = _render(source)
+    post = Post(thread=thread, number=thread.next_number(), author_id=author.id,
+                reply_to_id=reply_to.id if reply_to is not None else None, body_source=source,
+                body_html=html, guard_confirmed=bool(confirmed and guard.check(source)),
+                created_at=utcnow())
+    post.author = author
+    db.session.add(post)
+    thread.last_posted_at, thread.last_poster_id = post.created_at, author.id
+    db.session.flush()
+    return post, mentioned
+
+
+def start_thread(cluster, author, title, body, is_question=False, confirmed=False):
+    """Open a thread with its first post; the author watches it and has read it."""
+    _require(can(author, "post", cluster), "Join the cluster to start a thread.")
+    title = check_title(title)
+    source = check_body(body, confirmed)
+    thread = Thread(cluster=cluster, author_id=author.id, title=title, is_question=is_question,
+                    last_posted_at=utcnow(), last_poster_id=author.id)
+    db.session.add(thread)
+    post, mentioned = _add_post(thread, author, source, confirmed=confirmed)
+    notify.watch_on_participation(author, thread)
+    mark_read(thread, author, post.number)
+    notify.new_post(post, mentioned)
+    content.announce_changed("thread", [thread.id])
+    return thread
+
+
+def can_reply(user, thread):
+    if thread.is_removed or not can(user, "post", thread.cluster):
+        return False
+    return not thread.is_locked or can(user, "moderate", thread)
+
+
+def post_reply(thread, author, body, reply_to=None, confirmed=False):
+    """Add a reply (optionally to a given post); notify the people who should hear of it."""
+    _require(can(author, "view", thread), "You cannot see this thread.")
+    if thread.is_locked and can(author, "post", thread.cluster) and not can(author, "moderate", thread):
+        raise ForumError("This thread is locked: it takes no new replies.")
+    _require(can_reply(author, thread), "Join the cluster to reply.")
+    if reply_to is not None and (reply_to.thread_id != thread.id or not reply_to.is_visible):
+        reply_to = None
+    source = check_body(body, confirmed)
+    post, mentioned = _add_post(thread, author, source, reply_to, confirmed)
+    thread.reply_count = (thread.reply_count or 0) + 1
+    notify.watch_on_participation(author, thread)
+    mark_read(thread, author, post.number)
+    notify.new_post(post, mentioned)
+    content.announce_changed("thread", [thread.id])
+    return post
+
+
+def edit_post(post, editor, body, title=None, confirmed=False):
+    """Change a post, keeping the earlier version; newly mentioned people are notified."""
+    _require(can(editor, "edit", post) and post.is_visible, "You may not edit this post.")
+    thread = post.thread
+    source = check_body(body, confirmed)
+    new_title = check_title(title) if post.is_opening and title is not None else thread.title
+    if source == post.body_source and new_title == thread.title:
+        return post
+    db.session.add(PostRevision(post_id=post.id, body_source=post.body_source,
+                                title=thread.title if post.is_opening else "",
+                                written_at=post.edited_at or post.created_at,
+                                written_by_id=post.edited_by_id or post.author_id,
+                                replaced_by_id=editor.id))
+    before = set(_mentioned_people(post.body_source).values())
+    post.body_html, mentioned = _render(source)
+    post.body_source, post.edited_at, post.edited_by_id = source, utcnow(), editor.id
+    post.guard_confirmed = bool(confirmed and guard.check(source))
+    thread.title = new_title
+    if editor.id != post.author_id:
+        audit.record(editor, "post.edit", "post", post.id, f"edited a post in “{thread.title}”",
+                     thread.cluster_id)
+    db.session.flush()
+    notify.new_mentions(post, mentioned - before)
+    content.announce_changed("thread", [thread.id])
+    return post
+
+
+def revisions_of(post, viewer):
+    """Earlier versions of a post, newest first (moderators only)."""
+    _require(can(viewer, "moderate", post), "Only moderators see earlier versions.")
+    return db.session.scalars(select(PostRevision).where(PostRevision.post_id == post.id)
+                              .order_by(PostRevision.replaced_at.desc(), PostRevision.id.desc())).all()
+
+
+def _take_out(post):
+    """Bookkeeping when a post stops being visible."""
+    thread = post.thread
+    if post.is_opening:
+        thread.removed_at = utcnow()
+        content.announce_removed("thread", [thread.id])
+    else:
+        thread.reply_count = max((thread.reply_count or 0) - 1, 0)
+        if thread.answer_post_id == post.id:
+            thread.answer_post_id = None
+        content.announce_changed("thread", [thread.id])
+
+
+def delete_post(post, actor):
+    """Soft-delete: the thread keeps a "post removed" placeholder in its place."""
+    _require(can(actor, "delete", post), "You may not delete this post.")
+    if post.deleted_at is not None:
+        return post
+    was_visible = post.is_visible
+    post.deleted_at, post.deleted_by_id = utcnow(), actor.id
+    if actor.id != post.author_id:
+        audit.record(actor, "post.delete", "post", post.id,
+                     f"deleted a post in “{post.thread.title}”", post.thread.cluster_id)
+    if was_visible:
+        _take_out(post)
+    db.session.flush()
+    return post
+
+
+def toggle_helpful(post, user):
+    """Mark a post helpful, or take the mark back. Returns True when it is now marked."""
+    _require(can(user, "view", post) and user.is_authenticated, "You cannot see this post.")
+    if post.author_id == user.id:
+        raise ForumError("You cannot mark your own post as helpful.")
+    if not post.is_visible:
+        raise ForumError("This post was removed.")
+    existing = db.session.scalar(select(Reaction).where(Reaction.post_id == post.id,
+                                                        Reaction.user_id == user.id))
+    if existing is not None:
+        db.session.delete(existing)
+        delta = -1
+    else:
+        db.session.add(Reaction(post_id=post.id, user_id=user.id))
+        delta = 1
+    db.session.execute(update(Post).where(Post.id == post.id)
+                       .values(helpful_count=Post.helpful_count + delta))
+    db.session.flush()
+    db.session.refresh(post, ["helpful_count"])
+    return delta > 0
+
+
+def can_mark_answer(user, thread):
+    return (thread.is_question and can(user, "view", thread)
+            and (user.id == thread.author_id or can(user, "moderate", thread)))
+
+
+def mark_answer(thread, post, actor):
+    """The asker or a facilitator marks a reply as the answer (again to unmark it)."""
+    _require(can_mark_answer(actor, thread), "Only the asker or a facilitator marks the answer.")
+    if post.thread_id != thread.id or post.is_opening or not post.is_visible:
+        raise ForumError("Only a visible reply in this thread can be the answer.")
+    if thread.answer_post_id == post.id:
+        thread.answer_post_id = None
+        db.session.flush()
+        return False
+    thread.answer_post_id = post.id
+    if post.author_id != actor.id:
+        notify.add(post.author, "answer", actor=actor, cluster=thread.cluster, thread=thread,
+                   post=post)
+    db.session.flush()
+    return True
+
+
+def mark_read(thread, user, number):
+    """Remember that `user` has read `thread` up to post `number` (never moves backwards)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    state = db.session.scalar(select(ReadState).where(ReadState.user_id == user.id,
+                                                      ReadState.thread_id == thread.id))
+    if state is None:
+        state = ReadState(user_id=user.id, thread_id=thread.id, last_read_number=0)
+        db.session.add(state)
+    if number > (state.last_read_number or 0):
+        state.last_read_number = number
+        state.updated_at = utcnow()
+    db.session.flush()
+    return state
+
+
+# --- Moderation -----------------------------------------------------------------------------
+
+def _moderate(thread, actor):
+    _require(can(actor, "moderate", thread), "Only the cluster's facilitators and admins moderate.")
+
+
+def _set_thread_state(thread, actor, attribute, on, verb):
+    """Pin or lock (and undo it), with an audit entry naming the act."""
+    _moderate(thread, actor)
+    setattr(thread, attribute, on)
+    action = verb if on else f"un{verb}"
+    done = f"{action}ned" if verb == "pin" else f"{action}ed"
+    audit.record(actor, f"thread.{action}", "thread", thread.id, f"{done} “{thread.title}”",
+                 thread.cluster_id)
+    db.session.flush()
+
+
+def set_pinned(thread, actor, pinned):
+    _set_thread_state(thread, actor, "is_pinned", pinned, "pin")
+
+
+def set_locked(thread, actor, locked):
+    _set_thread_state(thread, actor, "is_locked", locked, "lock")
+
+
+def move_thread(thread, actor, target):
+    """Move a thread to another cluster the moderator may moderate; search follows."""
+    _moderate(thread, actor)
+    _require(can(actor, "moderate", target), "You can only move threads to clusters you moderate.")
+    if target.id == thread.cluster_id:
+        raise ForumError("The thread is already in that cluster.")
+    if target.is_archived:
+        raise ForumError("Archived clusters take no threads.")
+    source = thread.cluster
+    thread.cluster = target
+    db.session.execute(update(Flag).where(Flag.post_id.in_(select(Post.id).where(
+        Post.thread_id == thread.id))).values(cluster_id=target.id))
+    audit.record(actor, "thread.move", "thread", thread.id,
+                 f"moved “{thread.title}” from {source.name} to {target.name}", source.id)
+    db.session.flush()
+    content.announce_changed("thread", [thread.id])
+
+
+def hide_post(post, actor, reason):
+    """A moderator hides a post; the reason shows in its placeholder."""
+    _moderate(post.thread, actor)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ForumError("Give a reason for hiding the post; the author and members will see it.")
+    was_visible = post.is_visible
+    post.hidden_at, post.hidden_by_id, post.hidden_reason = utcnow(), actor.id, reason[:300]
+    for flag in db.session.scalars(select(Flag).where(Flag.post_id == post.id,
+                                                      Flag.resolved_at.is_(None))):
+        flag.resolved_at, flag.resolved_by_id, flag.resolution = utcnow(), actor.id, "hidden"
+    audit.record(actor, "post.hide", "post", post.id,
+                 f"hid post #{post.number} in “{post.thread.title}”: {reason[:120]}",
+                 post.thread.cluster_id)
+    if was_visible:
+        _take_out(post)
+    db.session.flush()
+
+
+def unhide_post(post, actor):
+    _moderate(post.thread, actor)
+    if post.hidden_at is None:
+        return
+    post.hidden_at, post.hidden_by_id, post.hidden_reason = None, None, ""
+    thread = post.thread
+    if post.deleted_at is None:
+        if post.is_opening:
+            thread.removed_at = None
+        else:
+            thread.reply_count = (thread.reply_count or 0) + 1
+        content.announce_changed("thread", [thread.id])
+    audit.record(actor, "post.unhide", "post", post.id,
+                 f"restored post #{post.number} in “{thread.title}”", thread.cluster_id)
+    db.session.flush()
+
+
+def flag_post(post, member, reason):
+    """A member asks the facilitators to look at a post."""
+    _require(can(member, "view", post) and can(member, "post", post.thread.cluster),
+             "Only cluster members flag posts.")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ForumError("Say briefly why this post needs a facilitator's look.")
+    if db.session.scalar(select(Flag.id).where(Flag.post_id == post.id,
+                                               Flag.flagged_by_id == member.id,
+                                               Flag.resolved_at.is_(None))):
+        raise ForumError("You already flagged this post; a facilitator will look at it.")
+    flag = Flag(post_id=post.id, cluster_id=post.thread.cluster_id, flagged_by_id=member.id,
+                reason=reason[:500])
+    db.session.add(flag)
+    db.session.flush()
+    return flag
+
+
+def dismiss_flag(flag, actor):
+    _moderate(flag.post.thread, actor)
+    flag.resolved_at, flag.resolved_by_id, flag.resolution = utcnow(), actor.id, "dismissed"
+    audit.record(actor, "flag.dismiss", "post", flag.post_id,
+                 f"dismissed a flag on post #{flag.post.number}", flag.cluster_id)
+    db.session.flush()

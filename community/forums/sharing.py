@@ -1,0 +1,80 @@
+"""What the forums share with other areas: search documents, newsletter cards and link cards.
+
+Search gets one document per thread: its title and the text of its visible posts, with the
+thread's cluster as its scope (public only for public clusters). Removed threads yield nothing.
+"""
+from itertools import groupby
+
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from ..content import ContentCard, NotPublic, SearchDocument
+from ..extensions import db
+from ..permissions import CLUSTERS, PUBLIC, can
+from .markup import site_path, to_text
+from .models import Post, Thread
+
+BATCH = 500
+
+
+def _url(thread):
+    return site_path("forums.thread", thread_id=thread.id, slug=thread.slug)
+
+
+def search_documents(ids=None):
+    """Yield a SearchDocument per listed thread (all of them when `ids` is None)."""
+    query = select(Thread).where(Thread.removed_at.is_(None)).order_by(Thread.id)
+    if ids is not None:
+        query = query.where(Thread.id.in_([int(i) for i in ids]))
+    threads = db.session.scalars(query).all()
+    for start in range(0, len(threads), BATCH):
+        batch = threads[start:start + BATCH]
+        posts = db.session.scalars(select(Post).where(
+            Post.thread_id.in_([t.id for t in batch]), Post.visible())
+            .order_by(Post.thread_id, Post.number)).all()
+        by_thread = {key: list(group) for key, group in groupby(posts, key=lambda p: p.thread_id)}
+        for thread in batch:
+            texts = [to_text(p.body_source) for p in by_thread.get(thread.id, [])]
+            cluster = thread.cluster
+            yield SearchDocument(
+                kind="thread", id=str(thread.id), title=thread.title, text="\n".join(texts),
+                url=_url(thread), visibility=PUBLIC if cluster.is_public else CLUSTERS,
+                cluster_ids=frozenset({cluster.id}), summary=(texts[0][:240] if texts else ""),
+                created_at=thread.created_at, updated_at=thread.last_posted_at,
+                facets={"cluster": cluster.name, "question": thread.is_question})
+
+
+def _card(thread):
+    replies = f"{thread.reply_count} repl{'y' if thread.reply_count == 1 else 'ies'}"
+    return ContentCard(kind="thread", title=thread.title, url=_url(thread),
+                       when=thread.last_posted_at, meta=f"Discussion · {thread.cluster.name} · {replies}")
+
+
+def public_thread_card(thread_id):
+    """A card for a thread anyone may read; NotPublic says why not otherwise."""
+    thread = db.session.get(Thread, int(thread_id))
+    if thread is None:
+        raise NotPublic("There is no such thread.")
+    if not thread.cluster.is_public:
+        raise NotPublic(f"The thread is in {thread.cluster.name}, a private cluster.")
+    if thread.is_removed:
+        raise NotPublic("The thread was removed.")
+    if thread.cluster.is_archived:
+        raise NotPublic("The thread's cluster is archived.")
+    return _card(thread)
+
+
+def card_for_path(path, viewer):
+    """A card for a thread path on this site that `viewer` may see, else None."""
+    from flask import current_app
+
+    try:
+        endpoint, values = current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:
+        return None
+    if endpoint not in ("forums.thread", "forums.thread_post"):
+        return None
+    thread = db.session.get(Thread, values["thread_id"])
+    if thread is None or thread.is_removed or not can(viewer, "view", thread):
+        return None
+    return _card(thread)

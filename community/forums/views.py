@@ -1,0 +1,553 @@
+"""Forum pages: clusters, threads, posting, moderation, notifications and their settings."""
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import ui
+from ..clusters.models import Cluster, ClusterMembership
+from ..extensions import db, limiter
+from ..permissions import NotAllowed, can, cluster_roles, get_or_404, require, visible_or_404
+from . import bp, guard, markup, notify, queries, services
+from .forms import (ClusterForm, EditPostForm, EmailModeForm, MoveForm, PostForm, ReasonForm,
+                    ThreadForm, WatchForm)
+from .models import WATCH_LEVELS, Flag, ForumError, Notification, Post, Thread
+from .services import GuardStopped
+
+
+def _posting_limit():
+    return current_app.config["LIMIT_FORUM_POST"]
+
+
+def _per_person():
+    return f"forum-post:{current_user.get_id() or request.remote_addr}"
+
+
+def _is_preview():
+    return bool(request.form.get("preview"))
+
+
+posting_limit = limiter.limit(_posting_limit, key_func=_per_person, methods=["POST"],
+                              exempt_when=_is_preview)
+
+
+@bp.errorhandler(NotAllowed)
+def _not_allowed(error):
+    flash(str(error), "error")
+    return redirect(request.referrer or url_for("forums.clusters"))
+
+
+@bp.errorhandler(429)
+def _posting_too_fast(error):
+    return render_template("core/error.html", code=429, title="You are posting very quickly",
+                           message="To keep clusters free of floods, the site allows a limited "
+                                   "number of new posts per minute and per day. Please wait a "
+                                   "minute and send your post again (go back: your text is "
+                                   "still in the form)."), 429
+
+
+def _cluster_or_404(slug):
+    cluster = db.session.scalar(select(Cluster).where(Cluster.slug == slug))
+    if cluster is None:
+        abort(404)
+    return cluster
+
+
+def _readable_cluster_or_404(slug):
+    cluster = _cluster_or_404(slug)
+    if not can(current_user, "read", cluster):
+        abort(404)
+    return cluster
+
+
+def _thread_or_404(thread_id):
+    return get_or_404(Thread, thread_id)
+
+
+def _post_or_404(post_id):
+    return get_or_404(Post, post_id)
+
+
+def _thread_url(thread, number=None):
+    if number is None:
+        return url_for("forums.thread", thread_id=thread.id, slug=thread.slug)
+    return url_for("forums.thread", thread_id=thread.id, slug=thread.slug,
+                   page=queries.page_of(number), _anchor=f"post-{number}")
+
+
+def _compose(form, save):
+    """Handle Preview and Post for a compose form.
+
+    Returns (redirect or None, preview HTML or None, guard findings).
+    """
+    preview, findings = None, []
+    if not form.validate_on_submit():
+        return None, None, findings
+    if form.preview.data:
+        source = form.body.data or ""
+        preview = markup.render(source, services._mentioned_people(source))
+        findings = guard.check(source)
+        return None, preview, findings
+    try:
+        return save(bool(form.confirm_not_client_data.data)), None, findings
+    except GuardStopped as stopped:
+        return None, None, stopped.findings
+    except ForumError as error:
+        target = getattr(form, error.field or "body", form.body)
+        target.errors = list(target.errors) + [str(error)]
+        return None, None, findings
+
+
+def _attempt(act, success):
+    """Run a service call; commit and say `success` (text, or a function of the result), or say
+    why it could not be done."""
+    try:
+        result = act()
+    except ForumError as error:
+        flash(str(error), "error")
+        return None
+    db.session.commit()
+    flash(success(result) if callable(success) else success, "success")
+    return result
+
+
+# --- Clusters -------------------------------------------------------------------------------
+
+@bp.get("/clusters")
+def clusters():
+    return render_template("forums/clusters.html", overview=queries.cluster_overview(current_user))
+
+
+@bp.get("/clusters/<slug>")
+def cluster(slug):
+    cluster = _cluster_or_404(slug)
+    membership = cluster.membership_of(current_user)
+    readable = can(current_user, "read", cluster)
+    pagination = rows = None
+    level = "normal"
+    if readable:
+        pagination, rows = queries.cluster_threads(cluster, current_user,
+                                                   request.args.get("page", 1, type=int))
+        if current_user.is_authenticated:
+            watch = notify._watch_row(current_user, cluster=cluster)
+            level = watch.level if watch else "default"
+    sections = ui.sections(current_app, "cluster", cluster, current_user) if readable else []
+    # Visitors see only the name and description; members also see who facilitates.
+    facilitators = services.facilitators_of(cluster) if current_user.is_authenticated else []
+    watch_form = WatchForm(level=level)
+    return render_template("forums/cluster.html", cluster=cluster, membership=membership,
+                           readable=readable, pagination=pagination, rows=rows,
+                           sections=sections, watch_form=watch_form, facilitators=facilitators,
+                           member_count=db.session.scalar(cluster.member_count_query()))
+
+
+@bp.get("/clusters/<slug>/members")
+@login_required
+def members(slug):
+    cluster = _readable_cluster_or_404(slug)
+    active, pending = queries.members_of(cluster)
+    return render_template("forums/members.html", cluster=cluster, active=active,
+                           pending=pending if can(current_user, "moderate", cluster) else [])
+
+
+@bp.post("/clusters/<slug>/join")
+@login_required
+def join(slug):
+    cluster = _cluster_or_404(slug)
+    if cluster.is_open:
+        _attempt(lambda: services.join_cluster(cluster, current_user), f"Welcome to {cluster.name}.")
+    else:
+        _attempt(lambda: services.request_to_join(cluster, current_user),
+                 "Your request is sent. A facilitator will approve or decline it.")
+    return redirect(url_for("forums.cluster", slug=cluster.slug))
+
+
+@bp.post("/clusters/<slug>/leave")
+@login_required
+def leave(slug):
+    cluster = _cluster_or_404(slug)
+    services.leave_cluster(cluster, current_user)
+    db.session.commit()
+    flash(f"You left {cluster.name}.", "success")
+    return redirect(url_for("forums.cluster", slug=cluster.slug))
+
+
+@bp.post("/clusters/<slug>/requests/<int:membership_id>/<any(approve, decline):decision>")
+@login_required
+def decide_request(slug, membership_id, decision):
+    cluster = _readable_cluster_or_404(slug)
+    membership = db.session.get(ClusterMembership, membership_id)
+    if membership is None or membership.cluster_id != cluster.id:
+        abort(404)
+    _attempt(lambda: services.decide_join_request(membership, current_user, decision == "approve"),
+             f"{membership.user.name}: request {decision}d.")
+    return redirect(url_for("forums.members", slug=cluster.slug))
+
+
+@bp.post("/clusters/<slug>/members/<int:user_id>/role")
+@login_required
+def set_role(slug, user_id):
+    cluster = _readable_cluster_or_404(slug)
+    membership = db.session.scalar(select(ClusterMembership).where(
+        ClusterMembership.cluster_id == cluster.id, ClusterMembership.user_id == user_id))
+    if membership is None:
+        abort(404)
+    role = request.form.get("role", "")
+    _attempt(lambda: services.set_member_role(cluster, membership.user, role, current_user),
+             f"{membership.user.name} is now a {role} of {cluster.name}.")
+    return redirect(url_for("forums.members", slug=cluster.slug))
+
+
+@bp.route("/clusters/new", methods=["GET", "POST"])
+@login_required
+def new_cluster():
+    require("create_cluster")
+    form = ClusterForm()
+    if form.validate_on_submit():
+        try:
+            created = services.create_cluster(current_user, form.name.data, form.description.data,
+                                              form.is_open.data, form.is_public.data)
+        except ForumError as error:
+            form.name.errors = list(form.name.errors) + [str(error)]
+        else:
+            db.session.commit()
+            flash(f"{created.name} is ready. Invite members to join it.", "success")
+            return redirect(url_for("forums.cluster", slug=created.slug))
+    return render_template("forums/cluster_form.html", form=form, cluster=None)
+
+
+@bp.route("/clusters/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit_cluster(slug):
+    cluster = _cluster_or_404(slug)
+    require("manage", cluster)
+    form = ClusterForm(obj=cluster)
+    if form.validate_on_submit():
+        try:
+            services.update_cluster(cluster, current_user, form.name.data, form.description.data,
+                                    form.is_open.data, form.is_public.data)
+        except ForumError as error:
+            form.name.errors = list(form.name.errors) + [str(error)]
+        else:
+            db.session.commit()
+            flash("The cluster is saved.", "success")
+            return redirect(url_for("forums.cluster", slug=cluster.slug))
+    return render_template("forums/cluster_form.html", form=form, cluster=cluster)
+
+
+@bp.post("/clusters/<slug>/archive")
+@login_required
+def archive_cluster(slug):
+    cluster = _cluster_or_404(slug)
+    archived = request.form.get("archived") == "1"
+    services.set_cluster_archived(cluster, current_user, archived)
+    db.session.commit()
+    flash(f"{cluster.name} is {'archived' if archived else 'active again'}.", "success")
+    return redirect(url_for("forums.cluster", slug=cluster.slug))
+
+
+@bp.post("/clusters/<slug>/watch")
+@login_required
+def cluster_watch(slug):
+    cluster = _readable_cluster_or_404(slug)
+    _save_watch_level(cluster=cluster)
+    return redirect(request.form.get("back") or url_for("forums.cluster", slug=cluster.slug))
+
+
+def _save_watch_level(cluster=None, thread=None):
+    form = WatchForm()
+    if form.validate_on_submit():
+        _attempt(lambda: notify.set_watch_level(current_user, form.level.data, cluster=cluster,
+                                                thread=thread), "Notification level saved.")
+
+
+# --- Threads and posts ----------------------------------------------------------------------
+
+@bp.route("/clusters/<slug>/new", methods=["GET", "POST"])
+@login_required
+@posting_limit
+def new_thread(slug):
+    cluster = _readable_cluster_or_404(slug)
+    require("post", cluster)
+    form = ThreadForm()
+
+    def save(confirmed):
+        thread = services.start_thread(cluster, current_user, form.title.data, form.body.data,
+                                       form.is_question.data, confirmed)
+        db.session.commit()
+        flash("Your thread is posted.", "success")
+        return redirect(_thread_url(thread))
+
+    done, preview, findings = _compose(form, save)
+    if done:
+        return done
+    return render_template("forums/compose.html", form=form, cluster=cluster, thread=None,
+                           preview=preview, findings=findings, mode="thread")
+
+
+@bp.get("/t/<int:thread_id>")
+@bp.get("/t/<int:thread_id>/<slug>")
+def thread(thread_id, slug=None):
+    thread = _thread_or_404(thread_id)
+    page = request.args.get("page", type=int)
+    if page is None:
+        last_read = queries.read_position(thread, current_user)
+        if last_read and last_read < thread.last_number:
+            return redirect(_thread_url(thread, last_read + 1))
+        page = 1
+    posts = queries.thread_posts(thread, page)
+    level = "normal"
+    if current_user.is_authenticated:
+        watch = notify._watch_row(current_user, thread=thread)
+        level = watch.level if watch else "default"
+    form = PostForm()
+    targets = []
+    if can(current_user, "moderate", thread):
+        targets = [c for c in db.session.scalars(Cluster.active())
+                   if c.id != thread.cluster_id and can(current_user, "moderate", c)]
+    move_form = MoveForm()
+    move_form.cluster_id.choices = [(c.id, c.name) for c in targets]
+    html = render_template("forums/thread.html", thread=thread, posts=posts,
+                           answer=queries.answer_of(thread) if page == 1 else None,
+                           helpful=queries.helpful_marks(current_user, posts.items),
+                           form=form, watch_form=WatchForm(level=level), move_form=move_form,
+                           can_reply=services.can_reply(current_user, thread),
+                           can_mark_answer=services.can_mark_answer(current_user, thread)
+                           if current_user.is_authenticated else False)
+    if posts.items:  # after rendering, so that committing does not expire what the page shows
+        services.mark_read(thread, current_user, posts.items[-1].number)
+        db.session.commit()
+    return html
+
+
+@bp.get("/t/<int:thread_id>/post/<int:number>")
+def thread_post(thread_id, number):
+    thread = _thread_or_404(thread_id)
+    return redirect(_thread_url(thread, number))
+
+
+@bp.get("/p/<int:post_id>")
+def post_link(post_id):
+    post = _post_or_404(post_id)
+    return redirect(_thread_url(post.thread, post.number))
+
+
+@bp.route("/t/<int:thread_id>/reply", methods=["GET", "POST"])
+@login_required
+@posting_limit
+def reply(thread_id):
+    thread = _thread_or_404(thread_id)
+    form = PostForm()
+    quoted = request.args.get("quote", type=int)
+    if request.method == "GET" and quoted:
+        post = db.session.get(Post, quoted)
+        if post is not None and post.thread_id == thread.id and post.is_visible:
+            form.body.data = markup.quote(post.author.handle, post.body_source)
+            form.reply_to.data = str(post.id)
+
+    def save(confirmed):
+        reply_to = db.session.get(Post, int(form.reply_to.data)) if (form.reply_to.data or "").isdigit() else None
+        post = services.post_reply(thread, current_user, form.body.data, reply_to, confirmed)
+        db.session.commit()
+        flash("Your reply is posted.", "success")
+        return redirect(_thread_url(thread, post.number))
+
+    done, preview, findings = _compose(form, save)
+    if done:
+        return done
+    return render_template("forums/compose.html", form=form, cluster=thread.cluster, thread=thread,
+                           preview=preview, findings=findings, mode="reply")
+
+
+@bp.post("/t/<int:thread_id>/watch")
+@login_required
+def thread_watch(thread_id):
+    thread = _thread_or_404(thread_id)
+    _save_watch_level(thread=thread)
+    return redirect(request.form.get("back") or _thread_url(thread))
+
+
+@bp.post("/t/<int:thread_id>/<any(pin, unpin, lock, unlock):action>")
+@login_required
+def moderate_thread(thread_id, action):
+    thread = _thread_or_404(thread_id)
+    if action in ("pin", "unpin"):
+        services.set_pinned(thread, current_user, action == "pin")
+    else:
+        services.set_locked(thread, current_user, action == "lock")
+    db.session.commit()
+    flash(f"Thread {action}ned." if action.endswith("pin") else f"Thread {action}ed.", "success")
+    return redirect(_thread_url(thread))
+
+
+@bp.post("/t/<int:thread_id>/move")
+@login_required
+def move(thread_id):
+    thread = _thread_or_404(thread_id)
+    target = db.session.get(Cluster, request.form.get("cluster_id", type=int) or 0)
+    if target is None:
+        abort(404)
+    _attempt(lambda: services.move_thread(thread, current_user, target),
+             f"Thread moved to {target.name}.")
+    return redirect(_thread_url(thread))
+
+
+@bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_post(post_id):
+    post = _post_or_404(post_id)
+    require("edit", post)
+    form = EditPostForm(body=post.body_source,
+                        title=post.thread.title if post.is_opening else None)
+
+    def save(confirmed):
+        services.edit_post(post, current_user, form.body.data,
+                           form.title.data if post.is_opening else None, confirmed)
+        db.session.commit()
+        flash("Your changes are saved.", "success")
+        return redirect(_thread_url(post.thread, post.number))
+
+    done, preview, findings = _compose(form, save)
+    if done:
+        return done
+    return render_template("forums/compose.html", form=form, cluster=post.thread.cluster,
+                           thread=post.thread, post=post, preview=preview, findings=findings,
+                           mode="edit")
+
+
+def _mark_answer(post, user):
+    return services.mark_answer(post.thread, post, user)
+
+
+#: One-click acts on a post: the service, and what to say when it returns true or false.
+POST_ACTIONS = {
+    "delete": (services.delete_post, "The post is removed.", None),
+    "unhide": (services.unhide_post, "The post is visible again.", None),
+    "helpful": (services.toggle_helpful, "Marked as helpful.", "Helpful mark removed."),
+    "answer": (_mark_answer, "Marked as the answer.", "No longer marked as the answer."),
+}
+
+
+@bp.post("/p/<int:post_id>/<any(delete, unhide, helpful, answer):action>")
+@login_required
+def post_action(post_id, action):
+    post = _post_or_404(post_id)
+    act, done, undone = POST_ACTIONS[action]
+    _attempt(lambda: act(post, current_user), lambda result: undone if undone and not result else done)
+    return redirect(_thread_url(post.thread, post.number))
+
+
+@bp.get("/p/<int:post_id>/history")
+@login_required
+def history(post_id):
+    post = _post_or_404(post_id)
+    require("moderate", post, status=404)
+    return render_template("forums/history.html", post=post,
+                           revisions=services.revisions_of(post, current_user))
+
+
+@bp.route("/p/<int:post_id>/<any(hide, flag):action>", methods=["GET", "POST"])
+@login_required
+def reason_action(post_id, action):
+    post = _post_or_404(post_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            if action == "hide":
+                services.hide_post(post, current_user, form.reason.data)
+            else:
+                services.flag_post(post, current_user, form.reason.data)
+        except ForumError as error:
+            form.reason.errors = list(form.reason.errors) + [str(error)]
+        else:
+            db.session.commit()
+            flash("The post is hidden." if action == "hide"
+                  else "Thank you. The cluster's facilitators will look at it.", "success")
+            return redirect(_thread_url(post.thread, post.number))
+    return render_template("forums/reason.html", form=form, post=post, action=action)
+
+
+@bp.get("/flags")
+@login_required
+def flags():
+    moderated = None if current_user.is_admin else [
+        cid for cid, role in cluster_roles(current_user).items() if role == "facilitator"]
+    if moderated == []:
+        abort(404)
+    open_flags = db.session.scalars(Flag.open_in(moderated)).all()
+    return render_template("forums/flags.html", flags=open_flags)
+
+
+@bp.post("/flags/<int:flag_id>/dismiss")
+@login_required
+def dismiss_flag(flag_id):
+    flag = db.session.get(Flag, flag_id)
+    if flag is None or not can(current_user, "moderate", flag.post):
+        abort(404)
+    services.dismiss_flag(flag, current_user)
+    db.session.commit()
+    flash("Flag dismissed.", "success")
+    return redirect(url_for("forums.flags"))
+
+
+# --- Notifications --------------------------------------------------------------------------
+
+@bp.get("/notifications")
+@login_required
+def notifications():
+    page = notify.recent_for(current_user, request.args.get("page", 1, type=int))
+    return render_template("forums/notifications.html", notifications=page)
+
+
+@bp.post("/notifications/read")
+@login_required
+def notifications_read():
+    notify.mark_notifications_read(current_user)
+    db.session.commit()
+    flash("All notifications are marked read.", "success")
+    return redirect(url_for("forums.notifications"))
+
+
+@bp.get("/notifications/<int:notification_id>")
+@login_required
+def open_notification(notification_id):
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != current_user.id:
+        abort(404)
+    notify.mark_notifications_read(current_user, [notification.id])
+    db.session.commit()
+    if notification.post_id and notify.still_visible(notification, current_user):
+        return redirect(url_for("forums.post_link", post_id=notification.post_id))
+    if notification.kind == "join_request":
+        return redirect(url_for("forums.members", slug=notification.cluster.slug))
+    return redirect(url_for("forums.cluster", slug=notification.cluster.slug))
+
+
+@bp.route("/notifications/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    form = EmailModeForm(mode=notify.email_mode(current_user))
+    if form.validate_on_submit():
+        notify.set_email_mode(current_user, form.mode.data)
+        for key, level in request.form.items():
+            kind, _, ident = key.partition("-")
+            if kind in ("cluster", "thread") and ident.isdigit():
+                _apply_level(kind, int(ident), level)
+        db.session.commit()
+        flash("Your notification settings are saved.", "success")
+        return redirect(url_for("forums.settings"))
+    return render_template("forums/settings.html", form=form,
+                           watches=notify.watches_of(current_user),
+                           levels=[("default", "Default")] + WATCH_LEVELS)
+
+
+def _apply_level(kind, ident, level):
+    target = db.session.get(Cluster if kind == "cluster" else Thread, ident)
+    if target is None:
+        return
+    try:
+        if kind == "cluster":
+            notify.set_watch_level(current_user, level, cluster=target)
+        else:
+            notify.set_watch_level(current_user, level, thread=visible_or_404(target))
+    except ForumError:
+        pass  # a level for something the person can no longer read is left alone

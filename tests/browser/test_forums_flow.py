@@ -1,0 +1,97 @@
+"""Forums in Chromium: join a cluster, start a thread with a preview, reply with a mention, read the
+notification as the mentioned person and mark the answer. Every page is checked with axe-core and
+the Nu HTML Checker.
+"""
+import pytest
+
+from community.clusters.models import Cluster, ClusterMembership
+from community.extensions import db
+
+pytestmark = pytest.mark.browser
+
+
+def _sign_in(page, email):
+    page.goto("/sign-in")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Welcome").wait_for()
+
+
+def _sign_out(page):
+    page.get_by_role("button", name="Sign out").click()
+
+
+def test_join_post_preview_mention_notification_and_answer(page, live_server, check_page, make_user):
+    with live_server.app.app_context():
+        maria = make_user(name="Maria Lopez", email="maria@stanislaus.example.gov")
+        make_user(name="James Chen", email="james@lacounty.example.gov")
+        make_user(role="organizer", name="Renee Okafor", email="renee@cfpic.example.org")
+        cluster = Cluster(slug="family-engagement", name="Family Engagement",
+                          description="Engaging mutual families as partners.")
+        cluster.memberships.append(ClusterMembership(user=maria, role="facilitator"))
+        db.session.add(cluster)
+        db.session.add(Cluster(slug="fiscal-sustainability", name="Fiscal & Sustainability",
+                               description="Joint fiscal plans.", is_open=False))
+        db.session.commit()
+
+    _sign_in(page, "james@lacounty.example.gov")
+    page.get_by_role("link", name="Clusters").first.click()
+    check_page(page, "clusters")
+    page.get_by_role("link", name="Fiscal & Sustainability").click()
+    page.get_by_role("button", name="Ask to join").click()
+    page.get_by_text("Your request is sent").wait_for()
+    check_page(page, "cluster-closed-pending")
+    page.goto("/clusters/family-engagement")
+    check_page(page, "cluster-not-member")
+    page.get_by_role("button", name="Join this cluster").click()
+    page.get_by_text("Welcome to Family Engagement").wait_for()
+    page.get_by_role("link", name="Start a thread").first.click()
+    check_page(page, "compose-thread")
+    page.get_by_label("Title").fill("Inviting the WTW case manager to Team Decision Meetings")
+    page.get_by_label("What would you like to discuss?").fill(
+        "How do your counties invite the **Welfare-to-Work** case manager before a TDM?")
+    page.get_by_label("This is a question").check()
+    page.get_by_role("button", name="Preview").click()
+    page.get_by_role("heading", name="Preview").wait_for()
+    assert page.locator(".preview .post-body strong").inner_text() == "Welfare-to-Work"
+    check_page(page, "compose-preview")
+    page.get_by_role("button", name="Start thread").click()
+    page.get_by_text("Your thread is posted.").wait_for()
+    check_page(page, "thread")
+    page.get_by_role("link", name="Settings").count()
+    page.goto("/notifications/settings")
+    check_page(page, "notification-settings")
+    _sign_out(page)
+
+    _sign_in(page, "maria@stanislaus.example.gov")
+    page.get_by_role("link", name="Inviting the WTW case manager").first.click()
+    page.get_by_label("Your reply").fill(
+        "In Stanislaus the TDM facilitator invites the Linkages liaison. @james.chen happy to share our protocol.")
+    page.get_by_role("button", name="Post reply").click()
+    page.get_by_text("Your reply is posted.").wait_for()
+    assert page.locator("a.mention").first.inner_text() == "@james.chen"
+    page.goto("/clusters/fiscal-sustainability/members")
+    assert page.title().startswith("Page not found")
+    page.goto("/clusters/family-engagement/members")
+    check_page(page, "members")
+    page.goto("/flags")
+    check_page(page, "flags")
+    _sign_out(page)
+
+    _sign_in(page, "james@lacounty.example.gov")
+    check_page(page, "home-with-latest")
+    page.get_by_role("link", name="Notifications, 1 unread").click()
+    check_page(page, "notifications")
+    page.get_by_role("link", name="Maria Lopez mentioned you").click()
+    page.get_by_role("button", name="Mark as answer").click()
+    page.get_by_text("Marked as the answer.").wait_for()
+    page.get_by_role("heading", name="Answer").wait_for()
+    check_page(page, "thread-answered")
+    page.get_by_role("link", name="Quote").last.click()
+    check_page(page, "compose-reply-quote")
+    _sign_out(page)
+
+    _sign_in(page, "renee@cfpic.example.org")
+    page.goto("/clusters/new")
+    check_page(page, "new-cluster")

@@ -1,0 +1,77 @@
+"""Forum fixtures: a cluster with a facilitator and members, built through the services."""
+import contextlib
+
+import pytest
+from sqlalchemy import event
+
+from community.clusters.models import Cluster, ClusterMembership
+from community.extensions import db
+from community.forums import services
+
+
+class Forum:
+    """A peer cluster with people in it, and helpers to post as them."""
+
+    def __init__(self, make_user):
+        self.make_user = make_user
+        self.facilitator = make_user(name="Maria Lopez", email="maria@stanislaus.example.gov")
+        self.member = make_user(name="James Chen", email="james@lacounty.example.gov")
+        self.other = make_user(name="Tanya Brooks", email="tanya@sbcounty.example.gov")
+        self.outsider = make_user(name="Luis Ramirez", email="luis@fresno.example.gov")
+        self.cluster = self.add_cluster("Family Engagement", [self.facilitator],
+                                        [self.member, self.other])
+        db.session.commit()
+
+    def add_cluster(self, name, facilitators=(), members=(), is_open=True, is_public=False):
+        cluster = Cluster(slug=name.lower().replace(" ", "-").replace("&", "and"), name=name,
+                          description=f"{name}: county staff comparing practice.",
+                          is_open=is_open, is_public=is_public)
+        db.session.add(cluster)
+        for person in facilitators:
+            cluster.memberships.append(ClusterMembership(user=person, role="facilitator"))
+        for person in members:
+            cluster.memberships.append(ClusterMembership(user=person, role="member"))
+        db.session.flush()
+        return cluster
+
+    def thread(self, author=None, title="Team Decision Meetings with CalWORKs staff",
+               body="How do you invite the Welfare-to-Work case manager to a TDM?",
+               cluster=None, **kwargs):
+        thread = services.start_thread(cluster or self.cluster, author or self.member, title, body,
+                                       **kwargs)
+        db.session.commit()
+        return thread
+
+    def reply(self, thread, author=None, body="We send the TDM invitation to both workers.", **kwargs):
+        post = services.post_reply(thread, author or self.other, body, **kwargs)
+        db.session.commit()
+        return post
+
+
+@pytest.fixture
+def forum(app, make_user):
+    return Forum(make_user)
+
+
+@pytest.fixture
+def count_queries():
+    """with count_queries() as counted: ...; counted.n is the number of SQL statements run."""
+
+    @contextlib.contextmanager
+    def counting():
+        class Counter:
+            n = 0
+            statements = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            Counter.n += 1
+            Counter.statements.append(statement)
+
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield Counter
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting

@@ -1,0 +1,234 @@
+"""Forum pages through the test client: who sees what, composing, reading, and query counts."""
+import re
+
+from sqlalchemy import insert, select
+
+from community.extensions import db
+from community.forums import queries, services
+from community.forums.models import Post, ReadState, Thread
+
+
+def _html(response):
+    return response.get_data(as_text=True)
+
+
+def test_a_non_member_gets_404_for_a_private_clusters_thread_and_sees_only_its_description(
+        forum, client, sign_in):
+    thread = forum.thread(title="Sanction prevention for parents in treatment")
+    sign_in(forum.outsider)
+    assert client.get(f"/t/{thread.id}").status_code == 404
+    post_id = db.session.scalar(select(Post.id).where(Post.thread_id == thread.id))
+    assert client.get(f"/p/{post_id}").status_code == 404
+    assert client.get(f"/t/{thread.id}/reply").status_code == 404
+    page = _html(client.get(f"/clusters/{forum.cluster.slug}"))
+    assert forum.cluster.description in page and "Sanction prevention" not in page
+    assert "Join this cluster" in page
+
+
+def test_anonymous_visitors_read_public_clusters_but_not_private_ones(forum, client):
+    public = forum.add_cluster("Linkages Announcements", [forum.facilitator], is_public=True)
+    db.session.commit()
+    news = forum.thread(author=forum.facilitator, cluster=public, title="Save the date: convening")
+    private = forum.thread(title="Private cluster thread")
+    assert "Save the date" in _html(client.get(f"/t/{news.id}"))
+    assert client.get(f"/t/{private.id}").status_code == 404
+    assert "Private cluster thread" not in _html(client.get(f"/clusters/{forum.cluster.slug}"))
+
+
+def test_preview_renders_the_markdown_without_saving_and_keeps_the_text(forum, client, sign_in):
+    sign_in(forum.member)
+    page = _html(client.post(f"/clusters/{forum.cluster.slug}/new", data={
+        "title": "Joint case reviews", "body": "We hold them **monthly**.", "preview": "Preview"}))
+    assert "<strong>monthly</strong>" in page and "We hold them **monthly**." in page
+    assert 'value="Joint case reviews"' in page
+    assert db.session.scalar(select(Thread.id)) is None
+
+
+def test_posting_a_thread_redirects_to_it(forum, client, sign_in):
+    sign_in(forum.member)
+    response = client.post(f"/clusters/{forum.cluster.slug}/new", data={
+        "title": "Joint case reviews", "body": "Monthly or quarterly?", "is_question": "y",
+        "submit": "Start thread"})
+    thread = db.session.scalars(select(Thread)).one()
+    assert response.status_code == 302 and f"/t/{thread.id}/joint-case-reviews" in response.location
+    assert thread.is_question
+
+
+def test_empty_posts_are_refused_with_a_message_and_nothing_is_stored(forum, client, sign_in):
+    sign_in(forum.member)
+    page = _html(client.post(f"/clusters/{forum.cluster.slug}/new", data={
+        "title": "Joint case reviews", "body": "  ", "submit": "Start thread"}))
+    assert "the post is empty" in page and 'value="Joint case reviews"' in page
+    assert db.session.scalar(select(Thread.id)) is None
+
+
+def test_the_guard_shows_what_it_caught_and_a_confirmation_lets_a_public_line_through(
+        forum, client, sign_in):
+    thread = forum.thread()
+    sign_in(forum.other)
+    body = "Her cell is (209) 555-0143, she prefers texts."
+    page = _html(client.post(f"/t/{thread.id}/reply", data={"body": body, "submit": "Post reply"}))
+    assert "(209) 555-0143" in page and "looks like a phone number" in page
+    assert body in page and thread.reply_count == 0
+    client.post(f"/t/{thread.id}/reply", data={"body": body, "submit": "Post reply",
+                                               "confirm_not_client_data": "y"})
+    db.session.refresh(thread)
+    assert thread.reply_count == 1
+
+
+def test_social_security_numbers_are_refused_even_when_confirmed(forum, client, sign_in):
+    thread = forum.thread()
+    sign_in(forum.other)
+    page = _html(client.post(f"/t/{thread.id}/reply", data={
+        "body": "SSN 545-12-7789", "submit": "Post reply", "confirm_not_client_data": "y"}))
+    assert "This cannot be posted" in page and "confirm_not_client_data" not in page
+    db.session.refresh(thread)
+    assert thread.reply_count == 0
+
+
+def test_quoting_prefills_the_reply_with_the_quoted_post(forum, client, sign_in):
+    thread = forum.thread()
+    post = forum.reply(thread, body="We invite both workers.")
+    sign_in(forum.member)
+    page = _html(client.get(f"/t/{thread.id}/reply?quote={post.id}"))
+    assert "&gt; **@tanya.brooks** wrote:" in page and "&gt; We invite both workers." in page
+    assert f'value="{post.id}"' in page
+
+
+def test_opening_a_thread_jumps_to_the_first_unread_post_across_pages(forum, client, sign_in):
+    thread = forum.thread()
+    for n in range(queries.POSTS_PER_PAGE + 3):
+        services.post_reply(thread, forum.other, f"Reply number {n}")
+    db.session.commit()
+    services.mark_read(thread, forum.member, queries.POSTS_PER_PAGE + 1)
+    db.session.commit()
+    sign_in(forum.member)
+    response = client.get(f"/t/{thread.id}")
+    first_unread = queries.POSTS_PER_PAGE + 2
+    assert response.status_code == 302
+    assert response.location.endswith(f"page=2#post-{first_unread}")
+    page = _html(client.get(response.location))
+    assert f'id="post-{first_unread}"' in page
+    state = db.session.scalar(select(ReadState).where(ReadState.user_id == forum.member.id))
+    assert state.last_read_number == thread.last_number
+
+
+def test_cluster_page_marks_new_threads_and_counts_new_posts_for_tracked_ones(forum, client, sign_in):
+    seen = forum.thread(title="A thread read before")
+    forum.thread(author=forum.other, title="A thread never opened")
+    services.mark_read(seen, forum.facilitator, 1)
+    services.post_reply(seen, forum.other, "New reply one")
+    services.post_reply(seen, forum.other, "New reply two")
+    services.notify.set_watch_level(forum.facilitator, "tracking", cluster=forum.cluster)
+    db.session.commit()
+    sign_in(forum.facilitator)
+    page = _html(client.get(f"/clusters/{forum.cluster.slug}"))
+    assert "2 new posts" in page
+    assert re.search(r"A thread never opened</a>\s*(<span[^>]*>[^<]*</span>\s*)*<span class=\"tag tag-new\">New", page)
+
+
+def test_moderators_see_history_others_get_404(forum, client, sign_in):
+    post = forum.reply(forum.thread())
+    services.edit_post(post, forum.other, "Edited text")
+    db.session.commit()
+    sign_in(forum.member)
+    assert client.get(f"/p/{post.id}/history").status_code == 404
+    client.post("/sign-out")
+    sign_in(forum.facilitator)
+    assert "We send the TDM invitation" in _html(client.get(f"/p/{post.id}/history"))
+
+
+def test_notifications_page_lists_and_opens_a_mention_and_the_bell_counts_it(forum, client, sign_in):
+    thread = forum.thread()
+    post = forum.reply(thread, body="@maria.lopez what do you think?")
+    sign_in(forum.facilitator)
+    home = _html(client.get("/"))
+    assert "1 unread" in home and "Latest in your clusters" in home
+    page = _html(client.get("/notifications"))
+    assert "Tanya Brooks</strong> mentioned you" in page
+    link = re.search(r'href="(/notifications/\d+)"', page).group(1)
+    assert client.get(link).location.endswith(f"/p/{post.id}")
+    assert "unread" not in _html(client.get("/")).split("Notifications")[1][:20]
+
+
+def test_settings_page_changes_email_mode_and_levels(forum, client, sign_in):
+    thread = forum.thread()
+    sign_in(forum.member)
+    page = _html(client.get("/notifications/settings"))
+    assert thread.title in page
+    client.post("/notifications/settings", data={"mode": "immediate", f"thread-{thread.id}": "muted"})
+    assert services.notify.email_mode(forum.member) == "immediate"
+    assert services.notify.level_for(forum.member, thread) == "muted"
+
+
+def test_profile_shows_only_posts_the_viewer_may_see(forum, client, sign_in):
+    private = forum.add_cluster("Fiscal & Sustainability", [forum.other])
+    db.session.commit()
+    forum.thread(author=forum.other, cluster=private, title="Braiding funds")
+    forum.thread(author=forum.other, title="Shared family engagement thread")
+    sign_in(forum.member)
+    page = _html(client.get(f"/people/{forum.other.handle}"))
+    assert "Shared family engagement thread" in page and "Braiding funds" not in page
+
+
+def test_posting_is_rate_limited_per_person(app_factory, make_user, backend):
+    app = app_factory(RATELIMIT_ENABLED=True, LIMIT_FORUM_POST="2 per minute")
+    with app.app_context():
+        from tests.forums.conftest import Forum
+
+        forum = Forum(make_user)
+        thread = forum.thread()
+        client = app.test_client()
+        client.post("/sign-in", data={"email": forum.other.email, "password": "correct horse battery"})
+        codes = [client.post(f"/t/{thread.id}/reply", data={"body": f"Reply {n}", "submit": "Post reply"}).status_code
+                 for n in range(3)]
+        preview = client.post(f"/t/{thread.id}/reply", data={"body": "Draft", "preview": "Preview"})
+        assert codes == [302, 302, 429] and preview.status_code == 200
+        from community.extensions import limiter
+
+        limiter.reset()
+
+
+def _bulk_thread(forum, posts):
+    """A thread with many posts, inserted in bulk (the page must not care how many there are)."""
+    thread = forum.thread()
+    rows = [{"thread_id": thread.id, "number": n, "author_id": (forum.other if n % 2 else forum.facilitator).id,
+             "body_source": f"Reply {n}", "body_html": f"<p>Reply {n}</p>", "helpful_count": 0,
+             "guard_confirmed": False, "hidden_reason": ""} for n in range(2, posts + 1)]
+    db.session.execute(insert(Post), rows)
+    thread.last_number, thread.reply_count = posts, posts - 1
+    db.session.commit()
+    return thread
+
+
+def test_thread_page_query_count_does_not_grow_with_posts(forum, client, sign_in, count_queries):
+    pages = [(_bulk_thread(forum, 5).id, 1)] + [(_bulk_thread(forum, 200).id, n) for n in (1, 5, 10)]
+    sign_in(forum.member)
+    for thread_id, page in pages:  # first visits record the reading position
+        client.get(f"/t/{thread_id}?page={page}")
+    counts = []
+    for thread_id, page in pages:
+        with count_queries() as counted:
+            assert client.get(f"/t/{thread_id}?page={page}").status_code == 200
+        counts.append(counted.n)
+    assert len(set(counts)) == 1 and counts[0] <= 12, counts
+
+
+def test_cluster_page_query_count_does_not_grow_with_threads(forum, client, sign_in, count_queries):
+    forum.thread()
+    slug = forum.cluster.slug
+    sign_in(forum.member)
+    with count_queries() as few:
+        client.get(f"/clusters/{slug}")
+    authors = [forum.member, forum.other, forum.facilitator]
+    db.session.execute(insert(Thread), [
+        {"cluster_id": forum.cluster.id, "author_id": authors[n % 3].id, "title": f"Thread {n}",
+         "last_number": 1, "reply_count": 0, "last_poster_id": authors[(n + 1) % 3].id,
+         "is_question": False, "is_pinned": n % 50 == 0, "is_locked": False}
+        for n in range(500)])
+    db.session.commit()
+    with count_queries() as many:
+        page = _html(client.get(f"/clusters/{slug}"))
+    assert "Thread 0" in page
+    assert many.n == few.n, (few.n, many.n)
+    assert many.n <= 14
