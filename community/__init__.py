@@ -11,6 +11,8 @@ from .config import load_config
 FEATURES = [
     "community.accounts",
     "community.core",
+    "community.search",
+    "community.resources",
 ]
 
 

@@ -1,0 +1,5 @@
+"""Demo library: placeholder replaced below."""
+
+
+def seed_library():
+    pass
