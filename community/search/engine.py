@@ -267,9 +267,10 @@ def _searcher():
         raise SearchUnavailable(f"no search index in {path}") from error
     cached = getattr(_readers, "by_path", {}).get(str(path))
     try:
-        if cached and cached[0] == inode:
-            searcher = cached[1].refresh()
+        if cached and cached[0] == inode and cached[1].up_to_date():
+            searcher = cached[1]
         else:
+            # A fresh searcher, not Searcher.refresh(): reused segment readers miss new deletions.
             if cached:
                 cached[1].close()
             searcher = _open_index().searcher()
@@ -411,17 +412,24 @@ def _hit(hit, with_snippet, kind_labels):
 
 
 def _suggestion(searcher, query, allowed):
-    """A corrected query from the index's own words, offered only if it finds something visible."""
-    parser = qparser.QueryParser("content", SCHEMA)
-    try:
-        correction = searcher.correct_query(parser.parse(query), query)
-    except Exception:  # correction is a nicety; never let it break a search
-        log.debug("spelling correction failed for a query", exc_info=True)
+    """A corrected query from the index's own words, offered only if it finds something visible.
+
+    Plain words the index does not know are replaced by the nearest known word (unstemmed
+    spelling vocabulary); fielded terms, phrases, prefixes and operators are left alone.
+    """
+    corrector = searcher.corrector("content")
+    changed, words = False, []
+    for word in query.split():
+        if word.isalpha() and word.upper() not in ("AND", "OR", "NOT"):
+            suggestions = corrector.suggest(word.lower(), limit=1)
+            if suggestions and suggestions[0] != word.lower():
+                word, changed = suggestions[0], True
+        words.append(word)
+    if not changed:
         return ""
-    if correction.string.strip().lower() == query.lower():
-        return ""
-    found = searcher.search(_parser().parse(correction.string), limit=1, filter=allowed)
-    return correction.string if len(found) else ""
+    corrected = " ".join(words)
+    found = searcher.search(_parser().parse(corrected), limit=1, filter=allowed)
+    return corrected if len(found) else ""
 
 
 def document_count():
