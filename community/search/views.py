@@ -2,6 +2,7 @@
 from flask import current_app, render_template, request
 from flask_login import current_user
 
+from ..extensions import db
 from ..permissions import access_filter
 from . import bp, engine
 
@@ -19,6 +20,7 @@ def results():
     except engine.SearchUnavailable as problem:
         current_app.logger.error("search unavailable: %s", problem)
         engine.request_rebuild()
+        db.session.commit()  # dispatches the queued rebuild
         return render_template("search/results.html", found=None, query=query, filters={},
                                sort=sort, sorts=engine.SORTS, unavailable=True), 503
     return render_template("search/results.html", found=found, query=query, sort=sort,
