@@ -53,13 +53,13 @@ class ResourceForm(FlaskForm):
         if self.visibility.data == CLUSTERS and not field.data:
             raise ValidationError("Choose at least one cluster, or another visibility.")
 
-    def validate_link_url(self, field):
+    def validate_file(self, field):
         if not self.requires_content:
             return
-        has_file = bool(self.file.data and getattr(self.file.data, "filename", ""))
-        if has_file and field.data:
+        has_file = bool(field.data and getattr(field.data, "filename", ""))
+        if has_file and self.link_url.data:
             raise ValidationError("Share either a file or a link, not both.")
-        if not has_file and not field.data:
+        if not has_file and not self.link_url.data:
             raise ValidationError("Choose a file to upload, or enter a link.")
 
 
