@@ -73,4 +73,5 @@ class ToolkitIntroductionForm(FlaskForm):
 
 
 class ToolkitAddForm(FlaskForm):
-    resource_id = SelectField("Resource", coerce=int, validators=[DataRequired("Choose a resource.")])
+    resource_id = SelectField("Resource", coerce=lambda value: int(value) if value else None,
+                              validators=[DataRequired("Choose a resource.")])

@@ -177,7 +177,7 @@ def curate(area_key):
     intro_form = ToolkitIntroductionForm(obj=area, prefix="intro")
     add_form = ToolkitAddForm(prefix="add")
     placed = {e.resource_id for e in entries}
-    add_form.resource_id.choices = [(0, "Choose a resource")] + [
+    add_form.resource_id.choices = [("", "Choose a resource")] + [
         (r.id, f"{r.title} ({r.meta_line})") for r in db.session.scalars(
             services.visible_resources(current_user).order_by(None).order_by(Resource.title))
         if r.id not in placed]
