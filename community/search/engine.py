@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +24,7 @@ from threading import local
 
 from flask import current_app
 from markupsafe import Markup
-from whoosh import highlight, index, qparser, sorting
+from whoosh import columns, highlight, index, qparser, sorting
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.query import And, Every, Or, Term
@@ -34,7 +35,7 @@ from ..vocabulary import COUNTIES, DOCUMENT_TYPES, PROGRAMS, STRATEGIES, TOOLKIT
 log = logging.getLogger(__name__)
 
 #: Characters of each document's text kept in the index for snippets (the whole text is searchable).
-SNIPPET_SOURCE_CHARS = 12000
+SNIPPET_SOURCE_CHARS = 4000
 #: Facets shown with counts, in order: (field, heading, several values per document?).
 FACETS = [
     ("kind", "Kind of content", False),
@@ -45,6 +46,8 @@ FACETS = [
     ("program", "Program", False),
     ("year", "Year", False),
 ]
+#: Offer "did you mean" when a search finds this many results or fewer.
+SUGGEST_BELOW = 3
 FACET_FIELDS = {name for name, _, _ in FACETS}
 SORTS = {"relevance": "Relevance", "newest": "Newest", "downloads": "Most downloaded"}
 
@@ -63,11 +66,22 @@ class IndexBusy(Exception):
     """Another writer held the index lock for longer than SEARCH_LOCK_TIMEOUT."""
 
 
+class ListKeyword(KEYWORD):
+    """Comma-separated values, also kept as a list column so facet counts read it cheaply."""
+
+    def __init__(self, **kwargs):
+        super().__init__(commas=True, lowercase=True, **kwargs)
+        self.column_type = columns.VarBytesListColumn()
+
+    def to_column_value(self, value):
+        return [v.strip().lower().encode("utf-8") for v in (value or "").split(",") if v.strip()]
+
+
 def make_schema():
     stem = StemmingAnalyzer()
     return Schema(
         key=ID(stored=True, unique=True),
-        kind=ID(stored=True),
+        kind=ID(stored=True, sortable=True),
         ref=STORED(),
         url=STORED(),
         title=TEXT(stored=True, analyzer=stem, field_boost=3.0, spelling=True),
@@ -80,12 +94,12 @@ def make_schema():
         clusters=KEYWORD(),
         created=NUMERIC(stored=True, sortable=True, bits=64),
         downloads=NUMERIC(stored=True, sortable=True),
-        county=ID(stored=True),
-        type=ID(stored=True),
-        area=KEYWORD(stored=True, commas=True, lowercase=True),
-        strategy=KEYWORD(stored=True, commas=True, lowercase=True),
-        program=ID(stored=True),
-        year=ID(stored=True),
+        county=ID(stored=True, sortable=True),
+        type=ID(stored=True, sortable=True),
+        area=ListKeyword(stored=True),
+        strategy=ListKeyword(stored=True),
+        program=ID(stored=True, sortable=True),
+        year=ID(stored=True, sortable=True),
         tag=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
     )
 
@@ -355,10 +369,8 @@ def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=1
         narrowing = [Term(name, value.lower() if name != "year" else value)
                      for name, value in sorted(filters.items())]
         whole = And([parsed, *narrowing]) if narrowing else parsed
-        facets = sorting.Facets()
-        for name, _, several in FACETS:
-            facets.add_facet(name, sorting.FieldFacet(name, allow_overlap=several, maptype=sorting.Count))
-        options = {"filter": permission_filter(allowed), "groupedby": facets, "terms": bool(query)}
+        allowed_query = permission_filter(allowed)
+        options = {"filter": allowed_query}
         if sort == "newest" or (sort == "relevance" and not query):
             options.update(sortedby="created", reverse=True)
         elif sort == "downloads":
@@ -368,21 +380,23 @@ def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=1
         hits = searcher.search(whole, limit=page * per_page, **options)
         hits.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=70)
         hits.formatter = highlight.HtmlFormatter(tagname="mark", classname="hl", between=" … ")
-        total = len(hits)
+        matched = _matching_docs(searcher, whole, allowed_query)
+        total = len(matched)
         results = Results(query=query, total=total, page=page, per_page=per_page,
                           pages=max(1, math.ceil(total / per_page)))
         for hit in hits[(page - 1) * per_page: page * per_page]:
             results.hits.append(_hit(hit, bool(query), kind_labels))
         for name, heading, _ in FACETS:
-            counts = hits.groups(name)
+            counts = _facet_counts(searcher, name, matched)
             values = [FacetValue(value, facet_label(name, value, kind_labels), count,
                                  filters.get(name) == value)
-                      for value, count in counts.items() if value not in ("", None, "none")]
-            values.sort(key=lambda v: (-v.count, v.label) if name != "year" else (v.label,), reverse=False)
+                      for value, count in counts.items() if value not in ("", "none")]
             if name == "year":
-                values.reverse()
+                values.sort(key=lambda v: v.value, reverse=True)
+            else:
+                values.sort(key=lambda v: (-v.count, v.label))
             results.facets[name] = (heading, values)
-        if query:
+        if query and total <= SUGGEST_BELOW:
             results.suggestion = _suggestion(searcher, query, options["filter"])
         return results
     except SearchUnavailable:
@@ -392,6 +406,45 @@ def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=1
     except Exception as error:
         _readers.__dict__.get("by_path", {}).pop(str(index_dir()), None)
         raise SearchUnavailable(f"search failed on the index: {error!r}") from error
+
+
+def _cache(searcher):
+    """Per-searcher memo (a searcher sees one fixed version of the index)."""
+    cache = getattr(searcher, "_community_cache", None)
+    if cache is None:
+        cache = searcher._community_cache = {}
+    return cache
+
+
+def _matching_docs(searcher, query, allowed_query):
+    """Document numbers matching the query that the person may see (no scoring)."""
+    docs = set(searcher.docs_for_query(query))
+    if allowed_query is not None:
+        cache = _cache(searcher)
+        key = ("allowed", repr(allowed_query))
+        if key not in cache:
+            cache[key] = frozenset(searcher.docs_for_query(allowed_query))
+        docs &= cache[key]
+    return docs
+
+
+def _facet_counts(searcher, name, docs):
+    """{value: count} of a facet over these documents, from the field's column (read once)."""
+    cache = _cache(searcher)
+    if ("facet", name) not in cache:
+        reader = searcher.reader()
+        several = SCHEMA[name].column_type.stores_lists()
+        column = reader.column_reader(name, translate=not several)
+        size = reader.doc_count_all()
+        if several:
+            cache[("facet", name)] = [[v.decode("utf-8") for v in column[d]] for d in range(size)]
+        else:
+            cache[("facet", name)] = [[column[d]] if column[d] else [] for d in range(size)]
+    values = cache[("facet", name)]
+    counts = Counter()
+    for doc in docs:
+        counts.update(values[doc])
+    return counts
 
 
 def _hit(hit, with_snippet, kind_labels):
