@@ -63,9 +63,22 @@ QUERIES = [
 ]
 
 
+_SYLLABLES = ["ka", "lo", "mer", "tin", "sa", "ver", "do", "ran", "pel", "qui", "cos", "ta",
+              "mi", "nor", "bel", "stu", "fra", "gen", "ol", "ux", "ri", "pa", "den", "sol"]
+#: A Zipf-like vocabulary of made-up words, so term statistics look like real prose.
+_VOCABULARY = sorted({a + b + c for a in _SYLLABLES for b in _SYLLABLES for c in ("", "s", "ing", "ed")})
+_WEIGHTS = [1 / (rank + 1) for rank in range(len(_VOCABULARY))]
+
+
 def _text(rng, pages):
+    """A few pages: four topical sentences of the corpus's own, between ordinary-looking words."""
     county = rng.choice(COUNTIES)
-    return " ".join(rng.choice(SENTENCES).format(county=county) for _ in range(pages * 18))
+    topics = rng.sample(SENTENCES, 4)
+    parts = []
+    for _ in range(pages):
+        parts.extend(rng.choice(topics).format(county=county) for _ in range(3))
+        parts.append(" ".join(rng.choices(_VOCABULARY, _WEIGHTS, k=220)) + ".")
+    return " ".join(parts)
 
 
 def _insert_resources(app, count):
@@ -167,7 +180,7 @@ def run(seconds=5.0):
                        capture_output=True)
         subprocess.run(flask + ["seed-demo"], cwd=ROOT, env={**os.environ, **env}, check=True,
                        capture_output=True)
-        app = create_app({"INSTANCE_PATH": instance})
+        app = create_app({"INSTANCE_PATH": instance, "SEARCH_INDEX_PROCS": 2})
         content.register_source(app, "post", "Discussion posts", _post_source(posts))
         inserted = _insert_resources(app, resources)
         with app.app_context():

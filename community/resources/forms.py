@@ -1,6 +1,7 @@
 """Forms for sharing and describing resources, new versions and toolkit curation."""
 from datetime import date
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
@@ -48,6 +49,7 @@ class ResourceForm(FlaskForm):
     def __init__(self, *args, requires_content=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.requires_content = requires_content
+        limit_file_size(self.file)
 
     def validate_cluster_ids(self, field):
         if self.visibility.data == CLUSTERS and not field.data:
@@ -66,6 +68,15 @@ class ResourceForm(FlaskForm):
 class VersionForm(FlaskForm):
     file = FileField("New file", render_kw={"accept": ACCEPT_ATTRIBUTE})
     note = StringField("What changed", validators=[Optional(), Length(max=500)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit_file_size(self.file)
+
+
+def limit_file_size(field):
+    """Let the browser refuse a file over MAX_CONTENT_LENGTH before sending it (resources.js)."""
+    field.render_kw = {**(field.render_kw or {}), "data-max-bytes": current_app.config["MAX_CONTENT_LENGTH"]}
 
 
 class ToolkitIntroductionForm(FlaskForm):

@@ -2,23 +2,21 @@
 
 Services check the permission policy, change objects, flush and queue jobs; the caller commits.
 """
-import logging
 from dataclasses import dataclass, field
 
 from flask import abort, current_app
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import audit, content, jobs
 from ..clusters.models import Cluster
 from ..extensions import db
-from ..permissions import CLUSTERS, PUBLIC, NotAllowed, access_filter, can, cluster_roles
+from ..permissions import CLUSTERS, NotAllowed, access_filter, can, cluster_roles
 from ..timeutil import utcnow
 from ..vocabulary import TOOLKIT_AREAS
 from . import extraction, files
 from .models import Resource, ResourceVersion, ToolkitArea, ToolkitEntry
 
-log = logging.getLogger(__name__)
 KIND = "resource"
 
 
@@ -205,14 +203,6 @@ def related_resources(resource, user, limit=4):
     return ranked[:limit]
 
 
-def counts_by_type(user):
-    """{doc_type: number} of the resources the person may see."""
-    query = visible_resources(user).order_by(None).options()
-    sub = query.with_only_columns(Resource.doc_type).subquery()
-    rows = db.session.execute(select(sub.c.doc_type, func.count()).group_by(sub.c.doc_type))
-    return dict(rows.all())
-
-
 # -- the Linkages Toolkit ----------------------------------------------------------------------
 
 def ensure_toolkit_areas():
@@ -300,6 +290,3 @@ def move_toolkit_entry(entry, user, offset):
             other.position = position
     db.session.flush()
 
-
-def is_public_card_candidate(resource):
-    return resource.visibility == PUBLIC and not resource.is_deleted

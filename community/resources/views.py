@@ -103,8 +103,8 @@ def download(resource_id, number=None):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     if inline:
-        # A PDF shown in the browser runs in a sandbox: no script, no forms, no same-origin access.
-        response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; object-src 'self'; plugin-types application/pdf"
+        # Nothing but the browser's own PDF viewer may run for a previewed file.
+        response.headers["Content-Security-Policy"] = "default-src 'none'; object-src 'self'; frame-ancestors 'none'"
     return response
 
 

@@ -3,6 +3,7 @@
 Feature areas register sources with `community.content.register_source` and announce changes;
 this package listens, keeps the Whoosh index (see `engine`) and serves `/search`.
 """
+import os
 from pathlib import Path
 
 import click
@@ -18,6 +19,8 @@ def init_app(app):
     app.config.setdefault("SEARCH_INDEX_DIR", str(Path(app.instance_path) / "search-index"))
     app.config.setdefault("SEARCH_LOCK_TIMEOUT", 30)
     app.config.setdefault("SEARCH_PER_PAGE", 10)
+    #: Writer processes used by a full rebuild (each writes its own segment).
+    app.config.setdefault("SEARCH_INDEX_PROCS", int(os.environ.get("SEARCH_INDEX_PROCS", "1")))
     app.register_blueprint(bp)
     # A module-level receiver connected once per process, whatever the number of apps.
     content.content_changed.connect(engine.on_content_changed, weak=False)

@@ -222,7 +222,7 @@ def _rebuild_locked():
     count = 0
     try:
         ix = index.create_in(str(fresh), SCHEMA)
-        writer = ix.writer(limitmb=128)
+        writer = ix.writer(limitmb=128, **_bulk_options())
         for kind, (label, fetch) in content.sources().items():
             for doc in fetch(ids=None):
                 writer.add_document(**_fields(doc))
@@ -239,6 +239,12 @@ def _rebuild_locked():
     _rebuild_marker().unlink(missing_ok=True)
     log.info("search index rebuilt with %d documents", count)
     return count
+
+
+def _bulk_options():
+    """Several writer processes for a rebuild when SEARCH_INDEX_PROCS > 1 (one segment each)."""
+    procs = int(current_app.config.get("SEARCH_INDEX_PROCS", 1))
+    return {"procs": procs, "multisegment": True} if procs > 1 else {}
 
 
 def _rebuild_marker():

@@ -40,6 +40,7 @@ def test_share_find_narrow_and_download(page, live_server, check_page, make_user
         "Parents agree that their social worker and employment case manager may share the "
         "Welfare-to-Work plan so that classes and work hours fit in one week."]))
 
+    live_server.app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
     _sign_in(page, "maria.lopez@stanislaus.example.gov")
     page.get_by_role("link", name="Library").first.click()
     page.get_by_role("heading", name="Resource library").wait_for()
@@ -47,7 +48,12 @@ def test_share_find_narrow_and_download(page, live_server, check_page, make_user
     page.get_by_role("link", name="Share a resource").click()
     check_page(page, "resource-upload")
 
-    # A wrong file first: the message shows and what was typed stays.
+    # Too large: the browser says so before sending anything.
+    page.get_by_label("File", exact=True).set_input_files(files=[{
+        "name": "scan.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " + b"0" * 3_000_000}])
+    page.get_by_text("This file is larger than 2 MB").wait_for()
+
+    # A wrong file next: the message shows and what was typed stays.
     page.get_by_label("Title").fill("Stanislaus shared release of information")
     page.get_by_label("Summary").fill("One consent form for both programs.")
     page.get_by_label("File", exact=True).set_input_files(files=[{

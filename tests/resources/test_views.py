@@ -99,7 +99,7 @@ def test_downloads_are_attachments_with_the_real_type_and_are_counted(client, pe
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     preview = client.get(f"/library/{resource.id}/download?preview=1")
     assert preview.headers["Content-Disposition"].startswith("inline;")
-    assert "sandbox" in preview.headers["Content-Security-Policy"]
+    assert preview.headers["Content-Security-Policy"].startswith("default-src 'none'")
     db.session.refresh(resource)
     assert resource.download_count == 2 and resource.current_version.download_count == 2
     assert engine.search(access_filter(None), "", sort="downloads").hits[0].downloads == 2
@@ -196,7 +196,12 @@ def test_library_and_search_pages_run_the_same_number_of_queries_for_more_resour
             assert client.get("/library/").status_code == 200
         with count_queries() as search:
             assert client.get("/search?q=plan").status_code == 200
-        counts.append((len(library), len(search)))
+        with count_queries() as toolkit:
+            assert client.get("/library/toolkit").status_code == 200
+        for resource in db.session.scalars(select(Resource)):
+            services.add_to_toolkit("fiscal", resource, people["organizer"])
+        db.session.commit()
+        counts.append((len(library), len(search), len(toolkit)))
     assert counts[0] == counts[1]
     assert counts[0][0] <= 8
 
@@ -242,3 +247,14 @@ def test_home_and_profile_sections_show_only_what_the_viewer_may_see(client, sig
     assert "New in the library" in home and "Public MOU" in home and "Cluster budget" not in home
     profile = client.get(f"/people/{people['owner'].handle}").get_data(as_text=True)
     assert "Shared resources" in profile and "Cluster budget" not in profile
+
+
+def test_cluster_page_section_lists_the_clusters_resources_for_its_members(app, people, pdf_bytes):
+    from community import ui
+
+    make_resource(people["owner"], pdf_bytes, "Cluster budget", "clusters", [people["cluster"]])
+    make_resource(people["owner"], pdf_bytes, "Public MOU")
+    for who, expected in (("insider", ["Cluster budget"]), ("outsider", None)):
+        sections = dict(ui.sections(app, "cluster", people["cluster"], people[who]))
+        context = sections.get("resources/_cluster_section.html")
+        assert (context and [r.title for r in context["resources"]]) == expected
