@@ -11,7 +11,9 @@ from .config import load_config
 FEATURES = [
     "community.accounts",
     "community.core",
+    "community.search",
     "community.forums",
+    "community.resources",
 ]
 
 

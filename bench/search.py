@@ -1,0 +1,212 @@
+"""Search scenario: index 20,000 documents, time 50 queries in-process, load the search page.
+
+Resources (with a few pages of text each) go into the database with bulk inserts; forum-like
+posts come from a bench-only search source, as the forums feature will register one. Set
+BENCH_SEARCH_DOCUMENTS to use fewer documents on a slow machine.
+"""
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from bench.common import ROOT, baseline, gunicorn, measure, report, sign_in_cookie
+
+DOCUMENTS = int(os.environ.get("BENCH_SEARCH_DOCUMENTS", "20000"))
+POST_SHARE = 0.2  # a fifth of the documents are discussion posts
+
+SENTENCES = [
+    "The {county} County Linkages team meets every week to staff mutual cases.",
+    "CalWORKs employment case managers join Team Decision Meetings when the parent agrees.",
+    "The shared release of information lets both workers coordinate the case plan.",
+    "Family Reunification timelines and the Welfare-to-Work 48-month clock must fit together.",
+    "Co-located staff at the family resource center reduce duplicated referrals.",
+    "The monthly data match between CWS/CMS and CalWIN identifies mutual families.",
+    "Supportive services such as child care and transportation count toward participation.",
+    "Joint case reviews look at sanctioned families and families facing homelessness.",
+    "The joint fiscal plan braids the CalWORKs single allocation with child welfare funds.",
+    "Cross-training covers Emergency Response, Family Maintenance and Welfare-to-Work rules.",
+    "Evaluation found faster reunification and fewer sanctions for Linkages families.",
+    "Teen parents receive coordinated case planning from both programs.",
+    "The steering committee reviews the memorandum of understanding every year.",
+    "Leaders from both programs model collaboration and champion the partnership.",
+    "Staff record Linkages activities in their time studies each month.",
+    "Parents said having one plan made it possible to keep a job and attend counseling.",
+    "The screening tool asks whether the family receives cash aid or has an open referral.",
+    "Prevention focuses on families who apply for CalWORKs with risk factors.",
+    "Housing support coordinators help families find stable housing quickly.",
+    "Supervisors from both programs meet monthly to resolve conflicting requirements.",
+]
+COUNTIES = ["Stanislaus", "Los Angeles", "San Bernardino", "Fresno", "Alameda", "Santa Clara",
+            "Sacramento", "Riverside", "San Diego", "Kern", "Tulare", "Sonoma", "Merced", "Placer"]
+TYPES = ["policy", "protocol", "mou", "tool", "form", "curriculum", "handbook", "presentation",
+         "report", "fiscal-plan"]
+AREAS = ["definitional", "assessment-planning", "training", "evaluation", "communication", "fiscal",
+         "sustainability"]
+STRATEGIES = ["identifying-mutual-cases", "coordinated-case-planning", "tdm-fgc", "co-location",
+              "linkages-teams", "joint-case-reviews", "joint-fiscal-plans", "cross-training"]
+
+QUERIES = [
+    "reunification", "mutual families", '"shared release of information"', "county:stanislaus",
+    "type:mou", "co-locat*", "fiscal AND plan", "sanction OR homeless", "training NOT fiscal",
+    "reunifcation", "teen parents", '"team decision meetings"', "county:fresno type:report",
+    "child care transportation", "evaluation", "screening tool", "time studies", "steering committee",
+    "housing", "calworks", "welfare-to-work clock", "data match", "supervisors monthly", "prevent*",
+    "coordinated case planning", "year:2021", "area:fiscal", "strategy:co-location", "tag:linkages",
+    "joint case reviews", "counseling job", "cash aid referral", '"family resource center"',
+    "leaders champion", "emergency response", "memorandum", "braided funding", "participation",
+    "collaboration", "county:kern OR county:tulare", "stable housing", "duplicated referrals",
+    "faster reunification", "employment case managers", "sanctioned families", "allocation",
+    "parents plan", "colocation", "famly maintenance", "partnership",
+]
+
+
+_SYLLABLES = ["ka", "lo", "mer", "tin", "sa", "ver", "do", "ran", "pel", "qui", "cos", "ta",
+              "mi", "nor", "bel", "stu", "fra", "gen", "ol", "ux", "ri", "pa", "den", "sol"]
+#: A Zipf-like vocabulary of made-up words, so term statistics look like real prose.
+_VOCABULARY = sorted({a + b + c for a in _SYLLABLES for b in _SYLLABLES for c in ("", "s", "ing", "ed")})
+_WEIGHTS = [1 / (rank + 1) for rank in range(len(_VOCABULARY))]
+
+
+def _text(rng, pages):
+    """A few pages: four topical sentences of the corpus's own, between ordinary-looking words."""
+    county = rng.choice(COUNTIES)
+    topics = rng.sample(SENTENCES, 4)
+    parts = []
+    for _ in range(pages):
+        parts.extend(rng.choice(topics).format(county=county) for _ in range(3))
+        parts.append(" ".join(rng.choices(_VOCABULARY, _WEIGHTS, k=220)) + ".")
+    return " ".join(parts)
+
+
+def _insert_resources(app, count):
+    """Bulk-insert `count` resources with one version each; return how long it took."""
+    from sqlalchemy import insert, select
+
+    from community.accounts.models import County, User
+    from community.clusters.models import Cluster
+    from community.extensions import db
+    from community.resources.models import Resource, ResourceVersion, resource_clusters
+    from community.timeutil import utcnow
+
+    rng = random.Random(4)
+    with app.app_context():
+        owners = db.session.scalars(select(User.id)).all()
+        counties = dict(db.session.execute(select(County.name, County.id)).all())
+        clusters = db.session.scalars(select(Cluster.id)).all()
+        start, now, batch = time.perf_counter(), utcnow(), 1000
+        next_id = (db.session.scalar(select(Resource.id).order_by(Resource.id.desc()).limit(1)) or 0) + 1
+        for first in range(0, count, batch):
+            resources, versions, links = [], [], []
+            for n in range(first, min(first + batch, count)):
+                ident = next_id + n
+                roll = rng.random()
+                visibility = "public" if roll < 0.5 else "members" if roll < 0.85 else "clusters"
+                county = rng.choice(COUNTIES)
+                resources.append({
+                    "id": ident, "title": f"{county} {rng.choice(TYPES).replace('-', ' ')} {ident}",
+                    "summary": rng.choice(SENTENCES).format(county=county),
+                    "county_id": counties[county], "program": rng.choice(["cws", "calworks", "linkages"]),
+                    "doc_type": rng.choice(TYPES), "toolkit_areas": rng.sample(AREAS, 2),
+                    "strategies": rng.sample(STRATEGIES, 2), "tags": ["linkages"],
+                    "year": rng.randint(2012, 2025), "visibility": visibility, "owner_id": rng.choice(owners),
+                    "created_at": now, "updated_at": now, "download_count": rng.randint(0, 300)})
+                versions.append({
+                    "resource_id": ident, "number": 1, "original_name": "document.pdf",
+                    "stored_name": f"bench-{ident}.pdf", "content_type": "application/pdf", "size": 1,
+                    "sha256": "0" * 64, "uploaded_by_id": rng.choice(owners), "uploaded_at": now,
+                    "note": "", "download_count": 0, "extraction_state": "searchable",
+                    "extraction_note": "", "text": _text(rng, rng.randint(2, 4)), "page_count": 3})
+                if visibility == "clusters":
+                    links.append({"resource_id": ident, "cluster_id": rng.choice(clusters)})
+            db.session.execute(insert(Resource), resources)
+            db.session.execute(insert(ResourceVersion), versions)
+            if links:
+                db.session.execute(insert(resource_clusters), links)
+            db.session.commit()
+        return time.perf_counter() - start
+
+
+def _post_source(count):
+    from community.content import SearchDocument
+
+    def fetch(ids=None):
+        rng = random.Random(7)
+        for n in range(count):
+            yield SearchDocument(
+                kind="post", id=str(n), title=f"Re: question about {rng.choice(SENTENCES)[:40]}",
+                text=_text(rng, 1)[:1200], url=f"/forums/posts/{n}",
+                visibility="members" if n % 3 else "clusters", cluster_ids=frozenset({1 + n % 7}),
+                facets={"county": rng.choice(COUNTIES)})
+    return fetch
+
+
+def _latencies(app):
+    from community.accounts.models import User
+    from community.extensions import db
+    from community.permissions import access_filter
+    from community.search import engine
+
+    timings, totals = [], []
+    with app.test_request_context():
+        member = db.session.scalar(User.by_email("maria.lopez@stanislaus.example.gov"))
+        allowed = access_filter(member)
+        engine.search(allowed, "warm up")
+        for query in QUERIES:
+            started = time.perf_counter()
+            found = engine.search(allowed, query)
+            timings.append((time.perf_counter() - started) * 1000)
+            totals.append(found.total)
+    timings.sort()
+    return {"queries": len(QUERIES), "p50_ms": round(statistics.median(timings), 1),
+            "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 1),
+            "mean_hits": round(statistics.mean(totals))}
+
+
+def run(seconds=5.0):
+    from community import content, create_app
+    from community.search import engine
+
+    posts = int(DOCUMENTS * POST_SHARE)
+    resources = DOCUMENTS - posts
+    with tempfile.TemporaryDirectory() as instance:
+        env = {"INSTANCE_PATH": instance, "RATELIMIT_ENABLED": "false", "FLASK_APP": "community",
+               "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", "")}
+        os.environ.update(env)
+        flask = [sys.executable, "-m", "flask"]
+        subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env={**os.environ, **env}, check=True,
+                       capture_output=True)
+        subprocess.run(flask + ["seed-demo"], cwd=ROOT, env={**os.environ, **env}, check=True,
+                       capture_output=True)
+        app = create_app({"INSTANCE_PATH": instance, "SEARCH_INDEX_PROCS": 2})
+        content.register_source(app, "post", "Discussion posts", _post_source(posts))
+        inserted = _insert_resources(app, resources)
+        with app.app_context():
+            started = time.perf_counter()
+            indexed = engine.rebuild()
+            elapsed = time.perf_counter() - started
+            size_mb = sum(f.stat().st_size for f in engine.index_dir().iterdir()) / 1e6
+        rows = [{"what": f"rebuild: {indexed} documents ({resources} resources + {posts} posts)",
+                 "docs_per_s": round(indexed / elapsed, 1), "seconds": round(elapsed, 1),
+                 "index_mb": round(size_mb, 1), "db_insert_s": round(inserted, 1)}]
+        with app.app_context():
+            started = time.perf_counter()
+            for first in range(1, 201, 20):  # incremental updates, as jobs make them after commits
+                engine.apply_changes("resource", list(range(first, first + 20)))
+            rows.append({"what": "incremental reindex: 200 resources in batches of 20",
+                         "docs_per_s": round(200 / (time.perf_counter() - started), 1)})
+        rows.append({"what": "in-process search, 50 queries, facets + highlights (member)",
+                     **_latencies(app)})
+        base = baseline(seconds)
+        with gunicorn("community:create_app()", env=env) as url:
+            rows.append({"what": "search page, anonymous: q=reunification timelines",
+                         **measure(url + "/search?q=reunification+timelines", seconds)})
+            cookie = sign_in_cookie(url, "maria.lopez@stanislaus.example.gov", "linkages-demo")
+            rows.append({"what": "search page, member: q=\"shared release\" county facet",
+                         **measure(url + "/search?q=%22shared+release%22&county=fresno", seconds,
+                                   headers={"Cookie": cookie})})
+            rows.append({"what": "library page, member", **measure(url + "/library/", seconds,
+                                                                   headers={"Cookie": cookie})})
+        report("search", rows, base)

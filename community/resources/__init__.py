@@ -1,0 +1,22 @@
+"""The resource library: county artifacts shared, versioned, extracted for search; the Toolkit."""
+from flask import Blueprint
+
+bp = Blueprint("resources", __name__, url_prefix="/library")
+
+
+def init_app(app):
+    from .. import content, ui
+    from . import demo, search_source, sections, views  # noqa: F401  (routes register on import)
+
+    app.config.setdefault("UPLOAD_ZIP_MAX_ENTRIES", 3000)
+    app.config.setdefault("UPLOAD_ZIP_MAX_BYTES", 200 * 1024 * 1024)
+    app.config.setdefault("EXTRACTION_ISOLATED", True)
+    app.register_blueprint(bp)
+    ui.add_nav(app, "Library", "resources.library", order=30)
+    content.register_source(app, "resource", "Library resources", search_source.search_documents)
+    content.register_provider(app, "resources.new_public", search_source.new_public)
+    content.register_provider(app, "cards.for_path", search_source.card_for_path)
+    ui.add_section(app, "home", "resources/_home_section.html", sections.home, order=30)
+    ui.add_section(app, "profile", "resources/_profile_section.html", sections.profile, order=40)
+    ui.add_section(app, "cluster", "resources/_cluster_section.html", sections.cluster, order=40)
+    ui.add_demo_seed(app, "library resources", demo.seed_library, order=30)

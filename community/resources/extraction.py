@@ -1,0 +1,249 @@
+"""Text extraction from uploaded files, bounded in pages, characters, time and memory.
+
+`extract(path, content_type, limits)` reads text in this process with cooperative limits (pages,
+characters, a deadline checked between pages). `extract_isolated` runs it in a forked child with
+an address-space limit and a hard timeout, so a hostile file can neither hang nor exhaust the
+worker. Nothing here raises on a bad file: the result says why no text could be read.
+"""
+import io
+import logging
+import multiprocessing
+import resource as rlimit
+import time
+import zipfile
+from dataclasses import dataclass
+
+from defusedxml import ElementTree as SafeElementTree
+
+from .files import DOCX, MARKDOWN, PDF, PPTX, TEXT, XLSX
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Limits:
+    pages: int = 300
+    chars: int = 400_000
+    seconds: float = 20.0
+    memory_mb: int = 512
+    #: Largest XML part parsed (declared uncompressed size).
+    xml_part_bytes: int = 40 * 1024 * 1024
+    zip_total_bytes: int = 200 * 1024 * 1024
+
+
+@dataclass
+class Extraction:
+    #: searchable or no_text.
+    state: str
+    text: str = ""
+    #: Why there is no text, or what was left out.
+    note: str = ""
+    pages: int | None = None
+
+
+class _Collector:
+    """Gathers text until the character limit or the deadline."""
+
+    def __init__(self, limits):
+        self.limits = limits
+        self.parts, self.size = [], 0
+        self.deadline = time.monotonic() + limits.seconds
+        self.note = ""
+
+    def add(self, text):
+        """Add text; return False when no more should be read."""
+        if not self.more():
+            return False
+        text = (text or "").strip()
+        if text:
+            room = self.limits.chars - self.size
+            self.parts.append(text[:room])
+            self.size += min(len(text), room) + 1
+        return self.more()
+
+    def more(self):
+        if self.size >= self.limits.chars:
+            self.note = f"Only the first {self.limits.chars:,} characters are searchable."
+            return False
+        if time.monotonic() > self.deadline:
+            self.note = "Reading stopped at the time limit; the first part is searchable."
+            return False
+        return True
+
+    def result(self, pages=None, empty_note="No text was found in the file."):
+        text = "\n".join(self.parts).strip()
+        if not text:
+            return Extraction("no_text", "", empty_note, pages)
+        return Extraction("searchable", text, self.note, pages)
+
+
+def extract(path, content_type, limits=None):
+    """Read the text of a stored file; never raises for a bad file."""
+    limits = limits or Limits()
+    reader = _READERS.get(content_type)
+    if reader is None:
+        return Extraction("no_text", note="Files of this type are not read for search.")
+    try:
+        return reader(path, limits)
+    except MemoryError:
+        return Extraction("no_text", note="The file needs more memory to read than allowed.")
+    except _Refused as refusal:
+        return Extraction("no_text", note=str(refusal))
+    except Exception as error:  # damaged files raise anything from any library
+        log.info("text extraction failed for a %s file: %r", content_type, error)
+        return Extraction("no_text", note="The file is damaged or incomplete, so its text could not be read.")
+
+
+class _Refused(Exception):
+    """The file was not read, for the reason given."""
+
+
+def _pdf(path, limits):
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError
+
+    reader = PdfReader(path, strict=False)
+    if reader.is_encrypted:
+        try:
+            if not reader.decrypt(""):
+                raise _Refused("The PDF is protected with a password, so its text could not be read.")
+        except (FileNotDecryptedError, NotImplementedError) as error:
+            raise _Refused("The PDF is protected with a password, so its text could not be read.") from error
+    collected = _Collector(limits)
+    total = len(reader.pages)
+    for number, page in enumerate(reader.pages):
+        if number >= limits.pages:
+            collected.note = f"Only the first {limits.pages} of {total} pages are searchable."
+            break
+        if not collected.add(page.extract_text() or ""):
+            break
+    return collected.result(total, "No text was found: the PDF may be scanned images.")
+
+
+def _check_office(path, limits):
+    """Check declared sizes, then parse every XML part with defusedxml (no entities, no DTDs)."""
+    with zipfile.ZipFile(path) as archive:
+        entries = archive.infolist()
+        if sum(e.file_size for e in entries) > limits.zip_total_bytes:
+            raise _Refused("The file unpacks to more data than a document holds, so it was not read.")
+        for entry in entries:
+            if entry.filename.endswith((".xml", ".rels")):
+                if entry.file_size > limits.xml_part_bytes:
+                    raise _Refused("A part of the file is too large to read.")
+                with archive.open(entry) as part:
+                    data = part.read(limits.xml_part_bytes + 1)
+                if len(data) > limits.xml_part_bytes:
+                    raise _Refused("A part of the file is larger than it claims, so it was not read.")
+                try:
+                    SafeElementTree.fromstring(data, forbid_dtd=True)
+                except SafeElementTree.ParseError as error:
+                    raise _Refused("The file is damaged: one of its parts is not valid XML.") from error
+                except Exception as error:  # defusedxml's DTDForbidden, EntitiesForbidden …
+                    raise _Refused("The file contains XML constructs that are not allowed, so it was not read.") from error
+
+
+def _docx(path, limits):
+    import docx
+
+    _check_office(path, limits)
+    document = docx.Document(path)
+    collected = _Collector(limits)
+    for paragraph in document.paragraphs:
+        if not collected.add(paragraph.text):
+            break
+    for table in document.tables:
+        for row in table.rows:
+            if not collected.add(" | ".join(cell.text for cell in row.cells)):
+                return collected.result()
+    return collected.result()
+
+
+def _xlsx(path, limits):
+    import openpyxl
+
+    _check_office(path, limits)
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    collected = _Collector(limits)
+    try:
+        sheets = workbook.worksheets
+        for sheet in sheets[: limits.pages]:
+            collected.add(sheet.title)
+            for row in sheet.iter_rows(values_only=True):
+                values = [str(v) for v in row if v is not None]
+                if values and not collected.add(" ".join(values)):
+                    return collected.result(len(sheets))
+        return collected.result(len(sheets))
+    finally:
+        workbook.close()
+
+
+def _pptx(path, limits):
+    from pptx import Presentation
+
+    _check_office(path, limits)
+    deck = Presentation(path)
+    collected = _Collector(limits)
+    slides = list(deck.slides)
+    for slide in slides[: limits.pages]:
+        for shape in slide.shapes:
+            if shape.has_text_frame and not collected.add(shape.text_frame.text):
+                return collected.result(len(slides))
+            if getattr(shape, "has_table", False) and shape.has_table:
+                for row in shape.table.rows:
+                    collected.add(" | ".join(cell.text for cell in row.cells))
+    return collected.result(len(slides))
+
+
+def _plain(path, limits):
+    with open(path, "rb") as handle:
+        data = handle.read(limits.chars * 4)
+    collected = _Collector(limits)
+    collected.add(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace").read())
+    return collected.result()
+
+
+_READERS = {PDF: _pdf, DOCX: _docx, XLSX: _xlsx, PPTX: _pptx, TEXT: _plain, MARKDOWN: _plain}
+
+
+def _child(path, content_type, limits, conn):
+    try:
+        budget = _current_address_space() + limits.memory_mb * 1024 * 1024
+        rlimit.setrlimit(rlimit.RLIMIT_AS, (budget, budget))
+        conn.send(extract(path, content_type, limits))
+    except BaseException as error:  # report anything; the parent decides
+        try:
+            conn.send(Extraction("no_text", note=f"The file could not be read ({type(error).__name__})."))
+        except Exception:
+            pass
+    finally:
+        conn.close()
+
+
+def _current_address_space():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def extract_isolated(path, content_type, limits=None):
+    """`extract` in a forked child with a memory ceiling, killed after the time limit."""
+    limits = limits or Limits()
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(str(path), content_type, limits, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        # A little more than the cooperative deadline, for start-up and the last page.
+        if receiver.poll(limits.seconds + 5):
+            return receiver.recv()
+        return Extraction("no_text", note="Reading the file took too long, so its text is not searchable.")
+    except EOFError:
+        return Extraction("no_text", note="Reading the file needed more memory than allowed.")
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join(5)

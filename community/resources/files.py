@@ -1,0 +1,193 @@
+"""Uploaded files: checked from their bytes, stored under a generated name, removed on rollback.
+
+Files live in `instance/uploads/` (UPLOAD_DIR), outside `static/`, named by a random token; the
+uploader's file name is kept only as data. A file written during a transaction that rolls back
+is deleted, so a failed upload leaves nothing on disk.
+"""
+import hashlib
+import os
+import secrets
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+TEXT = "text/plain"
+MARKDOWN = "text/markdown"
+
+#: Extension -> (content type, name people know it by).
+ACCEPTED = {
+    ".pdf": (PDF, "a PDF"),
+    ".docx": (DOCX, "a Word document"),
+    ".xlsx": (XLSX, "an Excel workbook"),
+    ".pptx": (PPTX, "a PowerPoint presentation"),
+    ".txt": (TEXT, "a text file"),
+    ".md": (MARKDOWN, "a Markdown file"),
+}
+#: The part every genuine Office file of each kind contains.
+OFFICE_MAIN_PART = {DOCX: "word/document.xml", XLSX: "xl/workbook.xml", PPTX: "ppt/presentation.xml"}
+ACCEPT_ATTRIBUTE = ",".join(ACCEPTED)
+_CHUNK = 1024 * 256
+
+
+class BadFile(Exception):
+    """The upload cannot be accepted; the message is shown on the form."""
+
+
+@dataclass
+class StoredFile:
+    stored_name: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def upload_dir(app=None):
+    app = app or current_app
+    path = Path(app.config.get("UPLOAD_DIR") or Path(app.instance_path) / "uploads")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def path_of(stored_name):
+    """The file on disk for a stored name (which is always a generated token, never user input)."""
+    if not stored_name or "/" in stored_name or stored_name.startswith("."):
+        raise ValueError("not a stored file name")
+    return upload_dir() / stored_name
+
+
+def clean_name(filename):
+    """The uploader's file name reduced to something safe to show and to offer for download."""
+    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>|:*?')
+    return name[-200:] or "file"
+
+
+def store_upload(file_storage):
+    """Check an uploaded file and keep it; return a StoredFile or raise BadFile.
+
+    The file is written under a temporary name first and renamed only once it passes; the rename
+    is undone if the database transaction rolls back.
+    """
+    original = clean_name(getattr(file_storage, "filename", ""))
+    extension = Path(original).suffix.lower()
+    if extension not in ACCEPTED:
+        raise BadFile("Choose a PDF, Word (.docx), Excel (.xlsx), PowerPoint (.pptx), "
+                      "text (.txt) or Markdown (.md) file.")
+    directory = upload_dir()
+    token = secrets.token_hex(16)
+    partial = directory / f".{token}.part"
+    digest, size = hashlib.sha256(), 0
+    try:
+        with open(partial, "wb") as out:
+            while chunk := file_storage.stream.read(_CHUNK):
+                size += len(chunk)
+                if size > current_app.config["MAX_CONTENT_LENGTH"]:
+                    raise BadFile("The file is larger than this site accepts.")
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise BadFile("The file is empty. Choose the file again.")
+        content_type = sniff(partial, extension)
+        final = directory / f"{token}{extension}"
+        partial.rename(final)
+    finally:
+        partial.unlink(missing_ok=True)
+    _remove_on_rollback(final)
+    return StoredFile(final.name, original, content_type, size, digest.hexdigest())
+
+
+def sniff(path, extension):
+    """The content type the bytes show, which must be what the extension promises."""
+    expected, expected_name = ACCEPTED[extension]
+    with open(path, "rb") as handle:
+        head = handle.read(8192)
+    actual = _kind_of(path, head)
+    if actual is None:
+        if expected in (TEXT, MARKDOWN):
+            raise BadFile(f"This file does not contain readable text, so it is not {expected_name}.")
+        raise BadFile(f"This file is not {expected_name}: its contents do not match its name. "
+                      "It may be damaged, or saved in another format.")
+    if actual in (TEXT, MARKDOWN) and expected in (TEXT, MARKDOWN):
+        return expected
+    if actual != expected:
+        actual_name = next(name for ctype, name in ACCEPTED.values() if ctype == actual)
+        raise BadFile(f"This file is {actual_name} but its name ends in {extension}. "
+                      "Rename it to the right extension, or choose the right file.")
+    if actual in OFFICE_MAIN_PART:
+        check_zip(path)
+    return actual
+
+
+def _kind_of(path, head):
+    if b"%PDF-" in head[:1024]:
+        return PDF
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return None
+        for ctype, part in OFFICE_MAIN_PART.items():
+            if part in names and "[Content_Types].xml" in names:
+                return ctype
+        return None
+    if b"\x00" in head:
+        return None
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 4:  # not just a character cut at the end of the sample
+            return None
+    return TEXT
+
+
+def check_zip(path, app=None):
+    """Refuse Office files whose declared contents are too many or too large (zip bombs)."""
+    config = (app or current_app).config
+    max_entries = config.get("UPLOAD_ZIP_MAX_ENTRIES", 3000)
+    max_total = config.get("UPLOAD_ZIP_MAX_BYTES", 200 * 1024 * 1024)
+    max_ratio = config.get("UPLOAD_ZIP_MAX_RATIO", 200)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise BadFile("This Office file is damaged and cannot be opened.") from error
+    total = sum(entry.file_size for entry in entries)
+    suspicious = any(entry.file_size > 1024 * 1024
+                     and entry.file_size > max_ratio * max(entry.compress_size, 1) for entry in entries)
+    if len(entries) > max_entries or total > max_total or suspicious:
+        raise BadFile("This Office file unpacks to far more data than a document holds, "
+                      "so it was refused. Save it again from Word, Excel or PowerPoint.")
+
+
+def _remove_on_rollback(path):
+    db.session.info.setdefault("new_upload_files", []).append(str(path))
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_committed_files(session):
+    session.info.pop("new_upload_files", None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _delete_rolled_back_files(session, previous_transaction):
+    if previous_transaction.parent is None:
+        for name in session.info.pop("new_upload_files", []):
+            Path(name).unlink(missing_ok=True)
+
+
+def discard_new_files():
+    """Delete files stored in this request that no committed row refers to (the form failed)."""
+    for name in db.session.info.pop("new_upload_files", []):
+        Path(name).unlink(missing_ok=True)

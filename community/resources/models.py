@@ -1,0 +1,224 @@
+"""Library resources, their file versions, and the curated Linkages Toolkit."""
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint, false, or_, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+
+from ..accounts.models import County, User
+from ..clusters.models import Cluster
+from ..extensions import db
+from ..permissions import CLUSTERS, MEMBERS, PUBLIC, Scope
+from ..timeutil import utcnow
+from ..vocabulary import DOCUMENT_TYPES, PROGRAM_LABELS, STRATEGIES, TOOLKIT_AREAS
+
+resource_clusters = Table(
+    "resource_clusters", db.metadata,
+    Column("resource_id", ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True),
+    Column("cluster_id", ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True),
+)
+
+#: What extraction found: pending (queued), searchable (text indexed), no_text (reason given).
+EXTRACTION_STATES = ("pending", "searchable", "no_text", "not_applicable")
+
+
+class Resource(db.Model):
+    """A shared county artifact (a file with versions, or a link) and what describes it."""
+
+    __tablename__ = "resources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    #: A few sentences saying what it is and how a county used it.
+    summary: Mapped[str] = mapped_column(Text, default="")
+    #: The county that made it (defaults to the uploader's).
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("counties.id"))
+    #: One of vocabulary.PROGRAMS.
+    program: Mapped[str] = mapped_column(String(20), default="linkages")
+    #: One of vocabulary.DOCUMENT_TYPES.
+    doc_type: Mapped[str] = mapped_column(String(20), index=True)
+    #: Keys of vocabulary.TOOLKIT_AREAS.
+    toolkit_areas: Mapped[list] = mapped_column(JSON, default=list)
+    #: Keys of vocabulary.STRATEGIES.
+    strategies: Mapped[list] = mapped_column(JSON, default=list)
+    #: Free tags, lower-case.
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    #: The year the document was written or adopted.
+    year: Mapped[int | None]
+    #: public, members or clusters (see permissions.Scope).
+    visibility: Mapped[str] = mapped_column(String(20), default=MEMBERS, index=True)
+    #: For a link resource (a video, a page elsewhere): its address; None for uploaded files.
+    link_url: Mapped[str | None] = mapped_column(String(500))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Total downloads of every version (links count clicks through).
+    download_count: Mapped[int] = mapped_column(default=0)
+    #: Soft delete: hidden everywhere and removed from search, kept for the record.
+    deleted_at: Mapped[datetime | None]
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined")
+    county: Mapped[County | None] = relationship(lazy="joined")
+    clusters: Mapped[list[Cluster]] = relationship(secondary=resource_clusters, lazy="selectin",
+                                                   order_by=Cluster.name)
+    versions: Mapped[list["ResourceVersion"]] = relationship(
+        back_populates="resource", order_by="ResourceVersion.number.desc()",
+        cascade="all, delete-orphan")
+
+    def __str__(self):
+        return self.title
+
+    def access_scope(self):
+        return Scope(visibility=self.visibility,
+                     cluster_ids=frozenset(c.id for c in self.clusters),
+                     owner_id=self.owner_id, organizers_manage=True)
+
+    @property
+    def is_deleted(self):
+        return self.deleted_at is not None
+
+    @property
+    def is_link(self):
+        return self.link_url is not None
+
+    @property
+    def current_version(self):
+        return self.versions[0] if self.versions else None
+
+    @property
+    def doc_type_label(self):
+        return dict(DOCUMENT_TYPES).get(self.doc_type, self.doc_type)
+
+    @property
+    def program_label(self):
+        return PROGRAM_LABELS.get(self.program, self.program)
+
+    @property
+    def toolkit_area_labels(self):
+        labels = dict(TOOLKIT_AREAS)
+        return [labels.get(key, key) for key in self.toolkit_areas or []]
+
+    @property
+    def strategy_labels(self):
+        labels = dict(STRATEGIES)
+        return [labels.get(key, key) for key in self.strategies or []]
+
+    @property
+    def meta_line(self):
+        """"MOU / agreement · Stanislaus County · 2019"."""
+        parts = [self.doc_type_label]
+        if self.county:
+            parts.append(str(self.county))
+        if self.year:
+            parts.append(str(self.year))
+        return " · ".join(parts)
+
+    def set_visibility(self, visibility, clusters):
+        """Set who may see it; cluster visibility needs at least one cluster."""
+        if visibility not in (PUBLIC, MEMBERS, CLUSTERS):
+            raise ValueError(f"unknown visibility {visibility!r}")
+        if visibility == CLUSTERS and not clusters:
+            raise ValueError("a resource for cluster members needs at least one cluster")
+        self.visibility = visibility
+        self.clusters = list(clusters) if visibility == CLUSTERS else []
+
+    def mark_deleted(self, by):
+        self.deleted_at = utcnow()
+        self.deleted_by_id = by.id
+
+    def count_download(self, version=None):
+        self.download_count = (self.download_count or 0) + 1
+        if version is not None:
+            version.download_count = (version.download_count or 0) + 1
+
+    @classmethod
+    def visible_to(cls, allowed):
+        """Live resources an AccessFilter allows, as a select (newest first)."""
+        query = select(cls).where(cls.deleted_at.is_(None))
+        if not allowed.everything:
+            in_clusters = cls.id.in_(
+                select(resource_clusters.c.resource_id)
+                .where(resource_clusters.c.cluster_id.in_(sorted(allowed.cluster_ids)))
+            ) if allowed.cluster_ids else false()
+            query = query.where(or_(
+                cls.visibility == PUBLIC,
+                (cls.visibility == MEMBERS) if allowed.members else false(),
+                (cls.visibility == CLUSTERS) & in_clusters,
+            ))
+        return query.options(selectinload(cls.versions)).order_by(cls.created_at.desc(), cls.id.desc())
+
+
+class ResourceVersion(db.Model):
+    """One uploaded file of a resource; the newest is current, earlier ones stay downloadable."""
+
+    __tablename__ = "resource_versions"
+    __table_args__ = (UniqueConstraint("resource_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)
+    #: 1, 2, 3 … in upload order.
+    number: Mapped[int]
+    #: The name the uploader's file had (shown and used for downloads, never as a path).
+    original_name: Mapped[str] = mapped_column(String(255))
+    #: The generated file name under instance/uploads/.
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    #: The type sniffed from the bytes (application/pdf …).
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int]
+    #: SHA-256 of the bytes, hex.
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: What changed in this version ("Updated for the 2024 ACL").
+    note: Mapped[str] = mapped_column(String(500), default="")
+    download_count: Mapped[int] = mapped_column(default=0)
+    #: pending, searchable, no_text or not_applicable.
+    extraction_state: Mapped[str] = mapped_column(String(20), default="pending")
+    #: Why no text could be read ("The PDF is encrypted.").
+    extraction_note: Mapped[str] = mapped_column(String(300), default="")
+    #: The extracted plain text (bounded in length), searched through the index.
+    text: Mapped[str] = mapped_column(Text, default="")
+    #: Pages (PDF), slides (PPTX) or sheets (XLSX) read.
+    page_count: Mapped[int | None]
+
+    resource: Mapped[Resource] = relationship(back_populates="versions")
+    uploaded_by: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def is_pdf(self):
+        return self.content_type == "application/pdf"
+
+
+class ToolkitArea(db.Model):
+    """One of the seven Linkages Toolkit areas, with the organizers' introduction."""
+
+    __tablename__ = "toolkit_areas"
+
+    #: Key from vocabulary.TOOLKIT_AREAS.
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: A short introduction shown above the area's resources (plain text, paragraphs).
+    introduction: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    entries: Mapped[list["ToolkitEntry"]] = relationship(
+        back_populates="area", order_by="ToolkitEntry.position", cascade="all, delete-orphan")
+
+    @property
+    def label(self):
+        return dict(TOOLKIT_AREAS).get(self.key, self.key)
+
+
+class ToolkitEntry(db.Model):
+    """A resource placed in a toolkit area, in the organizers' order."""
+
+    __tablename__ = "toolkit_entries"
+    __table_args__ = (UniqueConstraint("area_key", "resource_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_key: Mapped[str] = mapped_column(ForeignKey("toolkit_areas.key", ondelete="CASCADE"), index=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    #: Order within the area, from 1.
+    position: Mapped[int] = mapped_column(default=1)
+
+    area: Mapped[ToolkitArea] = relationship(back_populates="entries")
+    resource: Mapped[Resource] = relationship(lazy="joined")

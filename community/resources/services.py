@@ -1,0 +1,292 @@
+"""Library operations: share, edit, version, delete and download resources; curate the toolkit.
+
+Services check the permission policy, change objects, flush and queue jobs; the caller commits.
+"""
+from dataclasses import dataclass, field
+
+from flask import abort, current_app
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import audit, content, jobs
+from ..clusters.models import Cluster
+from ..extensions import db
+from ..permissions import CLUSTERS, NotAllowed, access_filter, can, cluster_roles
+from ..timeutil import utcnow
+from ..vocabulary import TOOLKIT_AREAS
+from . import extraction, files
+from .models import Resource, ResourceVersion, ToolkitArea, ToolkitEntry
+
+KIND = "resource"
+
+
+@dataclass
+class ResourceDetails:
+    """What a person describes about a resource (from the form, the seed or a test)."""
+
+    title: str
+    doc_type: str
+    summary: str = ""
+    county_id: int | None = None
+    program: str = "linkages"
+    toolkit_areas: list = field(default_factory=list)
+    strategies: list = field(default_factory=list)
+    cluster_ids: list = field(default_factory=list)
+    tags: list = field(default_factory=list)
+    year: int | None = None
+    visibility: str = "members"
+    link_url: str | None = None
+
+
+def parse_tags(text):
+    """"MOU, release of information; ROI" -> ["mou", "release of information", "roi"]."""
+    seen = []
+    for raw in (text or "").replace(";", ",").split(","):
+        tag = " ".join(raw.split()).lower()[:40]
+        if tag and tag not in seen:
+            seen.append(tag)
+    return seen[:15]
+
+
+def cluster_choices(user):
+    """Clusters a person may restrict a resource to: their own (organizers: all)."""
+    query = Cluster.active()
+    if not user.is_organizer:
+        query = query.where(Cluster.id.in_(list(cluster_roles(user)) or [0]))
+    return db.session.scalars(query).all()
+
+
+def _apply(resource, user, details):
+    allowed = {c.id: c for c in cluster_choices(user)}
+    chosen = [allowed[i] for i in details.cluster_ids if i in allowed]
+    if details.visibility == CLUSTERS and not chosen:
+        raise NotAllowed("Choose at least one of your clusters for a cluster-only resource.")
+    resource.title = details.title.strip()
+    resource.summary = (details.summary or "").strip()
+    resource.county_id = details.county_id
+    resource.program = details.program
+    resource.doc_type = details.doc_type
+    resource.toolkit_areas = list(dict.fromkeys(details.toolkit_areas))
+    resource.strategies = list(dict.fromkeys(details.strategies))
+    resource.tags = list(details.tags)
+    resource.year = details.year
+    resource.set_visibility(details.visibility, chosen)
+    resource.updated_at = utcnow()
+
+
+def share_resource(user, details, stored=None, note=""):
+    """Create a resource from an uploaded file (a StoredFile) or a link."""
+    if not can(user, "view_members"):
+        raise NotAllowed("Sign in to share a resource.")
+    if (stored is None) == (not details.link_url):
+        raise ValueError("a resource is either a file or a link")
+    resource = Resource(owner_id=user.id, link_url=details.link_url or None)
+    _apply(resource, user, details)
+    db.session.add(resource)
+    if stored is not None:
+        _add_version(resource, user, stored, note or "First version")
+    db.session.flush()
+    audit.record(user, "resource.share", "resource", resource.id, resource.title)
+    content.announce_changed(KIND, [resource.id])
+    return resource
+
+
+def update_resource(resource, user, details):
+    if not can(user, "edit", resource):
+        raise NotAllowed("You cannot edit this resource.")
+    details.link_url = details.link_url if resource.is_link else None
+    resource.link_url = details.link_url or resource.link_url
+    _apply(resource, user, details)
+    db.session.flush()
+    content.announce_changed(KIND, [resource.id])
+    return resource
+
+
+def add_version(resource, user, stored, note=""):
+    """Upload a new file for a resource; earlier versions stay listed and downloadable."""
+    if not can(user, "edit", resource) or resource.is_link:
+        raise NotAllowed("You cannot upload a new version of this resource.")
+    version = _add_version(resource, user, stored, note)
+    resource.updated_at = utcnow()
+    db.session.flush()
+    audit.record(user, "resource.new_version", "resource", resource.id, f"version {version.number}")
+    content.announce_changed(KIND, [resource.id])
+    return version
+
+
+def _add_version(resource, user, stored, note):
+    number = 1 + max((v.number for v in resource.versions), default=0)
+    version = ResourceVersion(
+        number=number, original_name=stored.original_name, stored_name=stored.stored_name,
+        content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
+        uploaded_by_id=user.id, note=(note or "").strip()[:500], extraction_state="pending",
+        uploaded_at=utcnow())
+    resource.versions.insert(0, version)
+    db.session.flush()
+    jobs.enqueue(extract_version_text, version.id)
+    return version
+
+
+def delete_resource(resource, user):
+    """Soft-delete: hidden everywhere, taken out of the toolkit and the search index."""
+    if not can(user, "delete", resource):
+        raise NotAllowed("You cannot delete this resource.")
+    resource.mark_deleted(user)
+    for entry in db.session.scalars(select(ToolkitEntry).where(ToolkitEntry.resource_id == resource.id)):
+        db.session.delete(entry)
+    db.session.flush()
+    audit.record(user, "resource.delete", "resource", resource.id, resource.title)
+    content.announce_removed(KIND, [resource.id])
+
+
+def record_download(resource, version=None):
+    """Count a download (or a click through to a link) and keep the index's count in step."""
+    resource.count_download(version)
+    db.session.flush()
+    content.announce_changed(KIND, [resource.id])
+
+
+def extract_version_text(version_id):
+    """Job: read the text of one uploaded version (idempotent) and reindex its resource."""
+    version = db.session.get(ResourceVersion, version_id)
+    if version is None:
+        return
+    path = files.path_of(version.stored_name)
+    config = current_app.config
+    limits = extraction.Limits(pages=config.get("EXTRACTION_MAX_PAGES", 300),
+                               chars=config.get("EXTRACTION_MAX_CHARS", 400_000),
+                               seconds=config.get("EXTRACTION_SECONDS", 20),
+                               memory_mb=config.get("EXTRACTION_MEMORY_MB", 512))
+    if not path.exists():
+        result = extraction.Extraction("no_text", note="The stored file is missing.")
+    elif config.get("EXTRACTION_ISOLATED", True):
+        result = extraction.extract_isolated(path, version.content_type, limits)
+    else:
+        result = extraction.extract(path, version.content_type, limits)
+    version.extraction_state = result.state
+    version.text = result.text.replace("\x00", "")
+    version.extraction_note = result.note[:300]
+    version.page_count = result.pages
+    db.session.flush()
+    content.announce_changed(KIND, [version.resource_id])
+
+
+# -- lookups -----------------------------------------------------------------------------------
+
+def get_resource_or_404(resource_id, action="view", user=None):
+    """The live resource if the person may see it (404 otherwise) and do `action` (403)."""
+    user = user if user is not None else current_user
+    resource = db.session.get(Resource, resource_id)
+    if resource is None or resource.is_deleted or not can(user, "view", resource):
+        abort(404)
+    if action != "view" and not can(user, action, resource):
+        abort(403)
+    return resource
+
+
+def visible_resources(user):
+    return Resource.visible_to(access_filter(user))
+
+
+def related_resources(resource, user, limit=4):
+    """Other resources the person may see, sharing the type or a toolkit area, newest first."""
+    candidates = db.session.scalars(
+        visible_resources(user).where(Resource.id != resource.id).limit(200)).all()
+    areas, strategies = set(resource.toolkit_areas or []), set(resource.strategies or [])
+
+    def score(other):
+        return (len(areas & set(other.toolkit_areas or [])) * 2
+                + len(strategies & set(other.strategies or []))
+                + (2 if other.doc_type == resource.doc_type else 0))
+
+    ranked = sorted((r for r in candidates if score(r) > 0), key=score, reverse=True)
+    return ranked[:limit]
+
+
+# -- the Linkages Toolkit ----------------------------------------------------------------------
+
+def ensure_toolkit_areas():
+    """The seven toolkit areas exist (introductions start empty)."""
+    have = set(db.session.scalars(select(ToolkitArea.key)))
+    for key, _ in TOOLKIT_AREAS:
+        if key not in have:
+            db.session.add(ToolkitArea(key=key, introduction=""))
+    db.session.flush()
+
+
+def toolkit(user):
+    """[(area, [resources the person may see, in order])] for the seven areas."""
+    ensure_toolkit_areas()
+    areas = {a.key: a for a in db.session.scalars(select(ToolkitArea))}
+    allowed = access_filter(user)
+    entries = db.session.execute(
+        select(ToolkitEntry).join(ToolkitEntry.resource)
+        .where(Resource.deleted_at.is_(None))
+        .order_by(ToolkitEntry.area_key, ToolkitEntry.position)
+    ).scalars().all()
+    by_area = {key: [] for key, _ in TOOLKIT_AREAS}
+    for entry in entries:
+        if allowed.allows(entry.resource.access_scope()):
+            by_area[entry.area_key].append(entry)
+    return [(areas[key], by_area[key]) for key, _ in TOOLKIT_AREAS]
+
+
+def _require_organizer(user):
+    if not can(user, "organize"):
+        raise NotAllowed("Only organizers curate the toolkit.")
+
+
+def set_area_introduction(area_key, introduction, user):
+    _require_organizer(user)
+    ensure_toolkit_areas()
+    area = db.session.get(ToolkitArea, area_key)
+    if area is None:
+        raise ValueError(f"unknown toolkit area {area_key!r}")
+    area.introduction = (introduction or "").strip()
+    area.updated_at = utcnow()
+    audit.record(user, "toolkit.introduction", "toolkit_area", None, area.label)
+    return area
+
+
+def add_to_toolkit(area_key, resource, user):
+    """Place a resource at the end of an area (once); public resources suit the toolkit best."""
+    _require_organizer(user)
+    ensure_toolkit_areas()
+    area = db.session.get(ToolkitArea, area_key)
+    if area is None or resource.is_deleted:
+        raise ValueError("unknown area or deleted resource")
+    existing = next((e for e in area.entries if e.resource_id == resource.id), None)
+    if existing is not None:
+        return existing
+    entry = ToolkitEntry(resource=resource, position=1 + max((e.position for e in area.entries), default=0))
+    area.entries.append(entry)
+    if area_key not in (resource.toolkit_areas or []):
+        resource.toolkit_areas = [*(resource.toolkit_areas or []), area_key]
+        content.announce_changed(KIND, [resource.id])
+    db.session.flush()
+    audit.record(user, "toolkit.add", "resource", resource.id, f"{area.label}: {resource.title}")
+    return entry
+
+
+def remove_from_toolkit(entry, user):
+    _require_organizer(user)
+    area = entry.area
+    area.entries.remove(entry)
+    for position, other in enumerate(area.entries, start=1):
+        other.position = position
+    db.session.flush()
+    audit.record(user, "toolkit.remove", "resource", entry.resource_id, area.label)
+
+
+def move_toolkit_entry(entry, user, offset):
+    """Move an entry up (-1) or down (+1) within its area."""
+    _require_organizer(user)
+    entries = list(entry.area.entries)
+    index = entries.index(entry)
+    target = index + offset
+    if 0 <= target < len(entries):
+        entries[index], entries[target] = entries[target], entries[index]
+        for position, other in enumerate(entries, start=1):
+            other.position = position
+    db.session.flush()
+

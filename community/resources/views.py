@@ -1,0 +1,215 @@
+"""Library pages: browse, share, show, download, edit, version, delete; the Linkages Toolkit."""
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+
+from ..accounts import services as accounts
+from ..extensions import db
+from ..permissions import NotAllowed, can, require
+from ..vocabulary import DOCUMENT_TYPES, TOOLKIT_AREAS
+from . import bp, files, services
+from .forms import ResourceForm, ToolkitAddForm, ToolkitIntroductionForm, VersionForm
+from .models import Resource, ToolkitEntry
+
+PER_PAGE = 20
+
+
+@bp.get("/")
+def library():
+    query = services.visible_resources(current_user)
+    doc_type = request.args.get("type", "")
+    if doc_type in dict(DOCUMENT_TYPES):
+        query = query.where(Resource.doc_type == doc_type)
+    resources = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
+                            error_out=False)
+    return render_template("resources/library.html", resources=resources, doc_type=doc_type,
+                           doc_types=DOCUMENT_TYPES)
+
+
+def _form(resource=None):
+    form = ResourceForm(obj=resource, requires_content=resource is None)
+    form.county_id.choices = accounts.county_choices("No county (statewide)")
+    form.cluster_ids.choices = [(c.id, c.name) for c in services.cluster_choices(current_user)]
+    if request.method == "GET":
+        if resource is None:
+            form.county_id.data = current_user.county_id or 0
+            form.program.data = current_user.program if current_user.program in ("cws", "calworks", "linkages") else "linkages"
+        else:
+            form.county_id.data = resource.county_id or 0
+            form.cluster_ids.data = [c.id for c in resource.clusters]
+            form.tags.data = ", ".join(resource.tags or [])
+    return form
+
+
+def _details(form):
+    return services.ResourceDetails(
+        title=form.title.data, summary=form.summary.data, county_id=form.county_id.data or None,
+        program=form.program.data, doc_type=form.doc_type.data,
+        toolkit_areas=form.toolkit_areas.data or [], strategies=form.strategies.data or [],
+        cluster_ids=form.cluster_ids.data or [], tags=services.parse_tags(form.tags.data),
+        year=form.year.data, visibility=form.visibility.data, link_url=form.link_url.data or None)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def share():
+    require("view_members")
+    form = _form()
+    if form.validate_on_submit():
+        try:
+            stored = files.store_upload(form.file.data) if not form.link_url.data else None
+            resource = services.share_resource(current_user, _details(form), stored, form.note.data)
+            db.session.commit()
+        except files.BadFile as problem:
+            form.file.errors.append(f"{problem} Your other answers are kept; choose the file again.")
+        except NotAllowed as problem:
+            db.session.rollback()
+            form.cluster_ids.errors.append(str(problem))
+        else:
+            flash("Thank you for sharing. The file's text will be searchable in a moment.", "success")
+            return redirect(url_for("resources.show", resource_id=resource.id))
+        db.session.rollback()
+        files.discard_new_files()
+    return render_template("resources/edit.html", form=form, resource=None), 200 if not form.errors else 422
+
+
+@bp.get("/<int:resource_id>")
+def show(resource_id):
+    resource = services.get_resource_or_404(resource_id)
+    related = services.related_resources(resource, current_user)
+    return render_template("resources/show.html", resource=resource, related=related,
+                           version_form=VersionForm(), can_edit=can(current_user, "edit", resource))
+
+
+@bp.get("/<int:resource_id>/download")
+@bp.get("/<int:resource_id>/download/<int:number>")
+def download(resource_id, number=None):
+    resource = services.get_resource_or_404(resource_id)
+    if resource.is_link:
+        services.record_download(resource)
+        db.session.commit()
+        return redirect(resource.link_url)
+    version = resource.current_version if number is None else next(
+        (v for v in resource.versions if v.number == number), None)
+    if version is None:
+        abort(404)
+    path = files.path_of(version.stored_name)
+    if not path.exists():
+        abort(404)
+    inline = request.args.get("preview") == "1" and version.is_pdf
+    services.record_download(resource, version)
+    db.session.commit()
+    response = send_file(path, mimetype=version.content_type, as_attachment=not inline,
+                         download_name=version.original_name, conditional=True, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    if inline:
+        # Nothing but the browser's own PDF viewer may run for a previewed file.
+        response.headers["Content-Security-Policy"] = "default-src 'none'; object-src 'self'; frame-ancestors 'none'"
+    return response
+
+
+@bp.route("/<int:resource_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(resource_id):
+    resource = services.get_resource_or_404(resource_id, "edit")
+    form = _form(resource)
+    if form.validate_on_submit():
+        try:
+            services.update_resource(resource, current_user, _details(form))
+            db.session.commit()
+        except NotAllowed as problem:
+            db.session.rollback()
+            form.cluster_ids.errors.append(str(problem))
+        else:
+            flash("The resource is updated.", "success")
+            return redirect(url_for("resources.show", resource_id=resource.id))
+    return render_template("resources/edit.html", form=form, resource=resource), 200 if not form.errors else 422
+
+
+@bp.post("/<int:resource_id>/versions")
+@login_required
+def new_version(resource_id):
+    resource = services.get_resource_or_404(resource_id, "edit")
+    form = VersionForm()
+    if form.validate_on_submit():
+        try:
+            if not (form.file.data and form.file.data.filename):
+                raise files.BadFile("Choose the new file to upload.")
+            stored = files.store_upload(form.file.data)
+            version = services.add_version(resource, current_user, stored, form.note.data)
+            db.session.commit()
+        except (files.BadFile, NotAllowed) as problem:
+            db.session.rollback()
+            files.discard_new_files()
+            form.file.errors.append(str(problem))
+        else:
+            flash(f"Version {version.number} is uploaded; earlier versions stay available.", "success")
+            return redirect(url_for("resources.show", resource_id=resource.id))
+    related = services.related_resources(resource, current_user)
+    return render_template("resources/show.html", resource=resource, related=related,
+                           version_form=form, can_edit=True), 422
+
+
+@bp.post("/<int:resource_id>/delete")
+@login_required
+def delete(resource_id):
+    resource = services.get_resource_or_404(resource_id, "delete")
+    services.delete_resource(resource, current_user)
+    db.session.commit()
+    flash(f"“{resource.title}” is deleted.", "success")
+    return redirect(url_for("resources.library"))
+
+
+@bp.get("/toolkit")
+def toolkit():
+    return render_template("resources/toolkit.html", areas=services.toolkit(current_user),
+                           can_curate=can(current_user, "organize"))
+
+
+@bp.route("/toolkit/<area_key>", methods=["GET", "POST"])
+@login_required
+def curate(area_key):
+    require("organize")
+    if area_key not in dict(TOOLKIT_AREAS):
+        abort(404)
+    areas = dict((area.key, (area, entries)) for area, entries in services.toolkit(current_user))
+    area, entries = areas[area_key]
+    intro_form = ToolkitIntroductionForm(obj=area, prefix="intro")
+    add_form = ToolkitAddForm(prefix="add")
+    placed = {e.resource_id for e in entries}
+    add_form.resource_id.choices = [("", "Choose a resource")] + [
+        (r.id, f"{r.title} ({r.meta_line})") for r in db.session.scalars(
+            services.visible_resources(current_user).order_by(None).order_by(Resource.title))
+        if r.id not in placed]
+    if request.method == "POST":
+        action = request.form.get("action")
+        if action == "introduction" and intro_form.validate():
+            services.set_area_introduction(area_key, intro_form.introduction.data, current_user)
+            db.session.commit()
+            flash(f"The {area.label} introduction is saved.", "success")
+            return redirect(url_for("resources.curate", area_key=area_key))
+        if action == "add" and add_form.validate():
+            resource = services.get_resource_or_404(add_form.resource_id.data)
+            services.add_to_toolkit(area_key, resource, current_user)
+            db.session.commit()
+            flash(f"“{resource.title}” is added to {area.label}.", "success")
+            return redirect(url_for("resources.curate", area_key=area_key))
+    return render_template("resources/curate.html", area=area, entries=entries,
+                           intro_form=intro_form, add_form=add_form)
+
+
+@bp.post("/toolkit/entries/<int:entry_id>")
+@login_required
+def change_entry(entry_id):
+    require("organize")
+    entry = db.session.get(ToolkitEntry, entry_id) or abort(404)
+    area_key = entry.area_key
+    action = request.form.get("action")
+    if action == "remove":
+        services.remove_from_toolkit(entry, current_user)
+        flash("Removed from the toolkit (the resource stays in the library).", "success")
+    elif action in ("up", "down"):
+        services.move_toolkit_entry(entry, current_user, -1 if action == "up" else 1)
+    db.session.commit()
+    return redirect(url_for("resources.curate", area_key=area_key))
+

@@ -1,0 +1,37 @@
+"""Site-wide search: one index over every feature's content, filtered by the permission policy.
+
+Feature areas register sources with `community.content.register_source` and announce changes;
+this package listens, keeps the Whoosh index (see `engine`) and serves `/search`.
+"""
+import os
+from pathlib import Path
+
+import click
+from flask import Blueprint
+
+bp = Blueprint("search", __name__)
+
+
+def init_app(app):
+    from .. import content
+    from . import engine, views  # noqa: F401  (routes register on import)
+
+    app.config.setdefault("SEARCH_INDEX_DIR", str(Path(app.instance_path) / "search-index"))
+    app.config.setdefault("SEARCH_LOCK_TIMEOUT", 30)
+    app.config.setdefault("SEARCH_PER_PAGE", 10)
+    #: Writer processes used by a full rebuild (each writes its own segment).
+    app.config.setdefault("SEARCH_INDEX_PROCS", int(os.environ.get("SEARCH_INDEX_PROCS", "1")))
+    app.register_blueprint(bp)
+    # A module-level receiver connected once per process, whatever the number of apps.
+    content.content_changed.connect(engine.on_content_changed, weak=False)
+
+    @app.cli.group("search")
+    def search_cli():
+        """The site-wide search index."""
+
+    @search_cli.command("reindex")
+    def reindex_command():
+        """Rebuild the search index from every registered source."""
+        count = engine.rebuild()
+        kinds = ", ".join(sorted(content.sources(app))) or "none"
+        click.echo(f"Indexed {count} documents (sources: {kinds}) in {engine.index_dir(app)}.")

@@ -1,0 +1,28 @@
+"""The search page."""
+from flask import current_app, render_template, request
+from flask_login import current_user
+
+from ..extensions import db
+from ..permissions import access_filter
+from . import bp, engine
+
+
+@bp.get("/search")
+def results():
+    query = request.args.get("q", "")
+    filters = {name: request.args.get(name, "") for name in engine.FACET_FIELDS}
+    sort = request.args.get("sort", "relevance")
+    sort = sort if sort in engine.SORTS else "relevance"
+    page = request.args.get("page", 1, type=int) or 1
+    try:
+        found = engine.search(access_filter(current_user), query, filters, sort, page,
+                              current_app.config["SEARCH_PER_PAGE"])
+    except engine.SearchUnavailable as problem:
+        current_app.logger.error("search unavailable: %s", problem)
+        engine.request_rebuild()
+        db.session.commit()  # dispatches the queued rebuild
+        return render_template("search/results.html", found=None, query=query, filters={},
+                               sort=sort, sorts=engine.SORTS, unavailable=True), 503
+    return render_template("search/results.html", found=found, query=query, sort=sort,
+                           filters={k: v for k, v in filters.items() if v}, sorts=engine.SORTS,
+                           unavailable=False)

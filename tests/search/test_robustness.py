@@ -1,0 +1,103 @@
+"""The index under stress: several writing processes, a deleted or corrupted directory, a held lock."""
+import logging
+import multiprocessing
+import shutil
+
+import pytest
+
+from community import content, create_app, jobs
+from community.content import SearchDocument
+from community.extensions import db
+from community.permissions import AccessFilter
+from community.search import engine
+
+EVERYTHING = AccessFilter(everything=True, members=True, cluster_ids=frozenset())
+
+
+def _bulk_source(ids=None):
+    for ident in ids or []:
+        yield SearchDocument(kind="bulk", id=str(ident), title=f"Bulk document {ident}",
+                             text=f"marker{ident} concurrency check", url=f"/bulk/{ident}",
+                             visibility="public")
+
+
+def _write_from_another_process(config, ids):
+    app = create_app(config)
+    content.register_source(app, "bulk", "Bulk", _bulk_source)
+    with app.app_context():
+        for ident in ids:  # one commit per document: the most contention there can be
+            engine.apply_changes("bulk", [ident])
+
+
+def test_writers_in_several_processes_lose_no_update_and_raise_no_lock_error(app):
+    content.register_source(app, "bulk", "Bulk", _bulk_source)
+    engine.rebuild()
+    config = {key: app.config[key] for key in (
+        "INSTANCE_PATH", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SEARCH_INDEX_DIR")}
+    context = multiprocessing.get_context("fork")
+    chunks = [list(range(start, 120, 4)) for start in range(4)]
+    processes = [context.Process(target=_write_from_another_process, args=(config, chunk)) for chunk in chunks]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(120)
+    assert [p.exitcode for p in processes] == [0, 0, 0, 0]
+    found = engine.search(EVERYTHING, "concurrency", per_page=200)
+    assert found.total == 120
+    for ident in (0, 37, 119):
+        assert engine.search(EVERYTHING, f"marker{ident}").total == 1
+
+
+@pytest.fixture
+def indexed(app, notes):
+    notes.add(1, "Kern joint case review protocol", "Joint case reviews every month.")
+    engine.rebuild()
+    return notes
+
+
+def _break_and_check(client, caplog, breaker):
+    assert "case review protocol" in client.get("/search?q=joint").get_data(as_text=True)
+    breaker(engine.index_dir())
+    engine.close_readers()
+    with caplog.at_level(logging.ERROR):
+        response = client.get("/search?q=joint")
+    assert response.status_code == 503
+    assert "Search is being rebuilt" in response.get_data(as_text=True)
+    assert any("search unavailable" in r.getMessage() for r in caplog.records)
+    assert client.get("/library/").status_code == 200
+    assert client.get("/about").status_code == 200
+    # The page queued a rebuild from the database; it ran after that request.
+    assert "case review protocol" in client.get("/search?q=joint").get_data(as_text=True)
+
+
+def test_a_deleted_index_shows_a_message_keeps_the_site_up_and_is_rebuilt(indexed, client, caplog):
+    _break_and_check(client, caplog, lambda path: shutil.rmtree(path))
+
+
+def test_a_corrupted_index_shows_a_message_keeps_the_site_up_and_is_rebuilt(indexed, client, caplog):
+    def corrupt(path):
+        for item in path.iterdir():
+            item.write_bytes(b"\x00garbage" * 10)
+
+    _break_and_check(client, caplog, corrupt)
+
+
+def test_a_held_lock_delays_indexing_without_breaking_a_page(app, indexed, client, caplog):
+    app.config["SEARCH_LOCK_TIMEOUT"] = 0.2
+    indexed.add(2, "Sonoma co-location guideline", "Co-located staff meet weekly.")
+    with engine.writer_lock(), caplog.at_level(logging.ERROR):
+        content.announce_changed("note", [2])
+        db.session.commit()
+        assert jobs.run_ready() == 1  # the job failed and was logged (RQ would retry it)
+        assert client.get("/search?q=co-located").status_code == 200
+    assert any("failed" in r.getMessage() for r in caplog.records)
+    engine.apply_changes("note", [2])  # the retry, once the lock is free
+    assert engine.search(EVERYTHING, "co-located").total == 1
+
+
+def test_reindex_command_rebuilds_from_every_registered_source(app, notes, runner):
+    notes.add(1, "Tulare Linkages handbook", "For families.")
+    result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 1 documents" in result.output and "note" in result.output
+    assert engine.search(EVERYTHING, "handbook").total == 1
