@@ -2,6 +2,7 @@
 
 Nothing else in the code base decides access. Feature areas describe their objects to the policy
 with an `access_scope()` method returning a `Scope`; the policy never imports feature models.
+An object with a true `is_draft` attribute is visible only to the people who may edit it.
 """
 from dataclasses import dataclass, field
 
@@ -121,7 +122,11 @@ def can(user, action, thing=None):
     scope_of = getattr(thing, "access_scope", None)
     if scope_of is None:
         raise TypeError(f"the permission policy knows nothing of {type(thing).__name__}")
-    return _can_scoped(user, action, scope_of())
+    scope = scope_of()
+    if action == "view" and getattr(thing, "is_draft", False):
+        # Drafts (an unpublished event, say) are seen only by those who may edit them.
+        return _can_scoped(user, "edit", scope)
+    return _can_scoped(user, action, scope)
 
 
 def _can_scoped(user, action, scope: Scope):
