@@ -13,7 +13,7 @@ from flask import render_template
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from .. import audit, content, mail
 from ..accounts.models import User
@@ -205,7 +205,8 @@ class Answers:
 def lock_event(event_id):
     """Load the event row with FOR UPDATE (PostgreSQL): registrations for it happen one at a time."""
     return db.session.execute(
-        select(Event).where(Event.id == event_id).with_for_update().execution_options(populate_existing=True)
+        select(Event).where(Event.id == event_id).options(lazyload(Event.cluster))
+        .with_for_update(of=Event).execution_options(populate_existing=True)
     ).scalar_one()
 
 
@@ -226,18 +227,17 @@ def register(event, user, answers: Answers):
         EventRegistration.event_id == event.id, EventRegistration.user_id == user.id))
     if registration is not None and registration.is_active:
         raise EventError("You are already registered for this event.")
+    arrival = _next_arrival(event)
+    status = "pending" if event.requires_approval else "registered" if _has_seat(event) else "waitlisted"
     if registration is None:
-        registration = EventRegistration(event=event, user=user)
+        registration = EventRegistration(event=event, user=user, status=status)
         db.session.add(registration)
-    _apply_answers(registration, answers)
-    registration.arrival = _next_arrival(event)
-    registration.created_at = registration.updated_at = utcnow()
-    registration.cancelled_at = registration.promoted_at = None
-    if event.requires_approval:
-        registration.status = "pending"
-    else:
-        registration.status = "registered" if _has_seat(event) else "waitlisted"
-    _set_choices(event, registration, answers.session_ids)
+    with db.session.no_autoflush:
+        _apply_answers(registration, answers)
+        registration.status, registration.arrival = status, arrival
+        registration.created_at = registration.updated_at = utcnow()
+        registration.cancelled_at = registration.promoted_at = None
+        _set_choices(event, registration, answers.session_ids)
     db.session.flush()
     _notify(registration, {"registered": "confirmation", "waitlisted": "waitlisted",
                            "pending": "pending"}[registration.status])
