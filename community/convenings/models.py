@@ -94,7 +94,7 @@ class Event(db.Model):
     def access_scope(self):
         cluster_ids = frozenset([self.cluster_id]) if self.visibility == CLUSTERS and self.cluster_id else frozenset()
         return Scope(visibility=self.visibility, cluster_ids=cluster_ids, owner_id=self.created_by_id,
-                     cluster_id=self.cluster_id, organizers_manage=True)
+                     cluster_id=self.cluster_id, organizers_manage=True, managers_see=True)
 
     @property
     def is_draft(self):
@@ -221,17 +221,14 @@ class Event(db.Model):
         """Query of the events this person may see (drafts only for organizers)."""
         allowed = access_filter(user)
         query = select(cls)
-        if allowed.everything:
-            return query
+        if allowed.everything or getattr(user, "is_organizer", False):
+            return query  # organizers manage every event (Scope.managers_see)
         conditions = [cls.visibility == PUBLIC]
         if allowed.members:
             conditions.append(cls.visibility == MEMBERS)
         if allowed.cluster_ids:
             conditions.append((cls.visibility == CLUSTERS) & cls.cluster_id.in_(allowed.cluster_ids))
-        query = query.where(or_(*conditions))
-        if not getattr(user, "is_organizer", False):
-            query = query.where(cls.status != DRAFT)
-        return query
+        return query.where(or_(*conditions), cls.status != DRAFT)
 
     @classmethod
     def in_window(cls, query, start, end):
