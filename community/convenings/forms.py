@@ -58,9 +58,9 @@ class EventForm(FlaskForm):
         if self.start_at.data and field.data and field.data <= self.start_at.data:
             raise ValidationError("The end must be after the start.")
 
-    def validate_cluster_id(self, field):
-        if self.visibility.data == "clusters" and not field.data:
-            raise ValidationError("Choose the cluster that may see this event.")
+    def validate_visibility(self, field):
+        if field.data == "clusters" and not self.cluster_id.data:
+            raise ValidationError("Choose the cluster that may see this event (under Cluster).")
 
 
 class SessionForm(FlaskForm):
