@@ -448,7 +448,7 @@ def occurrences(event_id):
     now = utcnow()
     upcoming = event.occurrences(now - timedelta(days=31), now + timedelta(days=366))
     form = OccurrenceForm()
-    form.original.choices = [(o.isoformat(), f"{to_pacific(o):%a, %b %-d, %Y %-I:%M %p %Z}") for _, _, o in upcoming]
+    form.original.choices = [("", "Choose a date")] + [(o.isoformat(), f"{to_pacific(o):%a, %b %-d, %Y %-I:%M %p %Z}") for _, _, o in upcoming]
     if form.validate_on_submit():
         original = datetime.fromisoformat(form.original.data)
         moving = form.action.data == "move"
