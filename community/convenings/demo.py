@@ -68,6 +68,7 @@ def seed_events():
     _cluster_calls(organizer, clusters, today)
     _past_webinar(organizer, people, today)
     _full_training(organizer, people, today)
+    _this_month(organizer, people, today)
     _event(organizer, kind="webinar", title="CalWORKs Family Stabilization and CWS referrals (planning)",
            summary="Draft agenda for the spring webinar; speakers to be confirmed.",
            start_at=_at(today + timedelta(days=75), 10), end_at=_at(today + timedelta(days=75), 11),
@@ -78,6 +79,9 @@ def seed_events():
 
 def _convening(organizer, admin, people, today):
     day1 = _weekday_on_or_after(today + timedelta(days=35), 1)  # a Tuesday five weeks out
+    if (day1.month, day1.day) >= (12, 15) or (day1.month, day1.day) <= (1, 8):
+        year = day1.year + (day1.month == 12)
+        day1 = _nth_weekday(year, 1, 1, 2)  # not over the holidays: the second Tuesday of January
     day2 = day1 + timedelta(days=1)
     event = _event(
         organizer, kind="convening", title=f"Linkages Convening {day1.year}",
@@ -222,3 +226,20 @@ def _full_training(organizer, people, today):
         capacity=8)
     _register(event, people[:8])
     _register(event, people[8:11], status="waitlisted", start=9)
+
+
+def _this_month(organizer, people, today):
+    """A few one-off events around today so the month view is never empty."""
+    soon = _weekday_on_or_after(today + timedelta(days=4), 3)
+    orientation = _event(
+        organizer, kind="webinar", title="Orientation to Linkages for new county staff",
+        summary="What Linkages is, who to call in your county, and how to use this site. Recorded.",
+        start_at=_at(soon, 13, 30), end_at=_at(soon, 14, 30), visibility="members", capacity=100,
+        join_url="https://meet.example.org/j/orientation")
+    _register(orientation, people[11:16])
+    earlier = _weekday_on_or_after(today - timedelta(days=12), 4)
+    _event(organizer, kind="convening", title="Central Valley regional meeting",
+           summary="Fresno, Tulare, Merced, Stanislaus and San Joaquin teams compare intake protocols.",
+           start_at=_at(earlier, 10), end_at=_at(earlier, 15),
+           venue="Fresno County Department of Social Services, 2135 Fresno Street, Fresno",
+           visibility="members")
