@@ -112,7 +112,7 @@ def event_ics(event_id):
 
 @bp.get("/calendar.ics")
 def public_feed():
-    return _ics_response(build_calendar(services.public_feed(), name="Linkages Community events"))
+    return _feed_response(*services.feed_calendar())
 
 
 @bp.get("/feed/<token>.ics")
@@ -120,8 +120,14 @@ def personal_feed(token):
     person = services.person_for_token(token)
     if person is None:
         abort(404)
-    events, join = services.personal_feed(person)
-    return _ics_response(build_calendar(events, join_for=join, name=f"Linkages: {person.name}"))
+    return _feed_response(*services.feed_calendar(person))
+
+
+def _feed_response(etag, body):
+    """A feed with an ETag, so calendar apps that poll get 304 Not Modified until it changes."""
+    response = _ics_response(body)
+    response.set_etag(etag)
+    return response.make_conditional(request)
 
 
 def _ics_response(body, filename=None):

@@ -218,3 +218,13 @@ def test_the_event_form_keeps_what_was_typed_when_invalid(client, organizer, sig
                                             "visibility": "clusters"}).get_data(as_text=True)
     assert "The end must be after the start." in body and "Choose the cluster" in body
     assert 'value="Half-typed event"' in body
+
+
+def test_feeds_answer_304_until_an_event_changes(client, make_event, organizer):
+    event = make_event(title="Cached webinar")
+    first = client.get("/events/calendar.ics")
+    assert client.get("/events/calendar.ics", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    services.update_event(event, organizer, title="Renamed webinar")
+    commit()
+    changed = client.get("/events/calendar.ics", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and "Renamed webinar" in changed.get_data(as_text=True)
