@@ -23,6 +23,23 @@ from .models import (Event, EventError, EventFeedback, EventRegistration, EventS
 UPCOMING_DAYS = 120
 ICS = "text/calendar; charset=utf-8"
 
+#: What `_attempt` returns when the service refused.
+FAILED = object()
+
+
+def _attempt(action, message):
+    """Run one service call: commit and flash `message` (or `message(result)`) when it succeeds;
+    roll back and flash the service's reason when it refuses. Returns the result or FAILED."""
+    try:
+        result = action()
+    except (EventError, NotAllowed) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return FAILED
+    db.session.commit()
+    flash(message(result) if callable(message) else message, "success")
+    return result
+
 
 def _filters():
     kinds = dict(EVENT_KINDS)
@@ -141,6 +158,13 @@ def _ics_response(body, filename=None):
 
 # ---------------------------------------------------------------- registration
 
+REGISTERED_MESSAGES = {
+    "registered": "You are registered. A confirmation with a calendar invitation is on its way.",
+    "waitlisted": "The event is full: you are on the waitlist. We will e-mail you if a seat opens.",
+    "pending": "Thank you. An organizer will confirm your registration.",
+}
+
+
 @bp.route("/<int:event_id>/register", methods=["GET", "POST"])
 @login_required
 def register(event_id):
@@ -151,17 +175,9 @@ def register(event_id):
     form = RegistrationForm(county_id=current_user.county_id, program=current_user.program)
     _registration_choices(form, event)
     if form.validate_on_submit():
-        try:
-            registration = services.register(event, current_user, _answers(form))
-        except (EventError, NotAllowed) as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash({"registered": "You are registered. A confirmation with a calendar invitation is on its way.",
-                   "waitlisted": "The event is full: you are on the waitlist. We will e-mail you if a seat opens.",
-                   "pending": "Thank you. An organizer will confirm your registration."}[registration.status],
-                  "success")
+        done = _attempt(lambda: services.register(event, current_user, _answers(form)),
+                        lambda registration: REGISTERED_MESSAGES[registration.status])
+        if done is not FAILED:
             return redirect(url_for(".event_page", event_id=event.id))
     return render_template("convenings/register.html", event=event, form=form, registration=None)
 
@@ -173,16 +189,10 @@ def edit_registration(registration_id):
     event = registration.event
     form = RegistrationForm(obj=registration, session_ids=[c.session_id for c in registration.choices])
     _registration_choices(form, event)
-    if form.validate_on_submit():
-        try:
-            services.update_answers(registration, current_user, _answers(form))
-        except (EventError, NotAllowed) as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Your registration is updated.", "success")
-            return redirect(url_for(".my_registrations"))
+    if form.validate_on_submit() and _attempt(
+            lambda: services.update_answers(registration, current_user, _answers(form)),
+            "Your registration is updated.") is not FAILED:
+        return redirect(url_for(".my_registrations"))
     return render_template("convenings/register.html", event=event, form=form, registration=registration)
 
 
@@ -263,16 +273,11 @@ def feedback(event_id):
     mine = db.session.scalar(select(EventFeedback).where(EventFeedback.event_id == event.id,
                                                          EventFeedback.user_id == current_user.id))
     form = FeedbackForm(obj=mine)
-    if form.validate_on_submit():
-        try:
-            services.submit_feedback(event, current_user, form.rating.data, form.useful.data, form.comment.data)
-        except (EventError, NotAllowed) as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Thank you for your feedback.", "success")
-            return redirect(url_for(".event_page", event_id=event.id))
+    if form.validate_on_submit() and _attempt(
+            lambda: services.submit_feedback(event, current_user, form.rating.data, form.useful.data,
+                                             form.comment.data),
+            "Thank you for your feedback.") is not FAILED:
+        return redirect(url_for(".event_page", event_id=event.id))
     return render_template("convenings/feedback.html", event=event, form=form)
 
 
@@ -353,19 +358,16 @@ def _event_form(form, event):
             registration_opens_at=form.registration_opens_at.data and from_pacific(form.registration_opens_at.data),
             registration_closes_at=form.registration_closes_at.data and from_pacific(form.registration_closes_at.data))
         chosen = [u for u in organizers if u.id in set(form.organizer_ids.data or ())]
-        try:
+
+        def save():
             if event is None:
-                event = services.create_event(current_user, organizers=chosen, **fields)
-            else:
-                services.update_event(event, current_user, organizers=chosen, **fields)
-        except (EventError, NotAllowed) as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("The event is saved." + (" It is a draft until you publish it." if event.is_draft else ""),
-                  "success")
-            return redirect(url_for(".event_page", event_id=event.id))
+                return services.create_event(current_user, organizers=chosen, **fields)
+            return services.update_event(event, current_user, organizers=chosen, **fields)
+
+        saved = _attempt(save, lambda saved: "The event is saved."
+                         + (" It is a draft until you publish it." if saved.is_draft else ""))
+        if saved is not FAILED:
+            return redirect(url_for(".event_page", event_id=saved.id))
     return render_template("convenings/edit_event.html", form=form, event=event)
 
 
@@ -384,13 +386,7 @@ def cancel(event_id):
 
 def _event_action(event_id, action, message):
     event = _managed(event_id)
-    try:
-        action(event, current_user)
-    except EventError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(message, "success")
+    _attempt(lambda: action(event, current_user), message)
     return redirect(url_for(".event_page", event_id=event.id))
 
 
@@ -407,21 +403,14 @@ def edit_session(event_id, session_id=None):
     form = SessionForm(obj=session, **({"start_at": _local(session.start_at), "end_at": _local(session.end_at)}
                                        if session else {"start_at": _local(event.start_at), "end_at": _local(event.start_at + timedelta(hours=1))}))
     form.speaker_id.choices = _member_choices()
-    if form.validate_on_submit():
-        try:
-            services.save_session(event, current_user, session, title=form.title.data.strip(),
-                                  start_at=from_pacific(form.start_at.data), end_at=from_pacific(form.end_at.data),
-                                  track=form.track.data or "", room=form.room.data or "",
-                                  speakers=form.speakers.data or "", speaker_id=form.speaker_id.data,
-                                  description=form.description.data or "", needs_choice=form.needs_choice.data,
-                                  capacity=form.capacity.data)
-        except EventError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("The session is saved.", "success")
-            return redirect(url_for(".event_page", event_id=event.id) + "#agenda")
+    if form.validate_on_submit() and _attempt(lambda: services.save_session(
+            event, current_user, session, title=form.title.data.strip(),
+            start_at=from_pacific(form.start_at.data), end_at=from_pacific(form.end_at.data),
+            track=form.track.data or "", room=form.room.data or "", speakers=form.speakers.data or "",
+            speaker_id=form.speaker_id.data, description=form.description.data or "",
+            needs_choice=form.needs_choice.data, capacity=form.capacity.data),
+            "The session is saved.") is not FAILED:
+        return redirect(url_for(".event_page", event_id=event.id) + "#agenda")
     return render_template("convenings/edit_session.html", form=form, event=event, session=session)
 
 
@@ -458,17 +447,11 @@ def occurrences(event_id):
     if form.validate_on_submit():
         original = datetime.fromisoformat(form.original.data)
         moving = form.action.data == "move"
-        try:
-            services.change_occurrence(
+        if _attempt(lambda: services.change_occurrence(
                 event, current_user, original,
                 new_start=from_pacific(form.new_start.data) if moving else None,
-                new_end=from_pacific(form.new_end.data) if moving else None, note=form.note.data or "")
-        except EventError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("The occurrence is changed; registrants are told.", "success")
+                new_end=from_pacific(form.new_end.data) if moving else None, note=form.note.data or ""),
+                "The occurrence is changed; registrants are told.") is not FAILED:
             return redirect(url_for(".occurrences", event_id=event.id))
     return render_template("convenings/occurrences.html", event=event, form=form, upcoming=upcoming)
 
@@ -507,13 +490,9 @@ def registrants_csv(event_id):
 def decide(registration_id):
     registration = db.session.get(EventRegistration, registration_id) or abort(404)
     _managed(registration.event_id)
-    try:
-        services.decide_registration(registration, current_user, request.form.get("decision") == "approve")
-    except EventError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(f"{registration.user.name}: {registration.status}.", "success")
+    _attempt(lambda: services.decide_registration(registration, current_user,
+                                                  request.form.get("decision") == "approve"),
+             lambda _: f"{registration.user.name}: {registration.status}.")
     return redirect(url_for(".registrants", event_id=registration.event_id))
 
 
