@@ -228,3 +228,21 @@ def test_feeds_answer_304_until_an_event_changes(client, make_event, organizer):
     commit()
     changed = client.get("/events/calendar.ics", headers={"If-None-Match": first.headers["ETag"]})
     assert changed.status_code == 200 and "Renamed webinar" in changed.get_data(as_text=True)
+
+
+def test_the_cluster_page_section_lists_upcoming_calls_only_for_those_who_may_see_them(app, make_event, make_user):
+    from flask import render_template
+
+    from community import ui
+
+    member, outsider = make_user(), make_user()
+    cluster = _cluster_with(member)
+    make_event(title="Family Engagement call", kind="cluster-call", visibility="clusters", cluster_id=cluster.id,
+               rrule="FREQ=MONTHLY;BYDAY=1WE", join_url=SECRET)
+    with app.test_request_context():
+        [(template, context)] = [s for s in ui.sections(app, "cluster", cluster, member)
+                                 if s[0] == "convenings/_cluster_section.html"]
+        html = render_template(template, section=context)
+        assert "Family Engagement call" in html and SECRET not in html
+        assert [s for s in ui.sections(app, "cluster", cluster, outsider)
+                if s[0] == "convenings/_cluster_section.html"] == []
