@@ -14,6 +14,7 @@ FEATURES = [
     "community.search",
     "community.forums",
     "community.resources",
+    "community.convenings",
 ]
 
 

@@ -2,6 +2,7 @@
 
 Nothing else in the code base decides access. Feature areas describe their objects to the policy
 with an `access_scope()` method returning a `Scope`; the policy never imports feature models.
+An object with a true `is_draft` attribute is visible only to the people who may edit it.
 """
 from dataclasses import dataclass, field
 
@@ -31,6 +32,9 @@ class Scope:
     :param owner_id: the person who created it (may edit and delete it).
     :param cluster_id: the cluster whose facilitators moderate it, if any.
     :param organizers_manage: whether organizers may edit and delete it (library, events).
+    :param managers_see: whether those who manage it (owner, admins, organizers when
+        `organizers_manage`) may see and manage it even outside its clusters (events: CFPIC staff
+        run every cluster's calls without being members).
     """
 
     visibility: str
@@ -38,6 +42,7 @@ class Scope:
     owner_id: int | None = None
     cluster_id: int | None = None
     organizers_manage: bool = True
+    managers_see: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,20 +126,27 @@ def can(user, action, thing=None):
     scope_of = getattr(thing, "access_scope", None)
     if scope_of is None:
         raise TypeError(f"the permission policy knows nothing of {type(thing).__name__}")
-    return _can_scoped(user, action, scope_of())
+    scope = scope_of()
+    if action == "view" and getattr(thing, "is_draft", False):
+        # Drafts (an unpublished event, say) are seen only by those who may edit them.
+        return _can_scoped(user, "edit", scope)
+    return _can_scoped(user, action, scope)
+
+
+def _manages(user, scope: Scope):
+    return _signed_in(user) and (user.id == scope.owner_id or user.is_admin
+                                 or (scope.organizers_manage and user.is_organizer))
 
 
 def _can_scoped(user, action, scope: Scope):
+    if scope.managers_see and action in ("view", "edit", "delete") and _manages(user, scope):
+        return True
     if action == "view":
         return access_filter(user).allows(scope)
     if not _signed_in(user) or not access_filter(user).allows(scope):
         return False
     if action in ("edit", "delete"):
-        return (
-            user.id == scope.owner_id
-            or user.is_admin
-            or (scope.organizers_manage and user.is_organizer)
-        )
+        return _manages(user, scope)
     if action == "moderate":
         return user.is_admin or (scope.cluster_id is not None and is_facilitator(user, scope.cluster_id))
     raise ValueError(f"unknown action {action!r}")

@@ -1,0 +1,84 @@
+"""What events offer the rest of the site: home and cluster sections, providers, search documents."""
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..content import ContentCard, SearchDocument
+from ..extensions import db
+from ..mail import external_url
+from ..permissions import can
+from ..timeutil import format_pacific, utcnow
+from . import services
+from .models import PUBLISHED, Event
+
+HOME_LIMIT = 5
+
+
+def home_section(user):
+    now = utcnow()
+    occurrences = services.occurrences_for(user, now, now + timedelta(days=90), limit=HOME_LIMIT)
+    if not occurrences:
+        return None
+    return {"occurrences": occurrences,
+            "mine": services.registrations_of(user, {o.event.id for o in occurrences})}
+
+
+def cluster_section(cluster, viewer):
+    now = utcnow()
+    occurrences = services.occurrences_for(viewer, now, now + timedelta(days=120),
+                                           cluster_id=cluster.id, limit=4)
+    if not occurrences:
+        return None
+    return {"occurrences": occurrences, "cluster": cluster}
+
+
+def _card(event, when, url):
+    return ContentCard(kind="event", title=event.title, url=url, when=when,
+                       summary=services.plain_text(event.summary)[:240],
+                       meta=f"{event.kind_label} · {event.place_label}")
+
+
+def upcoming_public_cards(start, end):
+    """Public, published occurrences in [start, end) as cards; never a join link."""
+    events = db.session.scalars(Event.in_window(Event.public_published(), start, end)
+                                .options(selectinload(Event.exceptions))).all()
+    cards = []
+    for event in events:
+        url = external_url("convenings.event_page", event_id=event.id)
+        cards += [_card(event, begins, url) for begins, _, _ in event.occurrences(start, end)]
+    return sorted(cards, key=lambda card: card.when)
+
+
+_EVENT_PATH = re.compile(r"^/events/(\d+)/?$")
+
+
+def card_for_path(path, viewer):
+    match = _EVENT_PATH.match(path or "")
+    if not match:
+        return None
+    event = db.session.get(Event, int(match.group(1)))
+    if event is None or not can(viewer, "view", event):
+        return None
+    upcoming = event.next_occurrence()
+    when = upcoming[0] if upcoming else event.start_at
+    card = _card(event, when, path)
+    card.meta += f" · {format_pacific(when)}"
+    return card
+
+
+def search_documents(ids=None):
+    """Published events for site search: title, summary, venue and agenda (never the join link)."""
+    query = select(Event).where(Event.status == PUBLISHED).options(selectinload(Event.sessions))
+    if ids is not None:
+        query = query.where(Event.id.in_([int(i) for i in ids]))
+    for event in db.session.scalars(query):
+        agenda = " ".join(f"{s.title} {s.speakers} {s.description}" for s in event.sessions)
+        yield SearchDocument(
+            kind="event", id=str(event.id), title=event.title,
+            text=" ".join([event.title, services.plain_text(event.summary), event.venue, agenda]),
+            url=f"/events/{event.id}", visibility=event.visibility,
+            cluster_ids=event.access_scope().cluster_ids, summary=services.plain_text(event.summary)[:240],
+            created_at=event.created_at, updated_at=event.updated_at,
+            facets={"event_kind": event.kind, "year": event.start_at.year})

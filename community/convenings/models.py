@@ -1,0 +1,440 @@
+"""Events (convenings, webinars, cluster calls, trainings), their agendas, registrations and feedback."""
+import secrets
+from datetime import datetime, timedelta
+
+from dateutil.rrule import rrulestr
+from sqlalchemy import (Boolean, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint,
+                        func, or_, select)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import County, User
+from ..clusters.models import Cluster
+from ..extensions import db
+from ..permissions import CLUSTERS, MEMBERS, PUBLIC, Scope, access_filter
+from ..timeutil import from_pacific, to_pacific, utcnow
+from ..vocabulary import EVENT_KINDS
+
+KIND_LABELS = dict(EVENT_KINDS)
+DRAFT, PUBLISHED, CANCELLED = "draft", "published", "cancelled"
+STATUSES = (DRAFT, PUBLISHED, CANCELLED)
+
+#: People named as the organizers of an event (shown as contacts).
+event_organizers = Table(
+    "event_organizers",
+    db.metadata,
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class EventError(Exception):
+    """A rule of events was broken; the message is meant for the person."""
+
+
+class Event(db.Model):
+    """A convening, webinar, cluster call or training; one row per series for recurring events."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: convening, webinar, cluster-call or training (vocabulary.EVENT_KINDS).
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    #: Markdown; rendered sanitized.
+    summary: Mapped[str] = mapped_column(Text, default="")
+    #: First (or only) occurrence, naive UTC.
+    start_at: Mapped[datetime] = mapped_column(index=True)
+    end_at: Mapped[datetime]
+    #: Street address or room; empty for online-only events.
+    venue: Mapped[str] = mapped_column(String(300), default="")
+    #: Online meeting link: shown only to registered people, never in public pages or feeds.
+    join_url: Mapped[str] = mapped_column(String(500), default="")
+    #: public, members or clusters (permissions.VISIBILITIES).
+    visibility: Mapped[str] = mapped_column(String(20), default=PUBLIC)
+    #: The cluster that may see a cluster-only event, and whose calls these are.
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"),
+                                                   index=True)
+    #: draft (organizers only), published or cancelled.
+    status: Mapped[str] = mapped_column(String(20), default=DRAFT, index=True)
+    #: RFC 5545 rule for recurring series, in Pacific time ("FREQ=MONTHLY;BYDAY=3TU"); "" for one-offs.
+    rrule: Mapped[str] = mapped_column(String(200), default="")
+    #: Seats; None for unlimited.
+    capacity: Mapped[int | None]
+    #: Registration window (naive UTC); open from publication and until the start when empty.
+    registration_opens_at: Mapped[datetime | None]
+    registration_closes_at: Mapped[datetime | None]
+    #: Whether an organizer approves each registration.
+    requires_approval: Mapped[bool] = mapped_column(default=False)
+    #: Whether people register at all (cluster calls are open to the cluster without it).
+    registration_enabled: Mapped[bool] = mapped_column(default=True)
+    #: iCalendar SEQUENCE: raised on every change people's calendars must pick up.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    #: Recording link, published after the event.
+    recording_url: Mapped[str] = mapped_column(String(500), default="")
+    #: Whether the feedback form is open to attendees.
+    feedback_open: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    cluster: Mapped[Cluster | None] = relationship(lazy="joined")
+    organizers: Mapped[list[User]] = relationship(secondary=event_organizers, order_by=User.name)
+    sessions: Mapped[list["EventSession"]] = relationship(
+        back_populates="event", cascade="all, delete-orphan",
+        order_by="(EventSession.start_at, EventSession.track, EventSession.id)")
+    exceptions: Mapped[list["EventException"]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="EventException.original_start")
+    materials: Mapped[list["EventMaterial"]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="EventMaterial.id")
+
+    def __str__(self):
+        return self.title
+
+    # The permission policy reads these two.
+    def access_scope(self):
+        cluster_ids = frozenset([self.cluster_id]) if self.visibility == CLUSTERS and self.cluster_id else frozenset()
+        return Scope(visibility=self.visibility, cluster_ids=cluster_ids, owner_id=self.created_by_id,
+                     cluster_id=self.cluster_id, organizers_manage=True, managers_see=True)
+
+    @property
+    def is_draft(self):
+        return self.status == DRAFT
+
+    @property
+    def is_cancelled(self):
+        return self.status == CANCELLED
+
+    @property
+    def is_public(self):
+        return self.visibility == PUBLIC and self.status == PUBLISHED
+
+    @property
+    def is_recurring(self):
+        return bool(self.rrule)
+
+    @property
+    def repeat_label(self):
+        """The rule in words ("Every month on the third Tuesday")."""
+        if not self.rrule:
+            return ""
+        parts = dict(part.split("=", 1) for part in self.rrule.split(";") if "=" in part)
+        local = to_pacific(self.start_at)
+        if parts.get("FREQ") == "WEEKLY":
+            label = f"Every {'two weeks' if parts.get('INTERVAL') == '2' else 'week'} on {local:%A}"
+        elif "BYDAY" in parts:
+            nth = parts["BYDAY"][:-2]
+            ordinal = {"1": "first", "2": "second", "3": "third", "4": "fourth", "-1": "last"}.get(nth, nth)
+            label = f"Every month on the {ordinal} {local:%A}"
+        else:
+            label = f"Every month on day {local.day}"
+        if "COUNT" in parts:
+            label += f", {parts['COUNT']} times"
+        return label
+
+    @property
+    def kind_label(self):
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def is_online(self):
+        return not self.venue
+
+    @property
+    def place_label(self):
+        return self.venue or "Online"
+
+    @property
+    def duration(self):
+        return self.end_at - self.start_at
+
+    def validate(self):
+        """Raise EventError unless the event is coherent."""
+        if self.end_at <= self.start_at:
+            raise EventError("The event must end after it starts.")
+        if self.kind not in KIND_LABELS:
+            raise EventError("Choose a kind of event.")
+        if self.visibility == CLUSTERS and not self.cluster_id:
+            raise EventError("Choose the cluster that may see this event.")
+        if self.capacity is not None and self.capacity < 0:
+            raise EventError("Capacity cannot be negative.")
+        if self.rrule:
+            try:
+                self.rule()
+            except (ValueError, TypeError) as error:
+                raise EventError(f"The recurrence rule is not valid: {error}") from None
+
+    def touch(self):
+        """Record a change calendars must see: raises SEQUENCE."""
+        self.sequence = (self.sequence or 0) + 1
+        self.updated_at = utcnow()
+
+    def rule(self):
+        """The dateutil rule, anchored at the first start in Pacific wall-clock time."""
+        return rrulestr(self.rrule, dtstart=to_pacific(self.start_at).replace(tzinfo=None))
+
+    def occurrences(self, start, end):
+        """[(start, end, original_start)] in naive UTC overlapping [start, end), exceptions applied.
+
+        Recurrences repeat at the same Pacific wall-clock time, so their UTC instant moves with DST.
+        """
+        if not self.rrule:
+            if self.start_at < end and self.end_at > start:
+                return [(self.start_at, self.end_at, self.start_at)]
+            return []
+        duration = self.duration
+        changes = {change.original_start: change for change in self.exceptions}
+        local_from = to_pacific(start - duration).replace(tzinfo=None)
+        local_to = to_pacific(end).replace(tzinfo=None)
+        found = []
+        for local in self.rule().between(local_from, local_to, inc=True):
+            original = from_pacific(local)
+            change = changes.get(original)
+            if change is None:
+                begins, ends = original, original + duration
+            elif change.is_skipped:
+                continue
+            else:
+                begins, ends = change.new_start, change.new_end
+            if begins < end and ends > start:
+                found.append((begins, ends, original))
+        for change in changes.values():  # a moved occurrence may land inside the window from outside
+            if (not change.is_skipped and change.new_start < end and change.new_end > start
+                    and all(o != change.original_start for _, _, o in found)):
+                found.append((change.new_start, change.new_end, change.original_start))
+        return sorted(found)
+
+    def next_occurrence(self, after=None):
+        after = after or utcnow()
+        if not self.rrule:
+            return (self.start_at, self.end_at, self.start_at) if self.end_at > after else None
+        upcoming = self.occurrences(after, after + timedelta(days=400))
+        return upcoming[0] if upcoming else None
+
+    def registration_window_open(self, now=None):
+        now = now or utcnow()
+        closes = self.registration_closes_at or (self.next_occurrence(now) or (self.end_at,))[0]
+        opens = self.registration_opens_at
+        return (opens is None or opens <= now) and now < closes
+
+    @classmethod
+    def visible_to(cls, user):
+        """Query of the events this person may see (drafts only for organizers)."""
+        allowed = access_filter(user)
+        query = select(cls)
+        if allowed.everything or getattr(user, "is_organizer", False):
+            return query  # organizers manage every event (Scope.managers_see)
+        conditions = [cls.visibility == PUBLIC]
+        if allowed.members:
+            conditions.append(cls.visibility == MEMBERS)
+        if allowed.cluster_ids:
+            conditions.append((cls.visibility == CLUSTERS) & cls.cluster_id.in_(allowed.cluster_ids))
+        return query.where(or_(*conditions), cls.status != DRAFT)
+
+    @classmethod
+    def in_window(cls, query, start, end):
+        """Restrict a query to events that may have an occurrence in [start, end)."""
+        return query.where(or_(
+            (cls.rrule == "") & (cls.start_at < end) & (cls.end_at > start),
+            (cls.rrule != "") & (cls.start_at < end),
+        ))
+
+    @classmethod
+    def public_published(cls):
+        return select(cls).where(cls.visibility == PUBLIC, cls.status == PUBLISHED)
+
+
+class EventException(db.Model):
+    """One changed occurrence of a recurring series: skipped, or moved to another time."""
+
+    __tablename__ = "event_exceptions"
+    __table_args__ = (UniqueConstraint("event_id", "original_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    #: The start the rule gives this occurrence (naive UTC): its RECURRENCE-ID.
+    original_start: Mapped[datetime]
+    #: New times for a moved occurrence; both empty when it is skipped.
+    new_start: Mapped[datetime | None]
+    new_end: Mapped[datetime | None]
+    #: Why it changed ("Moved for Veterans Day"), shown on the calendar.
+    note: Mapped[str] = mapped_column(String(300), default="")
+
+    event: Mapped[Event] = relationship(back_populates="exceptions")
+
+    @property
+    def is_skipped(self):
+        return self.new_start is None
+
+
+class EventSession(db.Model):
+    """One agenda item of a convening: a plenary, a workshop, a clinical academy block."""
+
+    __tablename__ = "event_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    #: Room name ("Sierra Ballroom").
+    room: Mapped[str] = mapped_column(String(120), default="")
+    #: Track ("Plenary", "Workshops", "Clinical academy").
+    track: Mapped[str] = mapped_column(String(120), default="")
+    #: Speakers as free text ("Dr. Ana Ruiz, UC Davis").
+    speakers: Mapped[str] = mapped_column(String(300), default="")
+    #: A member who speaks (linked to their profile).
+    speaker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: Seats in the room; None for unlimited. Plenaries need no choice.
+    capacity: Mapped[int | None]
+    #: Whether registrants choose this session (parallel workshops) or everyone attends.
+    needs_choice: Mapped[bool] = mapped_column(default=False)
+
+    event: Mapped[Event] = relationship(back_populates="sessions")
+    speaker: Mapped[User | None] = relationship(lazy="joined")
+
+    def __str__(self):
+        return self.title
+
+    def validate(self):
+        if self.end_at <= self.start_at:
+            raise EventError("The session must end after it starts.")
+
+    def overlaps(self, other):
+        return self.start_at < other.end_at and other.start_at < self.end_at
+
+
+class EventRegistration(db.Model):
+    """A person's place at an event: registered, waitlisted, pending approval or cancelled."""
+
+    __tablename__ = "event_registrations"
+    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+
+    STATUSES = ("registered", "waitlisted", "pending", "cancelled", "declined")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    #: Order of arrival: waitlist promotion follows it (taken under the event's row lock).
+    arrival: Mapped[int] = mapped_column(Integer, default=0)
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("counties.id"))
+    #: vocabulary.PROGRAMS key.
+    program: Mapped[str] = mapped_column(String(20), default="")
+    dietary_needs: Mapped[str] = mapped_column(String(300), default="")
+    accessibility_needs: Mapped[str] = mapped_column(String(300), default="")
+    #: Consent to show the name on the participant list.
+    show_name: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    promoted_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    checked_in_at: Mapped[datetime | None]
+
+    event: Mapped[Event] = relationship()
+    user: Mapped[User] = relationship(lazy="joined")
+    county: Mapped[County | None] = relationship()
+    choices: Mapped[list["EventSessionChoice"]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan")
+
+    @property
+    def is_active(self):
+        return self.status in ("registered", "waitlisted", "pending")
+
+    @property
+    def is_registered(self):
+        return self.status == "registered"
+
+    def promote_from_waitlist(self):
+        if self.status != "waitlisted":
+            raise EventError("Only waitlisted registrations can be promoted.")
+        self.status = "registered"
+        self.promoted_at = self.updated_at = utcnow()
+
+    def cancel(self):
+        if not self.is_active:
+            raise EventError("This registration is already cancelled.")
+        self.status = "cancelled"
+        self.cancelled_at = self.updated_at = utcnow()
+        self.choices.clear()
+
+    @classmethod
+    def counts_by_status(cls, event_id):
+        return select(cls.status, func.count()).where(cls.event_id == event_id).group_by(cls.status)
+
+
+class EventSessionChoice(db.Model):
+    """A registrant's choice of a parallel session."""
+
+    __tablename__ = "event_session_choices"
+    __table_args__ = (UniqueConstraint("registration_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("event_registrations.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_sessions.id", ondelete="CASCADE"), index=True)
+
+    registration: Mapped[EventRegistration] = relationship(back_populates="choices")
+    session: Mapped[EventSession] = relationship(lazy="joined")
+
+
+class EventReminder(db.Model):
+    """A reminder claimed for one registration and occurrence: the row exists before the mail goes."""
+
+    __tablename__ = "event_reminders"
+    __table_args__ = (UniqueConstraint("registration_id", "occurrence_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("event_registrations.id", ondelete="CASCADE"), index=True)
+    occurrence_start: Mapped[datetime]
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EventMaterial(db.Model):
+    """Slides, handouts or a recording published with an event or one of its sessions."""
+
+    __tablename__ = "event_materials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("event_sessions.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(500))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="materials")
+    session: Mapped[EventSession | None] = relationship()
+
+
+class EventFeedback(db.Model):
+    """One attendee's short feedback on an event."""
+
+    __tablename__ = "event_feedback"
+    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: 1 (poor) to 5 (excellent).
+    rating: Mapped[int]
+    #: Will they use what they learned? yes / maybe / no.
+    useful: Mapped[str] = mapped_column(String(10), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EventCalendarToken(db.Model):
+    """The secret in a person's personal calendar feed URL; regenerating it revokes the old URL."""
+
+    __tablename__ = "event_calendar_tokens"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    @staticmethod
+    def new_secret():
+        return secrets.token_urlsafe(32)

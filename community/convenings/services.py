@@ -1,0 +1,699 @@
+"""Event operations: create and change events, register, wait, promote, remind, feed.
+
+Every function checks the permission policy where a person acts, changes objects, flushes and
+queues mail; the request or CLI command commits.
+"""
+import hashlib
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import timedelta
+
+import markdown_it
+import nh3
+from flask import render_template
+from markupsafe import Markup
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload, selectinload
+
+from .. import audit, content, mail
+from ..accounts.models import User
+from ..extensions import db
+from ..permissions import NotAllowed, can, cluster_roles
+from ..timeutil import utcnow
+from .calendar import build_calendar
+from .models import (CANCELLED, DRAFT, PUBLISHED, Event, EventCalendarToken, EventError,
+                     EventException, EventFeedback, EventMaterial, EventRegistration, EventReminder,
+                     EventSession, EventSessionChoice)
+
+
+class RegistrationClosed(EventError):
+    """Registration is not open for this event (window, status, or no registration at all)."""
+
+
+class SessionFull(EventError):
+    """A chosen session has no seat left."""
+
+
+_markdown = markdown_it.MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def render_markdown(text):
+    """Markdown to sanitized HTML (no raw HTML, safe links)."""
+    html = _markdown.render(text or "")
+    return Markup(nh3.clean(html, link_rel="noopener noreferrer nofollow"))
+
+
+def plain_text(text):
+    """Markdown as plain text for search and previews."""
+    return re.sub(r"\s+", " ", nh3.clean(_markdown.render(text or ""), tags=set())).strip()
+
+
+# ---------------------------------------------------------------- events and agendas
+
+EDITABLE = ("kind", "title", "summary", "start_at", "end_at", "venue", "join_url", "visibility",
+            "cluster_id", "rrule", "capacity", "registration_opens_at", "registration_closes_at",
+            "requires_approval", "registration_enabled")
+#: Changes that registrants' calendars and inboxes must hear about.
+NOTIFY_ON = ("title", "start_at", "end_at", "venue", "join_url", "rrule")
+
+
+def create_event(actor, organizers=(), **fields):
+    """Create a draft event (organizers only)."""
+    if not can(actor, "organize"):
+        raise NotAllowed("Only organizers create events.")
+    event = Event(created_by_id=actor.id, status=DRAFT, **{k: v for k, v in fields.items() if k in EDITABLE})
+    event.organizers = list(organizers) or [actor]
+    event.validate()
+    db.session.add(event)
+    db.session.flush()
+    audit.record(actor, "event.create", "event", event.id, f"Created {event.title}")
+    return event
+
+
+def update_event(event, actor, organizers=None, **fields):
+    """Change an event; raises SEQUENCE, tells registrants about changes that matter to them."""
+    _require_edit(actor, event)
+    event = lock_event(event.id)
+    old_capacity = event.capacity
+    changed = [k for k in EDITABLE if k in fields and getattr(event, k) != fields[k]]
+    for key in changed:
+        setattr(event, key, fields[key])
+    if organizers is not None:
+        event.organizers = list(organizers)
+    event.validate()
+    if not changed and organizers is None:
+        return event
+    event.touch()
+    db.session.flush()
+    if event.capacity is None or (old_capacity is not None and event.capacity > old_capacity):
+        promote_waitlist(event)
+    if event.status == PUBLISHED and any(k in NOTIFY_ON for k in changed):
+        for registration in _active_registrations(event):
+            _notify(registration, "changed")
+    _announce(event)
+    return event
+
+
+def publish_event(event, actor):
+    _require_edit(actor, event)
+    if event.status != DRAFT:
+        raise EventError("Only drafts can be published.")
+    event.status = PUBLISHED
+    event.touch()
+    audit.record(actor, "event.publish", "event", event.id, f"Published {event.title}")
+    _announce(event)
+
+
+def cancel_event(event, actor):
+    """Cancel an event: every active registrant gets a METHOD:CANCEL notice."""
+    _require_edit(actor, event)
+    if event.status == CANCELLED:
+        raise EventError("The event is already cancelled.")
+    was_published = event.status == PUBLISHED
+    event.status = CANCELLED
+    event.touch()
+    db.session.flush()
+    if was_published:
+        for registration in _active_registrations(event):
+            _notify(registration, "event_cancelled")
+    audit.record(actor, "event.cancel", "event", event.id, f"Cancelled {event.title}")
+    content.announce_removed("event", [event.id])
+
+
+def save_session(event, actor, session=None, **fields):
+    """Add or change an agenda session."""
+    _require_edit(actor, event)
+    session = session or EventSession(event=event)
+    for key, value in fields.items():
+        setattr(session, key, value)
+    session.validate()
+    db.session.add(session)
+    event.touch()
+    db.session.flush()
+    _announce(event)
+    return session
+
+
+def delete_session(session, actor):
+    _require_edit(actor, session.event)
+    session.event.touch()
+    db.session.delete(session)
+    db.session.flush()
+
+
+def change_occurrence(event, actor, original_start, new_start=None, new_end=None, note=""):
+    """Skip (no new times) or move one occurrence of a series; registrants hear of it."""
+    _require_edit(actor, event)
+    if not event.rrule:
+        raise EventError("Only recurring series have occurrences to change.")
+    starts = {o for _, _, o in event.occurrences(original_start - timedelta(minutes=1),
+                                                 original_start + timedelta(minutes=1))}
+    known = {c.original_start: c for c in event.exceptions}
+    if original_start not in starts and original_start not in known:
+        raise EventError("That date is not an occurrence of this series.")
+    if new_start is not None and (new_end is None or new_end <= new_start):
+        raise EventError("The moved occurrence must end after it starts.")
+    change = known.get(original_start) or EventException(event=event, original_start=original_start)
+    change.new_start, change.new_end, change.note = new_start, new_end, note
+    db.session.add(change)
+    event.touch()
+    db.session.flush()
+    for registration in _active_registrations(event):
+        _notify(registration, "changed")
+    return change
+
+
+def add_material(event, actor, title, url, session_id=None):
+    _require_edit(actor, event)
+    material = EventMaterial(event=event, title=title, url=url, session_id=session_id)
+    db.session.add(material)
+    db.session.flush()
+    return material
+
+
+def set_recording(event, actor, url, open_feedback):
+    _require_edit(actor, event)
+    event.recording_url = url or ""
+    event.feedback_open = bool(open_feedback)
+    event.updated_at = utcnow()
+
+
+def _require_edit(actor, event):
+    if not can(actor, "edit", event):
+        raise NotAllowed("Only the event's organizers may change it.")
+
+
+def _announce(event):
+    if event.status == PUBLISHED:
+        content.announce_changed("event", [event.id])
+
+
+# ---------------------------------------------------------------- registration
+
+@dataclass
+class Answers:
+    """What a person fills in on the registration form."""
+
+    county_id: int | None = None
+    program: str = ""
+    dietary_needs: str = ""
+    accessibility_needs: str = ""
+    show_name: bool = False
+    session_ids: tuple = ()
+
+
+def lock_event(event_id):
+    """Load the event row with FOR UPDATE (PostgreSQL): registrations for it happen one at a time."""
+    return db.session.execute(
+        select(Event).where(Event.id == event_id).options(lazyload(Event.cluster))
+        .with_for_update(of=Event).execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def register(event, user, answers: Answers):
+    """Register a person, or put them on the waitlist when the event is full.
+
+    The event row is locked first, so concurrent registrations are counted one after another and
+    take seats (and waitlist places) in the order they got the lock.
+    """
+    if not can(user, "view", event):
+        raise NotAllowed("You cannot register for this event.")
+    event = lock_event(event.id)
+    if event.status != PUBLISHED or not event.registration_enabled:
+        raise RegistrationClosed("Registration is not open for this event.")
+    if not event.registration_window_open():
+        raise RegistrationClosed("Registration for this event is closed.")
+    registration = db.session.scalar(select(EventRegistration).where(
+        EventRegistration.event_id == event.id, EventRegistration.user_id == user.id))
+    if registration is not None and registration.is_active:
+        raise EventError("You are already registered for this event.")
+    arrival = _next_arrival(event)
+    status = "pending" if event.requires_approval else "registered" if _has_seat(event) else "waitlisted"
+    if registration is None:
+        registration = EventRegistration(event=event, user=user, status=status)
+        db.session.add(registration)
+    with db.session.no_autoflush:
+        _apply_answers(registration, answers)
+        registration.status, registration.arrival = status, arrival
+        registration.created_at = registration.updated_at = utcnow()
+        registration.cancelled_at = registration.promoted_at = None
+        _set_choices(event, registration, answers.session_ids)
+    db.session.flush()
+    _notify(registration, {"registered": "confirmation", "waitlisted": "waitlisted",
+                           "pending": "pending"}[registration.status])
+    return registration
+
+
+def update_answers(registration, user, answers: Answers):
+    """Change one's own answers and session choices."""
+    if registration.user_id != user.id or not registration.is_active:
+        raise NotAllowed("This is not your registration.")
+    event = lock_event(registration.event_id)
+    _apply_answers(registration, answers)
+    _set_choices(event, registration, answers.session_ids)
+    registration.updated_at = utcnow()
+    db.session.flush()
+    return registration
+
+
+def cancel_registration(registration, actor):
+    """Cancel a registration (the person, or an organizer); the first on the waitlist moves up."""
+    event = registration.event
+    if registration.user_id != actor.id and not can(actor, "edit", event):
+        raise NotAllowed("This is not your registration.")
+    event = lock_event(event.id)
+    db.session.refresh(registration)
+    registration.cancel()
+    db.session.flush()
+    _notify(registration, "registration_cancelled")
+    promote_waitlist(event)
+    return registration
+
+
+def decide_registration(registration, actor, approve):
+    """An organizer approves (a seat, or the waitlist when full) or declines a pending registration."""
+    event = registration.event
+    _require_edit(actor, event)
+    event = lock_event(event.id)
+    db.session.refresh(registration)
+    if registration.status != "pending":
+        raise EventError("This registration is not waiting for approval.")
+    if approve:
+        registration.status = "registered" if _has_seat(event) else "waitlisted"
+    else:
+        registration.status = "declined"
+        registration.choices.clear()
+    registration.updated_at = utcnow()
+    db.session.flush()
+    _notify(registration, {"registered": "confirmation", "waitlisted": "waitlisted",
+                           "declined": "declined"}[registration.status])
+
+
+def promote_waitlist(event):
+    """Give free seats to the waitlist in arrival order; each promoted person is told once.
+
+    Call with the event row locked (every caller here does).
+    """
+    promoted = []
+    while _has_seat(event):
+        first = db.session.scalar(
+            select(EventRegistration)
+            .where(EventRegistration.event_id == event.id, EventRegistration.status == "waitlisted")
+            .order_by(EventRegistration.arrival, EventRegistration.id).limit(1))
+        if first is None:
+            break
+        first.promote_from_waitlist()
+        _drop_full_choices(event, first)
+        db.session.flush()
+        _notify(first, "promoted")
+        promoted.append(first)
+    return promoted
+
+
+def check_in(registration, actor, present=True):
+    _require_edit(actor, registration.event)
+    if registration.status != "registered":
+        raise EventError("Only registered people can be checked in.")
+    registration.checked_in_at = utcnow() if present else None
+
+
+def _apply_answers(registration, answers):
+    registration.county_id = answers.county_id
+    registration.program = answers.program or ""
+    registration.dietary_needs = (answers.dietary_needs or "").strip()
+    registration.accessibility_needs = (answers.accessibility_needs or "").strip()
+    registration.show_name = bool(answers.show_name)
+
+
+def _next_arrival(event):
+    last = db.session.scalar(select(func.max(EventRegistration.arrival))
+                             .where(EventRegistration.event_id == event.id))
+    return (last or 0) + 1
+
+
+def _has_seat(event):
+    if event.capacity is None:
+        return True
+    taken = db.session.scalar(select(func.count()).select_from(EventRegistration).where(
+        EventRegistration.event_id == event.id, EventRegistration.status == "registered"))
+    return taken < event.capacity
+
+
+def _seats_taken(session_ids, except_registration_id=None):
+    query = (select(EventSessionChoice.session_id, func.count())
+             .join(EventRegistration, EventRegistration.id == EventSessionChoice.registration_id)
+             .where(EventSessionChoice.session_id.in_(session_ids),
+                    EventRegistration.status.in_(("registered", "pending")))
+             .group_by(EventSessionChoice.session_id))
+    if except_registration_id:
+        query = query.where(EventRegistration.id != except_registration_id)
+    return dict(db.session.execute(query).all())
+
+
+def _set_choices(event, registration, session_ids):
+    """Replace the session choices; one choice per time slot, within each session's capacity."""
+    chosen = [s for s in event.sessions if s.id in set(session_ids or ()) and s.needs_choice]
+    for i, first in enumerate(chosen):
+        for second in chosen[i + 1:]:
+            if first.overlaps(second):
+                raise EventError(f"“{first.title}” and “{second.title}” run at the same time: choose one.")
+    if registration.status in ("registered", "pending"):
+        taken = _seats_taken([s.id for s in chosen], registration.id)
+        for session in chosen:
+            if session.capacity is not None and taken.get(session.id, 0) >= session.capacity:
+                raise SessionFull(f"“{session.title}” is full. Please choose another session.")
+    registration.choices = [c for c in registration.choices if c.session_id in {s.id for s in chosen}]
+    have = {c.session_id for c in registration.choices}
+    for session in chosen:
+        if session.id not in have:
+            registration.choices.append(EventSessionChoice(session=session))
+
+
+def _drop_full_choices(event, registration):
+    taken = _seats_taken([c.session_id for c in registration.choices], registration.id)
+    registration.choices = [c for c in registration.choices if c.session.capacity is None
+                            or taken.get(c.session_id, 0) < c.session.capacity]
+
+
+def _active_registrations(event):
+    return db.session.scalars(select(EventRegistration).where(
+        EventRegistration.event_id == event.id,
+        EventRegistration.status.in_(("registered", "waitlisted", "pending")))).all()
+
+
+# ---------------------------------------------------------------- e-mail
+
+#: kind -> (subject prefix, attach the invitation as REQUEST / CANCEL / nothing, message)
+NOTICES = {
+    "confirmation": ("You are registered", "REQUEST",
+                     "You are registered for {title}. The calendar invitation is attached."),
+    "waitlisted": ("You are on the waitlist", None,
+                   "{title} is full, so you are on the waitlist. When a seat opens, the first person "
+                   "waiting gets it and we e-mail you right away."),
+    "pending": ("Registration received, awaiting approval", None,
+                "We received your registration for {title}. An organizer will confirm it soon."),
+    "promoted": ("A seat opened: you are registered", "REQUEST",
+                 "Good news: a seat opened at {title} and it is yours. The calendar invitation is attached."),
+    "declined": ("Registration not approved", None,
+                 "Your registration for {title} could not be approved. Please contact the organizers "
+                 "with any questions."),
+    "reminder": ("Tomorrow", "REQUEST", "A reminder: {title} is coming up within a day."),
+    "changed": ("Updated", "REQUEST",
+                "{title} has changed. Please check the details below; your calendar entry is updated."),
+    "event_cancelled": ("Cancelled", "CANCEL",
+                        "{title} is cancelled. We are sorry for the inconvenience; the calendar entry "
+                        "is removed."),
+    "registration_cancelled": ("Registration cancelled", "CANCEL",
+                               "Your registration for {title} is cancelled."),
+}
+
+
+def _notify(registration, kind, occurrence=None):
+    """Queue the e-mail `kind` to the registrant, with their own calendar copy when it fits."""
+    event, person = registration.event, registration.user
+    prefix, method, message = NOTICES[kind]
+    if kind in ("changed",) and registration.status != "registered":
+        method = None  # waitlisted people get the news, not a calendar entry
+    subject = f"{prefix}: {event.title}"
+    context = dict(event=event, registration=registration, person=person, kind=kind,
+                   message=message.format(title=event.title),
+                   occurrence=occurrence or event.next_occurrence(),
+                   show_join=registration.status == "registered" and kind not in ("event_cancelled", "registration_cancelled"),
+                   page_url=mail.external_url("convenings.event_page", event_id=event.id),
+                   mine_url=mail.external_url("convenings.my_registrations"))
+    text = render_template("email/event_notice.txt", subject=subject, **context)
+    html = render_template("email/event_notice.html", subject=subject, **context)
+    alternatives, attachments = (), ()
+    if method:
+        ics = build_calendar([event], method=method, attendee=person,
+                             join_for={event.id} if context["show_join"] else set())
+        alternatives = [(ics.decode(), "text/calendar", {"method": method})]
+        attachments = [("invite.ics", ics, "text/calendar")]
+    mail.send(mail.build_message(person, subject, text, html, alternatives=alternatives,
+                                 attachments=attachments))
+
+
+def send_reminders(now=None, ahead=timedelta(hours=24)):
+    """Send the day-before reminder for every occurrence starting within `ahead`; never twice.
+
+    Each reminder row is claimed (unique per registration and occurrence) before its mail is
+    queued, so overlapping runs and re-runs send nothing twice. Returns how many were sent.
+    """
+    now = now or utcnow()
+    events = db.session.scalars(Event.in_window(
+        select(Event).where(Event.status == PUBLISHED), now, now + ahead)
+        .options(selectinload(Event.exceptions))).all()
+    sent = 0
+    for event in events:
+        starts = [(b, o) for b, _, o in event.occurrences(now, now + ahead) if b > now]
+        if not starts:
+            continue
+        registrations = db.session.scalars(select(EventRegistration).where(
+            EventRegistration.event_id == event.id, EventRegistration.status == "registered")).all()
+        for begins, original in starts:
+            for registration in registrations:
+                try:
+                    with db.session.begin_nested():
+                        db.session.add(EventReminder(registration_id=registration.id,
+                                                     occurrence_start=original))
+                except IntegrityError:
+                    continue  # already claimed by an earlier or parallel run
+                _notify(registration, "reminder", occurrence=(begins, begins + event.duration, original))
+                sent += 1
+    return sent
+
+
+# ---------------------------------------------------------------- feedback
+
+def submit_feedback(event, user, rating, useful, comment):
+    registration = db.session.scalar(select(EventRegistration).where(
+        EventRegistration.event_id == event.id, EventRegistration.user_id == user.id))
+    if not event.feedback_open:
+        raise EventError("Feedback is not open for this event.")
+    if registration is None or registration.status != "registered":
+        raise NotAllowed("Only people who registered can give feedback.")
+    feedback = db.session.scalar(select(EventFeedback).where(
+        EventFeedback.event_id == event.id, EventFeedback.user_id == user.id))
+    if feedback is None:
+        feedback = EventFeedback(event_id=event.id, user_id=user.id)
+        db.session.add(feedback)
+    if not 1 <= int(rating) <= 5:
+        raise EventError("Choose a rating from 1 to 5.")
+    feedback.rating, feedback.useful, feedback.comment = int(rating), useful, (comment or "").strip()
+    db.session.flush()
+    return feedback
+
+
+def feedback_summary(event):
+    rows = db.session.scalars(select(EventFeedback).where(EventFeedback.event_id == event.id)
+                              .order_by(EventFeedback.created_at.desc())).all()
+    ratings = [r.rating for r in rows]
+    return {
+        "count": len(rows),
+        "average": round(sum(ratings) / len(ratings), 1) if ratings else None,
+        "by_rating": {n: ratings.count(n) for n in range(5, 0, -1)},
+        "useful": {k: sum(1 for r in rows if r.useful == k) for k in ("yes", "maybe", "no")},
+        "comments": [r.comment for r in rows if r.comment],
+    }
+
+
+# ---------------------------------------------------------------- calendars and feeds
+
+def calendar_token(user, regenerate=False):
+    """The person's feed secret, created on first use; regenerating revokes the old URL."""
+    token = db.session.get(EventCalendarToken, user.id)
+    if token is None:
+        token = EventCalendarToken(user_id=user.id, token=EventCalendarToken.new_secret())
+        db.session.add(token)
+    elif regenerate:
+        token.token = EventCalendarToken.new_secret()
+        token.created_at = utcnow()
+    db.session.flush()
+    return token
+
+
+def person_for_token(secret):
+    token = db.session.scalar(select(EventCalendarToken).where(EventCalendarToken.token == secret))
+    return token.user if token is not None and token.user.is_active else None
+
+
+def personal_feed(user):
+    """(events, ids with the join link) for a person's feed: registrations and their clusters' calls."""
+    registrations = db.session.execute(
+        select(EventRegistration.event_id, EventRegistration.status).where(
+            EventRegistration.user_id == user.id,
+            EventRegistration.status.in_(("registered", "waitlisted", "pending")))).all()
+    registered = {event_id for event_id, status in registrations if status == "registered"}
+    clusters = set(cluster_roles(user))
+    query = select(Event).where(Event.status.in_((PUBLISHED, CANCELLED)))
+    wanted = Event.id.in_({event_id for event_id, _ in registrations})
+    if clusters:
+        wanted = wanted | ((Event.kind == "cluster-call") & Event.cluster_id.in_(clusters))
+    events = db.session.scalars(query.where(wanted).options(selectinload(Event.exceptions))
+                                .order_by(Event.start_at)).all()
+    events = [e for e in events if can(user, "view", e)]
+    join = {e.id for e in events if e.id in registered or _cluster_call_member(e, clusters)}
+    return events, join
+
+
+#: The public feed carries events that ended at most this long ago (and every live series).
+PUBLIC_FEED_HISTORY = timedelta(days=180)
+
+
+def public_feed():
+    """Public events for the site-wide feed: recent and upcoming ones, and every recurring series."""
+    since = utcnow() - PUBLIC_FEED_HISTORY
+    return db.session.scalars(
+        select(Event).where(Event.visibility == "public", Event.status.in_((PUBLISHED, CANCELLED)),
+                            (Event.end_at >= since) | (Event.rrule != ""))
+        .options(selectinload(Event.exceptions)).order_by(Event.start_at)).all()
+
+
+#: Built feeds by version key, per process: rebuilding 1,000 events takes about half a second.
+_FEED_CACHE = OrderedDict()
+_FEED_CACHE_SIZE = 256
+
+
+def feed_calendar(person=None):
+    """(etag, .ics bytes) of the public feed, or of `person`'s personal feed.
+
+    The body is rebuilt only when an event or (for a person) their registrations or clusters
+    changed, or the day turned; every change raises `updated_at`, so the version key catches it.
+    """
+    events_version = db.session.execute(select(func.max(Event.updated_at), func.count(Event.id))).one()
+    key = ("public", tuple(events_version), utcnow().date())
+    if person is not None:
+        mine = db.session.execute(select(func.max(EventRegistration.updated_at), func.count()).where(
+            EventRegistration.user_id == person.id)).one()
+        key = ("person", person.id, person.name, tuple(events_version), tuple(mine),
+               tuple(sorted(cluster_roles(person))), utcnow().date())
+    etag = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+    body = _FEED_CACHE.get(etag)
+    if body is None:
+        if person is None:
+            body = build_calendar(public_feed(), name="Linkages Community events")
+        else:
+            events, join = personal_feed(person)
+            body = build_calendar(events, join_for=join, name=f"Linkages: {person.name}")
+        _FEED_CACHE[etag] = body
+        while len(_FEED_CACHE) > _FEED_CACHE_SIZE:
+            _FEED_CACHE.popitem(last=False)
+    return etag, body
+
+
+def _cluster_call_member(event, cluster_ids):
+    return event.kind == "cluster-call" and event.cluster_id in cluster_ids
+
+
+def may_join(event, user, registration):
+    """Whether the join link may be shown to this person: registered, or a member of the call's cluster."""
+    if not getattr(user, "is_authenticated", False) or not event.join_url:
+        return False
+    if registration is not None and registration.status == "registered":
+        return True
+    return can(user, "edit", event) or _cluster_call_member(event, set(cluster_roles(user)))
+
+
+# ---------------------------------------------------------------- listings
+
+@dataclass
+class Occurrence:
+    """One dated appearance of an event on a calendar."""
+
+    event: Event
+    start: object
+    end: object
+    original: object
+    moved: bool = False
+
+
+def occurrences_for(user, start, end, kind=None, cluster_id=None, limit=None):
+    """Occurrences visible to `user` in [start, end), in time order, in a constant number of queries."""
+    query = Event.in_window(Event.visible_to(user), start, end).options(selectinload(Event.exceptions))
+    if kind:
+        query = query.where(Event.kind == kind)
+    if cluster_id:
+        query = query.where(Event.cluster_id == cluster_id)
+    found = []
+    for event in db.session.scalars(query).unique():
+        moved = {c.original_start for c in event.exceptions if not c.is_skipped}
+        for begins, ends, original in event.occurrences(start, end):
+            found.append(Occurrence(event, begins, ends, original, original in moved))
+    found.sort(key=lambda o: (o.start, o.event.title))
+    return found[:limit] if limit else found
+
+
+def registrations_of(user, event_ids=None):
+    """{event_id: registration} of a person's registrations (one query)."""
+    query = select(EventRegistration).where(EventRegistration.user_id == user.id)
+    if event_ids is not None:
+        query = query.where(EventRegistration.event_id.in_(event_ids))
+    return {r.event_id: r for r in db.session.scalars(query)}
+
+
+def registration_counts(event_id):
+    return dict(db.session.execute(EventRegistration.counts_by_status(event_id)).all())
+
+
+def organizer_choices():
+    return db.session.scalars(select(User).where(User.role.in_(("admin", "organizer")),
+                                                 User.status == "active").order_by(User.name)).all()
+
+
+def agenda_of(event):
+    """[(day, [(start, end, [sessions side by side])])]: the agenda by Pacific day and time slot."""
+    from ..timeutil import to_pacific
+
+    days = {}
+    for session in event.sessions:
+        day = to_pacific(session.start_at).date()
+        slots = days.setdefault(day, {})
+        slots.setdefault((session.start_at, session.end_at), []).append(session)
+    return [(day, [(start, end, sessions) for (start, end), sessions in sorted(slots.items())])
+            for day, slots in sorted(days.items())]
+
+
+def month_weeks(year, month, occurrences):
+    """Weeks (Sunday first) of (date, in_month, [occurrences]) for a month grid, in Pacific days."""
+    import calendar as pycalendar
+
+    from ..timeutil import to_pacific
+
+    by_day = {}
+    for occurrence in occurrences:
+        by_day.setdefault(to_pacific(occurrence.start).date(), []).append(occurrence)
+    weeks = pycalendar.Calendar(firstweekday=6).monthdatescalendar(year, month)
+    return [[(day, day.month == month, by_day.get(day, [])) for day in week] for week in weeks]
+
+
+def csv_safe(value):
+    """A CSV cell that spreadsheets will not run as a formula."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r", "|", "%"):
+        return "'" + text
+    return text
+
+
+def registrants_csv(event, registrations):
+    """One row per registration, one column per session people choose."""
+    import csv
+    import io
+
+    from ..timeutil import format_pacific
+
+    sessions = [s for s in event.sessions if s.needs_choice]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Name", "E-mail", "County", "Program", "Status", "Registered at (Pacific)",
+                     "Dietary needs", "Accessibility needs", "Name on participant list", "Checked in"]
+                    + [csv_safe(s.title) for s in sessions])
+    for r in registrations:
+        chosen = {c.session_id for c in r.choices}
+        writer.writerow([csv_safe(v) for v in (
+            r.user.name, r.user.email, r.county.name if r.county else "", r.program, r.status,
+            format_pacific(r.created_at), r.dietary_needs, r.accessibility_needs,
+            "yes" if r.show_name else "no", format_pacific(r.checked_in_at) if r.checked_in_at else "")]
+            + ["yes" if s.id in chosen else "" for s in sessions])
+    return out.getvalue()

@@ -1,0 +1,248 @@
+"""Pages: calendars with constant query counts, event pages that never leak, forms, feeds, organizer tools."""
+import re
+from datetime import timedelta
+
+import icalendar
+from sqlalchemy import select
+
+from community import content
+from community.clusters.models import Cluster, ClusterMembership
+from community.convenings import services
+from community.convenings.models import EventRegistration
+from community.extensions import db
+from community.timeutil import to_pacific, utcnow
+
+from .conftest import commit, count_queries, register
+
+SECRET = "https://meet.example.org/j/members-only-room"
+
+
+def _cluster_with(person, slug="family-engagement"):
+    cluster = Cluster(slug=slug, name="Family Engagement")
+    cluster.memberships.append(ClusterMembership(user=person, role="member", status="active"))
+    db.session.add(cluster)
+    commit()
+    return cluster
+
+
+def _many_events(make_event, make_user, count):
+    start = utcnow().replace(microsecond=0) + timedelta(days=2)
+    for n in range(count):
+        event = make_event(title=f"Webinar {n}", start_at=start + timedelta(days=n % 20, hours=n % 5),
+                           rrule="FREQ=WEEKLY" if n % 4 == 0 else "")
+        if n % 3 == 0:
+            services.change_occurrence(event, event.organizers[0], event.start_at) if event.rrule else None
+        register(event, make_user())
+
+
+def _unfolded(response):
+    """The body with iCalendar line folding undone, so a folded link cannot hide from a check."""
+    return response.get_data(as_text=True).replace("\r\n ", "")
+
+
+def _queries(client, path):
+    with count_queries() as counted:
+        assert client.get(path).status_code == 200
+    return counted[0]
+
+
+def test_month_and_upcoming_pages_run_a_constant_number_of_queries(client, make_event, make_user, sign_in):
+    viewer = make_user()
+    sign_in(viewer)
+    month = to_pacific(utcnow() + timedelta(days=2))
+    paths = ["/events/", f"/events/month/{month.year}-{month.month}", "/"]
+    _many_events(make_event, make_user, 3)
+    few = [_queries(client, path) for path in paths]
+    _many_events(make_event, make_user, 12)
+    many = [_queries(client, path) for path in paths]
+    assert few == many
+
+
+def test_the_upcoming_list_filters_by_kind_and_cluster(client, make_event, make_user, sign_in):
+    member = make_user()
+    cluster = _cluster_with(member)
+    make_event(title="Monthly webinar")
+    make_event(title="Family Engagement call", kind="cluster-call", visibility="clusters", cluster_id=cluster.id)
+    sign_in(member)
+    webinars = client.get("/events/?kind=webinar").get_data(as_text=True)
+    assert "Monthly webinar" in webinars and "Family Engagement call" not in webinars
+    calls = client.get(f"/events/?cluster={cluster.id}").get_data(as_text=True)
+    assert "Family Engagement call" in calls and "Monthly webinar" not in calls
+
+
+def test_hidden_events_answer_404_and_never_show_in_lists_feeds_or_cards(client, make_event, make_user, sign_in):
+    member, outsider = make_user(), make_user()
+    cluster = _cluster_with(member)
+    call = make_event(title="Private cluster call", kind="cluster-call", visibility="clusters",
+                      cluster_id=cluster.id, join_url=SECRET)
+    members_only = make_event(title="Members-only training", visibility="members", join_url=SECRET)
+    draft = make_event(title="Draft webinar", publish=False)
+    public = make_event(title="Public webinar", join_url=SECRET)
+    for path in (f"/events/{call.id}", f"/events/{members_only.id}", f"/events/{draft.id}"):
+        assert client.get(path).status_code == 404
+    for path in ("/events/", "/events/calendar.ics"):
+        body = _unfolded(client.get(path))
+        assert "Public webinar" in body
+        assert "Private cluster call" not in body and "Members-only" not in body and "Draft" not in body
+        assert SECRET not in body
+    assert SECRET not in client.get(f"/events/{public.id}").get_data(as_text=True)
+    assert SECRET not in _unfolded(client.get(f"/events/{public.id}/event.ics"))
+    sign_in(outsider)
+    assert client.get(f"/events/{call.id}").status_code == 404
+    assert client.get(f"/events/{draft.id}").status_code == 404
+    assert "Members-only training" in client.get("/events/").get_data(as_text=True)
+    cards = content.provide_all("cards.for_path", f"/events/{call.id}", outsider)
+    assert cards == []
+    public_cards = content.provide("events.upcoming_public", utcnow(), utcnow() + timedelta(days=30))
+    assert [c.title for c in public_cards] == ["Public webinar"]
+    documents = list(content.sources()["event"][1]())
+    assert SECRET not in " ".join(d.text + d.summary for d in documents)
+    assert {d.title: d.visibility for d in documents}["Private cluster call"] == "clusters"
+    assert "Draft webinar" not in {d.title for d in documents}
+
+
+def test_the_join_link_shows_only_to_registered_people_and_cluster_members(client, make_event, make_user, sign_in):
+    registered, other, member = make_user(), make_user(), make_user()
+    cluster = _cluster_with(member)
+    webinar = make_event(join_url=SECRET)
+    call = make_event(kind="cluster-call", visibility="clusters", cluster_id=cluster.id, join_url=SECRET + "-call",
+                      registration_enabled=False)
+    register(webinar, registered)
+    sign_in(other)
+    assert SECRET not in client.get(f"/events/{webinar.id}").get_data(as_text=True)
+    assert SECRET not in _unfolded(client.get(f"/events/{webinar.id}/event.ics"))
+    client.post("/sign-out")
+    sign_in(registered)
+    assert SECRET in client.get(f"/events/{webinar.id}").get_data(as_text=True)
+    assert SECRET in _unfolded(client.get(f"/events/{webinar.id}/event.ics"))
+    client.post("/sign-out")
+    sign_in(member)
+    assert SECRET + "-call" in client.get(f"/events/{call.id}").get_data(as_text=True)
+
+
+def test_the_registration_form_is_prefilled_and_keeps_answers_on_error(client, make_event, make_user, sign_in):
+    person = make_user(county="Fresno", program="calworks")
+    event = make_event()
+    sign_in(person)
+    page = client.get(f"/events/{event.id}/register").get_data(as_text=True)
+    assert re.search(r'<option selected value="\d+">Fresno County</option>', page)
+    assert '<option selected value="calworks">' in page
+    response = client.post(f"/events/{event.id}/register", data={"program": "", "accessibility_needs": "Captioning"})
+    body = response.get_data(as_text=True)
+    assert "Choose the program you work in." in body and 'value="Captioning"' in body
+    assert db.session.scalar(select(EventRegistration)) is None
+    response = client.post(f"/events/{event.id}/register", data={"program": "calworks", "show_name": "y"})
+    assert response.status_code == 302
+    assert db.session.scalar(select(EventRegistration.status)) == "registered"
+
+
+def test_a_registrant_changes_workshops_and_cancels_from_my_registrations(client, make_event, make_user, organizer, sign_in):
+    event = make_event(kind="convening")
+    a = services.save_session(event, organizer, title="Workshop A", start_at=event.start_at, end_at=event.end_at,
+                              needs_choice=True)
+    b = services.save_session(event, organizer, title="Workshop B", start_at=event.start_at, end_at=event.end_at,
+                              needs_choice=True)
+    commit()
+    person = make_user()
+    registration = register(event, person, session_ids=(a.id,))
+    sign_in(person)
+    assert "Workshop A" in client.get("/events/mine").get_data(as_text=True)
+    client.post(f"/events/registrations/{registration.id}", data={"program": "cws", "session_ids": [b.id]})
+    assert [c.session_id for c in db.session.get(EventRegistration, registration.id).choices] == [b.id]
+    client.post(f"/events/registrations/{registration.id}/cancel")
+    assert db.session.get(EventRegistration, registration.id).status == "cancelled"
+
+
+def test_someone_elses_registration_cannot_be_seen_or_cancelled(client, make_event, make_user, sign_in):
+    event = make_event()
+    owner, intruder = make_user(), make_user()
+    registration = register(event, owner)
+    sign_in(intruder)
+    assert client.get(f"/events/registrations/{registration.id}").status_code == 404
+    assert client.post(f"/events/registrations/{registration.id}/cancel").status_code == 404
+    assert db.session.get(EventRegistration, registration.id).status == "registered"
+
+
+def test_the_personal_feed_url_works_until_regenerated(client, make_event, make_user, sign_in):
+    person = make_user()
+    event = make_event(title="My webinar", join_url=SECRET)
+    register(event, person)
+    sign_in(person)
+    page = client.get("/events/mine").get_data(as_text=True)
+    feed = re.search(r'value="(http://[^"]+/events/feed/[^"]+\.ics)"', page).group(1)
+    assert "webcal://" + feed.split("://")[1] in page
+    path = feed.split("community.test")[1]
+    body = _unfolded(client.get(path))
+    assert "My webinar" in body and SECRET in body
+    icalendar.Calendar.from_ical(body)
+    client.post("/events/feed/regenerate")
+    assert client.get(path).status_code == 404
+
+
+def test_members_cannot_reach_organizer_pages(client, make_event, make_user, sign_in):
+    event = make_event()
+    sign_in(make_user())
+    for path in ("/events/new", f"/events/{event.id}/edit", f"/events/{event.id}/registrants",
+                 f"/events/{event.id}/registrants.csv", f"/events/{event.id}/check-in",
+                 f"/events/{event.id}/materials", f"/events/{event.id}/feedback/results"):
+        assert client.get(path).status_code == 403, path
+
+
+def test_organizers_create_publish_check_in_and_export(client, organizer, make_user, sign_in):
+    sign_in(organizer)
+    response = client.post("/events/new", data={
+        "title": "Clinical Academy: Reflective supervision", "kind": "training", "summary": "**Bring** a case.",
+        "start_at": "2027-03-09T09:00", "end_at": "2027-03-09T12:00", "visibility": "members",
+        "capacity": "20", "registration_enabled": "y", "repeats": "", "organizer_ids": [organizer.id]})
+    assert response.status_code == 302
+    event_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    client.post(f"/events/{event_id}/publish")
+    page = client.get(f"/events/{event_id}").get_data(as_text=True)
+    assert "<strong>Bring</strong>" in page and "Mar 9, 2027" in page and "PST" in page
+    from community.convenings.models import Event
+
+    event = db.session.get(Event, event_id)
+    person = make_user(name="Tanya Brooks")
+    registration = register(event, person)
+    client.post(f"/events/registrations/{registration.id}/check-in", data={"present": "1"})
+    assert db.session.get(EventRegistration, registration.id).checked_in_at is not None
+    assert "1</strong> attended" in client.get(f"/events/{event_id}/registrants").get_data(as_text=True)
+    csv = client.get(f"/events/{event_id}/registrants.csv")
+    assert csv.mimetype == "text/csv" and "Tanya Brooks" in csv.get_data(as_text=True)
+
+
+def test_the_event_form_keeps_what_was_typed_when_invalid(client, organizer, sign_in):
+    sign_in(organizer)
+    body = client.post("/events/new", data={"title": "Half-typed event", "kind": "webinar",
+                                            "start_at": "2027-03-09T10:00", "end_at": "2027-03-09T09:00",
+                                            "visibility": "clusters"}).get_data(as_text=True)
+    assert "The end must be after the start." in body and "Choose the cluster" in body
+    assert 'value="Half-typed event"' in body
+
+
+def test_feeds_answer_304_until_an_event_changes(client, make_event, organizer):
+    event = make_event(title="Cached webinar")
+    first = client.get("/events/calendar.ics")
+    assert client.get("/events/calendar.ics", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    services.update_event(event, organizer, title="Renamed webinar")
+    commit()
+    changed = client.get("/events/calendar.ics", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and "Renamed webinar" in changed.get_data(as_text=True)
+
+
+def test_the_cluster_page_section_lists_upcoming_calls_only_for_those_who_may_see_them(app, make_event, make_user):
+    from flask import render_template
+
+    from community import ui
+
+    member, outsider = make_user(), make_user()
+    cluster = _cluster_with(member)
+    make_event(title="Family Engagement call", kind="cluster-call", visibility="clusters", cluster_id=cluster.id,
+               rrule="FREQ=MONTHLY;BYDAY=1WE", join_url=SECRET)
+    with app.test_request_context():
+        [(template, context)] = [s for s in ui.sections(app, "cluster", cluster, member)
+                                 if s[0] == "convenings/_cluster_section.html"]
+        html = render_template(template, section=context)
+        assert "Family Engagement call" in html and SECRET not in html
+        assert [s for s in ui.sections(app, "cluster", cluster, outsider)
+                if s[0] == "convenings/_cluster_section.html"] == []
