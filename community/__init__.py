@@ -11,6 +11,7 @@ from .config import load_config
 FEATURES = [
     "community.accounts",
     "community.core",
+    "newsletters",
 ]
 
 
