@@ -161,6 +161,7 @@ class Issue(db.Model):
             blocks[index], blocks[target] = blocks[target], blocks[index]
         for position, item in enumerate(blocks):
             item.position = position
+        self.blocks = blocks
 
     @classmethod
     def archived(cls):
