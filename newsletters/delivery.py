@@ -99,7 +99,10 @@ def send_issue(issue_id):
             batch = claim_batch(issue_id, _config("NEWSLETTER_BATCH_SIZE"))
             if not batch:
                 break
-            sender.send_batch(batch, throttle)
+            try:
+                sender.send_batch(batch, throttle)
+            except TransportDown:
+                return  # `send-due` resumes once the heartbeat is older than the lease
             db.session.execute(update(Issue).where(Issue.id == issue_id)
                                .values(heartbeat_at=utcnow())
                                .execution_options(synchronize_session=False))
@@ -110,6 +113,10 @@ def send_issue(issue_id):
     finally:
         sender.close()
     finish_issue(issue_id)
+
+
+class TransportDown(Exception):
+    """The mail server cannot be reached; the send pauses instead of failing everyone."""
 
 
 def claim_batch(issue_id, size):
@@ -204,11 +211,13 @@ class Sender:
                     f"<newsletter-{self.issue_id}-{row.subscriber_id}@{self.domain}>")
                 try:
                     transport(msg)
-                except (smtplib.SMTPException, OSError) as error:
+                except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError) as error:
+                    self._transport_down(batch, error)
+                except smtplib.SMTPException as error:  # this recipient or this message
                     self._failed(row, error)
-                    if isinstance(error, (smtplib.SMTPServerDisconnected, OSError)):
-                        self.close()
                     continue
+                except OSError as error:  # SMTPException is an OSError: keep this one last
+                    self._transport_down(batch, error)
                 db.session.execute(
                     update(Delivery).where(Delivery.id == row.id, Delivery.claim == row.claim)
                     .values(status="sent", sent_at=utcnow(), error="")
@@ -230,6 +239,24 @@ class Sender:
             update(Delivery).where(Delivery.id == row.id, Delivery.claim == row.claim)
             .values(status="failed" if final else "pending", claim=None, error=reason[:500])
             .execution_options(synchronize_session=False))
+        db.session.commit()
+
+    def _transport_down(self, batch, error):
+        self.close()
+        self._release(batch, error)
+        raise TransportDown(str(error)) from error
+
+    def _release(self, batch, error):
+        """The mail server is unreachable: give the batch back untouched, not counted as attempts."""
+        _, reason = _smtp_reply(error)
+        log.warning("newsletter %s paused: mail server unreachable: %s", self.issue_id, reason)
+        for row in batch:
+            db.session.execute(
+                update(Delivery).where(Delivery.id == row.id, Delivery.claim == row.claim,
+                                       Delivery.status == "sending")
+                .values(status="pending", claim=None, attempts=Delivery.attempts - 1,
+                        error=f"Not sent yet: {reason}"[:500])
+                .execution_options(synchronize_session=False))
         db.session.commit()
 
     @contextmanager

@@ -9,16 +9,10 @@ import pytest
 
 from community.extensions import db
 from newsletters.models import Subscriber
-from tests.conftest import text_of
+from tests.browser.test_accounts_flow import _link_in_mail
 from tests.newsletters.conftest import PRIVATE_THREAD, PUBLIC_THREAD, register_test_providers
 
 pytestmark = pytest.mark.browser
-
-
-def _link_in_mail(outbox, address, fragment):
-    message = outbox.to(address)[-1]
-    url = next(w for w in text_of(message).split() if fragment in w)
-    return re.sub(r"^https?://[^/]+", "", url)
 
 
 def test_an_organizer_composes_every_block_kind_previews_tests_and_sends(

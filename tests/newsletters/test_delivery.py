@@ -212,3 +212,50 @@ def test_messages_carry_a_stable_message_id_so_a_resent_copy_can_be_recognised(
     ids = sorted(m["Message-ID"] for m in outbox.messages())
     subscriber_ids = sorted(d.subscriber_id for d in db.session.scalars(select(Delivery)))
     assert ids == sorted(f"<newsletter-{issue.id}-{s}@linkages.example.org>" for s in subscriber_ids)
+
+
+def test_with_redis_the_send_runs_on_an_rq_worker(app_factory, smtp_server, make_user,
+                                                  make_subscribers, compose_issue):
+    from rq import SimpleWorker
+
+    from tests.test_mail_and_jobs import REDIS_URL, _redis_or_skip
+
+    _redis_or_skip()
+    app = app_factory(REDIS_URL=REDIS_URL, MAIL_URL=smtp_server.url, NEWSLETTER_RATE=0)
+    with app.app_context():
+        queue = jobs.queue()
+        queue.empty()
+        organizer = make_user(role="organizer")
+        expected = Counter({r.email: 1 for r in make_subscribers(3)})
+        issue = compose_issue(organizer)
+        issue_id = issue.id
+        services.send_issue_now(organizer, issue)
+        db.session.commit()
+        assert queue.count == 1 and smtp_server.messages == []
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        assert _copies(smtp_server) == expected
+        assert issue_status(issue_id) == "sent"
+
+
+def test_an_unreachable_mail_server_pauses_the_send_and_cron_resumes_it_later(
+        app_factory, smtp_server, make_user, make_subscribers, compose_issue):
+    from tests.support.mailserver import free_port
+
+    app = app_factory(MAIL_URL=f"smtp://127.0.0.1:{free_port()}?timeout=2", NEWSLETTER_RATE=0,
+                      NEWSLETTER_LEASE_SECONDS=0)
+    with app.app_context():
+        organizer = make_user(role="organizer")
+        expected = Counter({r.email: 1 for r in make_subscribers(3)})
+        issue = compose_issue(organizer)
+        _send_now(organizer, issue)
+        rows = db.session.scalars(select(Delivery)).all()
+        assert {(r.status, r.attempts) for r in rows} == {("pending", 0)}
+        assert "Not sent yet: ConnectionRefusedError" in rows[0].error
+        assert issue_status(issue.id) == "sending"
+
+        app.config["MAIL_URL"] = smtp_server.url  # the relay is back
+        assert delivery.start_due_sends() == [issue.id]
+        db.session.commit()
+        jobs.run_ready()
+        assert _copies(smtp_server) == expected
+        assert issue_status(issue.id) == "sent"
