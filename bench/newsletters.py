@@ -1,0 +1,116 @@
+"""Newsletter scenario: send one issue to 10,000 subscribers through an SMTP sink on loopback.
+
+The figure to compare between machines is the ratio to a bare smtplib loop that sends the same
+number of minimal messages to the same sink in the same run: it shows what rendering, signing,
+delivery rows and their commits cost on top of SMTP itself.
+"""
+import os
+import smtplib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from aiosmtpd.controller import Controller
+
+from bench.common import ROOT, free_port, report
+
+RECIPIENTS = int(os.environ.get("BENCH_NEWSLETTER_RECIPIENTS", "10000"))
+
+
+class CountingSink:
+    """Accepts every message and only counts it, so the sink is never the bottleneck."""
+
+    def __init__(self):
+        self.count = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.count += 1
+        return "250 OK"
+
+
+def bare_smtplib_loop(port, count):
+    """Messages/s of the simplest possible sender: one connection, tiny messages."""
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for n in range(count):
+            smtp.sendmail("bench@linkages.example.org", [f"reader{n}@bench.example.gov"],
+                          f"Subject: bare {n}\r\n\r\nhello\r\n")
+    return time.perf_counter() - started
+
+
+def newsletter_send(database_url, instance, port, count):
+    from sqlalchemy import insert
+
+    from community import create_app, jobs
+    from community.accounts import services as accounts
+    from community.extensions import db
+    from community.timeutil import utcnow
+    from newsletters import services
+    from newsletters.models import Delivery, Issue, Subscriber
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": instance,
+                      "MAIL_URL": f"smtp://127.0.0.1:{port}", "SITE_URL": "https://linkages.example.org",
+                      "NEWSLETTER_RATE": 0, "NEWSLETTER_BATCH_SIZE": 500,
+                      "NEWSLETTER_JOB_SECONDS": 3600, "REDIS_URL": "", "LOG_LEVEL": "WARNING"})
+    with app.app_context():
+        organizer = accounts.create_user("organizer@linkages.example.org", "Renee Okafor",
+                                         "linkages-bench", role="organizer")
+        now = utcnow()
+        db.session.execute(insert(Subscriber), [
+            {"email": f"reader{n}@county{n % 58}.example.gov", "name": f"Reader {n}",
+             "status": "confirmed", "source": "import", "consent_at": now, "created_at": now}
+            for n in range(count)])
+        issue = services.create_issue(organizer, "Linkages Winter 2027: Fresno in focus",
+                                      "County spotlight and new toolkit items.",
+                                      "Welcome to the **winter** issue of the Linkages newsletter.")
+        services.save_block(organizer, issue, "story", "County spotlight: Fresno County",
+                            "Fresno's CalWORKs and CWS staff now meet *weekly* to plan with "
+                            "mutual families.\n\n- one plan\n- one team meeting\n- shared goals")
+        services.save_block(organizer, issue, "cta", "Share your practice", "Tell us what works.",
+                            {"button_text": "Share a practice",
+                             "button_url": "https://linkages.example.org/share"})
+        db.session.commit()
+        started = time.perf_counter()
+        services.send_issue_now(organizer, issue)
+        db.session.commit()
+        jobs.run_ready()
+        elapsed = time.perf_counter() - started
+        progress = Delivery.progress(issue.id)
+        status = db.session.get(Issue, issue.id).status
+    return elapsed, progress, status
+
+
+def run(seconds=5.0):
+    with tempfile.TemporaryDirectory() as instance:
+        database_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{instance}/bench.sqlite3"
+        env = {**os.environ, "INSTANCE_PATH": instance, "DATABASE_URL": database_url,
+               "FLASK_APP": "community"}
+        subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env,
+                       check=True, capture_output=True)
+        sink = CountingSink()
+        controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+        controller.start()
+        try:
+            bare = bare_smtplib_loop(controller.port, RECIPIENTS)
+            bare_count = sink.count
+            elapsed, progress, status = newsletter_send(database_url, instance, controller.port,
+                                                        RECIPIENTS)
+            sent = sink.count - bare_count
+        finally:
+            controller.stop()
+    bare_rate = RECIPIENTS / bare
+    rate = sent / elapsed
+    backend = database_url.split(":", 1)[0]
+    rows = [
+        {"what": "bare smtplib loop (baseline)", "messages": bare_count,
+         "seconds": round(bare, 2), "msgs_per_s": round(bare_rate, 1), "ratio_to_bare": 1.0},
+        {"what": f"newsletter issue ({backend}, rows + commits)", "messages": sent,
+         "seconds": round(elapsed, 2), "msgs_per_s": round(rate, 1),
+         "ratio_to_bare": round(rate / bare_rate, 3),
+         "delivery_rows_sent": progress["sent"], "issue_status": status},
+    ]
+    report("newsletters", rows)

@@ -1,0 +1,308 @@
+"""Sending an issue: claim it once, write a delivery row per recipient, send in claimed batches.
+
+How this avoids the failures listmonk users reported (see docs/newsletters.md):
+- an issue is claimed by one conditional UPDATE (scheduled/draft -> sending); a second worker or
+  scheduler finds nothing to claim, so a scheduled issue is never started twice (listmonk #2313);
+- every recipient has a delivery row written in the same transaction as the claim; a worker
+  claims rows (pending -> sending, with a claim id) and commits before it talks to the mail
+  server, and marks each row sent right after the server accepts it, so a restarted or second
+  worker never picks up a row marked sent (listmonk #2070);
+- unsubscribing marks the person's unsent rows skipped, and the worker re-reads each row just
+  before sending it, so an unsubscribe is honoured mid-send (listmonk #3022).
+"""
+import logging
+import smtplib
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+from email.utils import parseaddr
+
+from flask import current_app
+from sqlalchemy import and_, func, insert, literal, or_, select, update
+
+from community import content, jobs, mail
+from community.extensions import db
+from community.timeutil import utcnow
+
+from . import blocks, tokens
+from .models import Delivery, Issue, Subscriber
+from .rendering import build_issue_message, render_issue
+
+log = logging.getLogger(__name__)
+
+
+def claim_issue(issue_id, force=False):
+    """Atomically move a due issue to `sending` and write its delivery rows; True if we won.
+
+    :param force: send now (a draft or a scheduled issue), instead of only when it is due.
+    """
+    now = utcnow()
+    due = Issue.status.in_(("draft", "scheduled")) if force else and_(
+        Issue.status == "scheduled", Issue.scheduled_at <= now)
+    won = db.session.execute(
+        update(Issue).where(Issue.id == issue_id, due)
+        .values(status="sending", send_started_at=now, heartbeat_at=now)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if not won:
+        return False
+    issue = db.session.get(Issue, issue_id)
+    db.session.refresh(issue)
+    blocks.refresh_cards(issue)
+    db.session.execute(insert(Delivery).from_select(
+        ["issue_id", "subscriber_id", "status", "attempts", "error"],
+        select(literal(issue_id), Subscriber.id, literal("pending"), literal(0), literal(""))
+        .where(Subscriber.status == "confirmed")))
+    db.session.flush()
+    jobs.enqueue(send_issue, issue_id)
+    return True
+
+
+def start_due_sends():
+    """Claim every due scheduled issue and restart stalled sends. Safe to run from cron."""
+    started = []
+    due = db.session.scalars(select(Issue.id).where(
+        Issue.status == "scheduled", Issue.scheduled_at <= utcnow())).all()
+    for issue_id in due:
+        if claim_issue(issue_id):
+            started.append(issue_id)
+    stale = utcnow() - timedelta(seconds=_config("NEWSLETTER_LEASE_SECONDS"))
+    stalled = db.session.scalars(select(Issue.id).where(
+        Issue.status == "sending", Issue.heartbeat_at < stale)).all()
+    for issue_id in stalled:
+        # Only one scheduler restarts a stalled send: the heartbeat moves in the same UPDATE.
+        moved = db.session.execute(
+            update(Issue).where(Issue.id == issue_id, Issue.heartbeat_at < stale)
+            .values(heartbeat_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+        if moved:
+            jobs.enqueue(send_issue, issue_id)
+            started.append(issue_id)
+    return started
+
+
+def send_issue(issue_id):
+    """Job: send claimed batches until done or the time budget ends, then finish or continue.
+
+    Commits as it goes (a job owns its transactions): every claim and every sent mark is durable
+    before the next step, which is what makes a killed worker safe to resume.
+    """
+    issue = db.session.get(Issue, issue_id)
+    if issue is None or issue.status != "sending":
+        return
+    rendered = render_issue(issue)
+    db.session.commit()
+    deadline = time.monotonic() + _config("NEWSLETTER_JOB_SECONDS")
+    throttle = Throttle(_config("NEWSLETTER_RATE"))
+    sender = Sender(rendered)
+    try:
+        while time.monotonic() < deadline:
+            batch = claim_batch(issue_id, _config("NEWSLETTER_BATCH_SIZE"))
+            if not batch:
+                break
+            try:
+                sender.send_batch(batch, throttle)
+            except TransportDown:
+                return  # `send-due` resumes once the heartbeat is older than the lease
+            db.session.execute(update(Issue).where(Issue.id == issue_id)
+                               .values(heartbeat_at=utcnow())
+                               .execution_options(synchronize_session=False))
+            db.session.commit()
+        else:
+            jobs.enqueue(send_issue, issue_id)  # budget spent: continue in a fresh job
+            return
+    finally:
+        sender.close()
+    finish_issue(issue_id)
+
+
+class TransportDown(Exception):
+    """The mail server cannot be reached; the send pauses instead of failing everyone."""
+
+
+def claim_batch(issue_id, size):
+    """Claim up to `size` unsent rows for this worker (pending, or held by a worker that died)."""
+    now = utcnow()
+    stale = now - timedelta(seconds=_config("NEWSLETTER_LEASE_SECONDS"))
+    claimable = and_(Delivery.issue_id == issue_id, or_(
+        Delivery.status == "pending",
+        and_(Delivery.status == "sending", Delivery.claimed_at < stale)))
+    # A CTE is evaluated once; PostgreSQL may re-run a plain `IN (SELECT ... LIMIT)` subquery
+    # and claim more than `size` rows. SKIP LOCKED lets two workers claim different rows.
+    picked = (select(Delivery.id).where(claimable)
+              .order_by(Delivery.attempts, Delivery.id).limit(size)
+              .with_for_update(skip_locked=True).cte("picked"))
+    claim = uuid.uuid4().hex
+    db.session.execute(
+        update(Delivery).where(Delivery.id.in_(select(picked.c.id)), claimable)
+        .values(status="sending", claim=claim, claimed_at=now, attempts=Delivery.attempts + 1)
+        .execution_options(synchronize_session=False))
+    rows = db.session.execute(
+        select(Delivery.id, Delivery.attempts, Subscriber.id, Subscriber.email, Subscriber.name)
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.claim == claim).order_by(Delivery.id)).all()
+    db.session.commit()
+    return [Claimed(claim, *row) for row in rows]
+
+
+class Claimed:
+    __slots__ = ("claim", "id", "attempts", "subscriber_id", "email", "name")
+
+    def __init__(self, claim, id, attempts, subscriber_id, email, name):
+        self.claim, self.id, self.attempts = claim, id, attempts
+        self.subscriber_id, self.email, self.name = subscriber_id, email, name
+
+
+def finish_issue(issue_id):
+    """Mark the issue sent once no row is left to send; announce it to search."""
+    remaining = db.session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.issue_id == issue_id, Delivery.status.in_(("pending", "sending"))))
+    if remaining:
+        return False
+    done = db.session.execute(
+        update(Issue).where(Issue.id == issue_id, Issue.status == "sending")
+        .values(status="sent", sent_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if done:
+        content.announce_changed("newsletter", [issue_id])
+    db.session.commit()
+    return done
+
+
+class Throttle:
+    """Keeps sending at no more than `rate` messages per second (0: as fast as possible)."""
+
+    def __init__(self, rate):
+        self.interval = 1.0 / rate if rate else 0.0
+        self.next_at = time.monotonic()
+
+    def wait(self):
+        if not self.interval:
+            return
+        now = time.monotonic()
+        if self.next_at > now:
+            time.sleep(self.next_at - now)
+        self.next_at = max(self.next_at, now) + self.interval
+
+
+class Sender:
+    """Sends claimed rows over one SMTP connection per batch (or to the file outbox in development)."""
+
+    def __init__(self, rendered):
+        self.rendered = rendered
+        self.issue_id = rendered.issue.id
+        self.max_attempts = _config("NEWSLETTER_MAX_ATTEMPTS")
+        domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "linkages.local"
+        self.domain = domain
+        self.unsubscribe_base = mail.external_url("newsletters.unsubscribe", token="TOKEN")
+        self.preferences_base = mail.external_url("newsletters.preferences", token="TOKEN")
+        self.smtp = None
+
+    def send_batch(self, batch, throttle):
+        with self._connection() as transport:
+            for row in batch:
+                if not self._still_ours(row):
+                    continue  # unsubscribed since the claim
+                throttle.wait()
+                token = tokens.subscriber_token(_Token(row.subscriber_id, row.email))
+                msg = build_issue_message(
+                    self.rendered, row.email, row.name,
+                    self.unsubscribe_base.replace("TOKEN", token),
+                    self.preferences_base.replace("TOKEN", token),
+                    f"<newsletter-{self.issue_id}-{row.subscriber_id}@{self.domain}>")
+                try:
+                    transport(msg)
+                except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError) as error:
+                    self._transport_down(batch, error)
+                except smtplib.SMTPException as error:  # this recipient or this message
+                    self._failed(row, error)
+                    continue
+                except OSError as error:  # SMTPException is an OSError: keep this one last
+                    self._transport_down(batch, error)
+                db.session.execute(
+                    update(Delivery).where(Delivery.id == row.id, Delivery.claim == row.claim)
+                    .values(status="sent", sent_at=utcnow(), error="")
+                    .execution_options(synchronize_session=False))
+                db.session.commit()
+
+    def _still_ours(self, row):
+        status = db.session.scalar(select(Delivery.status).where(
+            Delivery.id == row.id, Delivery.claim == row.claim))
+        return status == "sending"
+
+    def _failed(self, row, error):
+        """A permanent refusal (5xx) fails at once; others are retried up to the limit."""
+        code, reason = _smtp_reply(error)
+        final = row.attempts >= self.max_attempts or (code is not None and code >= 500)
+        log.warning("newsletter %s to %s failed (attempt %s): %s", self.issue_id, row.email,
+                    row.attempts, reason)
+        db.session.execute(
+            update(Delivery).where(Delivery.id == row.id, Delivery.claim == row.claim)
+            .values(status="failed" if final else "pending", claim=None, error=reason[:500])
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+
+    def _transport_down(self, batch, error):
+        self.close()
+        self._release(batch, error)
+        raise TransportDown(str(error)) from error
+
+    def _release(self, batch, error):
+        """The mail server is unreachable: give the batch back untouched, not counted as attempts."""
+        _, reason = _smtp_reply(error)
+        log.warning("newsletter %s paused: mail server unreachable: %s", self.issue_id, reason)
+        for row in batch:
+            db.session.execute(
+                update(Delivery).where(Delivery.id == row.id, Delivery.claim == row.claim,
+                                       Delivery.status == "sending")
+                .values(status="pending", claim=None, attempts=Delivery.attempts - 1,
+                        error=f"Not sent yet: {reason}"[:500])
+                .execution_options(synchronize_session=False))
+        db.session.commit()
+
+    @contextmanager
+    def _connection(self):
+        url = current_app.config.get("MAIL_URL") or "file"
+        if not url.startswith("smtp"):
+            yield lambda msg: mail.deliver(msg.as_bytes())
+            return
+        try:
+            yield self._smtp_send
+        finally:
+            self.close()  # one connection per batch
+
+    def _smtp_send(self, msg):
+        if self.smtp is None:
+            self.smtp = mail.smtp_connection()
+        self.smtp.send_message(msg)
+
+    def close(self):
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.smtp = None
+
+
+def _smtp_reply(error):
+    """(code or None, readable reason) from an smtplib or socket error."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused) and error.recipients:
+        code, message = next(iter(error.recipients.values()))
+    elif isinstance(error, smtplib.SMTPResponseException):
+        code, message = error.smtp_code, error.smtp_error
+    else:
+        return None, f"{type(error).__name__}: {error}"
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "replace")
+    return code, f"{code} {message}"
+
+
+class _Token:
+    """The two fields a subscriber token signs, without loading the subscriber."""
+
+    def __init__(self, id, email):
+        self.id, self.email = id, email
+
+
+def _config(name):
+    return current_app.config[name]

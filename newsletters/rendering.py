@@ -1,0 +1,101 @@
+"""The one renderer of an issue: the same HTML and text for preview, test send, sending and archive.
+
+An issue is rendered once per send with placeholders where each recipient's links go, CSS inlined
+with css-inline, and then personalized per recipient by replacing the placeholders; that keeps a
+10,000-recipient send from inlining CSS 10,000 times.
+"""
+from email.utils import parseaddr
+from urllib.parse import urljoin
+
+import css_inline
+import nh3
+from flask import current_app, render_template
+from markdown_it import MarkdownIt
+
+from community import mail
+
+#: Replaced per recipient (unlikely to occur in content, unchanged by HTML escaping).
+UNSUBSCRIBE_PLACEHOLDER = "NLUNSUBSCRIBEURLPLACEHOLDER"
+PREFERENCES_PLACEHOLDER = "NLPREFERENCESURLPLACEHOLDER"
+
+_markdown = MarkdownIt("commonmark", {"linkify": False, "typographer": True})
+_ALLOWED_TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "blockquote", "h3", "h4",
+                 "code", "pre", "hr"}
+
+
+def markdown_to_html(text):
+    """Markdown rendered once at save time and sanitized (no raw HTML passes)."""
+    html = _markdown.render(text or "")
+    return nh3.clean(html, tags=_ALLOWED_TAGS, attributes={"a": {"href", "title"}},
+                     url_schemes={"http", "https", "mailto"}, link_rel="noopener")
+
+
+class Rendered:
+    """An issue's HTML and text with recipient placeholders still in them."""
+
+    def __init__(self, issue, html, text):
+        self.issue = issue
+        self.html = html
+        self.text = text
+
+    def for_recipient(self, unsubscribe_url, preferences_url):
+        html = (self.html.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url)
+                .replace(PREFERENCES_PLACEHOLDER, preferences_url))
+        text = (self.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url)
+                .replace(PREFERENCES_PLACEHOLDER, preferences_url))
+        return html, text
+
+
+def render_issue(issue, audience="email"):
+    """Render `issue` for e-mail (placeholders for the recipient's links) or for the web archive."""
+    context = {
+        "issue": issue,
+        "blocks": list(issue.blocks),
+        "intro_html": markdown_to_html(issue.introduction),
+        "audience": audience,
+        "web_url": mail.external_url("newsletters.issue_page", issue_id=issue.id, slug=issue.slug),
+        "archive_url": mail.external_url("newsletters.archive"),
+        "subscribe_url": mail.external_url("newsletters.subscribe"),
+        "logo_url": mail.external_url("static", filename="favicon.svg"),
+        "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
+        "preferences_url": PREFERENCES_PLACEHOLDER,
+        "config": current_app.config,
+        "absolute": absolute,
+    }
+    html = render_template("newsletters/email/issue.html", **context)
+    html = css_inline.inline(html, keep_at_rules=True, load_remote_stylesheets=False)
+    text = render_template("newsletters/email/issue.txt", **context)
+    return Rendered(issue, html, text)
+
+
+def absolute(url):
+    """Paths on this site as absolute URLs, for mail clients."""
+    if url.startswith(("http://", "https://", "mailto:")):
+        return url
+    return urljoin(mail.external_url("core.home"), url)
+
+
+def list_id():
+    """`List-Id` value: a name and a domain we own (RFC 2919)."""
+    domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "linkages.local"
+    return f"{current_app.config['SITE_NAME']} newsletter <newsletter.{domain}>"
+
+
+def build_issue_message(rendered, address, name, unsubscribe_url, preferences_url, message_id,
+                        subject_prefix=""):
+    """An EmailMessage for one recipient with the RFC 2369/8058 list headers."""
+    html, text = rendered.for_recipient(unsubscribe_url, preferences_url)
+    headers = {
+        "List-Id": list_id(),
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Archive": f"<{mail.external_url('newsletters.archive')}>",
+        "Precedence": "bulk",
+    }
+    to = (name, address) if name else address
+    msg = mail.build_message(to, subject_prefix + rendered.issue.subject, text, html,
+                             headers=headers)
+    if message_id:
+        # Stable per issue and recipient: a copy re-sent after a crash carries the same id.
+        msg.replace_header("Message-ID", message_id)
+    return msg

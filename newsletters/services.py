@@ -1,0 +1,337 @@
+"""Newsletter operations: subscriptions, CSV import, composing issues, scheduling and test sends.
+
+Functions check the permission policy, change objects and flush; the request, CLI command or job
+commits. Sending itself lives in `delivery`.
+"""
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select, update
+
+from community import audit, jobs, mail
+from community.accounts.models import County
+from community.extensions import db
+from community.permissions import NotAllowed, can
+from community.timeutil import utcnow
+
+from . import blocks as block_content
+from . import tokens
+from .models import Block, Delivery, Issue, Subscriber
+from .rendering import build_issue_message, markdown_to_html, render_issue
+
+
+class InvalidAddress(ValueError):
+    """The e-mail address cannot receive mail."""
+
+
+def clean_address(email):
+    """A normalized, syntactically valid address (no DNS lookups); raises InvalidAddress."""
+    try:
+        return validate_email(email or "", check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise InvalidAddress(str(error)) from None
+
+
+# Subscriptions ---------------------------------------------------------------------------------
+
+def subscribe(email, name="", county_id=None):
+    """Start a double opt-in: the person gets a confirmation link (or a reminder of their link).
+
+    The answer never tells the visitor whether the address was already on the list.
+    """
+    email = clean_address(email)
+    subscriber = db.session.scalar(Subscriber.by_email(email))
+    if subscriber is None:
+        subscriber = Subscriber(email=email, name=name.strip(), county_id=county_id or None,
+                                status="pending", source="form")
+        db.session.add(subscriber)
+        db.session.flush()
+    if subscriber.status in ("pending", "unsubscribed"):
+        if subscriber.status == "unsubscribed":
+            subscriber.status = "pending"  # coming back needs a fresh confirmation
+            subscriber.source = "form"
+        subscriber.name = name.strip() or subscriber.name
+        subscriber.county_id = county_id or subscriber.county_id
+        url = mail.external_url("newsletters.confirm", token=tokens.confirmation_token(subscriber))
+        mail.send(mail.render_message("newsletter_confirm", subscriber.email,
+                                      "Confirm your Linkages newsletter subscription",
+                                      subscriber=subscriber, url=url,
+                                      days=_config("NEWSLETTER_CONFIRM_DAYS")))
+    else:
+        mail.send(mail.render_message("newsletter_already", subscriber.email,
+                                      "You are already on the Linkages newsletter list",
+                                      subscriber=subscriber, url=preferences_url(subscriber)))
+    return subscriber
+
+
+def confirm_subscription(subscriber):
+    """The confirmation link was followed: consent is recorded now."""
+    if subscriber.status in ("pending", "unsubscribed"):
+        subscriber.confirm(source="form")
+    return subscriber
+
+
+def update_preferences(subscriber, name, county_id, paused):
+    subscriber.name = (name or "").strip()
+    subscriber.county_id = county_id or None
+    if paused and subscriber.status == "confirmed":
+        subscriber.pause()
+    elif not paused and subscriber.status == "paused":
+        subscriber.resume()
+    return subscriber
+
+
+def unsubscribe(subscriber):
+    """Unsubscribe at once, including from any issue that is still being sent to this person."""
+    subscriber.unsubscribe()
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.subscriber_id == subscriber.id,
+               Delivery.status.in_(("pending", "sending")))
+        .values(status="skipped", error="Unsubscribed before delivery.")
+        .execution_options(synchronize_session=False))
+    return subscriber
+
+
+def member_subscription(user):
+    return db.session.scalar(select(Subscriber).where(
+        (Subscriber.user_id == user.id) | (Subscriber.email == Subscriber.normalize(user.email))))
+
+
+def subscribe_member(user):
+    """A signed-in member subscribes with their account: no confirmation round trip."""
+    subscriber = member_subscription(user)
+    if subscriber is None:
+        subscriber = Subscriber(email=Subscriber.normalize(user.email), name=user.name,
+                                county_id=user.county_id)
+        db.session.add(subscriber)
+    subscriber.user_id = user.id
+    subscriber.confirm(source="member")
+    db.session.flush()
+    return subscriber
+
+
+def unsubscribe_member(user):
+    subscriber = member_subscription(user)
+    if subscriber is not None:
+        unsubscribe(subscriber)
+    return subscriber
+
+
+def preferences_url(subscriber):
+    return mail.external_url("newsletters.preferences", token=tokens.subscriber_token(subscriber))
+
+
+def unsubscribe_url(subscriber):
+    return mail.external_url("newsletters.unsubscribe", token=tokens.subscriber_token(subscriber))
+
+
+# CSV import and export -------------------------------------------------------------------------
+
+IMPORT_COLUMNS = ("email", "name", "county", "consent_date")
+EXPORT_COLUMNS = ("email", "name", "county", "status", "source", "consent_at", "unsubscribed_at",
+                  "created_at")
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    #: (line, address) already on the list, left as they are (their own choices stand).
+    already: list = field(default_factory=list)
+    #: (line, message) problems; with any of them nothing is imported.
+    errors: list = field(default_factory=list)
+
+
+class ImportRejected(Exception):
+    def __init__(self, report):
+        super().__init__(f"{len(report.errors)} rows have problems")
+        self.report = report
+
+
+def import_subscribers(actor, data):
+    """Import confirmed subscribers from CSV (email, name, county, consent_date), all or nothing.
+
+    Every row is checked first; invalid addresses, missing or unreadable consent dates, unknown
+    counties and addresses repeated in the file are reported with their line numbers and nothing
+    is imported. Addresses already on the list are left untouched (an unsubscribe stands).
+    """
+    _require_organizer(actor)
+    report = ImportReport()
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        report.errors.append((0, "The file is not UTF-8 text. Save it as CSV UTF-8 and try again."))
+        raise ImportRejected(report) from None
+    reader = csv.DictReader(io.StringIO(text))
+    headers = [h.strip().lower() for h in reader.fieldnames or []]
+    missing = [c for c in ("email", "consent_date") if c not in headers]
+    if missing:
+        report.errors.append((1, f"The header row needs the columns {', '.join(IMPORT_COLUMNS)}; "
+                                 f"missing: {', '.join(missing)}."))
+        raise ImportRejected(report)
+    counties = {c.name.lower(): c.id for c in db.session.scalars(select(County))}
+    existing = set(db.session.scalars(select(Subscriber.email)))
+    seen, rows = {}, []
+    for line, raw in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        try:
+            email = clean_address(row.get("email"))
+        except InvalidAddress:
+            report.errors.append((line, f"“{row.get('email', '')}” is not a valid e-mail address."))
+            continue
+        if email in seen:
+            report.errors.append((line, f"{email} is already on line {seen[email]} of the file."))
+            continue
+        seen[email] = line
+        consent = _parse_date(row.get("consent_date", ""))
+        if consent is None:
+            report.errors.append((line, f"The consent date for {email} is missing or not a date "
+                                        "(use YYYY-MM-DD)."))
+            continue
+        county_name = row.get("county", "").lower().removesuffix(" county").strip()
+        if county_name and county_name not in counties:
+            report.errors.append((line, f"“{row['county']}” is not a California county."))
+            continue
+        if email in existing:
+            report.already.append((line, email))
+            continue
+        rows.append((email, row.get("name", "")[:120], counties.get(county_name), consent))
+    if report.errors:
+        raise ImportRejected(report)
+    for email, name, county_id, consent in rows:
+        subscriber = Subscriber(email=email, name=name, county_id=county_id)
+        subscriber.confirm(source="import", when=consent)
+        db.session.add(subscriber)
+    report.added = len(rows)
+    audit.record(actor, "newsletter.import", "newsletter_subscribers",
+                 summary=f"Imported {report.added} subscribers")
+    db.session.flush()
+    return report
+
+
+def _parse_date(value):
+    for pattern in ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(value, pattern)
+        except ValueError:
+            continue
+    return None
+
+
+def export_subscribers_csv(actor):
+    """The whole list as CSV text (streams in chunks of rows)."""
+    _require_organizer(actor)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for s in db.session.scalars(select(Subscriber).order_by(Subscriber.id)).yield_per(500):
+        writer.writerow([s.email, s.name, s.county.name if s.county else "", s.status, s.source,
+                         _iso(s.consent_at), _iso(s.unsubscribed_at), _iso(s.created_at)])
+    return out.getvalue()
+
+
+def _iso(value):
+    return value.isoformat(sep=" ", timespec="seconds") if value else ""
+
+
+# Composing -------------------------------------------------------------------------------------
+
+def create_issue(actor, subject, preheader="", introduction=""):
+    _require_organizer(actor)
+    issue = Issue(subject=subject.strip(), preheader=preheader.strip(),
+                  introduction=introduction.strip(), created_by_id=actor.id)
+    db.session.add(issue)
+    db.session.flush()
+    return issue
+
+
+def update_issue(actor, issue, subject, preheader, introduction):
+    _require_organizer(actor)
+    issue.require_editable()
+    issue.subject, issue.preheader = subject.strip(), preheader.strip()
+    issue.introduction = introduction.strip()
+    return issue
+
+
+def save_block(actor, issue, kind, heading="", body="", settings=None, block=None):
+    """Add or change a block, taking its content snapshot now; raises BlockError with the reason."""
+    _require_organizer(actor)
+    issue.require_editable()
+    if kind not in Block.KINDS:
+        raise ValueError(f"unknown block kind {kind!r}")
+    candidate = block or Block(kind=kind, position=len(issue.blocks))
+    candidate.heading = heading.strip() or Block.KINDS[kind]
+    candidate.body = body.strip()
+    candidate.body_html = markdown_to_html(candidate.body)
+    candidate.settings = dict(settings or {})
+    cards = block_content.collect_cards(candidate, issue)  # raises before anything is attached
+    candidate.cards = cards
+    if block is None:
+        issue.blocks.append(candidate)
+    db.session.flush()
+    return candidate
+
+
+def move_block(actor, block, offset):
+    _require_organizer(actor)
+    block.issue.move_block(block, offset)
+
+
+def remove_block(actor, block):
+    _require_organizer(actor)
+    issue = block.issue
+    issue.require_editable()
+    issue.blocks.remove(block)
+    for position, item in enumerate(issue.blocks):
+        item.position = position
+    db.session.flush()
+
+
+def schedule_issue(actor, issue, when):
+    _require_organizer(actor)
+    if when <= utcnow():
+        raise ValueError("Choose a time in the future, or use Send now.")
+    issue.schedule(when)
+    audit.record(actor, "newsletter.schedule", "newsletter_issue", issue.id, issue.subject)
+
+
+def unschedule_issue(actor, issue):
+    _require_organizer(actor)
+    issue.unschedule()
+    audit.record(actor, "newsletter.unschedule", "newsletter_issue", issue.id, issue.subject)
+
+
+def send_issue_now(actor, issue):
+    """Claim the issue for sending now; the delivery job starts after the commit."""
+    from . import delivery
+
+    _require_organizer(actor)
+    issue.require_editable()
+    db.session.flush()
+    if not delivery.claim_issue(issue.id, force=True):
+        raise ValueError("This issue is already being sent.")
+    audit.record(actor, "newsletter.send", "newsletter_issue", issue.id, issue.subject)
+
+
+def send_test(actor, issue):
+    """Send the issue, exactly as subscribers will get it, to the organizer alone."""
+    _require_organizer(actor)
+    rendered = render_issue(issue)
+    archive = mail.external_url("newsletters.archive")
+    msg = build_issue_message(rendered, actor.email, actor.name, archive, archive, None,
+                              subject_prefix="[Test] ")
+    mail.send(msg)
+
+
+def _require_organizer(actor):
+    if not can(actor, "organize"):
+        raise NotAllowed("Only organizers manage the newsletter.")
+
+
+def _config(name):
+    from flask import current_app
+
+    return current_app.config[name]

@@ -1,0 +1,98 @@
+"""CSV import and export: every row checked first, problems reported by line, nothing half-imported."""
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from community.extensions import db
+from community.permissions import NotAllowed
+from newsletters import services
+from newsletters.models import Subscriber
+
+GOOD = ("email,name,county,consent_date\n"
+        "ana.garcia@fresno.example.gov,Ana Garcia,Fresno,2025-03-14\n"
+        "brian.lee@kern.example.gov,Brian Lee,Kern County,2025-04-01\n"
+        "partner@cfpic.example.org,,,04/20/2025\n")
+
+
+def _count():
+    return db.session.scalar(select(func.count()).select_from(Subscriber))
+
+
+def test_a_clean_file_imports_confirmed_subscribers_with_their_consent_dates(app, organizer):
+    report = services.import_subscribers(organizer, GOOD.encode())
+    db.session.commit()
+    assert report.added == 3 and report.errors == []
+    ana = db.session.scalar(Subscriber.by_email("ana.garcia@fresno.example.gov"))
+    assert (ana.status, ana.source, ana.county.name) == ("confirmed", "import", "Fresno")
+    assert ana.consent_at.date().isoformat() == "2025-03-14"
+
+
+def test_any_bad_row_rejects_the_whole_file_with_every_problem_by_line(app, organizer):
+    bad = GOOD + ("not-an-address,Someone,,2025-01-01\n"
+                  "ana.garcia@fresno.example.gov,Ana again,,2025-01-01\n"
+                  "carla@merced.example.gov,Carla,Merced,\n"
+                  "dee@x.example.gov,Dee,Atlantis,2025-01-01\n")
+    with pytest.raises(services.ImportRejected) as rejected:
+        services.import_subscribers(organizer, bad.encode())
+    db.session.rollback()
+    lines = [line for line, _ in rejected.value.report.errors]
+    assert lines == [5, 6, 7, 8]
+    messages = " ".join(m for _, m in rejected.value.report.errors)
+    assert "not a valid e-mail address" in messages and "already on line 2" in messages
+    assert "consent date" in messages and "not a California county" in messages
+    assert _count() == 0
+
+
+def test_addresses_already_on_the_list_keep_their_own_choice(app, organizer, make_subscribers):
+    gone = make_subscribers(1, status="unsubscribed")[0]
+    data = GOOD + f"{gone.email},Gone,,2025-01-01\n"
+    report = services.import_subscribers(organizer, data)
+    db.session.commit()
+    assert report.added == 3 and report.already == [(5, gone.email)]
+    db.session.expire_all()
+    assert gone.status == "unsubscribed"
+
+
+def test_a_file_without_the_needed_columns_or_not_utf8_is_refused(app, organizer):
+    with pytest.raises(services.ImportRejected) as rejected:
+        services.import_subscribers(organizer, b"mail,name\nx@y.example.gov,X\n")
+    assert "missing: email, consent_date" in rejected.value.report.errors[0][1]
+    with pytest.raises(services.ImportRejected):
+        services.import_subscribers(organizer, "email,consent_date\né,2025-01-01\n".encode("latin-1"))
+
+
+def test_only_organizers_import(app, make_user):
+    with pytest.raises(NotAllowed):
+        services.import_subscribers(make_user(), GOOD)
+
+
+def test_the_import_page_reports_problems_and_imports_nothing(app, client, organizer, sign_in):
+    sign_in(organizer)
+    bad = GOOD + "oops,Oops,,2025-01-01\n"
+    response = client.post("/newsletters/manage/subscribers/import",
+                           data={"file": (io.BytesIO(bad.encode()), "list.csv")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert "Nothing was imported" in page and "Line 5:" in page
+    assert _count() == 0
+    response = client.post("/newsletters/manage/subscribers/import",
+                           data={"file": (io.BytesIO(GOOD.encode()), "list.csv")},
+                           content_type="multipart/form-data")
+    assert "Imported 3 subscribers" in response.get_data(as_text=True)
+    assert _count() == 3
+
+
+def test_export_is_a_csv_of_everyone_for_organizers_only(app, client, organizer, make_user,
+                                                         sign_in, make_subscribers):
+    make_subscribers(2)
+    make_subscribers(1, status="unsubscribed", prefix="gone")
+    sign_in(make_user())
+    assert client.get("/newsletters/manage/subscribers.csv").status_code == 404
+    client.post("/sign-out")
+    sign_in(organizer)
+    response = client.get("/newsletters/manage/subscribers.csv")
+    rows = response.get_data(as_text=True).strip().splitlines()
+    assert response.mimetype == "text/csv"
+    assert rows[0].startswith("email,name,county,status,source,consent_at")
+    assert len(rows) == 4 and any(",unsubscribed," in r for r in rows)

@@ -1,0 +1,168 @@
+"""Newsletter pages: the public archive and feed show sent issues only; organizer pages stay hidden;
+list pages run a constant number of queries."""
+import contextlib
+import xml.etree.ElementTree as ET
+
+import pytest
+from sqlalchemy import event
+
+from community.extensions import db
+from newsletters import delivery, search, services
+from newsletters.models import Delivery, Issue
+from tests.newsletters.conftest import PUBLIC_THREAD
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@contextlib.contextmanager
+def count_queries():
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _sent_issue(organizer, compose_issue, subject):
+    issue = compose_issue(organizer, subject)
+    services.send_issue_now(organizer, issue)
+    db.session.commit()
+    from community import jobs
+
+    jobs.run_ready()
+    return db.session.get(Issue, issue.id)
+
+
+def test_the_archive_and_feed_list_sent_issues_and_never_drafts(app, client, organizer,
+                                                               compose_issue, make_subscribers):
+    make_subscribers(2)
+    sent = _sent_issue(organizer, compose_issue, "Linkages Spring 2027: Stanislaus at 26")
+    draft = compose_issue(organizer, "Secret draft: budget cuts we are not announcing yet")
+
+    archive = client.get("/newsletter").get_data(as_text=True)
+    assert sent.subject in archive and draft.subject not in archive
+    feed = client.get("/newsletter/feed.atom")
+    assert feed.mimetype == "application/atom+xml"
+    root = ET.fromstring(feed.data)
+    titles = [e.findtext(f"{ATOM}title") for e in root.iter(f"{ATOM}entry")]
+    assert titles == [sent.subject]
+    link = root.find(f"{ATOM}entry/{ATOM}link").get("href")
+    assert link == f"http://community.test/newsletter/{sent.id}-{sent.slug}"
+
+    assert client.get(f"/newsletter/{draft.id}-{draft.slug}").status_code == 404
+    assert client.get(f"/newsletter/{draft.id}/web.html").status_code == 404
+    assert [d.id for d in search.fetch()] == [str(sent.id)]
+
+
+def test_the_issue_page_frames_the_web_version_of_the_email(app, client, organizer,
+                                                             compose_issue, make_subscribers):
+    make_subscribers(1)
+    sent = _sent_issue(organizer, compose_issue, "Linkages Spring 2027")
+    page = client.get(f"/newsletter/{sent.id}-{sent.slug}").get_data(as_text=True)
+    assert f'src="/newsletter/{sent.id}/web.html"' in page
+    web = client.get(f"/newsletter/{sent.id}/web.html")
+    assert "script-src" not in web.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in web.headers["Content-Security-Policy"]
+    html = web.get_data(as_text=True)
+    assert "County spotlight: Fresno County" in html
+    assert "unsubscribe" not in html.lower() and "Subscribe to the Linkages newsletter" in html
+    assert client.get(f"/newsletter/{sent.id}-old-slug").status_code == 301
+
+
+def test_a_sent_issue_is_announced_to_search(app, organizer, compose_issue, make_subscribers):
+    from community.content import content_changed
+
+    heard = []
+    content_changed.connect(lambda kind, ids, removed: heard.append((kind, ids)), weak=False)
+    make_subscribers(1)
+    sent = _sent_issue(organizer, compose_issue, "Announced")
+    assert ("newsletter", [str(sent.id)]) in heard
+    document = next(search.fetch([sent.id]))
+    assert (document.visibility, document.url) == ("public", f"/newsletter/{sent.id}-announced")
+    assert "Fresno" in document.text
+
+
+@pytest.mark.parametrize("path", ["/newsletters/manage", "/newsletters/manage/subscribers",
+                                  "/newsletters/manage/1", "/newsletters/manage/1/preview"])
+def test_organizer_pages_are_hidden_from_members_and_ask_visitors_to_sign_in(
+        app, client, make_user, sign_in, path, organizer, compose_issue):
+    compose_issue(organizer)
+    response = client.get(path)
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+    sign_in(make_user())
+    assert client.get(path).status_code == 404
+
+
+def test_list_pages_run_the_same_number_of_queries_whatever_the_amount_of_data(
+        app, client, organizer, sign_in, make_subscribers, compose_issue):
+    sign_in(organizer)
+    pages = ["/newsletter", "/newsletters/manage", "/newsletters/manage/subscribers",
+             "/newsletter/feed.atom"]
+
+    def counts():
+        found = {}
+        for path in pages:
+            with count_queries() as statements:
+                assert client.get(path).status_code == 200
+            found[path] = len(statements)
+        return found
+
+    make_subscribers(2)
+    _sent_issue(organizer, compose_issue, "First")
+    few = counts()
+    make_subscribers(30, prefix="more")
+    for n in range(3):
+        _sent_issue(organizer, compose_issue, f"Issue {n}")
+    compose_issue(organizer, "A draft")
+    assert counts() == few
+
+
+def test_the_progress_page_shows_counts_and_failures_in_constant_queries(
+        app, client, organizer, sign_in, make_subscribers, compose_issue):
+    make_subscribers(8)
+    issue = compose_issue(organizer)
+    assert delivery.claim_issue(issue.id, force=True)
+    rows = db.session.scalars(db.select(Delivery).order_by(Delivery.id)).all()
+    for row in rows[:3]:
+        row.status, row.attempts, row.error = "failed", 3, "451 4.2.0 Mailbox busy"
+    for row in rows[3:5]:
+        row.status = "sent"
+    db.session.commit()
+    sign_in(organizer)
+    with count_queries() as few:
+        page = client.get(f"/newsletters/manage/{issue.id}").get_data(as_text=True)
+    assert "Sending: 2 of 8 sent, 3 remaining." in page
+    assert page.count("451 4.2.0 Mailbox busy") == 3
+    rows[5].status = "failed"
+    db.session.commit()
+    with count_queries() as more:
+        client.get(f"/newsletters/manage/{issue.id}")
+    assert len(few) == len(more)
+
+
+def test_the_block_form_shows_why_a_block_was_refused_and_keeps_the_input(
+        app, client, organizer, sign_in, compose_issue, providers):
+    issue = compose_issue(organizer)
+    sign_in(organizer)
+    response = client.post(f"/newsletters/manage/{issue.id}/blocks/new/highlights",
+                           data={"heading": "From the clusters", "threads": "13"})
+    page = response.get_data(as_text=True)
+    assert "private Family Engagement cluster" in page
+    assert 'value="From the clusters"' in page
+    response = client.post(f"/newsletters/manage/{issue.id}/blocks/new/highlights",
+                           data={"threads": f"https://community.test/forums/threads/{PUBLIC_THREAD}"})
+    assert response.status_code == 302
+    assert [b.kind for b in db.session.get(Issue, issue.id).blocks] == ["story", "cta", "highlights"]
+
+
+def test_the_composer_names_a_missing_feature(app, client, organizer, sign_in, compose_issue):
+    issue = compose_issue(organizer)
+    sign_in(organizer)
+    response = client.post(f"/newsletters/manage/{issue.id}/blocks/new/events",
+                           data={"start": "2027-01-01", "end": "2027-01-31"})
+    assert "The calendar is not available" in response.get_data(as_text=True)
