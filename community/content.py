@@ -94,9 +94,10 @@ def register_provider(app, name, func):
 
 
 def provide(name, *args, **kwargs):
-    """Call the provider registered under `name`; None when no feature offers it."""
+    """Call the provider registered last under `name` (a later registration overrides an
+    earlier one); None when no feature offers it."""
     funcs = _registry(current_app)["providers"].get(name)
-    return funcs[0](*args, **kwargs) if funcs else None
+    return funcs[-1](*args, **kwargs) if funcs else None
 
 
 def provide_all(name, *args, **kwargs):

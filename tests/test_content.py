@@ -24,6 +24,7 @@ def test_change_notices_are_sent_only_after_commit(app):
 def test_providers_answer_none_when_no_feature_registered_them(app):
     assert content.provide("nobody.offers.this") is None
     content.register_provider(app, "test.cards", lambda n: [content.ContentCard("x", f"t{n}", "/")])
-    content.register_provider(app, "test.cards", lambda n: None)
     assert content.provide("test.cards", 1)[0].title == "t1"
+    content.register_provider(app, "test.cards", lambda n: None)
+    assert content.provide("test.cards", 1) is None  # the later registration overrides
     assert len(content.provide_all("test.cards", 2)) == 1

@@ -65,11 +65,23 @@ class LiveServer:
         self.thread.join(timeout=5)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser flows run once, on SQLite; their services are covered on PostgreSQL elsewhere."""
+    keep, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "live_server" in item.fixturenames and params.get("backend") == "postgresql":
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 @pytest.fixture
 def live_server(app_factory, backend):
     """The app served over HTTP on loopback, with CSRF on, as a person would use it."""
-    if backend != "sqlite":
-        pytest.skip("browser flows run on SQLite; the services are covered on PostgreSQL")
     application = app_factory(WTF_CSRF_ENABLED=True, SITE_URL="")
     server = LiveServer(application)
     application.config["SITE_URL"] = server.url
