@@ -100,8 +100,7 @@ def event_page(event_id):
         and event.registration_window_open(),
         counts=services.registration_counts(event.id) if event.capacity else {},
         is_past=event.end_at < now and not event.rrule, can_edit=can(current_user, "edit", event),
-        participants=_participants(event),
-        multi_day=to_pacific(event.start_at).date() != to_pacific(event.end_at).date())
+        participants=_participants(event))
 
 
 def _participants(event):

@@ -26,6 +26,7 @@ def _sign_in(page, email):
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Welcome").first.wait_for()
+    page.wait_for_load_state()
 
 
 def _sign_out(page):
@@ -64,6 +65,7 @@ def test_register_wait_get_promoted_and_download_the_invitation(page, live_serve
     check_page(page, "event-convening-agenda")
 
     _sign_in(page, MARIA)
+    page.get_by_role("heading", name="Upcoming events").wait_for()
     check_page(page, "home-with-events")
     page.get_by_role("link", name="Events", exact=True).click()
     check_page(page, "events-upcoming")

@@ -209,6 +209,13 @@ def test_organizers_create_publish_check_in_and_export(client, organizer, make_u
     assert "1</strong> attended" in client.get(f"/events/{event_id}/registrants").get_data(as_text=True)
     csv = client.get(f"/events/{event_id}/registrants.csv")
     assert csv.mimetype == "text/csv" and "Tanya Brooks" in csv.get_data(as_text=True)
+    client.post(f"/events/{event_id}/materials", data={
+        "material-title": "Slides (PDF)", "material-url": "https://media.example.org/slides.pdf",
+        "material-session_id": ""})
+    client.post(f"/events/{event_id}/materials", data={
+        "recording-recording_url": "https://media.example.org/recording", "recording-feedback_open": "y"})
+    page = client.get(f"/events/{event_id}").get_data(as_text=True)
+    assert "Slides (PDF)" in page and "https://media.example.org/recording" in page
 
 
 def test_the_event_form_keeps_what_was_typed_when_invalid(client, organizer, sign_in):
