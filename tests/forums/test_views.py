@@ -151,6 +151,18 @@ def test_notifications_page_lists_and_opens_a_mention_and_the_bell_counts_it(for
     assert "unread" not in _html(client.get("/")).split("Notifications")[1][:20]
 
 
+def test_after_leaving_a_cluster_its_thread_titles_disappear_from_notifications_and_home(
+        forum, client, sign_in):
+    thread = forum.thread(title="Braiding funds for a co-located position")
+    forum.reply(thread, body="@maria.lopez your view?")
+    services.leave_cluster(forum.cluster, forum.facilitator)
+    db.session.commit()
+    sign_in(forum.facilitator)
+    assert "in a thread you can no longer see" in _html(client.get("/notifications"))
+    assert "Braiding funds" not in _html(client.get("/notifications"))
+    assert "Braiding funds" not in _html(client.get("/"))
+
+
 def test_settings_page_changes_email_mode_and_levels(forum, client, sign_in):
     thread = forum.thread()
     sign_in(forum.member)
@@ -180,10 +192,13 @@ def test_posting_is_rate_limited_per_person(app_factory, make_user, backend):
         thread = forum.thread()
         client = app.test_client()
         client.post("/sign-in", data={"email": forum.other.email, "password": "correct horse battery"})
-        codes = [client.post(f"/t/{thread.id}/reply", data={"body": f"Reply {n}", "submit": "Post reply"}).status_code
-                 for n in range(3)]
+        responses = [client.post(f"/t/{thread.id}/reply", data={"body": f"Reply number {n}",
+                                                                 "submit": "Post reply"})
+                     for n in range(3)]
         preview = client.post(f"/t/{thread.id}/reply", data={"body": "Draft", "preview": "Preview"})
-        assert codes == [302, 302, 429] and preview.status_code == 200
+        assert [r.status_code for r in responses] == [302, 302, 429] and preview.status_code == 200
+        refused = _html(responses[-1])
+        assert "posting faster than the site allows" in refused and "Reply number 2" in refused
         from community.extensions import limiter
 
         limiter.reset()
