@@ -247,3 +247,68 @@ def test_cluster_page_query_count_does_not_grow_with_threads(forum, client, sign
     assert "Thread 0" in page
     assert many.n == few.n, (few.n, many.n)
     assert many.n <= 14
+
+
+def test_flag_queue_shows_open_flags_to_facilitators_and_hiding_clears_it(forum, client, sign_in):
+    post = forum.reply(forum.thread())
+    sign_in(forum.member)
+    client.post(f"/p/{post.id}/flag", data={"reason": "Includes a last name"})
+    assert client.get("/flags").status_code == 404  # members have no queue
+    client.post("/sign-out")
+    sign_in(forum.facilitator)
+    assert "Includes a last name" in _html(client.get("/flags"))
+    empty = _html(client.post(f"/p/{post.id}/hide", data={"reason": ""}))
+    assert "Give a reason" in empty
+    client.post(f"/p/{post.id}/hide", data={"reason": "Identifying detail"})
+    assert "No open flags" in _html(client.get("/flags"))
+    page = _html(client.get(f"/t/{post.thread_id}?page=1"))
+    assert "Post hidden by a moderator: Identifying detail" in page
+    assert "We send the TDM invitation" not in page
+
+
+def test_moving_pinning_and_locking_need_a_moderator(forum, client, sign_in):
+    thread = forum.thread()
+    target = forum.add_cluster("Coordinated Case Planning", [forum.facilitator])
+    db.session.commit()
+    thread_id, target_id = thread.id, target.id
+    sign_in(forum.member)
+    client.post(f"/t/{thread_id}/pin")
+    client.post(f"/t/{thread_id}/move", data={"cluster_id": target_id})
+    db.session.expire_all()
+    thread = db.session.get(Thread, thread_id)
+    assert not thread.is_pinned and thread.cluster_id == forum.cluster.id
+    client.post("/sign-out")
+    sign_in(forum.facilitator)
+    client.post(f"/t/{thread_id}/pin")
+    client.post(f"/t/{thread_id}/lock")
+    client.post(f"/t/{thread_id}/move", data={"cluster_id": target_id})
+    db.session.expire_all()
+    thread = db.session.get(Thread, thread_id)
+    assert thread.is_pinned and thread.is_locked and thread.cluster_id == target_id
+
+
+def test_facilitators_approve_requests_from_the_members_page(forum, client, sign_in):
+    closed = forum.add_cluster("State Laws & Policies", [forum.facilitator], is_open=False)
+    db.session.commit()
+    sign_in(forum.outsider)
+    assert "Ask to join" in _html(client.get(f"/clusters/{closed.slug}"))
+    client.post(f"/clusters/{closed.slug}/join")
+    assert "waiting for a facilitator" in _html(client.get(f"/clusters/{closed.slug}"))
+    client.post("/sign-out")
+    sign_in(forum.facilitator)
+    page = _html(client.get(f"/clusters/{closed.slug}/members"))
+    membership_id = re.search(r"/requests/(\d+)/approve", page).group(1)
+    client.post(f"/clusters/{closed.slug}/requests/{membership_id}/approve")
+    assert closed.membership_of(forum.outsider).status == "active"
+
+
+def test_other_areas_sections_render_on_the_cluster_page_for_readers_only(forum, client, sign_in, app):
+    from community import ui
+
+    ui.add_section(app, "cluster", "core/_new_members.html",
+                   lambda cluster, viewer: {"members": [forum.member], "total": 1})
+    sign_in(forum.member)
+    assert "New members" in _html(client.get(f"/clusters/{forum.cluster.slug}"))
+    client.post("/sign-out")
+    sign_in(forum.outsider)
+    assert "New members" not in _html(client.get(f"/clusters/{forum.cluster.slug}"))
