@@ -32,7 +32,10 @@ def test_anonymous_visitors_read_public_clusters_but_not_private_ones(forum, cli
     private = forum.thread(title="Private cluster thread")
     assert "Save the date" in _html(client.get(f"/t/{news.id}"))
     assert client.get(f"/t/{private.id}").status_code == 404
-    assert "Private cluster thread" not in _html(client.get(f"/clusters/{forum.cluster.slug}"))
+    cluster_page = _html(client.get(f"/clusters/{forum.cluster.slug}"))
+    assert "Private cluster thread" not in cluster_page and "Facilitated by" not in cluster_page
+    assert "3 members" not in cluster_page and forum.cluster.description in cluster_page
+    assert "members ·" not in _html(client.get("/clusters"))
 
 
 def test_preview_renders_the_markdown_without_saving_and_keeps_the_text(forum, client, sign_in):
