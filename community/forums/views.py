@@ -95,7 +95,7 @@ def _compose(form, save):
         return None, None, findings
     if form.preview.data:
         source = form.body.data or ""
-        preview = markup.render(source, services._mentioned_people(source))
+        preview = services.preview_html(source)
         findings = guard.check(source)
         return None, preview, findings
     try:
@@ -293,6 +293,14 @@ def new_thread(slug):
         return done
     return render_template("forums/compose.html", form=form, cluster=cluster, thread=None,
                            preview=preview, findings=findings, mode="thread")
+
+
+@bp.post("/preview")
+@login_required
+def preview():
+    """The live preview: the HTML a post would have (sanitized as at save time), no saving."""
+    source = (request.form.get("body") or "")[:services.max_post_chars()]
+    return services.preview_html(source)
 
 
 @bp.get("/t/<int:thread_id>")

@@ -52,8 +52,10 @@ def test_join_post_preview_mention_notification_and_answer(page, live_server, ch
     page.get_by_label("What would you like to discuss?").fill(
         "How do your counties invite the **Welfare-to-Work** case manager before a TDM?")
     page.get_by_label("This is a question").check()
+    page.get_by_role("heading", name="Live preview").wait_for()  # typed: the live preview shows
+    assert page.locator("#live-preview strong").inner_text() == "Welfare-to-Work"
     page.get_by_role("button", name="Preview").click()
-    page.get_by_role("heading", name="Preview").wait_for()
+    page.get_by_role("heading", name="Preview", exact=True).wait_for()
     assert page.locator(".preview .post-body strong").inner_text() == "Welfare-to-Work"
     check_page(page, "compose-preview")
     page.get_by_role("button", name="Start thread").click()

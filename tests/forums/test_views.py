@@ -47,6 +47,14 @@ def test_preview_renders_the_markdown_without_saving_and_keeps_the_text(forum, c
     assert db.session.scalar(select(Thread.id)) is None
 
 
+def test_live_preview_returns_sanitized_html_for_signed_in_members_only(forum, client, sign_in):
+    assert client.post("/preview", data={"body": "**hi**"}).status_code == 302
+    sign_in(forum.member)
+    html = _html(client.post("/preview", data={"body": "**hi** <script>x()</script> @maria.lopez"}))
+    assert "<strong>hi</strong>" in html and "<script>" not in html
+    assert f'href="/people/{forum.facilitator.handle}"' in html
+
+
 def test_posting_a_thread_redirects_to_it(forum, client, sign_in):
     sign_in(forum.member)
     response = client.post(f"/clusters/{forum.cluster.slug}/new", data={
