@@ -323,3 +323,37 @@ def test_other_areas_sections_render_on_the_cluster_page_for_readers_only(forum,
     client.post("/sign-out")
     sign_in(forum.outsider)
     assert "New members" not in _html(client.get(f"/clusters/{forum.cluster.slug}"))
+
+
+def _activity(forum, rounds):
+    """Threads, replies, mentions, flags, watches and members: `rounds` times over."""
+    for n in range(rounds):
+        thread = forum.thread(author=forum.other, title=f"Joint case review practice {n}")
+        post = forum.reply(thread, author=forum.other, body=f"@maria.lopez and @james.chen, round {n}")
+        services.flag_post(post, forum.member, f"Check round {n}")
+        services.notify.set_watch_level(forum.facilitator, "tracking", thread=thread)
+        services.join_cluster(forum.cluster, forum.make_user())
+        db.session.commit()
+
+
+def test_list_pages_run_the_same_number_of_queries_for_more_items(forum, client, sign_in,
+                                                                  count_queries):
+    pages = ["/clusters", "/notifications", "/notifications/settings", "/flags",
+             f"/clusters/{forum.cluster.slug}/members", f"/people/{forum.other.handle}", "/"]
+    facilitator_email = forum.facilitator.email
+
+    def measure():
+        counts = {}
+        for path in pages:
+            client.get(path)
+            with count_queries() as counted:
+                assert client.get(path).status_code == 200, path
+            counts[path] = counted.n
+        return counts
+
+    _activity(forum, 2)
+    client.post("/sign-in", data={"email": facilitator_email, "password": "correct horse battery"})
+    few = measure()
+    _activity(forum, 6)
+    many = measure()
+    assert few == many
