@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import (ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, func,
                         select)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from ..accounts.models import User
 from ..clusters.models import Cluster
@@ -345,7 +345,8 @@ class Flag(db.Model):
 
     @classmethod
     def open_in(cls, cluster_ids):
-        query = select(cls).where(cls.resolved_at.is_(None)).order_by(cls.created_at)
+        query = (select(cls).where(cls.resolved_at.is_(None)).order_by(cls.created_at)
+                 .options(selectinload(cls.post).selectinload(Post.thread)))
         if cluster_ids is not None:
             query = query.where(cls.cluster_id.in_(cluster_ids))
         return query

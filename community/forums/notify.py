@@ -6,7 +6,6 @@ E-mail is checked against the permission policy when it is sent, not when it was
 person who left a cluster never receives its content.
 """
 from collections import OrderedDict
-from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError

@@ -86,6 +86,11 @@ def _render(source):
     return markup.render(source, people), set(people.values())
 
 
+def preview_html(source):
+    """The HTML a post with this source would get, for previews; nothing is saved or notified."""
+    return _render(source)[0]
+
+
 # --- Clusters -------------------------------------------------------------------------------
 
 def join_cluster(cluster, user):

@@ -38,11 +38,22 @@ def _not_allowed(error):
 
 @bp.errorhandler(429)
 def _posting_too_fast(error):
-    return render_template("core/error.html", code=429, title="You are posting very quickly",
-                           message="To keep clusters free of floods, the site allows a limited "
-                                   "number of new posts per minute and per day. Please wait a "
-                                   "minute and send your post again (go back: your text is "
-                                   "still in the form)."), 429
+    """Show the compose page again with what the person typed, and why it was not posted."""
+    message = ("You are posting faster than the site allows (a few posts a minute, to keep "
+               "clusters free of floods). Wait a minute, then post again: your text is kept here.")
+    args = request.view_args or {}
+    if request.endpoint == "forums.reply":
+        thread = _thread_or_404(args["thread_id"])
+        form, cluster, mode = PostForm(), thread.cluster, "reply"
+    elif request.endpoint == "forums.new_thread":
+        thread, cluster = None, _readable_cluster_or_404(args["slug"])
+        form, mode = ThreadForm(), "thread"
+    else:
+        return render_template("core/error.html", code=429, title="Too many attempts",
+                               message=message), 429
+    form.body.errors = [message]
+    return render_template("forums/compose.html", form=form, cluster=cluster, thread=thread,
+                           preview=None, findings=[], mode=mode), 429
 
 
 def _cluster_or_404(slug):
@@ -84,7 +95,7 @@ def _compose(form, save):
         return None, None, findings
     if form.preview.data:
         source = form.body.data or ""
-        preview = markup.render(source, services._mentioned_people(source))
+        preview = services.preview_html(source)
         findings = guard.check(source)
         return None, preview, findings
     try:
@@ -282,6 +293,14 @@ def new_thread(slug):
         return done
     return render_template("forums/compose.html", form=form, cluster=cluster, thread=None,
                            preview=preview, findings=findings, mode="thread")
+
+
+@bp.post("/preview")
+@login_required
+def preview():
+    """The live preview: the HTML a post would have (sanitized as at save time), no saving."""
+    source = (request.form.get("body") or "")[:services.max_post_chars()]
+    return services.preview_html(source)
 
 
 @bp.get("/t/<int:thread_id>")

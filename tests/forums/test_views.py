@@ -32,7 +32,10 @@ def test_anonymous_visitors_read_public_clusters_but_not_private_ones(forum, cli
     private = forum.thread(title="Private cluster thread")
     assert "Save the date" in _html(client.get(f"/t/{news.id}"))
     assert client.get(f"/t/{private.id}").status_code == 404
-    assert "Private cluster thread" not in _html(client.get(f"/clusters/{forum.cluster.slug}"))
+    cluster_page = _html(client.get(f"/clusters/{forum.cluster.slug}"))
+    assert "Private cluster thread" not in cluster_page and "Facilitated by" not in cluster_page
+    assert "3 members" not in cluster_page and forum.cluster.description in cluster_page
+    assert "members ·" not in _html(client.get("/clusters"))
 
 
 def test_preview_renders_the_markdown_without_saving_and_keeps_the_text(forum, client, sign_in):
@@ -42,6 +45,14 @@ def test_preview_renders_the_markdown_without_saving_and_keeps_the_text(forum, c
     assert "<strong>monthly</strong>" in page and "We hold them **monthly**." in page
     assert 'value="Joint case reviews"' in page
     assert db.session.scalar(select(Thread.id)) is None
+
+
+def test_live_preview_returns_sanitized_html_for_signed_in_members_only(forum, client, sign_in):
+    assert client.post("/preview", data={"body": "**hi**"}).status_code == 302
+    sign_in(forum.member)
+    html = _html(client.post("/preview", data={"body": "**hi** <script>x()</script> @maria.lopez"}))
+    assert "<strong>hi</strong>" in html and "<script>" not in html
+    assert f'href="/people/{forum.facilitator.handle}"' in html
 
 
 def test_posting_a_thread_redirects_to_it(forum, client, sign_in):
@@ -151,6 +162,18 @@ def test_notifications_page_lists_and_opens_a_mention_and_the_bell_counts_it(for
     assert "unread" not in _html(client.get("/")).split("Notifications")[1][:20]
 
 
+def test_after_leaving_a_cluster_its_thread_titles_disappear_from_notifications_and_home(
+        forum, client, sign_in):
+    thread = forum.thread(title="Braiding funds for a co-located position")
+    forum.reply(thread, body="@maria.lopez your view?")
+    services.leave_cluster(forum.cluster, forum.facilitator)
+    db.session.commit()
+    sign_in(forum.facilitator)
+    assert "in a thread you can no longer see" in _html(client.get("/notifications"))
+    assert "Braiding funds" not in _html(client.get("/notifications"))
+    assert "Braiding funds" not in _html(client.get("/"))
+
+
 def test_settings_page_changes_email_mode_and_levels(forum, client, sign_in):
     thread = forum.thread()
     sign_in(forum.member)
@@ -180,10 +203,13 @@ def test_posting_is_rate_limited_per_person(app_factory, make_user, backend):
         thread = forum.thread()
         client = app.test_client()
         client.post("/sign-in", data={"email": forum.other.email, "password": "correct horse battery"})
-        codes = [client.post(f"/t/{thread.id}/reply", data={"body": f"Reply {n}", "submit": "Post reply"}).status_code
-                 for n in range(3)]
+        responses = [client.post(f"/t/{thread.id}/reply", data={"body": f"Reply number {n}",
+                                                                 "submit": "Post reply"})
+                     for n in range(3)]
         preview = client.post(f"/t/{thread.id}/reply", data={"body": "Draft", "preview": "Preview"})
-        assert codes == [302, 302, 429] and preview.status_code == 200
+        assert [r.status_code for r in responses] == [302, 302, 429] and preview.status_code == 200
+        refused = _html(responses[-1])
+        assert "posting faster than the site allows" in refused and "Reply number 2" in refused
         from community.extensions import limiter
 
         limiter.reset()
@@ -232,3 +258,102 @@ def test_cluster_page_query_count_does_not_grow_with_threads(forum, client, sign
     assert "Thread 0" in page
     assert many.n == few.n, (few.n, many.n)
     assert many.n <= 14
+
+
+def test_flag_queue_shows_open_flags_to_facilitators_and_hiding_clears_it(forum, client, sign_in):
+    post = forum.reply(forum.thread())
+    sign_in(forum.member)
+    client.post(f"/p/{post.id}/flag", data={"reason": "Includes a last name"})
+    assert client.get("/flags").status_code == 404  # members have no queue
+    client.post("/sign-out")
+    sign_in(forum.facilitator)
+    assert "Includes a last name" in _html(client.get("/flags"))
+    empty = _html(client.post(f"/p/{post.id}/hide", data={"reason": ""}))
+    assert "Give a reason" in empty
+    client.post(f"/p/{post.id}/hide", data={"reason": "Identifying detail"})
+    assert "No open flags" in _html(client.get("/flags"))
+    page = _html(client.get(f"/t/{post.thread_id}?page=1"))
+    assert "Post hidden by a moderator: Identifying detail" in page
+    assert "We send the TDM invitation" not in page
+
+
+def test_moving_pinning_and_locking_need_a_moderator(forum, client, sign_in):
+    thread = forum.thread()
+    target = forum.add_cluster("Coordinated Case Planning", [forum.facilitator])
+    db.session.commit()
+    thread_id, target_id = thread.id, target.id
+    sign_in(forum.member)
+    client.post(f"/t/{thread_id}/pin")
+    client.post(f"/t/{thread_id}/move", data={"cluster_id": target_id})
+    db.session.expire_all()
+    thread = db.session.get(Thread, thread_id)
+    assert not thread.is_pinned and thread.cluster_id == forum.cluster.id
+    client.post("/sign-out")
+    sign_in(forum.facilitator)
+    client.post(f"/t/{thread_id}/pin")
+    client.post(f"/t/{thread_id}/lock")
+    client.post(f"/t/{thread_id}/move", data={"cluster_id": target_id})
+    db.session.expire_all()
+    thread = db.session.get(Thread, thread_id)
+    assert thread.is_pinned and thread.is_locked and thread.cluster_id == target_id
+
+
+def test_facilitators_approve_requests_from_the_members_page(forum, client, sign_in):
+    closed = forum.add_cluster("State Laws & Policies", [forum.facilitator], is_open=False)
+    db.session.commit()
+    sign_in(forum.outsider)
+    assert "Ask to join" in _html(client.get(f"/clusters/{closed.slug}"))
+    client.post(f"/clusters/{closed.slug}/join")
+    assert "waiting for a facilitator" in _html(client.get(f"/clusters/{closed.slug}"))
+    client.post("/sign-out")
+    sign_in(forum.facilitator)
+    page = _html(client.get(f"/clusters/{closed.slug}/members"))
+    membership_id = re.search(r"/requests/(\d+)/approve", page).group(1)
+    client.post(f"/clusters/{closed.slug}/requests/{membership_id}/approve")
+    assert closed.membership_of(forum.outsider).status == "active"
+
+
+def test_other_areas_sections_render_on_the_cluster_page_for_readers_only(forum, client, sign_in, app):
+    from community import ui
+
+    ui.add_section(app, "cluster", "core/_new_members.html",
+                   lambda cluster, viewer: {"members": [forum.member], "total": 1})
+    sign_in(forum.member)
+    assert "New members" in _html(client.get(f"/clusters/{forum.cluster.slug}"))
+    client.post("/sign-out")
+    sign_in(forum.outsider)
+    assert "New members" not in _html(client.get(f"/clusters/{forum.cluster.slug}"))
+
+
+def _activity(forum, rounds):
+    """Threads, replies, mentions, flags, watches and members: `rounds` times over."""
+    for n in range(rounds):
+        thread = forum.thread(author=forum.other, title=f"Joint case review practice {n}")
+        post = forum.reply(thread, author=forum.other, body=f"@maria.lopez and @james.chen, round {n}")
+        services.flag_post(post, forum.member, f"Check round {n}")
+        services.notify.set_watch_level(forum.facilitator, "tracking", thread=thread)
+        services.join_cluster(forum.cluster, forum.make_user())
+        db.session.commit()
+
+
+def test_list_pages_run_the_same_number_of_queries_for_more_items(forum, client, sign_in,
+                                                                  count_queries):
+    pages = ["/clusters", "/notifications", "/notifications/settings", "/flags",
+             f"/clusters/{forum.cluster.slug}/members", f"/people/{forum.other.handle}", "/"]
+    facilitator_email = forum.facilitator.email
+
+    def measure():
+        counts = {}
+        for path in pages:
+            client.get(path)
+            with count_queries() as counted:
+                assert client.get(path).status_code == 200, path
+            counts[path] = counted.n
+        return counts
+
+    _activity(forum, 2)
+    client.post("/sign-in", data={"email": facilitator_email, "password": "correct horse battery"})
+    few = measure()
+    _activity(forum, 6)
+    many = measure()
+    assert few == many
