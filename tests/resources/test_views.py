@@ -256,5 +256,5 @@ def test_cluster_page_section_lists_the_clusters_resources_for_its_members(app, 
     make_resource(people["owner"], pdf_bytes, "Public MOU")
     for who, expected in (("insider", ["Cluster budget"]), ("outsider", None)):
         sections = dict(ui.sections(app, "cluster", people["cluster"], people[who]))
-        context = sections.get("resources/_cluster_section.html")
+        context = sections.get("resources/_section.html")
         assert (context and [r.title for r in context["resources"]]) == expected
