@@ -35,7 +35,7 @@ from ..vocabulary import COUNTIES, DOCUMENT_TYPES, PROGRAMS, STRATEGIES, TOOLKIT
 log = logging.getLogger(__name__)
 
 #: Characters of each document's text kept in the index for snippets (the whole text is searchable).
-SNIPPET_SOURCE_CHARS = 4000
+SNIPPET_SOURCE_CHARS = 3000
 #: Facets shown with counts, in order: (field, heading, several values per document?).
 FACETS = [
     ("kind", "Kind of content", False),
@@ -375,8 +375,8 @@ def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=1
         narrowing = [Term(name, value.lower() if name != "year" else value)
                      for name, value in sorted(filters.items())]
         whole = And([parsed, *narrowing]) if narrowing else parsed
-        allowed_query = permission_filter(allowed)
-        options = {"filter": allowed_query}
+        allowed_docs = _allowed_docs(searcher, permission_filter(allowed))
+        options = {"filter": allowed_docs}
         if sort == "newest" or (sort == "relevance" and not query):
             options.update(sortedby="created", reverse=True)
         elif sort == "downloads":
@@ -386,7 +386,9 @@ def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=1
         hits = searcher.search(whole, limit=page * per_page, **options)
         hits.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=70)
         hits.formatter = highlight.HtmlFormatter(tagname="mark", classname="hl", between=" … ")
-        matched = _matching_docs(searcher, whole, allowed_query)
+        matched = set(searcher.docs_for_query(whole))
+        if allowed_docs is not None:
+            matched &= allowed_docs
         total = len(matched)
         results = Results(query=query, total=total, page=page, per_page=per_page,
                           pages=max(1, math.ceil(total / per_page)))
@@ -422,16 +424,15 @@ def _cache(searcher):
     return cache
 
 
-def _matching_docs(searcher, query, allowed_query):
-    """Document numbers matching the query that the person may see (no scoring)."""
-    docs = set(searcher.docs_for_query(query))
-    if allowed_query is not None:
-        cache = _cache(searcher)
-        key = ("allowed", repr(allowed_query))
-        if key not in cache:
-            cache[key] = frozenset(searcher.docs_for_query(allowed_query))
-        docs &= cache[key]
-    return docs
+def _allowed_docs(searcher, allowed_query):
+    """The set of document numbers a permission filter lets through (None: everything)."""
+    if allowed_query is None:
+        return None
+    cache = _cache(searcher)
+    key = ("allowed", repr(allowed_query))
+    if key not in cache:
+        cache[key] = set(searcher.docs_for_query(allowed_query))
+    return cache[key]
 
 
 def _facet_counts(searcher, name, docs):
@@ -480,7 +481,8 @@ def _suggestion(searcher, query, allowed):
     changed, words = False, []
     for word in query.split():
         if word.isalpha() and word.upper() not in ("AND", "OR", "NOT"):
-            suggestions = corrector.suggest(word.lower(), limit=1)
+            # Same first letter: people rarely get it wrong, and it keeps the scan short.
+            suggestions = corrector.suggest(word.lower(), limit=1, maxdist=2, prefix=1)
             if suggestions and suggestions[0] != word.lower():
                 word, changed = suggestions[0], True
         words.append(word)
