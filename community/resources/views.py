@@ -180,11 +180,8 @@ def curate(area_key):
     area, entries = areas[area_key]
     intro_form = ToolkitIntroductionForm(obj=area, prefix="intro")
     add_form = ToolkitAddForm(prefix="add")
-    placed = {e.resource_id for e in entries}
     add_form.resource_id.choices = [("", "Choose a resource")] + [
-        (r.id, f"{r.title} ({r.meta_line})") for r in db.session.scalars(
-            services.visible_resources(current_user).order_by(None).order_by(Resource.title))
-        if r.id not in placed]
+        (r.id, f"{r.title} ({r.meta_line})") for r in services.toolkit_candidates(current_user, entries)]
     if request.method == "POST":
         action = request.form.get("action")
         if action == "introduction" and intro_form.validate():

@@ -79,6 +79,15 @@ def test_the_form_asks_for_a_file_or_a_link(client, sign_in, people):
     assert "Choose a file to upload, or enter a link." in page
 
 
+def test_links_must_be_web_addresses(client, sign_in, people):
+    sign_in(people["owner"])
+    response = client.post("/library/new", data=share_form(doc_type="video", link_url="javascript://x%0aalert(1)"),
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "starting with https://" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Resource)) == 0
+
+
 def test_cluster_visibility_needs_one_of_the_persons_own_clusters(client, sign_in, people, pdf_bytes):
     sign_in(people["outsider"])
     response = client.post("/library/new", data={
