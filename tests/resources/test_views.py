@@ -12,7 +12,9 @@ from community.resources import files, services
 from community.resources.models import Resource, ResourceVersion, ToolkitEntry
 from community.search import engine
 
-from .conftest import count_queries, share_form
+from tests.support.queries import count_queries
+
+from .conftest import share_form
 
 
 @pytest.fixture
@@ -193,7 +195,7 @@ def test_deleting_hides_the_resource_everywhere_and_removes_it_from_search(clien
     assert db.session.get(Resource, resource.id).deleted_at is not None
 
 
-def test_library_and_search_pages_run_the_same_number_of_queries_for_more_resources(client, sign_in, people, pdf_bytes):
+def test_library_and_search_pages_run_the_same_number_of_queries_for_more_resources(app, client, sign_in, people, pdf_bytes):
     for n in range(2):
         plan = make_resource(people["owner"], pdf_bytes, f"Plan {n}", "clusters", [people["cluster"]])
         services.add_to_toolkit("fiscal", plan, people["organizer"])
@@ -203,11 +205,11 @@ def test_library_and_search_pages_run_the_same_number_of_queries_for_more_resour
     for more in (0, 12):
         for n in range(more):
             make_resource(people["owner"], pdf_bytes, f"More {n}", "members")
-        with count_queries() as library:
+        with count_queries(app) as library:
             assert client.get("/library/").status_code == 200
-        with count_queries() as search:
+        with count_queries(app) as search:
             assert client.get("/search?q=plan").status_code == 200
-        with count_queries() as toolkit:
+        with count_queries(app) as toolkit:
             assert client.get("/library/toolkit").status_code == 200
         for resource in db.session.scalars(select(Resource)):
             services.add_to_toolkit("fiscal", resource, people["organizer"])
