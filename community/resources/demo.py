@@ -279,7 +279,9 @@ def seed_library():
         resource = services.share_resource(owner if not cluster else organizer, details, stored)
         resource.owner_id = owner.id
         resource.created_at = resource.updated_at = now - timedelta(days=7 + number * 11)
-        resource.download_count = (number * 37) % 140
+        resource.download_count = (number * 37) % 140 + 3
+        version = resource.current_version
+        version.uploaded_at, version.download_count = resource.created_at, resource.download_count
         made.append(resource)
 
     for title, url, areas, summary in LINKS:

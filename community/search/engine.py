@@ -384,7 +384,6 @@ def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=1
                                      sorting.FieldFacet("created", reverse=True)])
         page = max(1, page)
         hits = searcher.search(whole, limit=page * per_page, **options)
-        hits.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=70)
         hits.formatter = highlight.HtmlFormatter(tagname="mark", classname="hl", between=" … ")
         matched = set(searcher.docs_for_query(whole))
         if allowed_docs is not None:
@@ -458,8 +457,11 @@ def _hit(hit, with_snippet, kind_labels):
     fields = hit.fields()
     snippet = ""
     if with_snippet:
-        snippet = hit.highlights("content", text=fields.get("snippet_source") or "", top=2)
+        # Whole titles; a few short passages of the text.
+        hit.results.fragmenter = highlight.WholeFragmenter()
         title = hit.highlights("title", top=1) or Markup.escape(fields["title"])
+        hit.results.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=70)
+        snippet = hit.highlights("content", text=fields.get("snippet_source") or "", top=2)
     else:
         title = Markup.escape(fields["title"])
     meta = [facet_label(name, fields.get(name), kind_labels)
