@@ -190,7 +190,10 @@ def apply_changes(kind, ids, removed=False):
         try:
             ix = _open_index()
         except SearchUnavailable as problem:
-            log.warning("search index unusable while indexing %s %s (%s); rebuilding", kind, ids, problem)
+            if index_dir().exists():
+                log.warning("search index unusable while indexing %s %s (%s); rebuilding", kind, ids, problem)
+            else:
+                log.info("no search index yet; building it from every source")
             return _rebuild_locked()
         source = content.sources().get(kind)
         docs = [] if removed or source is None else list(source[1](ids=ids))
