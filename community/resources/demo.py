@@ -279,14 +279,19 @@ def seed_library():
         resource = services.share_resource(owner if not cluster else organizer, details, stored)
         resource.owner_id = owner.id
         resource.created_at = resource.updated_at = now - timedelta(days=7 + number * 11)
-        resource.download_count = (number * 37) % 140
+        resource.download_count = (number * 37) % 140 + 3
+        version = resource.current_version
+        version.uploaded_at, version.download_count = resource.created_at, resource.download_count
         made.append(resource)
 
-    for title, url, areas, summary in LINKS:
+    for number, (title, url, areas, summary) in enumerate(LINKS):
         details = services.ResourceDetails(title=title, doc_type="video", summary=summary,
                                            program="cfpic", toolkit_areas=areas, visibility="public",
                                            link_url=url, year=now.year - 1, tags=["video"])
-        made.append(services.share_resource(organizer, details))
+        resource = services.share_resource(organizer, details)
+        resource.created_at = resource.updated_at = now - timedelta(days=12 + number * 45)
+        resource.download_count = 40 - number * 9
+        made.append(resource)
 
     # A few resources have later versions.
     for resource in [r for r in made if r.current_version and r.current_version.is_pdf][:4]:

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
                      TextAreaField, URLField)
-from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..permissions import CLUSTERS, VISIBILITIES
@@ -28,7 +28,8 @@ class ResourceForm(FlaskForm):
     file = FileField("File", render_kw={"accept": ACCEPT_ATTRIBUTE},
                      description="PDF, Word (.docx), Excel (.xlsx), PowerPoint (.pptx), text or Markdown; up to 25 MB.")
     link_url = URLField("Or a link instead of a file", validators=[
-        Optional(), URL(message="Enter a full address starting with https://."), Length(max=500)],
+        Optional(), URL(message="Enter a full address starting with https://."),
+        Regexp(r"(?i)^https?://", message="Enter a full address starting with https://."), Length(max=500)],
         description="For a video or a page elsewhere, e.g. https://www.cfpic.org/linkages-video.")
     note = StringField("Version note", validators=[Optional(), Length(max=500)],
                        description="Optional: what this version is (\"Adopted by both directors, March 2024\").")

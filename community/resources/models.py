@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint, false, or_, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import County, User
 from ..clusters.models import Cluster
@@ -145,7 +145,7 @@ class Resource(db.Model):
                 (cls.visibility == MEMBERS) if allowed.members else false(),
                 (cls.visibility == CLUSTERS) & in_clusters,
             ))
-        return query.options(selectinload(cls.versions)).order_by(cls.created_at.desc(), cls.id.desc())
+        return query.order_by(cls.created_at.desc(), cls.id.desc())
 
 
 class ResourceVersion(db.Model):
@@ -177,7 +177,7 @@ class ResourceVersion(db.Model):
     #: Why no text could be read ("The PDF is encrypted.").
     extraction_note: Mapped[str] = mapped_column(String(300), default="")
     #: The extracted plain text (bounded in length), searched through the index.
-    text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="", deferred=True)
     #: Pages (PDF), slides (PPTX) or sheets (XLSX) read.
     page_count: Mapped[int | None]
 

@@ -6,19 +6,28 @@ from .models import Resource, resource_clusters
 from .services import visible_resources
 
 
+TEMPLATE = "resources/_section.html"
+
+
+def _section(resources, heading, anchor, browse=False):
+    if not resources:
+        return None
+    return {"resources": resources, "heading": heading, "anchor": anchor, "browse": browse}
+
+
 def home(user):
     resources = db.session.scalars(visible_resources(user).limit(6)).all()
-    return {"resources": resources} if resources else None
+    return _section(resources, "New in the library", "home-library", browse=True)
 
 
 def profile(person, viewer):
     resources = db.session.scalars(
         visible_resources(viewer).where(Resource.owner_id == person.id).limit(10)).all()
-    return {"resources": resources, "person": person} if resources else None
+    return _section(resources, "Shared resources", "profile-resources")
 
 
 def cluster(cluster, viewer):
     in_cluster = select(resource_clusters.c.resource_id).where(resource_clusters.c.cluster_id == cluster.id)
     resources = db.session.scalars(
         visible_resources(viewer).where(Resource.id.in_(in_cluster)).limit(10)).all()
-    return {"resources": resources, "cluster": cluster} if resources else None
+    return _section(resources, "Cluster resources", "cluster-resources")

@@ -215,8 +215,7 @@ def ensure_toolkit_areas():
 
 
 def toolkit(user):
-    """[(area, [resources the person may see, in order])] for the seven areas."""
-    ensure_toolkit_areas()
+    """[(area, [entries whose resource the person may see, in order])] for the seven areas."""
     areas = {a.key: a for a in db.session.scalars(select(ToolkitArea))}
     allowed = access_filter(user)
     entries = db.session.execute(
@@ -228,7 +227,16 @@ def toolkit(user):
     for entry in entries:
         if allowed.allows(entry.resource.access_scope()):
             by_area[entry.area_key].append(entry)
-    return [(areas[key], by_area[key]) for key, _ in TOOLKIT_AREAS]
+    # Areas nobody has curated yet show with an empty introduction (nothing is written on a read).
+    return [(areas.get(key) or ToolkitArea(key=key, introduction=""), by_area[key])
+            for key, _ in TOOLKIT_AREAS]
+
+
+def toolkit_candidates(user, area_entries, limit=500):
+    """Resources an organizer may add to an area: the newest the person sees, not yet placed."""
+    placed = {entry.resource_id for entry in area_entries}
+    newest = db.session.scalars(visible_resources(user).where(Resource.id.not_in(placed or {0})).limit(limit))
+    return sorted(newest, key=lambda resource: resource.title.lower())
 
 
 def _require_organizer(user):

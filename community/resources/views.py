@@ -49,26 +49,36 @@ def _details(form):
         year=form.year.data, visibility=form.visibility.data, link_url=form.link_url.data or None)
 
 
+def _saved(form, save):
+    """Run `save()` and commit; when a file or a choice is refused, put the reason on the form.
+
+    Nothing of a refused attempt stays: the transaction rolls back and stored files are removed.
+    """
+    try:
+        result = save()
+        db.session.commit()
+        return result
+    except files.BadFile as problem:
+        form.file.errors.append(f"{problem} Your other answers are kept; choose the file again.")
+    except NotAllowed as problem:
+        form.cluster_ids.errors.append(str(problem))
+    db.session.rollback()
+    files.discard_new_files()
+    return None
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def share():
     require("view_members")
     form = _form()
     if form.validate_on_submit():
-        try:
-            stored = files.store_upload(form.file.data) if not form.link_url.data else None
-            resource = services.share_resource(current_user, _details(form), stored, form.note.data)
-            db.session.commit()
-        except files.BadFile as problem:
-            form.file.errors.append(f"{problem} Your other answers are kept; choose the file again.")
-        except NotAllowed as problem:
-            db.session.rollback()
-            form.cluster_ids.errors.append(str(problem))
-        else:
+        resource = _saved(form, lambda: services.share_resource(
+            current_user, _details(form),
+            files.store_upload(form.file.data) if not form.link_url.data else None, form.note.data))
+        if resource is not None:
             flash("Thank you for sharing. The file's text will be searchable in a moment.", "success")
             return redirect(url_for("resources.show", resource_id=resource.id))
-        db.session.rollback()
-        files.discard_new_files()
     return render_template("resources/edit.html", form=form, resource=None), 200 if not form.errors else 422
 
 
@@ -114,13 +124,7 @@ def edit(resource_id):
     resource = services.get_resource_or_404(resource_id, "edit")
     form = _form(resource)
     if form.validate_on_submit():
-        try:
-            services.update_resource(resource, current_user, _details(form))
-            db.session.commit()
-        except NotAllowed as problem:
-            db.session.rollback()
-            form.cluster_ids.errors.append(str(problem))
-        else:
+        if _saved(form, lambda: services.update_resource(resource, current_user, _details(form))):
             flash("The resource is updated.", "success")
             return redirect(url_for("resources.show", resource_id=resource.id))
     return render_template("resources/edit.html", form=form, resource=resource), 200 if not form.errors else 422
@@ -176,11 +180,8 @@ def curate(area_key):
     area, entries = areas[area_key]
     intro_form = ToolkitIntroductionForm(obj=area, prefix="intro")
     add_form = ToolkitAddForm(prefix="add")
-    placed = {e.resource_id for e in entries}
     add_form.resource_id.choices = [("", "Choose a resource")] + [
-        (r.id, f"{r.title} ({r.meta_line})") for r in db.session.scalars(
-            services.visible_resources(current_user).order_by(None).order_by(Resource.title))
-        if r.id not in placed]
+        (r.id, f"{r.title} ({r.meta_line})") for r in services.toolkit_candidates(current_user, entries)]
     if request.method == "POST":
         action = request.form.get("action")
         if action == "introduction" and intro_form.validate():

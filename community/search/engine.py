@@ -35,7 +35,7 @@ from ..vocabulary import COUNTIES, DOCUMENT_TYPES, PROGRAMS, STRATEGIES, TOOLKIT
 log = logging.getLogger(__name__)
 
 #: Characters of each document's text kept in the index for snippets (the whole text is searchable).
-SNIPPET_SOURCE_CHARS = 4000
+SNIPPET_SOURCE_CHARS = 3000
 #: Facets shown with counts, in order: (field, heading, several values per document?).
 FACETS = [
     ("kind", "Kind of content", False),
@@ -190,7 +190,10 @@ def apply_changes(kind, ids, removed=False):
         try:
             ix = _open_index()
         except SearchUnavailable as problem:
-            log.warning("search index unusable while indexing %s %s (%s); rebuilding", kind, ids, problem)
+            if index_dir().exists():
+                log.warning("search index unusable while indexing %s %s (%s); rebuilding", kind, ids, problem)
+            else:
+                log.info("no search index yet; building it from every source")
             return _rebuild_locked()
         source = content.sources().get(kind)
         docs = [] if removed or source is None else list(source[1](ids=ids))
@@ -375,8 +378,8 @@ def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=1
         narrowing = [Term(name, value.lower() if name != "year" else value)
                      for name, value in sorted(filters.items())]
         whole = And([parsed, *narrowing]) if narrowing else parsed
-        allowed_query = permission_filter(allowed)
-        options = {"filter": allowed_query}
+        allowed_docs = _allowed_docs(searcher, permission_filter(allowed))
+        options = {"filter": allowed_docs}
         if sort == "newest" or (sort == "relevance" and not query):
             options.update(sortedby="created", reverse=True)
         elif sort == "downloads":
@@ -384,9 +387,10 @@ def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=1
                                      sorting.FieldFacet("created", reverse=True)])
         page = max(1, page)
         hits = searcher.search(whole, limit=page * per_page, **options)
-        hits.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=70)
         hits.formatter = highlight.HtmlFormatter(tagname="mark", classname="hl", between=" … ")
-        matched = _matching_docs(searcher, whole, allowed_query)
+        matched = set(searcher.docs_for_query(whole))
+        if allowed_docs is not None:
+            matched &= allowed_docs
         total = len(matched)
         results = Results(query=query, total=total, page=page, per_page=per_page,
                           pages=max(1, math.ceil(total / per_page)))
@@ -422,16 +426,15 @@ def _cache(searcher):
     return cache
 
 
-def _matching_docs(searcher, query, allowed_query):
-    """Document numbers matching the query that the person may see (no scoring)."""
-    docs = set(searcher.docs_for_query(query))
-    if allowed_query is not None:
-        cache = _cache(searcher)
-        key = ("allowed", repr(allowed_query))
-        if key not in cache:
-            cache[key] = frozenset(searcher.docs_for_query(allowed_query))
-        docs &= cache[key]
-    return docs
+def _allowed_docs(searcher, allowed_query):
+    """The set of document numbers a permission filter lets through (None: everything)."""
+    if allowed_query is None:
+        return None
+    cache = _cache(searcher)
+    key = ("allowed", repr(allowed_query))
+    if key not in cache:
+        cache[key] = set(searcher.docs_for_query(allowed_query))
+    return cache[key]
 
 
 def _facet_counts(searcher, name, docs):
@@ -457,8 +460,11 @@ def _hit(hit, with_snippet, kind_labels):
     fields = hit.fields()
     snippet = ""
     if with_snippet:
-        snippet = hit.highlights("content", text=fields.get("snippet_source") or "", top=2)
+        # Whole titles; a few short passages of the text.
+        hit.results.fragmenter = highlight.WholeFragmenter()
         title = hit.highlights("title", top=1) or Markup.escape(fields["title"])
+        hit.results.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=70)
+        snippet = hit.highlights("content", text=fields.get("snippet_source") or "", top=2)
     else:
         title = Markup.escape(fields["title"])
     meta = [facet_label(name, fields.get(name), kind_labels)
@@ -480,7 +486,8 @@ def _suggestion(searcher, query, allowed):
     changed, words = False, []
     for word in query.split():
         if word.isalpha() and word.upper() not in ("AND", "OR", "NOT"):
-            suggestions = corrector.suggest(word.lower(), limit=1)
+            # Same first letter: people rarely get it wrong, and it keeps the scan short.
+            suggestions = corrector.suggest(word.lower(), limit=1, maxdist=2, prefix=1)
             if suggestions and suggestions[0] != word.lower():
                 word, changed = suggestions[0], True
         words.append(word)

@@ -1,11 +1,6 @@
-"""Library fixtures: real small files, an upload helper and a query counter."""
-import io
-from contextlib import contextmanager
-
+"""Library fixtures: real small files and the share form's data."""
 import pytest
-from sqlalchemy import event
 
-from community.extensions import db
 from community.resources.demo import make_docx, make_pdf
 
 PARAGRAPHS = [
@@ -24,24 +19,8 @@ def docx_bytes():
     return make_docx("Cross-training curriculum", ["Module 1: Emergency Response timelines for CalWORKs staff."])
 
 
-@contextmanager
-def count_queries():
-    """Count the SQL statements run inside the block (on the app's engine)."""
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def share_form(**overrides):
-    """Form data for the share page, with a file unless `file=None` or a link is given."""
+    """Form data for the share page; tests add the file or a link."""
     data = {"title": "Stanislaus CWS and CalWORKs MOU", "summary": "Our signed agreement.",
             "doc_type": "mou", "county_id": "0", "program": "linkages", "visibility": "members",
             "toolkit_areas": ["definitional"], "strategies": ["linkages-teams"],
@@ -49,6 +28,3 @@ def share_form(**overrides):
     data.update(overrides)
     return data
 
-
-def file_field(data, name):
-    return (io.BytesIO(data), name)
