@@ -34,7 +34,7 @@ def _load_settings(app):
 def init_app(app):
     from community import content, ui
 
-    from . import cli, demo, search, views
+    from . import cli, demo, manage, search, views  # noqa: F401  (routes register on import)
 
     _load_settings(app)
     app.register_blueprint(bp)

@@ -11,7 +11,7 @@ from datetime import datetime
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 
-from community import audit, jobs, mail
+from community import audit, mail
 from community.accounts.models import County
 from community.extensions import db
 from community.permissions import NotAllowed, can
@@ -320,8 +320,8 @@ def send_test(actor, issue):
     """Send the issue, exactly as subscribers will get it, to the organizer alone."""
     _require_organizer(actor)
     rendered = render_issue(issue)
-    archive = mail.external_url("newsletters.archive")
-    msg = build_issue_message(rendered, actor.email, actor.name, archive, archive, None,
+    subscribe = mail.external_url("newsletters.subscribe")  # a test copy has no subscriber links
+    msg = build_issue_message(rendered, actor.email, actor.name, subscribe, subscribe, None,
                               subject_prefix="[Test] ")
     mail.send(msg)
 

@@ -2,16 +2,14 @@
 import signal
 import time
 from collections import Counter
-from email import message_from_bytes, policy
 from urllib.parse import urlparse
 
-import pytest
 from sqlalchemy import select
 
 from community import jobs
 from community.extensions import db
 from newsletters import delivery, services
-from newsletters.models import Delivery, Issue
+from newsletters.models import Delivery
 from tests.conftest import html_of, text_of
 from tests.newsletters.conftest import issue_status, make_due, worker_process
 
