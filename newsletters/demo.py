@@ -126,7 +126,8 @@ def seed_newsletter():
     db.session.flush()
 
     for spec in SENT_ISSUES:
-        sent_at = now - timedelta(days=spec["days_ago"])
+        sent_at = (now - timedelta(days=spec["days_ago"])).replace(hour=17, minute=0, second=0,
+                                                                    microsecond=0)  # 9-10 am Pacific
         issue = _issue(spec, organizer, status="sent")
         issue.send_started_at = issue.heartbeat_at = sent_at
         issue.sent_at = sent_at + timedelta(minutes=9)
@@ -136,10 +137,10 @@ def seed_newsletter():
                 continue
             failed = rng.random() < 0.02
             db.session.add(Delivery(
-                issue_id=issue.id, subscriber_id=subscriber.id, attempts=3 if failed else 1,
+                issue_id=issue.id, subscriber_id=subscriber.id, attempts=1,
                 status="failed" if failed else "sent",
                 sent_at=None if failed else sent_at + timedelta(seconds=rng.randint(1, 500)),
-                error="SMTPRecipientsRefused: 550 5.1.1 mailbox unavailable" if failed else ""))
+                error="550 5.1.1 Mailbox unavailable" if failed else ""))
 
     draft = _issue({
         "subject": "Linkages Fall 2026: new counties, new tools",
