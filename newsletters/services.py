@@ -309,10 +309,9 @@ def send_issue_now(actor, issue):
     from . import delivery
 
     _require_organizer(actor)
-    issue.require_editable()
     db.session.flush()
-    if not delivery.claim_issue(issue.id, force=True):
-        raise ValueError("This issue is already being sent.")
+    if not delivery.claim_issue(issue.id, force=True):  # the conditional UPDATE decides
+        raise ValueError("This issue is already being sent, or was sent.")
     audit.record(actor, "newsletter.send", "newsletter_issue", issue.id, issue.subject)
 
 

@@ -257,3 +257,19 @@ def test_an_unreachable_mail_server_pauses_the_send_and_cron_resumes_it_later(
         jobs.run_ready()
         assert _copies(smtp_server) == expected
         assert issue_status(issue.id) == "sent"
+
+
+def test_a_long_send_hands_over_to_fresh_jobs_without_repeats(app_factory, smtp_server, make_user,
+                                                             make_subscribers, compose_issue):
+    app = app_factory(MAIL_URL=smtp_server.url, NEWSLETTER_RATE=40, NEWSLETTER_BATCH_SIZE=1,
+                      NEWSLETTER_JOB_SECONDS=0.06)
+    with app.app_context():
+        organizer = make_user(role="organizer")
+        expected = Counter({r.email: 1 for r in make_subscribers(6)})
+        issue = compose_issue(organizer)
+        services.send_issue_now(organizer, issue)
+        db.session.commit()
+        ran = jobs.run_ready()
+        assert ran >= 3  # the first job ran out of time and continued in new ones
+        assert _copies(smtp_server) == expected
+        assert issue_status(issue.id) == "sent"

@@ -166,3 +166,31 @@ def test_the_composer_names_a_missing_feature(app, client, organizer, sign_in, c
     response = client.post(f"/newsletters/manage/{issue.id}/blocks/new/events",
                            data={"start": "2027-01-01", "end": "2027-01-31"})
     assert "The calendar is not available" in response.get_data(as_text=True)
+
+
+def test_scheduling_from_the_composer_reads_the_time_as_pacific(app, client, organizer, sign_in,
+                                                                compose_issue):
+    from datetime import datetime
+
+    issue = compose_issue(organizer)
+    sign_in(organizer)
+    client.post(f"/newsletters/manage/{issue.id}/schedule", data={"send_at": "2030-01-15T09:30"})
+    db.session.expire_all()
+    issue = db.session.get(Issue, issue.id)
+    assert (issue.status, issue.scheduled_at) == ("scheduled", datetime(2030, 1, 15, 17, 30))
+    page = client.get(f"/newsletters/manage/{issue.id}").get_data(as_text=True)
+    assert "Goes out Jan 15, 2030 9:30 AM PST." in page
+    client.post(f"/newsletters/manage/{issue.id}/unschedule")
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).status == "draft"
+
+
+def test_send_now_twice_sends_once(app, client, organizer, sign_in, compose_issue,
+                                   make_subscribers, outbox):
+    make_subscribers(2)
+    issue = compose_issue(organizer)
+    sign_in(organizer)
+    client.post(f"/newsletters/manage/{issue.id}/send")
+    response = client.post(f"/newsletters/manage/{issue.id}/send", follow_redirects=True)
+    assert "This issue is already being sent, or was sent." in response.get_data(as_text=True)
+    assert len(outbox.messages()) == 2
