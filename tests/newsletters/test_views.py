@@ -3,7 +3,6 @@ list pages run a constant number of queries."""
 import contextlib
 import xml.etree.ElementTree as ET
 
-import pytest
 from sqlalchemy import event
 
 from community.extensions import db
@@ -87,15 +86,21 @@ def test_a_sent_issue_is_announced_to_search(app, organizer, compose_issue, make
     assert "Fresno" in document.text
 
 
-@pytest.mark.parametrize("path", ["/newsletters/manage", "/newsletters/manage/subscribers",
-                                  "/newsletters/manage/1", "/newsletters/manage/1/preview"])
+ORGANIZER_PAGES = ["/newsletters/manage", "/newsletters/manage/subscribers",
+                   "/newsletters/manage/subscribers/import", "/newsletters/manage/{id}",
+                   "/newsletters/manage/{id}/preview", "/newsletters/manage/{id}/preview.html",
+                   "/newsletters/manage/{id}/blocks/new/story"]
+
+
 def test_organizer_pages_are_hidden_from_members_and_ask_visitors_to_sign_in(
-        app, client, make_user, sign_in, path, organizer, compose_issue):
-    compose_issue(organizer)
-    response = client.get(path)
-    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+        app, client, make_user, sign_in, organizer, compose_issue):
+    paths = [p.format(id=compose_issue(organizer).id) for p in ORGANIZER_PAGES]
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 302 and "/sign-in" in response.headers["Location"], path
     sign_in(make_user())
-    assert client.get(path).status_code == 404
+    assert {client.get(path).status_code for path in paths} == {404}
+    assert client.post(paths[3] + "/send").status_code == 404
 
 
 def test_list_pages_run_the_same_number_of_queries_whatever_the_amount_of_data(
