@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from community.accounts.models import County, User
 from community.extensions import db
-from community.timeutil import utcnow
+from community.timeutil import to_pacific, utcnow
 
+from .blocks import BlockError, collect_cards
 from .models import Block, Delivery, Issue, Subscriber
 from .rendering import markdown_to_html
 
@@ -193,13 +194,27 @@ def _issue(spec, organizer, status):
             block.body = rest[0]
             block.settings = {"button_text": rest[1], "button_url": rest[2]}
         else:
-            block.cards = [_card(kind, *item) for item in rest[0]]
             if kind == "events":
-                block.settings = {"start": "2026-12-01", "end": "2027-02-28"}
+                today = to_pacific(utcnow()).date()
+                block.settings = {"start": today.isoformat(),
+                                  "end": (today + timedelta(days=90)).isoformat()}
+            block.cards = _live_cards(block, issue) if status == "draft" else None
+            if not block.cards:  # the feature is not installed, or has nothing to offer yet
+                block.cards = [_card(kind, *item) for item in rest[0]]
         block.body_html = markdown_to_html(block.body or "")
         issue.blocks.append(block)
     db.session.add(issue)
     return issue
+
+
+def _live_cards(block, issue):
+    """Cards from the features' own demo data, through the same providers the composer uses."""
+    if block.kind == "highlights":
+        return None  # which threads to highlight is the organizer's choice
+    try:
+        return collect_cards(block, issue)
+    except BlockError:
+        return None
 
 
 def _card(kind, title, path, meta=""):

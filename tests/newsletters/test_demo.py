@@ -28,3 +28,11 @@ def test_the_demo_has_subscribers_of_every_kind_and_issues_in_every_state(app, c
     client.post("/sign-in", data={"email": organizer.email, "password": "linkages-demo"})
     assert client.get("/newsletters/manage").status_code == 200
     assert client.get(f"/newsletters/manage/{draft.id}/preview").status_code == 200
+
+
+def test_the_demo_draft_uses_the_other_features_content_when_they_offer_it(app, providers):
+    seed_demo(app)
+    draft = db.session.scalar(select(Issue).where(Issue.status == "draft"))
+    cards = {b.kind: [c["title"] for c in b.cards] for b in draft.blocks}
+    assert cards["events"] == ["Monthly webinar: mutual cases at intake"]
+    assert cards["resources"] == ["Shared release of information"]

@@ -165,12 +165,18 @@ def test_the_block_form_shows_why_a_block_was_refused_and_keeps_the_input(
     assert [b.kind for b in db.session.get(Issue, issue.id).blocks] == ["story", "cta", "highlights"]
 
 
-def test_the_composer_names_a_missing_feature(app, client, organizer, sign_in, compose_issue):
-    issue = compose_issue(organizer)
-    sign_in(organizer)
-    response = client.post(f"/newsletters/manage/{issue.id}/blocks/new/events",
-                           data={"start": "2027-01-01", "end": "2027-01-31"})
-    assert "The calendar is not available" in response.get_data(as_text=True)
+def test_the_composer_names_a_missing_feature(app_factory, make_user, compose_issue):
+    from tests.newsletters.test_composer import ONLY_NEWSLETTERS
+
+    app = app_factory(FEATURES=ONLY_NEWSLETTERS)
+    with app.app_context():
+        organizer = make_user(role="organizer")
+        issue = compose_issue(organizer)
+        client = app.test_client()
+        client.post("/sign-in", data={"email": organizer.email, "password": "correct horse battery"})
+        response = client.post(f"/newsletters/manage/{issue.id}/blocks/new/events",
+                               data={"start": "2027-01-01", "end": "2027-01-31"})
+        assert "The calendar is not available" in response.get_data(as_text=True)
 
 
 def test_scheduling_from_the_composer_reads_the_time_as_pacific(app, client, organizer, sign_in,
