@@ -13,6 +13,9 @@ DEFAULTS = {
     "NEWSLETTER_BATCH_SIZE": ("int", 50),
     #: Attempts per recipient before the row is marked failed.
     "NEWSLETTER_MAX_ATTEMPTS": ("int", 3),
+    #: Seconds before a temporarily refused recipient (4xx) is tried again; the retry happens in
+    #: the running job if it is still sending, else at the next `send-due` after the lease.
+    "NEWSLETTER_RETRY_SECONDS": ("int", 60),
     #: Seconds after which rows claimed by a silent worker may be taken over (> batch ÷ rate).
     "NEWSLETTER_LEASE_SECONDS": ("int", 300),
     #: Seconds one job sends before handing over to a fresh job (below RQ's 180 s timeout).
@@ -34,7 +37,7 @@ def _load_settings(app):
 def init_app(app):
     from community import content, ui
 
-    from . import cli, demo, search, views
+    from . import cli, demo, manage, search, views  # noqa: F401  (routes register on import)
 
     _load_settings(app)
     app.register_blueprint(bp)

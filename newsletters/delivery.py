@@ -123,8 +123,10 @@ def claim_batch(issue_id, size):
     """Claim up to `size` unsent rows for this worker (pending, or held by a worker that died)."""
     now = utcnow()
     stale = now - timedelta(seconds=_config("NEWSLETTER_LEASE_SECONDS"))
+    retry = now - timedelta(seconds=_config("NEWSLETTER_RETRY_SECONDS"))
     claimable = and_(Delivery.issue_id == issue_id, or_(
-        Delivery.status == "pending",
+        # never tried, or tried and refused for now (4xx) long enough ago
+        and_(Delivery.status == "pending", or_(Delivery.attempts == 0, Delivery.claimed_at <= retry)),
         and_(Delivery.status == "sending", Delivery.claimed_at < stale)))
     # A CTE is evaluated once; PostgreSQL may re-run a plain `IN (SELECT ... LIMIT)` subquery
     # and claim more than `size` rows. SKIP LOCKED lets two workers claim different rows.

@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from community.accounts.models import County, User
 from community.extensions import db
-from community.timeutil import utcnow
+from community.timeutil import to_pacific, utcnow
 
+from .blocks import BlockError, collect_cards
 from .models import Block, Delivery, Issue, Subscriber
 from .rendering import markdown_to_html
 
@@ -126,7 +127,8 @@ def seed_newsletter():
     db.session.flush()
 
     for spec in SENT_ISSUES:
-        sent_at = now - timedelta(days=spec["days_ago"])
+        sent_at = (now - timedelta(days=spec["days_ago"])).replace(hour=17, minute=0, second=0,
+                                                                    microsecond=0)  # 9-10 am Pacific
         issue = _issue(spec, organizer, status="sent")
         issue.send_started_at = issue.heartbeat_at = sent_at
         issue.sent_at = sent_at + timedelta(minutes=9)
@@ -136,10 +138,10 @@ def seed_newsletter():
                 continue
             failed = rng.random() < 0.02
             db.session.add(Delivery(
-                issue_id=issue.id, subscriber_id=subscriber.id, attempts=3 if failed else 1,
+                issue_id=issue.id, subscriber_id=subscriber.id, attempts=1,
                 status="failed" if failed else "sent",
                 sent_at=None if failed else sent_at + timedelta(seconds=rng.randint(1, 500)),
-                error="SMTPRecipientsRefused: 550 5.1.1 mailbox unavailable" if failed else ""))
+                error="550 5.1.1 Mailbox unavailable" if failed else ""))
 
     draft = _issue({
         "subject": "Linkages Fall 2026: new counties, new tools",
@@ -192,13 +194,27 @@ def _issue(spec, organizer, status):
             block.body = rest[0]
             block.settings = {"button_text": rest[1], "button_url": rest[2]}
         else:
-            block.cards = [_card(kind, *item) for item in rest[0]]
             if kind == "events":
-                block.settings = {"start": "2026-12-01", "end": "2027-02-28"}
+                today = to_pacific(utcnow()).date()
+                block.settings = {"start": today.isoformat(),
+                                  "end": (today + timedelta(days=90)).isoformat()}
+            block.cards = _live_cards(block, issue) if status == "draft" else None
+            if not block.cards:  # the feature is not installed, or has nothing to offer yet
+                block.cards = [_card(kind, *item) for item in rest[0]]
         block.body_html = markdown_to_html(block.body or "")
         issue.blocks.append(block)
     db.session.add(issue)
     return issue
+
+
+def _live_cards(block, issue):
+    """Cards from the features' own demo data, through the same providers the composer uses."""
+    if block.kind == "highlights":
+        return None  # which threads to highlight is the organizer's choice
+    try:
+        return collect_cards(block, issue)
+    except BlockError:
+        return None
 
 
 def _card(kind, title, path, meta=""):

@@ -2,6 +2,7 @@
 from urllib.parse import urlparse
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from community.content import SearchDocument
 from community.extensions import db
@@ -13,7 +14,8 @@ from .models import Issue
 
 def fetch(ids=None):
     """Yield a SearchDocument per sent issue (all of them, or those in `ids`)."""
-    query = select(Issue).where(Issue.status == "sent").order_by(Issue.id)
+    query = (select(Issue).where(Issue.status == "sent").order_by(Issue.id)
+             .options(selectinload(Issue.blocks)))
     if ids is not None:
         query = query.where(Issue.id.in_([int(i) for i in ids]))
     for issue in db.session.scalars(query):

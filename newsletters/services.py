@@ -11,7 +11,7 @@ from datetime import datetime
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 
-from community import audit, jobs, mail
+from community import audit, mail
 from community.accounts.models import County
 from community.extensions import db
 from community.permissions import NotAllowed, can
@@ -309,10 +309,9 @@ def send_issue_now(actor, issue):
     from . import delivery
 
     _require_organizer(actor)
-    issue.require_editable()
     db.session.flush()
-    if not delivery.claim_issue(issue.id, force=True):
-        raise ValueError("This issue is already being sent.")
+    if not delivery.claim_issue(issue.id, force=True):  # the conditional UPDATE decides
+        raise ValueError("This issue is already being sent, or was sent.")
     audit.record(actor, "newsletter.send", "newsletter_issue", issue.id, issue.subject)
 
 
@@ -320,8 +319,8 @@ def send_test(actor, issue):
     """Send the issue, exactly as subscribers will get it, to the organizer alone."""
     _require_organizer(actor)
     rendered = render_issue(issue)
-    archive = mail.external_url("newsletters.archive")
-    msg = build_issue_message(rendered, actor.email, actor.name, archive, archive, None,
+    subscribe = mail.external_url("newsletters.subscribe")  # a test copy has no subscriber links
+    msg = build_issue_message(rendered, actor.email, actor.name, subscribe, subscribe, None,
                               subject_prefix="[Test] ")
     mail.send(msg)
 

@@ -1,23 +1,17 @@
-"""Newsletter pages: the public archive, feed and subscription pages, and the organizers' composer."""
-from flask import (Response, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+"""Public newsletter pages: the archive, its feed, and the pages subscribers reach from e-mail."""
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from community.extensions import csrf, db, limiter
 from community.mail import external_url
-from community.permissions import NotAllowed, require
-from community.timeutil import from_pacific, to_pacific, utcnow
+from community.timeutil import utcnow
 
 from . import bp, services, tokens
-from .blocks import BlockError
-from .forms import (BLOCK_FORMS, ImportForm, IssueForm, PreferencesForm, ScheduleForm,
-                    SubscribeForm)
-from .models import Block, Delivery, Issue, Subscriber
+from .forms import PreferencesForm, SubscribeForm
+from .models import Issue, Subscriber
 from .rendering import render_issue
 
 ARCHIVE_PER_PAGE = 12
-SUBSCRIBERS_PER_PAGE = 50
-FAILURES_PER_PAGE = 50
 #: The e-mail's own HTML (inline styles, no script), framed by our pages only.
 WEB_VERSION_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; "
                    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
@@ -59,7 +53,7 @@ def issue_page(issue_id, slug):
 @bp.get("/newsletter/<int:issue_id>/web.html")
 def web_version(issue_id):
     issue = _sent_issue_or_404(issue_id)
-    return _email_html(render_issue(issue, audience="web").html)
+    return email_html(render_issue(issue, audience="web").html)
 
 
 @bp.route("/newsletter/subscribe", methods=["GET", "POST"])
@@ -164,226 +158,8 @@ def _subscriber_or_410(token):
     return subscriber
 
 
-def _email_html(html):
+def email_html(html):
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = WEB_VERSION_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
-
-
-# The organizers' side --------------------------------------------------------------------------
-
-@bp.before_request
-def _organizers_only():
-    if request.endpoint and request.endpoint.startswith("newsletters.manage"):
-        if not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()
-        require("organize", status=404)
-
-
-@bp.route("/newsletters/manage", methods=["GET", "POST"])
-def manage():
-    form = IssueForm()
-    if form.validate_on_submit():
-        issue = services.create_issue(current_user, form.subject.data, form.preheader.data,
-                                      form.introduction.data)
-        db.session.commit()
-        flash("The draft is created. Add blocks below.", "success")
-        return redirect(url_for(".manage_issue", issue_id=issue.id))
-    issues = db.session.scalars(Issue.for_organizers().limit(100)).all()
-    return render_template("newsletters/manage.html", form=form, issues=issues,
-                           counts=Subscriber.count_by_status())
-
-
-@bp.route("/newsletters/manage/<int:issue_id>", methods=["GET", "POST"])
-def manage_issue(issue_id):
-    issue = _issue_or_404(issue_id)
-    if not issue.is_editable:
-        return _progress_page(issue)
-    form = IssueForm(obj=issue)
-    if form.validate_on_submit():
-        services.update_issue(current_user, issue, form.subject.data, form.preheader.data,
-                              form.introduction.data)
-        db.session.commit()
-        flash("The issue is saved.", "success")
-        return redirect(url_for(".manage_issue", issue_id=issue.id))
-    schedule_form = ScheduleForm()
-    if issue.scheduled_at and not schedule_form.send_at.data:
-        schedule_form.send_at.data = to_pacific(issue.scheduled_at).replace(tzinfo=None)
-    return render_template("newsletters/compose.html", issue=issue, form=form,
-                           schedule_form=schedule_form, kinds=Block.KINDS)
-
-
-def _progress_page(issue):
-    page = request.args.get("page", 1, type=int)
-    failures = db.paginate(
-        db.select(Delivery).where(Delivery.issue_id == issue.id, Delivery.status == "failed")
-        .order_by(Delivery.id).options(db.joinedload(Delivery.subscriber)),
-        page=page, per_page=FAILURES_PER_PAGE, error_out=False)
-    return render_template("newsletters/progress.html", issue=issue,
-                           progress=Delivery.progress(issue.id), failures=failures)
-
-
-@bp.route("/newsletters/manage/<int:issue_id>/blocks/new/<kind>", methods=["GET", "POST"])
-@bp.route("/newsletters/manage/<int:issue_id>/blocks/<int:block_id>", methods=["GET", "POST"])
-def manage_block(issue_id, kind=None, block_id=None):
-    issue = _issue_or_404(issue_id)
-    block = _block_or_404(issue, block_id) if block_id else None
-    kind = block.kind if block else kind
-    if kind not in BLOCK_FORMS or not issue.is_editable:
-        abort(404)
-    form = BLOCK_FORMS[kind](obj=block)
-    if block is not None and request.method == "GET" and hasattr(form, "load"):
-        form.load(block)
-    if form.validate_on_submit():
-        try:
-            services.save_block(current_user, issue, kind, form.heading.data or "",
-                                getattr(form, "body", None) and form.body.data or "",
-                                form.settings(), block=block)
-        except BlockError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"The {Block.KINDS[kind].lower()} block is saved.", "success")
-            return redirect(url_for(".manage_issue", issue_id=issue.id) + "#blocks")
-    return render_template("newsletters/block.html", issue=issue, block=block, kind=kind,
-                           kind_label=Block.KINDS[kind], form=form)
-
-
-@bp.post("/newsletters/manage/<int:issue_id>/blocks/<int:block_id>/move")
-def move_block(issue_id, block_id):
-    issue = _issue_or_404(issue_id)
-    block = _block_or_404(issue, block_id)
-    services.move_block(current_user, block, -1 if request.form.get("direction") == "up" else 1)
-    db.session.commit()
-    return redirect(url_for(".manage_issue", issue_id=issue.id) + f"#block-{block.id}")
-
-
-@bp.post("/newsletters/manage/<int:issue_id>/blocks/<int:block_id>/remove")
-def remove_block(issue_id, block_id):
-    issue = _issue_or_404(issue_id)
-    block = _block_or_404(issue, block_id)
-    services.remove_block(current_user, block)
-    db.session.commit()
-    flash("The block is removed.", "success")
-    return redirect(url_for(".manage_issue", issue_id=issue.id) + "#blocks")
-
-
-@bp.get("/newsletters/manage/<int:issue_id>/preview")
-def manage_preview(issue_id):
-    issue = _issue_or_404(issue_id)
-    html, text = _sample(render_issue(issue))
-    return render_template("newsletters/preview.html", issue=issue, text=text,
-                           frame_url=url_for(".manage_preview_html", issue_id=issue.id))
-
-
-@bp.get("/newsletters/manage/<int:issue_id>/preview.html")
-def manage_preview_html(issue_id):
-    issue = _issue_or_404(issue_id)
-    return _email_html(_sample(render_issue(issue))[0])
-
-
-def _sample(rendered):
-    """The preview's recipient links lead to the subscription pages (there is no recipient)."""
-    return rendered.for_recipient(url_for(".subscribe", _external=True),
-                                  url_for(".subscribe", _external=True))
-
-
-@bp.post("/newsletters/manage/<int:issue_id>/test")
-def manage_test_send(issue_id):
-    issue = _issue_or_404(issue_id)
-    services.send_test(current_user, issue)
-    db.session.commit()
-    flash(f"A test copy is on its way to {current_user.email}.", "success")
-    return redirect(url_for(".manage_preview", issue_id=issue.id))
-
-
-@bp.post("/newsletters/manage/<int:issue_id>/schedule")
-def manage_schedule(issue_id):
-    issue = _issue_or_404(issue_id)
-    form = ScheduleForm()
-    if form.validate_on_submit():
-        try:
-            services.schedule_issue(current_user, issue, from_pacific(form.send_at.data))
-        except ValueError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("The issue is scheduled.", "success")
-    else:
-        flash(" ".join(form.send_at.errors) or "Choose the date and time to send.", "error")
-    return redirect(url_for(".manage_issue", issue_id=issue.id))
-
-
-@bp.post("/newsletters/manage/<int:issue_id>/unschedule")
-def manage_unschedule(issue_id):
-    issue = _issue_or_404(issue_id)
-    services.unschedule_issue(current_user, issue)
-    db.session.commit()
-    flash("The issue is back to draft; it will not be sent.", "success")
-    return redirect(url_for(".manage_issue", issue_id=issue.id))
-
-
-@bp.post("/newsletters/manage/<int:issue_id>/send")
-def manage_send(issue_id):
-    issue = _issue_or_404(issue_id)
-    try:
-        services.send_issue_now(current_user, issue)
-    except ValueError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash("Sending has started.", "success")
-    return redirect(url_for(".manage_issue", issue_id=issue.id))
-
-
-@bp.get("/newsletters/manage/subscribers")
-def manage_subscribers():
-    text, status = request.args.get("q", "").strip(), request.args.get("status", "")
-    if status not in Subscriber.STATUSES:
-        status = ""
-    page = request.args.get("page", 1, type=int)
-    subscribers = db.paginate(Subscriber.search(text, status), page=page,
-                              per_page=SUBSCRIBERS_PER_PAGE, error_out=False)
-    return render_template("newsletters/subscribers.html", subscribers=subscribers, q=text,
-                           status=status, counts=Subscriber.count_by_status())
-
-
-@bp.route("/newsletters/manage/subscribers/import", methods=["GET", "POST"])
-def manage_import():
-    form = ImportForm()
-    report = None
-    if form.validate_on_submit():
-        try:
-            report = services.import_subscribers(current_user, form.file.data.read())
-        except services.ImportRejected as rejected:
-            db.session.rollback()
-            report = rejected.report
-        else:
-            db.session.commit()
-    return render_template("newsletters/import.html", form=form, report=report)
-
-
-@bp.get("/newsletters/manage/subscribers.csv")
-def manage_export():
-    try:
-        body = services.export_subscribers_csv(current_user)
-    except NotAllowed:
-        abort(404)
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": "attachment; filename=newsletter-subscribers.csv"})
-
-
-def _issue_or_404(issue_id):
-    issue = db.session.get(Issue, issue_id)
-    if issue is None:
-        abort(404)
-    return issue
-
-
-def _block_or_404(issue, block_id):
-    block = db.session.get(Block, block_id)
-    if block is None or block.issue_id != issue.id:
-        abort(404)
-    return block

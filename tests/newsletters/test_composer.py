@@ -55,14 +55,20 @@ def test_a_thread_the_public_cannot_follow_is_refused_with_the_reason(app, organ
     assert db.session.scalar(select(db.func.count()).select_from(Block)) == 0
 
 
-def test_without_the_calendar_the_composer_says_so_plainly(app, organizer, draft):
-    with pytest.raises(BlockError, match="The calendar is not available"):
-        services.save_block(organizer, draft, "events", "", "",
-                            {"start": "2027-01-04", "end": "2027-01-31"})
-    with pytest.raises(BlockError, match="The resource library is not available"):
-        services.save_block(organizer, draft, "resources")
-    with pytest.raises(BlockError, match="The forums are not available"):
-        services.save_block(organizer, draft, "highlights", "", "", {"thread_ids": [7]})
+ONLY_NEWSLETTERS = ["community.accounts", "community.core", "newsletters"]
+
+
+def test_without_the_calendar_the_composer_says_so_plainly(app_factory, make_user):
+    with app_factory(FEATURES=ONLY_NEWSLETTERS).app_context():
+        organizer = make_user(role="organizer")
+        draft = services.create_issue(organizer, "Linkages Winter 2027")
+        with pytest.raises(BlockError, match="The calendar is not available"):
+            services.save_block(organizer, draft, "events", "", "",
+                                {"start": "2027-01-04", "end": "2027-01-31"})
+        with pytest.raises(BlockError, match="The resource library is not available"):
+            services.save_block(organizer, draft, "resources")
+        with pytest.raises(BlockError, match="The forums are not available"):
+            services.save_block(organizer, draft, "highlights", "", "", {"thread_ids": [7]})
 
 
 def test_new_resources_are_those_since_the_previous_sent_issue(app, organizer, draft, providers):

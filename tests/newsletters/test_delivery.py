@@ -2,16 +2,14 @@
 import signal
 import time
 from collections import Counter
-from email import message_from_bytes, policy
 from urllib.parse import urlparse
 
-import pytest
 from sqlalchemy import select
 
 from community import jobs
 from community.extensions import db
 from newsletters import delivery, services
-from newsletters.models import Delivery, Issue
+from newsletters.models import Delivery
 from tests.conftest import html_of, text_of
 from tests.newsletters.conftest import issue_status, make_due, worker_process
 
@@ -79,7 +77,8 @@ def test_temporary_failures_are_retried_a_bounded_number_of_times_and_refusals_r
         "reader0@county0.example.gov": ["451 4.2.0 Mailbox busy"] * 5,
         "reader1@county1.example.gov": ["451 4.2.0 Try again later"],
         "reader2@county2.example.gov": ["550 5.1.1 No such mailbox"]})
-    app = app_factory(MAIL_URL=server.url, NEWSLETTER_RATE=0, NEWSLETTER_MAX_ATTEMPTS=3)
+    app = app_factory(MAIL_URL=server.url, NEWSLETTER_RATE=0, NEWSLETTER_MAX_ATTEMPTS=3,
+                      NEWSLETTER_RETRY_SECONDS=0)
     with app.app_context():
         organizer = make_user(role="organizer")
         make_subscribers(4)
@@ -258,4 +257,42 @@ def test_an_unreachable_mail_server_pauses_the_send_and_cron_resumes_it_later(
         db.session.commit()
         jobs.run_ready()
         assert _copies(smtp_server) == expected
+        assert issue_status(issue.id) == "sent"
+
+
+def test_a_long_send_hands_over_to_fresh_jobs_without_repeats(app_factory, smtp_server, make_user,
+                                                             make_subscribers, compose_issue):
+    app = app_factory(MAIL_URL=smtp_server.url, NEWSLETTER_RATE=40, NEWSLETTER_BATCH_SIZE=1,
+                      NEWSLETTER_JOB_SECONDS=0.06)
+    with app.app_context():
+        organizer = make_user(role="organizer")
+        expected = Counter({r.email: 1 for r in make_subscribers(6)})
+        issue = compose_issue(organizer)
+        services.send_issue_now(organizer, issue)
+        db.session.commit()
+        ran = jobs.run_ready()
+        assert ran >= 3  # the first job ran out of time and continued in new ones
+        assert _copies(smtp_server) == expected
+        assert issue_status(issue.id) == "sent"
+
+
+def test_a_temporary_refusal_waits_before_the_next_attempt(app_factory, scripted_smtp, make_user,
+                                                          make_subscribers, compose_issue):
+    server = scripted_smtp(refusals={"reader0@county0.example.gov": ["451 4.7.1 Greylisted"]})
+    app = app_factory(MAIL_URL=server.url, NEWSLETTER_RATE=0, NEWSLETTER_RETRY_SECONDS=3600,
+                      NEWSLETTER_LEASE_SECONDS=0)
+    with app.app_context():
+        organizer = make_user(role="organizer")
+        readers = make_subscribers(2)
+        issue = compose_issue(organizer)
+        _send_now(organizer, issue)
+        assert list(_copies(server)) == [readers[1].email]
+        assert Delivery.progress(issue.id)["pending"] == 1
+        assert issue_status(issue.id) == "sending"  # not finished while someone waits
+
+        app.config["NEWSLETTER_RETRY_SECONDS"] = 0  # an hour later, cron runs send-due
+        assert delivery.start_due_sends() == [issue.id]
+        db.session.commit()
+        jobs.run_ready()
+        assert _copies(server) == Counter({r.email: 1 for r in readers})
         assert issue_status(issue.id) == "sent"

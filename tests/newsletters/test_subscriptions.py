@@ -1,6 +1,4 @@
 """Subscribing: double opt-in over real SMTP, preferences, one-click unsubscribe, members, tokens."""
-import re
-from datetime import timedelta
 from urllib.parse import urlparse
 
 from sqlalchemy import select

@@ -3,7 +3,6 @@ list pages run a constant number of queries."""
 import contextlib
 import xml.etree.ElementTree as ET
 
-import pytest
 from sqlalchemy import event
 
 from community.extensions import db
@@ -87,15 +86,21 @@ def test_a_sent_issue_is_announced_to_search(app, organizer, compose_issue, make
     assert "Fresno" in document.text
 
 
-@pytest.mark.parametrize("path", ["/newsletters/manage", "/newsletters/manage/subscribers",
-                                  "/newsletters/manage/1", "/newsletters/manage/1/preview"])
+ORGANIZER_PAGES = ["/newsletters/manage", "/newsletters/manage/subscribers",
+                   "/newsletters/manage/subscribers/import", "/newsletters/manage/{id}",
+                   "/newsletters/manage/{id}/preview", "/newsletters/manage/{id}/preview.html",
+                   "/newsletters/manage/{id}/blocks/new/story"]
+
+
 def test_organizer_pages_are_hidden_from_members_and_ask_visitors_to_sign_in(
-        app, client, make_user, sign_in, path, organizer, compose_issue):
-    compose_issue(organizer)
-    response = client.get(path)
-    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+        app, client, make_user, sign_in, organizer, compose_issue):
+    paths = [p.format(id=compose_issue(organizer).id) for p in ORGANIZER_PAGES]
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 302 and "/sign-in" in response.headers["Location"], path
     sign_in(make_user())
-    assert client.get(path).status_code == 404
+    assert {client.get(path).status_code for path in paths} == {404}
+    assert client.post(paths[3] + "/send").status_code == 404
 
 
 def test_list_pages_run_the_same_number_of_queries_whatever_the_amount_of_data(
@@ -160,9 +165,43 @@ def test_the_block_form_shows_why_a_block_was_refused_and_keeps_the_input(
     assert [b.kind for b in db.session.get(Issue, issue.id).blocks] == ["story", "cta", "highlights"]
 
 
-def test_the_composer_names_a_missing_feature(app, client, organizer, sign_in, compose_issue):
+def test_the_composer_names_a_missing_feature(app_factory, make_user, compose_issue):
+    from tests.newsletters.test_composer import ONLY_NEWSLETTERS
+
+    app = app_factory(FEATURES=ONLY_NEWSLETTERS)
+    with app.app_context():
+        organizer = make_user(role="organizer")
+        issue = compose_issue(organizer)
+        client = app.test_client()
+        client.post("/sign-in", data={"email": organizer.email, "password": "correct horse battery"})
+        response = client.post(f"/newsletters/manage/{issue.id}/blocks/new/events",
+                               data={"start": "2027-01-01", "end": "2027-01-31"})
+        assert "The calendar is not available" in response.get_data(as_text=True)
+
+
+def test_scheduling_from_the_composer_reads_the_time_as_pacific(app, client, organizer, sign_in,
+                                                                compose_issue):
+    from datetime import datetime
+
     issue = compose_issue(organizer)
     sign_in(organizer)
-    response = client.post(f"/newsletters/manage/{issue.id}/blocks/new/events",
-                           data={"start": "2027-01-01", "end": "2027-01-31"})
-    assert "The calendar is not available" in response.get_data(as_text=True)
+    client.post(f"/newsletters/manage/{issue.id}/schedule", data={"send_at": "2030-01-15T09:30"})
+    db.session.expire_all()
+    issue = db.session.get(Issue, issue.id)
+    assert (issue.status, issue.scheduled_at) == ("scheduled", datetime(2030, 1, 15, 17, 30))
+    page = client.get(f"/newsletters/manage/{issue.id}").get_data(as_text=True)
+    assert "Goes out Jan 15, 2030 9:30 AM PST." in page
+    client.post(f"/newsletters/manage/{issue.id}/unschedule")
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).status == "draft"
+
+
+def test_send_now_twice_sends_once(app, client, organizer, sign_in, compose_issue,
+                                   make_subscribers, outbox):
+    make_subscribers(2)
+    issue = compose_issue(organizer)
+    sign_in(organizer)
+    client.post(f"/newsletters/manage/{issue.id}/send")
+    response = client.post(f"/newsletters/manage/{issue.id}/send", follow_redirects=True)
+    assert "This issue is already being sent, or was sent." in response.get_data(as_text=True)
+    assert len(outbox.messages()) == 2
