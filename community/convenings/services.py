@@ -7,6 +7,7 @@ import hashlib
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import timedelta
 
 import markdown_it
@@ -21,7 +22,7 @@ from .. import audit, content, mail
 from ..accounts.models import User
 from ..extensions import db
 from ..permissions import NotAllowed, can, cluster_roles
-from ..timeutil import utcnow
+from ..timeutil import to_pacific, utcnow
 from .calendar import build_calendar
 from .models import (CANCELLED, DRAFT, PUBLISHED, Event, EventCalendarToken, EventError,
                      EventException, EventFeedback, EventMaterial, EventRegistration, EventReminder,
@@ -608,20 +609,35 @@ class Occurrence:
     original: object
     moved: bool = False
 
+    @cached_property
+    def clock(self):
+        """The Pacific start time without the zone ("9:30 AM"), as the month grid shows it."""
+        return to_pacific(self.start).strftime("%-I:%M %p")
+
 
 def occurrences_for(user, start, end, kind=None, cluster_id=None, limit=None):
-    """Occurrences visible to `user` in [start, end), in time order, in a constant number of queries."""
-    query = Event.in_window(Event.visible_to(user), start, end).options(selectinload(Event.exceptions))
+    """Occurrences visible to `user` in [start, end), in time order, in a constant number of queries.
+
+    With a `limit`, only the first `limit` one-off events (by start) are loaded, in the same query
+    as the series, and series are expanded only up to the last of them: a later one-off or
+    occurrence could not be among the first `limit`.
+    """
+    query = Event.visible_to(user)
     if kind:
         query = query.where(Event.kind == kind)
     if cluster_id:
         query = query.where(Event.cluster_id == cluster_id)
+    query = Event.in_window(query, start, end, one_offs_limit=limit)
+    events = db.session.scalars(query.options(selectinload(Event.exceptions))).unique().all()
+    one_offs = sorted((e for e in events if not e.rrule), key=lambda e: (e.start_at, e.title, e.id))
+    if limit and len(one_offs) >= limit:
+        end = min(end, one_offs[limit - 1].start_at + timedelta(microseconds=1))
     found = []
-    for event in db.session.scalars(query).unique():
-        moved = {c.original_start for c in event.exceptions if not c.is_skipped}
+    for event in events:
+        moved = {c.original_start for c in event.exceptions if not c.is_skipped} if event.rrule else ()
         for begins, ends, original in event.occurrences(start, end):
             found.append(Occurrence(event, begins, ends, original, original in moved))
-    found.sort(key=lambda o: (o.start, o.event.title))
+    found.sort(key=lambda o: (o.start, o.event.title, o.event.id))
     return found[:limit] if limit else found
 
 
@@ -644,8 +660,6 @@ def organizer_choices():
 
 def agenda_of(event):
     """[(day, [(start, end, [sessions side by side])])]: the agenda by Pacific day and time slot."""
-    from ..timeutil import to_pacific
-
     days = {}
     for session in event.sessions:
         day = to_pacific(session.start_at).date()
@@ -658,8 +672,6 @@ def agenda_of(event):
 def month_weeks(year, month, occurrences):
     """Weeks (Sunday first) of (date, in_month, [occurrences]) for a month grid, in Pacific days."""
     import calendar as pycalendar
-
-    from ..timeutil import to_pacific
 
     by_day = {}
     for occurrence in occurrences:
