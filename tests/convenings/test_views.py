@@ -279,3 +279,34 @@ def test_the_upcoming_list_shows_fifty_occurrences_a_page_with_earlier_and_later
     assert client.get("/events/?page=0").status_code == 404
     kind_filtered = client.get("/events/?kind=webinar&page=2").get_data(as_text=True)
     assert 'href="/events/?kind=webinar" rel="prev"' in kind_filtered
+
+
+def test_cached_calendars_show_changes_at_once_and_each_person_only_what_they_may_see(
+        app, client, make_event, make_user, organizer, sign_in):
+    member, outsider = make_user(), make_user()
+    cluster = _cluster_with(member)
+    day = to_pacific(utcnow() + timedelta(days=2))
+    start = utcnow().replace(second=0, microsecond=0) + timedelta(days=2)
+    webinar = make_event(title="Trauma-informed supervision", start_at=start)
+    make_event(title="Family Engagement call", kind="cluster-call", visibility="clusters", cluster_id=cluster.id,
+               start_at=start + timedelta(hours=2), rrule="FREQ=WEEKLY")
+    paths = ["/events/", f"/events/month/{day.year}-{day.month}"]
+    member_client = app.test_client()
+    assert member_client.post("/sign-in", data={"email": member.email, "password": "correct horse battery"}).status_code == 302
+    sign_in(outsider)
+
+    def pages(who):
+        return [who.get(path).get_data(as_text=True) for path in paths]
+
+    for seen, hidden in zip(pages(member_client), pages(client)):  # same listings asked twice: the cache is warm
+        assert "Family Engagement call" in seen and "Family Engagement call" not in hidden
+    services.update_event(webinar, organizer, title="Trauma-informed supervision, part 2")
+    commit()
+    assert all("Trauma-informed supervision, part 2" in page for page in pages(client))
+    services.cancel_event(webinar, organizer)
+    make_event(title="Kinship navigator orientation", start_at=start + timedelta(hours=4))
+    commit()
+    for page in pages(client):
+        assert "Kinship navigator orientation" in page
+        assert 'badge-cancelled">Cancelled' in page or "supervision, part 2</a> (cancelled)" in page
+        assert "Family Engagement call" not in page
