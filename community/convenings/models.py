@@ -253,7 +253,7 @@ class Event(db.Model):
         return select(cls).where(cls.visibility == PUBLIC, cls.status == PUBLISHED)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
 def rule_starts(rrule, first_start, year):
     """The starts (naive UTC, in order) a series' rule gives in one Pacific calendar year.
 

@@ -663,7 +663,7 @@ def when_html(start, end):
 
 #: Listings by version key, per process (see `occurrences_for`).
 _LISTING_CACHE = OrderedDict()
-_LISTING_CACHE_SIZE = 512
+_LISTING_CACHE_SIZE = 256
 
 
 def _events_version():
