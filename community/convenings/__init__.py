@@ -6,9 +6,10 @@ bp = Blueprint("convenings", __name__, url_prefix="/events", template_folder="te
 
 def init_app(app):
     from .. import content, ui
-    from . import cli, demo, integration, views  # noqa: F401  (routes register on import)
+    from . import cli, demo, integration, services, views  # noqa: F401  (routes register on import)
 
     app.register_blueprint(bp)
+    app.jinja_env.globals["event_when"] = services.when_html
     cli.init_app(app)
     ui.add_nav(app, "Events", "convenings.upcoming", order=30)
     ui.add_section(app, "home", "convenings/_home_section.html", integration.home_section, order=20)

@@ -1,6 +1,8 @@
 """Events (convenings, webinars, cluster calls, trainings), their agendas, registrations and feedback."""
 import secrets
+from bisect import bisect_left
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from dateutil.rrule import rrulestr
 from sqlalchemy import (Boolean, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint,
@@ -176,6 +178,7 @@ class Event(db.Model):
         """[(start, end, original_start)] in naive UTC overlapping [start, end), exceptions applied.
 
         Recurrences repeat at the same Pacific wall-clock time, so their UTC instant moves with DST.
+        The rule's dates come from `rule_starts`, cached per process by the rule and first start.
         """
         if not self.rrule:
             if self.start_at < end and self.end_at > start:
@@ -183,20 +186,21 @@ class Event(db.Model):
             return []
         duration = self.duration
         changes = {change.original_start: change for change in self.exceptions}
-        local_from = to_pacific(start - duration).replace(tzinfo=None)
-        local_to = to_pacific(end).replace(tzinfo=None)
         found = []
-        for local in self.rule().between(local_from, local_to, inc=True):
-            original = from_pacific(local)
-            change = changes.get(original)
-            if change is None:
-                begins, ends = original, original + duration
-            elif change.is_skipped:
-                continue
-            else:
-                begins, ends = change.new_start, change.new_end
-            if begins < end and ends > start:
-                found.append((begins, ends, original))
+        for year in range(to_pacific(start - duration).year, to_pacific(end).year + 1):
+            starts = rule_starts(self.rrule, self.start_at, year)
+            for original in starts[bisect_left(starts, start - duration):]:
+                if original >= end:
+                    break
+                change = changes.get(original)
+                if change is None:
+                    begins, ends = original, original + duration
+                elif change.is_skipped:
+                    continue
+                else:
+                    begins, ends = change.new_start, change.new_end
+                if begins < end and ends > start:
+                    found.append((begins, ends, original))
         for change in changes.values():  # a moved occurrence may land inside the window from outside
             if (not change.is_skipped and change.new_start < end and change.new_end > start
                     and all(o != change.original_start for _, _, o in found)):
@@ -231,16 +235,36 @@ class Event(db.Model):
         return query.where(or_(*conditions), cls.status != DRAFT)
 
     @classmethod
-    def in_window(cls, query, start, end):
-        """Restrict a query to events that may have an occurrence in [start, end)."""
-        return query.where(or_(
-            (cls.rrule == "") & (cls.start_at < end) & (cls.end_at > start),
-            (cls.rrule != "") & (cls.start_at < end),
-        ))
+    def in_window(cls, query, start, end, one_offs_limit=None):
+        """Restrict a query to events that may have an occurrence in [start, end).
+
+        With `one_offs_limit`, keep only the first that many one-off events by (start, title, id)
+        (a subquery, so still one statement); series are all kept.
+        """
+        one_offs = (cls.rrule == "") & (cls.start_at < end) & (cls.end_at > start)
+        if one_offs_limit:
+            first = (query.with_only_columns(cls.id).where(one_offs)
+                     .order_by(cls.start_at, cls.title, cls.id).limit(one_offs_limit))
+            one_offs = cls.id.in_(first)
+        return query.where(or_(one_offs, (cls.rrule != "") & (cls.start_at < end)))
 
     @classmethod
     def public_published(cls):
         return select(cls).where(cls.visibility == PUBLIC, cls.status == PUBLISHED)
+
+
+@lru_cache(maxsize=4096)
+def rule_starts(rrule, first_start, year):
+    """The starts (naive UTC, in order) a series' rule gives in one Pacific calendar year.
+
+    A pure function of the rule text and the first start (naive UTC), so the cache needs no
+    invalidation: editing either gives a new key. Expanding a rule walks from its first start,
+    which is what made calendar pages slow when every request expanded every series.
+    """
+    rule = rrulestr(rrule, dtstart=to_pacific(first_start).replace(tzinfo=None))
+    following = datetime(year + 1, 1, 1)
+    return tuple(sorted(from_pacific(local) for local in rule.between(datetime(year, 1, 1), following, inc=True)
+                        if local < following))
 
 
 class EventException(db.Model):

@@ -5,9 +5,10 @@ queues mail; the request or CLI command commits.
 """
 import hashlib
 import re
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 
 import markdown_it
 import nh3
@@ -20,8 +21,8 @@ from sqlalchemy.orm import lazyload, selectinload
 from .. import audit, content, mail
 from ..accounts.models import User
 from ..extensions import db
-from ..permissions import NotAllowed, can, cluster_roles
-from ..timeutil import utcnow
+from ..permissions import NotAllowed, access_filter, can, cluster_roles
+from ..timeutil import to_pacific, utcnow
 from .calendar import build_calendar
 from .models import (CANCELLED, DRAFT, PUBLISHED, Event, EventCalendarToken, EventError,
                      EventException, EventFeedback, EventMaterial, EventRegistration, EventReminder,
@@ -562,12 +563,12 @@ def feed_calendar(person=None):
     The body is rebuilt only when an event or (for a person) their registrations or clusters
     changed, or the day turned; every change raises `updated_at`, so the version key catches it.
     """
-    events_version = db.session.execute(select(func.max(Event.updated_at), func.count(Event.id))).one()
-    key = ("public", tuple(events_version), utcnow().date())
+    events_version = _events_version()
+    key = ("public", events_version, utcnow().date())
     if person is not None:
         mine = db.session.execute(select(func.max(EventRegistration.updated_at), func.count()).where(
             EventRegistration.user_id == person.id)).one()
-        key = ("person", person.id, person.name, tuple(events_version), tuple(mine),
+        key = ("person", person.id, person.name, events_version, tuple(mine),
                tuple(sorted(cluster_roles(person))), utcnow().date())
     etag = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
     body = _FEED_CACHE.get(etag)
@@ -598,31 +599,125 @@ def may_join(event, user, registration):
 
 # ---------------------------------------------------------------- listings
 
-@dataclass
+ListedCluster = namedtuple("ListedCluster", "id name")
+
+
+@dataclass(frozen=True)
+class Listed:
+    """What calendars show of an event: plain data, so a listing can outlive its database session."""
+
+    id: int
+    kind: str
+    title: str
+    status: str
+    venue: str
+    cluster: ListedCluster | None
+
+    kind_label = Event.kind_label
+    place_label = Event.place_label
+    is_cancelled = Event.is_cancelled
+    is_draft = Event.is_draft
+
+    @classmethod
+    def of(cls, event):
+        cluster = ListedCluster(event.cluster.id, event.cluster.name) if event.cluster else None
+        return cls(event.id, event.kind, event.title, event.status, event.venue, cluster)
+
+
+@dataclass(frozen=True)
 class Occurrence:
     """One dated appearance of an event on a calendar."""
 
-    event: Event
+    event: Listed
     start: object
     end: object
     original: object
     moved: bool = False
 
+    # Listings are cached, and their occurrences with them: these are formatted once per process.
+    @cached_property
+    def clock(self):
+        """The Pacific start time without the zone ("9:30 AM"), as the month grid shows it."""
+        return to_pacific(self.start).strftime("%-I:%M %p")
+
+    @cached_property
+    def day_label(self):
+        """("Dec", "8"): the Pacific month and day of the start, for a list's date badge."""
+        local = to_pacific(self.start)
+        return local.strftime("%b"), str(local.day)
+
+    @cached_property
+    def when(self):
+        return when_html(self.start, self.end)
+
+
+def when_html(start, end):
+    """Start and end in Pacific time as <time> elements ("Tue, Dec 8, 2026, 10:00 AM–11:00 AM PST");
+    the end's date is written when it is another day. Templates call it as `event_when`."""
+    begins, ends = to_pacific(start), to_pacific(end)
+    end_date = "" if ends.date() == begins.date() else f"{ends:%a, %b %-d, %Y}, "
+    return Markup('<time datetime="{}">{}, {}</time>–<time datetime="{}">{}{} {}</time>').format(
+        begins.isoformat(), f"{begins:%a, %b %-d, %Y}", f"{begins:%-I:%M %p}", ends.isoformat(), end_date,
+        f"{ends:%-I:%M %p}", ends.tzname())
+
+
+#: Listings by version key, per process (see `occurrences_for`).
+_LISTING_CACHE = OrderedDict()
+_LISTING_CACHE_SIZE = 256
+
+
+def _events_version():
+    """(latest change, number of events): every change to an event or its dates raises `updated_at`."""
+    return tuple(db.session.execute(select(func.max(Event.updated_at), func.count(Event.id))).one())
+
 
 def occurrences_for(user, start, end, kind=None, cluster_id=None, limit=None):
-    """Occurrences visible to `user` in [start, end), in time order, in a constant number of queries."""
-    query = Event.in_window(Event.visible_to(user), start, end).options(selectinload(Event.exceptions))
+    """Occurrences visible to `user` in [start, end), in time order, in a constant number of queries.
+
+    Listings are cached per process by the events' version, what the person may see, the
+    filters and the window; the key holds the current minute too, so a renamed cluster shows
+    within a minute. The window is widened to whole minutes: event times are whole minutes, so
+    an occurrence overlaps the widened window exactly when it overlaps [start, end).
+    """
+    start, whole = _minute(start), _minute(end)
+    end = whole if whole == end else whole + timedelta(minutes=1)
+    allowed = access_filter(user)
+    key = (_events_version(), allowed.everything or getattr(user, "is_organizer", False), allowed.members,
+           tuple(sorted(allowed.cluster_ids)), kind, cluster_id, start, end, limit, _minute(utcnow()))
+    found = _LISTING_CACHE.get(key)
+    if found is None:
+        found = _LISTING_CACHE[key] = _list_occurrences(user, start, end, kind, cluster_id, limit)
+        while len(_LISTING_CACHE) > _LISTING_CACHE_SIZE:
+            _LISTING_CACHE.popitem(last=False)
+    return found
+
+
+def _minute(moment):
+    return moment.replace(second=0, microsecond=0)
+
+
+def _list_occurrences(user, start, end, kind, cluster_id, limit):
+    """The listing itself. With a `limit`, only the first `limit` one-off events (by start) are
+    loaded, in the same query as the series, and series are expanded only up to the last of
+    them: a later one-off or occurrence could not be among the first `limit`."""
+    query = Event.visible_to(user)
     if kind:
         query = query.where(Event.kind == kind)
     if cluster_id:
         query = query.where(Event.cluster_id == cluster_id)
+    query = Event.in_window(query, start, end, one_offs_limit=limit)
+    events = db.session.scalars(query.options(selectinload(Event.exceptions))).unique().all()
+    one_offs = sorted((e for e in events if not e.rrule), key=lambda e: (e.start_at, e.title, e.id))
+    if limit and len(one_offs) >= limit:
+        end = min(end, one_offs[limit - 1].start_at + timedelta(microseconds=1))
     found = []
-    for event in db.session.scalars(query).unique():
-        moved = {c.original_start for c in event.exceptions if not c.is_skipped}
+    for event in events:
+        listed = Listed.of(event)
+        moved = {c.original_start for c in event.exceptions if not c.is_skipped} if event.rrule else ()
         for begins, ends, original in event.occurrences(start, end):
-            found.append(Occurrence(event, begins, ends, original, original in moved))
-    found.sort(key=lambda o: (o.start, o.event.title))
-    return found[:limit] if limit else found
+            found.append(Occurrence(listed, begins, ends, original, original in moved))
+    found.sort(key=lambda o: (o.start, o.event.title, o.event.id))
+    return tuple(found[:limit] if limit else found)
 
 
 def registrations_of(user, event_ids=None):
@@ -644,8 +739,6 @@ def organizer_choices():
 
 def agenda_of(event):
     """[(day, [(start, end, [sessions side by side])])]: the agenda by Pacific day and time slot."""
-    from ..timeutil import to_pacific
-
     days = {}
     for session in event.sessions:
         day = to_pacific(session.start_at).date()
@@ -658,8 +751,6 @@ def agenda_of(event):
 def month_weeks(year, month, occurrences):
     """Weeks (Sunday first) of (date, in_month, [occurrences]) for a month grid, in Pacific days."""
     import calendar as pycalendar
-
-    from ..timeutil import to_pacific
 
     by_day = {}
     for occurrence in occurrences:

@@ -21,6 +21,8 @@ from .models import (Event, EventError, EventFeedback, EventRegistration, EventS
                      EventSessionChoice)
 
 UPCOMING_DAYS = 120
+#: Occurrences per page of the upcoming list, and the last page one may ask for.
+UPCOMING_PER_PAGE, UPCOMING_MAX_PAGE = 50, 40
 ICS = "text/calendar; charset=utf-8"
 
 #: What `_attempt` returns when the service refused.
@@ -52,12 +54,20 @@ def _filters():
 @bp.get("/")
 def upcoming():
     kind, cluster_id, clusters = _filters()
+    page = request.args.get("page", 1, type=int)
+    if not 1 <= page <= UPCOMING_MAX_PAGE:
+        abort(404)
     now = utcnow()
-    occurrences = services.occurrences_for(current_user, now, now + timedelta(days=UPCOMING_DAYS),
-                                           kind=kind, cluster_id=cluster_id, limit=60)
+    shown = page * UPCOMING_PER_PAGE
+    found = services.occurrences_for(current_user, now, now + timedelta(days=UPCOMING_DAYS),
+                                     kind=kind, cluster_id=cluster_id, limit=shown + 1)
+    occurrences = found[shown - UPCOMING_PER_PAGE:shown]
+    if page > 1 and not occurrences:
+        abort(404)
     mine = _my_registrations(occurrences)
     return render_template("convenings/upcoming.html", occurrences=occurrences, mine=mine, kind=kind,
-                           cluster_id=cluster_id, clusters=clusters, kinds=EVENT_KINDS)
+                           cluster_id=cluster_id, clusters=clusters, kinds=EVENT_KINDS, page=page,
+                           has_later=len(found) > shown)
 
 
 @bp.get("/month")
@@ -76,8 +86,16 @@ def month(year=None, month=None):
     previous = (first - timedelta(days=1)).replace(day=1)
     return render_template("convenings/month.html", weeks=services.month_weeks(year, month, occurrences),
                            first=first, previous=previous, following=following, today=today,
-                           mine=_my_registrations(occurrences), kind=kind, cluster_id=cluster_id,
-                           clusters=clusters, kinds=EVENT_KINDS)
+                           mine=_my_registrations(occurrences), paths=_event_paths(occurrences), kind=kind,
+                           cluster_id=cluster_id, clusters=clusters, kinds=EVENT_KINDS)
+
+
+def _event_paths(occurrences):
+    """{event id: event page path} for a calendar: `url_for` once, the ids substituted after
+    (a `url_for` per grid entry was a tenth of the month page's time)."""
+    marker = 987654321
+    pattern = url_for("convenings.event_page", event_id=marker)
+    return {o.event.id: pattern.replace(str(marker), str(o.event.id)) for o in occurrences}
 
 
 def _my_registrations(occurrences):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from community.cli import seed_demo
-from community.convenings import services
+from community.convenings import services, views
 from community.convenings.models import Event, EventRegistration
 from community.core.demo import DEMO_PASSWORD, demo_user
 from community.extensions import db
@@ -55,8 +55,9 @@ def _prepare(app):
         return ids
 
 
-def test_register_wait_get_promoted_and_download_the_invitation(page, live_server, check_page):
+def test_register_wait_get_promoted_and_download_the_invitation(page, live_server, check_page, monkeypatch):
     ids = _prepare(live_server.app)
+    monkeypatch.setattr(views, "UPCOMING_PER_PAGE", 8)  # the demo calendar then fills several pages
 
     page.goto("/events/")
     check_page(page, "events-upcoming-anonymous")
@@ -69,6 +70,12 @@ def test_register_wait_get_promoted_and_download_the_invitation(page, live_serve
     check_page(page, "home-with-events")
     page.get_by_role("link", name="Events", exact=True).click()
     check_page(page, "events-upcoming")
+    assert page.locator(".event-list > li").count() == 8
+    page.get_by_role("link", name="Later events").click()
+    page.get_by_role("heading", name="Coming up: page 2").wait_for()
+    check_page(page, "events-upcoming-later")
+    page.get_by_role("link", name="Earlier events").click()
+    page.get_by_role("heading", name="Coming up", exact=True).wait_for()
     page.get_by_role("link", name="Month", exact=True).click()
     check_page(page, "events-month")
     page.goto(f"/events/{ids['webinar']}")

@@ -215,3 +215,42 @@ def test_the_personal_feed_token_is_regenerated_and_the_old_one_revoked(app, mak
     assert services.person_for_token(old) == person
     new = services.calendar_token(person, regenerate=True).token
     assert new != old and services.person_for_token(old) is None and services.person_for_token(new) == person
+
+
+def test_a_limited_calendar_is_the_start_of_the_whole_window_with_series_and_one_offs_interleaved(
+        make_event, make_user, organizer):
+    start = utcnow().replace(microsecond=0, second=0) + timedelta(days=1)
+    for n in range(12):
+        make_event(title=f"Training {n:02}", start_at=start + timedelta(days=n * 3, hours=n % 4))
+    make_event(title="Weekly cluster call", start_at=start + timedelta(hours=2), rrule="FREQ=WEEKLY")
+    series = make_event(title="Fortnightly webinar", start_at=start + timedelta(days=1), rrule="FREQ=WEEKLY;INTERVAL=2")
+    services.change_occurrence(series, organizer, series.start_at)  # skip the first date
+    commit()
+    viewer = make_user()
+    window = (utcnow(), utcnow() + timedelta(days=60))
+    everything = [(o.event.title, o.start) for o in services.occurrences_for(viewer, *window)]
+    assert ("Fortnightly webinar", series.start_at) not in everything
+    for limit in (1, 5, 13, 20, len(everything), len(everything) + 5):
+        limited = [(o.event.title, o.start) for o in services.occurrences_for(viewer, *window, limit=limit)]
+        assert limited == everything[:limit]
+
+
+def test_changing_a_series_rule_or_first_date_changes_its_dates_despite_the_expansion_cache(
+        make_event, organizer):
+    start = utcnow().replace(microsecond=0, second=0) + timedelta(days=1)
+    series = make_event(title="Family engagement call", start_at=start, rrule="FREQ=WEEKLY")
+    window = (start - timedelta(hours=1), start + timedelta(days=28))
+
+    def dates():
+        return [begins for begins, _, _ in series.occurrences(*window)]
+
+    assert len(dates()) == 4  # expanded once: now cached for this rule and first start
+    services.update_event(series, organizer, rrule="FREQ=WEEKLY;INTERVAL=2")
+    commit()
+    assert dates() == [start, start + timedelta(days=14)]
+    services.update_event(series, organizer, start_at=start + timedelta(days=1), end_at=start + timedelta(days=1, hours=1))
+    commit()
+    assert dates() == [start + timedelta(days=1), start + timedelta(days=15)]
+    services.change_occurrence(series, organizer, start + timedelta(days=15))
+    commit()
+    assert dates() == [start + timedelta(days=1)]

@@ -253,3 +253,60 @@ def test_the_cluster_page_section_lists_upcoming_calls_only_for_those_who_may_se
         assert "Family Engagement call" in html and SECRET not in html
         assert [s for s in ui.sections(app, "cluster", cluster, outsider)
                 if s[0] == "convenings/_cluster_section.html"] == []
+
+
+def test_the_upcoming_list_shows_fifty_occurrences_a_page_with_earlier_and_later_links(
+        client, make_event, make_user, sign_in):
+    start = utcnow().replace(microsecond=0, second=0) + timedelta(days=1)
+    for n in range(20):
+        make_event(title=f"Resource parent training {n:02}", start_at=start + timedelta(days=n * 5, hours=1))
+    make_event(title="Weekly cluster call", start_at=start, rrule="FREQ=WEEKLY")
+    make_event(title="Weekly office hours", start_at=start + timedelta(hours=3), rrule="FREQ=WEEKLY")
+    sign_in(make_user())
+    viewer_sees = services.occurrences_for(make_user(), utcnow(), utcnow() + timedelta(days=120))
+    assert len(viewer_sees) > 50
+
+    def titles(page_html):
+        return re.findall(r'<a href="/events/\d+">([^<]+)</a>', page_html.split('<ul class="event-list">')[1].split("</ul>")[0])
+
+    first = client.get("/events/").get_data(as_text=True)
+    later = client.get("/events/?page=2").get_data(as_text=True)
+    assert len(titles(first)) == 50
+    assert 'href="/events/?page=2" rel="next">Later events' in first and "Earlier events" not in first
+    assert 'href="/events/" rel="prev">← Earlier events' in later and "Later events" not in later
+    assert titles(first) + titles(later) == [o.event.title for o in viewer_sees]
+    assert client.get("/events/?page=3").status_code == 404
+    assert client.get("/events/?page=0").status_code == 404
+    kind_filtered = client.get("/events/?kind=webinar&page=2").get_data(as_text=True)
+    assert 'href="/events/?kind=webinar" rel="prev"' in kind_filtered
+
+
+def test_cached_calendars_show_changes_at_once_and_each_person_only_what_they_may_see(
+        app, client, make_event, make_user, organizer, sign_in):
+    member, outsider = make_user(), make_user()
+    cluster = _cluster_with(member)
+    day = to_pacific(utcnow() + timedelta(days=2))
+    start = utcnow().replace(second=0, microsecond=0) + timedelta(days=2)
+    webinar = make_event(title="Trauma-informed supervision", start_at=start)
+    make_event(title="Family Engagement call", kind="cluster-call", visibility="clusters", cluster_id=cluster.id,
+               start_at=start + timedelta(hours=2), rrule="FREQ=WEEKLY")
+    paths = ["/events/", f"/events/month/{day.year}-{day.month}"]
+    member_client = app.test_client()
+    assert member_client.post("/sign-in", data={"email": member.email, "password": "correct horse battery"}).status_code == 302
+    sign_in(outsider)
+
+    def pages(who):
+        return [who.get(path).get_data(as_text=True) for path in paths]
+
+    for seen, hidden in zip(pages(member_client), pages(client)):  # same listings asked twice: the cache is warm
+        assert "Family Engagement call" in seen and "Family Engagement call" not in hidden
+    services.update_event(webinar, organizer, title="Trauma-informed supervision, part 2")
+    commit()
+    assert all("Trauma-informed supervision, part 2" in page for page in pages(client))
+    services.cancel_event(webinar, organizer)
+    make_event(title="Kinship navigator orientation", start_at=start + timedelta(hours=4))
+    commit()
+    for page in pages(client):
+        assert "Kinship navigator orientation" in page
+        assert 'badge-cancelled">Cancelled' in page or "supervision, part 2</a> (cancelled)" in page
+        assert "Family Engagement call" not in page
