@@ -257,7 +257,7 @@ def test_cluster_page_query_count_does_not_grow_with_threads(forum, client, sign
         page = _html(client.get(f"/clusters/{slug}"))
     assert "Thread 0" in page
     assert many.n == few.n, (few.n, many.n)
-    assert many.n <= 14
+    assert many.n <= 20  # the forum's own queries plus the library's and calendar's cluster sections
 
 
 def test_flag_queue_shows_open_flags_to_facilitators_and_hiding_clears_it(forum, client, sign_in):
