@@ -23,4 +23,5 @@ def init_app(app):
         return {
             "site_name": current_app.config["SITE_NAME"],
             "nav_items": ui.nav_items(current_app, current_user),
+            "feature_stylesheets": ui.stylesheets(current_app),
         }

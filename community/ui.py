@@ -38,8 +38,18 @@ class DemoSeed:
 
 def _registry(app):
     return app.extensions.setdefault(
-        "community.ui", {"nav": [], "seeds": [], **{page: [] for page in PAGES}}
+        "community.ui", {"nav": [], "seeds": [], "stylesheets": [], **{page: [] for page in PAGES}}
     )
+
+
+def add_stylesheet(app, filename):
+    """Load a feature's stylesheet (under static/) on every page: its sections appear on shared pages."""
+    if filename not in _registry(app)["stylesheets"]:
+        _registry(app)["stylesheets"].append(filename)
+
+
+def stylesheets(app):
+    return list(_registry(app)["stylesheets"])
 
 
 def add_nav(app, label, endpoint, order=50, visible=None):

@@ -38,6 +38,7 @@ def init_app(app):
     from community import content, ui
 
     from . import cli, demo, manage, search, views  # noqa: F401  (routes register on import)
+    ui.add_stylesheet(app, "css/newsletters.css")
 
     _load_settings(app)
     app.register_blueprint(bp)

@@ -7,6 +7,7 @@ bp = Blueprint("convenings", __name__, url_prefix="/events", template_folder="te
 def init_app(app):
     from .. import content, ui
     from . import cli, demo, integration, services, views  # noqa: F401  (routes register on import)
+    ui.add_stylesheet(app, "css/convenings.css")
 
     app.register_blueprint(bp)
     app.jinja_env.globals["event_when"] = services.when_html

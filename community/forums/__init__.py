@@ -9,6 +9,7 @@ bp = Blueprint("forums", __name__, template_folder="templates")
 def init_app(app):
     from .. import content, ui
     from . import cli, demo, sections, sharing, views  # noqa: F401  (routes register on import)
+    ui.add_stylesheet(app, "css/forums.css")
 
     app.config.setdefault("LIMIT_FORUM_POST",
                           os.environ.get("LIMIT_FORUM_POST", "6 per minute; 60 per day"))

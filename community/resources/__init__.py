@@ -7,6 +7,7 @@ bp = Blueprint("resources", __name__, url_prefix="/library")
 def init_app(app):
     from .. import content, ui
     from . import demo, search_source, sections, views  # noqa: F401  (routes register on import)
+    ui.add_stylesheet(app, "css/resources.css")
 
     app.config.setdefault("UPLOAD_ZIP_MAX_ENTRIES", 3000)
     app.config.setdefault("UPLOAD_ZIP_MAX_BYTES", 200 * 1024 * 1024)
