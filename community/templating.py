@@ -24,4 +24,5 @@ def init_app(app):
             "site_name": current_app.config["SITE_NAME"],
             "nav_items": ui.nav_items(current_app, current_user),
             "feature_stylesheets": ui.stylesheets(current_app),
+            "header_partials": ui.header_partials(current_app),
         }

@@ -38,7 +38,7 @@ class DemoSeed:
 
 def _registry(app):
     return app.extensions.setdefault(
-        "community.ui", {"nav": [], "seeds": [], "stylesheets": [], **{page: [] for page in PAGES}}
+        "community.ui", {"nav": [], "seeds": [], "stylesheets": [], "header": [], **{page: [] for page in PAGES}}
     )
 
 
@@ -46,6 +46,15 @@ def add_stylesheet(app, filename):
     """Load a feature's stylesheet (under static/) on every page: its sections appear on shared pages."""
     if filename not in _registry(app)["stylesheets"]:
         _registry(app)["stylesheets"].append(filename)
+
+
+def add_header_partial(app, template):
+    """Show a partial in the site header (the search box) on every page."""
+    _registry(app)["header"].append(template)
+
+
+def header_partials(app):
+    return list(_registry(app)["header"])
 
 
 def stylesheets(app):

@@ -8,26 +8,24 @@ from email.utils import parseaddr
 from urllib.parse import urljoin
 
 import css_inline
-import nh3
 from flask import current_app, render_template
-from markdown_it import MarkdownIt
 
 from community import mail
+from community.markup import markdown_html
 
 #: Replaced per recipient (unlikely to occur in content, unchanged by HTML escaping).
 UNSUBSCRIBE_PLACEHOLDER = "NLUNSUBSCRIBEURLPLACEHOLDER"
 PREFERENCES_PLACEHOLDER = "NLPREFERENCESURLPLACEHOLDER"
 
-_markdown = MarkdownIt("commonmark", {"linkify": False, "typographer": True})
 _ALLOWED_TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "blockquote", "h3", "h4",
                  "code", "pre", "hr"}
 
 
 def markdown_to_html(text):
     """Markdown rendered once at save time and sanitized (no raw HTML passes)."""
-    html = _markdown.render(text or "")
-    return nh3.clean(html, tags=_ALLOWED_TAGS, attributes={"a": {"href", "title"}},
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener")
+    return markdown_html(text, tags=_ALLOWED_TAGS, attributes={"a": {"href", "title"}},
+                         url_schemes={"http", "https", "mailto"}, link_rel="noopener",
+                         typographer=True)
 
 
 class Rendered:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from ..content import ContentCard, SearchDocument
 from ..extensions import db
 from ..mail import external_url
+from ..markup import plain_text
 from ..permissions import can
 from ..timeutil import format_pacific, utcnow
 from . import services
@@ -36,7 +37,7 @@ def cluster_section(cluster, viewer):
 
 def _card(event, when, url):
     return ContentCard(kind="event", title=event.title, url=url, when=when,
-                       summary=services.plain_text(event.summary)[:240],
+                       summary=plain_text(event.summary)[:240],
                        meta=f"{event.kind_label} · {event.place_label}")
 
 
@@ -77,8 +78,8 @@ def search_documents(ids=None):
         agenda = " ".join(f"{s.title} {s.speakers} {s.description}" for s in event.sessions)
         yield SearchDocument(
             kind="event", id=str(event.id), title=event.title,
-            text=" ".join([event.title, services.plain_text(event.summary), event.venue, agenda]),
+            text=" ".join([event.title, plain_text(event.summary), event.venue, agenda]),
             url=f"/events/{event.id}", visibility=event.visibility,
-            cluster_ids=event.access_scope().cluster_ids, summary=services.plain_text(event.summary)[:240],
+            cluster_ids=event.access_scope().cluster_ids, summary=plain_text(event.summary)[:240],
             created_at=event.created_at, updated_at=event.updated_at,
             facets={"event_kind": event.kind, "year": event.start_at.year})

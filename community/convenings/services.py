@@ -4,14 +4,11 @@ Every function checks the permission policy where a person acts, changes objects
 queues mail; the request or CLI command commits.
 """
 import hashlib
-import re
 from collections import OrderedDict, namedtuple
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 
-import markdown_it
-import nh3
 from flask import render_template
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -19,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, selectinload
 
 from .. import audit, content, mail
+from ..markup import markdown_html
 from ..accounts.models import User
 from ..extensions import db
 from ..permissions import NotAllowed, access_filter, can, cluster_roles
@@ -37,18 +35,9 @@ class SessionFull(EventError):
     """A chosen session has no seat left."""
 
 
-_markdown = markdown_it.MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-
-
 def render_markdown(text):
     """Markdown to sanitized HTML (no raw HTML, safe links)."""
-    html = _markdown.render(text or "")
-    return Markup(nh3.clean(html, link_rel="noopener noreferrer nofollow"))
-
-
-def plain_text(text):
-    """Markdown as plain text for search and previews."""
-    return re.sub(r"\s+", " ", nh3.clean(_markdown.render(text or ""), tags=set())).strip()
+    return Markup(markdown_html(text))
 
 
 # ---------------------------------------------------------------- events and agendas

@@ -13,8 +13,10 @@ bp = Blueprint("search", __name__)
 
 
 def init_app(app):
-    from .. import content
+    from .. import content, ui
     from . import engine, views  # noqa: F401  (routes register on import)
+
+    ui.add_header_partial(app, "search/_header_form.html")
 
     app.config.setdefault("SEARCH_INDEX_DIR", str(Path(app.instance_path) / "search-index"))
     app.config.setdefault("SEARCH_LOCK_TIMEOUT", 30)
