@@ -1,9 +1,7 @@
 """Fixtures for events: organizers, members, events made through the services, a query counter."""
-import contextlib
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event as sa_event
 
 from community import jobs
 from community.convenings import services
@@ -38,22 +36,6 @@ def make_event(organizer):
 def pacific(*args):
     """A Pacific wall-clock time as stored UTC."""
     return from_pacific(datetime(*args))
-
-
-@contextlib.contextmanager
-def count_queries():
-    """Count SQL statements run inside the block: `with count_queries() as counted: ...; counted[0]`."""
-    counted = [0]
-
-    def before(*_args, **_kwargs):
-        counted[0] += 1
-
-    engine = db.engine
-    sa_event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield counted
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", before)
 
 
 def register(event, user, **answers):

@@ -1,9 +1,7 @@
 """Newsletter pages: the public archive and feed show sent issues only; organizer pages stay hidden;
 list pages run a constant number of queries."""
-import contextlib
 import xml.etree.ElementTree as ET
 
-from sqlalchemy import event
 
 from community.extensions import db
 from newsletters import delivery, search, services
@@ -13,18 +11,7 @@ from tests.newsletters.conftest import PUBLIC_THREAD
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-@contextlib.contextmanager
-def count_queries():
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+from tests.support.queries import count_queries
 
 
 def _sent_issue(organizer, compose_issue, subject):

@@ -7,15 +7,21 @@ from community.extensions import db
 
 
 @contextlib.contextmanager
-def count_queries(app):
-    """Yield a list that fills with the SQL of every statement executed inside the block."""
+def count_queries(app=None):
+    """Yield a list that fills with the SQL of every statement executed inside the block.
+
+    :param app: the app whose engine to watch; the current app when None.
+    """
     statements = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
-    with app.app_context():
+    if app is None:
         engine = db.engine
+    else:
+        with app.app_context():
+            engine = db.engine
     event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
