@@ -6,6 +6,7 @@ Three seams, all registered per app from a feature's `init_app`:
   `fetch(ids=None)` yields `SearchDocument`s (all of them when `ids` is None). After its
   transaction commits, a service calls `announce_changed(kind, ids)` or `announce_removed(kind,
   ids)`; the search package listens to `content_changed` and (re)indexes through the source.
+  After a redaction, `announce_purged(kind, ids)` also asks it to drop the old text's traces.
 - **Providers.** Named functions one feature offers to others, e.g. the newsletter composer asks
   `provide("events.upcoming_public", start, end)` and gets `ContentCard`s, or nothing when no
   feature registered that name. A name may have several providers (`provide_all`).
@@ -32,6 +33,9 @@ from . import jobs
 _signals = Namespace()
 #: Sent after commit with sender=kind, ids=[...], removed=bool.
 content_changed = _signals.signal("content-changed")
+#: Sent after commit with sender=kind, ids=[...]: the items were redacted, so every copy of what
+#: they held before (search index files, spelling suggestions) must go, not only be replaced.
+content_purged = _signals.signal("content-purged")
 
 
 class NotPublic(Exception):
@@ -113,6 +117,15 @@ def announce_changed(kind, ids):
 
 def announce_removed(kind, ids):
     jobs.enqueue(_send, kind, [str(i) for i in ids], True)
+
+
+def announce_purged(kind, ids):
+    """Like `announce_changed`, for redactions: listeners also drop every trace of the old text."""
+    jobs.enqueue(_send_purged, kind, [str(i) for i in ids])
+
+
+def _send_purged(kind, ids):
+    content_purged.send(kind, ids=ids)
 
 
 def _send(kind, ids, removed):

@@ -147,7 +147,8 @@ def _can_scoped(user, action, scope: Scope):
         return False
     if action in ("edit", "delete"):
         return _manages(user, scope)
-    if action == "moderate":
+    if action in ("moderate", "redact"):
+        # Redacting (purging client data from a post everywhere) is a moderator's act.
         return user.is_admin or (scope.cluster_id is not None and is_facilitator(user, scope.cluster_id))
     raise ValueError(f"unknown action {action!r}")
 

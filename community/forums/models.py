@@ -272,6 +272,10 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None]
     #: When it went out by e-mail (immediately or in a digest); digests skip e-mailed ones.
     emailed_at: Mapped[datetime | None]
+    #: The digest that carries it; the digest's e-mail is rendered from the live rows when it is
+    #: sent, so a redaction made in between reaches it.
+    digest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("forum_digests.id", ondelete="SET NULL"), index=True)
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="joined")
     cluster: Mapped[Cluster] = relationship(lazy="joined")
@@ -321,6 +325,8 @@ class Digest(db.Model):
     claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: How many notifications it carried (0: nothing to send, no e-mail went out).
     notification_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: When its e-mail was handed to the transport (empty while queued).
+    sent_at: Mapped[datetime | None]
 
 
 class Flag(db.Model):

@@ -3,7 +3,10 @@
 A new post notifies each person at most once, in this order of precedence: a mention, a reply to
 them, then "posted" for people watching the thread. Muted threads and clusters notify no one.
 E-mail is checked against the permission policy when it is sent, not when it was queued, so a
-person who left a cluster never receives its content.
+person who left a cluster never receives its content. For the same reason forum e-mail is
+rendered by the job that hands it to the transport (`mail.send_now`), never queued as rendered
+bytes: a post redacted while its notification or digest waits goes out redacted, and a retried
+job renders again from the live rows.
 """
 from collections import OrderedDict
 
@@ -194,10 +197,10 @@ def send_notification_email(notification_id):
     if not still_visible(notification, user):
         return
     subject = _subject(notification)
-    mail.send(mail.render_message("forum_notification", user, subject, user=user,
-                                  notification=notification, url=_url(notification),
-                                  excerpt=_excerpt(notification),
-                                  settings_url=mail.external_url("forums.settings")))
+    mail.send_now(mail.render_message("forum_notification", user, subject, user=user,
+                                      notification=notification, url=_url(notification),
+                                      excerpt=_excerpt(notification),
+                                      settings_url=mail.external_url("forums.settings")))
 
 
 def _subject(notification):
@@ -238,7 +241,7 @@ def send_digest(user, period, until):
     """Claim (user, period) and queue one digest e-mail; returns the number of items, 0 if none.
 
     The claim row is unique per person and period, so a retried or repeated run sends nothing new.
-    The caller commits after each person.
+    The caller commits after each person. The e-mail itself is rendered by `send_digest_email`.
     """
     if db.session.scalar(select(Digest.id).where(Digest.user_id == user.id, Digest.period == period)):
         return 0
@@ -254,20 +257,42 @@ def send_digest(user, period, until):
     if not visible:
         db.session.flush()
         return 0
-    db.session.add(Digest(user_id=user.id, period=period, notification_count=len(visible)))
+    digest = Digest(user_id=user.id, period=period, notification_count=len(visible))
+    db.session.add(digest)
     db.session.flush()  # raises IntegrityError when another run claimed this period first
+    for notification in visible:
+        notification.digest_id = digest.id
+    db.session.flush()
+    enqueue(send_digest_email, digest.id)
+    return len(visible)
+
+
+def send_digest_email(digest_id):
+    """Job: render a claimed digest from the live rows and hand it to the transport, once."""
+    digest = db.session.get(Digest, digest_id)
+    if digest is None or digest.sent_at is not None:
+        return
+    digest.sent_at = utcnow()
+    user = db.session.get(User, digest.user_id)
+    if user is None or not user.is_active:
+        return
+    carried = db.session.scalars(
+        select(Notification).where(Notification.digest_id == digest.id)
+        .order_by(Notification.cluster_id, Notification.created_at, Notification.id)).all()
+    visible = [n for n in carried if still_visible(n, user)]  # checked again at sending time
+    if not visible:
+        return
     shown = visible[:DIGEST_LIMIT]
     groups = OrderedDict()
     for notification in shown:
         groups.setdefault(notification.cluster, []).append(
             (notification, _url(notification), _excerpt(notification)))
     subject = f"Your Linkages digest: {len(visible)} update{'s' if len(visible) != 1 else ''}"
-    mail.send(mail.render_message(
+    mail.send_now(mail.render_message(
         "forum_digest", user, subject, user=user, groups=groups, total=len(visible),
-        more=len(visible) - len(shown), period=period,
+        more=len(visible) - len(shown), period=digest.period,
         notifications_url=mail.external_url("forums.notifications"),
         settings_url=mail.external_url("forums.settings")))
-    return len(visible)
 
 
 def _excerpt(notification, length=200):

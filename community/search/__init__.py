@@ -26,6 +26,7 @@ def init_app(app):
     app.register_blueprint(bp)
     # A module-level receiver connected once per process, whatever the number of apps.
     content.content_changed.connect(engine.on_content_changed, weak=False)
+    content.content_purged.connect(engine.on_content_purged, weak=False)
 
     @app.cli.group("search")
     def search_cli():

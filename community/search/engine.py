@@ -179,11 +179,13 @@ def _fields(doc: content.SearchDocument):
     }
 
 
-def apply_changes(kind, ids, removed=False):
+def apply_changes(kind, ids, removed=False, purge=False):
     """(Re)index or remove these documents of one kind; rebuilds everything if the index is broken.
 
     Reads the source inside the writer lock, so whichever writer runs last indexes what the
-    database holds now.
+    database holds now. With `purge` (after a redaction) the index is also optimized: Whoosh
+    keeps a replaced document's words in its segment files, and in "did you mean" suggestions,
+    until the segments are merged.
     """
     ids = [str(i) for i in ids]
     with writer_lock():
@@ -203,7 +205,7 @@ def apply_changes(kind, ids, removed=False):
                 writer.update_document(**_fields(doc))
             for missing in set(ids) - {str(doc.id) for doc in docs}:
                 writer.delete_by_term("key", f"{kind}:{missing}")
-            writer.commit()
+            writer.commit(optimize=purge)
         except BaseException:
             writer.cancel()
             raise
@@ -274,6 +276,11 @@ def rebuild_job():
 def on_content_changed(kind, ids, removed):
     """Receiver of `content.content_changed` (sent by a job after commit)."""
     apply_changes(kind, ids, removed)
+
+
+def on_content_purged(kind, ids):
+    """Receiver of `content.content_purged`: reindex and merge away the old text's traces."""
+    apply_changes(kind, ids, purge=True)
 
 
 # -- reading -----------------------------------------------------------------------------------
