@@ -1,7 +1,7 @@
 """The audit log: who did what to whom, for admin and moderator actions."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, select
+from sqlalchemy import ForeignKey, String, Text, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts.models import User
@@ -32,6 +32,12 @@ class AuditEntry(db.Model):
     @classmethod
     def latest(cls):
         return select(cls).order_by(cls.created_at.desc(), cls.id.desc())
+
+    @classmethod
+    def about(cls, targets, actions):
+        """Entries with one of `actions` on one of `targets` ((type, id) pairs), newest first."""
+        return cls.latest().where(cls.action.in_(actions), or_(*[
+            (cls.target_type == kind) & (cls.target_id == ident) for kind, ident in targets]))
 
 
 def record(actor, action, target_type, target_id=None, summary="", cluster_id=None):

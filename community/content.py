@@ -21,6 +21,7 @@ Known provider names (a feature registers the ones it owns):
 | `resources.new_public` | since (naive UTC or None) | [ContentCard] of public resources |
 | `forums.public_thread_card` | thread_id | ContentCard, or raises NotPublic(reason) |
 | `cards.for_path` | url path on this site, viewer | ContentCard or None (rich link cards in posts) |
+| `audit.targets` | [(target type, id)], viewer | {(type, id): ContentCard} read live for the audit log |
 """
 from dataclasses import dataclass, field
 from datetime import datetime

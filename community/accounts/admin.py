@@ -3,6 +3,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
+from .. import content
 from ..audit import AuditEntry
 from ..extensions import db
 from ..permissions import require
@@ -112,4 +113,9 @@ def audit_log():
     require("view_audit_log")
     entries = db.paginate(AuditEntry.latest(), page=request.args.get("page", 1, type=int),
                           per_page=50, error_out=False)
-    return render_template("admin/audit.html", entries=entries)
+    # Entries keep ids, not copies of content: areas name their targets as they are now.
+    targets = {}
+    for found in content.provide_all("audit.targets", [(e.target_type, e.target_id)
+                                                        for e in entries.items], current_user):
+        targets.update(found)
+    return render_template("admin/audit.html", entries=entries, targets=targets)

@@ -62,3 +62,32 @@ class WatchForm(FlaskForm):
 
 class EmailModeForm(FlaskForm):
     mode = RadioField("E-mail me about notifications", choices=EMAIL_MODES)
+
+
+class RedactPostForm(FlaskForm):
+    """Purge client data from a post: the moderator's cut version, or the standard note."""
+
+    replacement = TextAreaField(
+        "The post without the client information",
+        description="Cut what identifies a client or family and keep the rest, or empty the box "
+                    "to replace the whole post with “[removed by a moderator: client "
+                    "information]”. Earlier versions are erased in any case.")
+    reason = StringField("Reason", validators=[DataRequired("Give a reason."), Length(max=300)],
+                         description="For the audit log and the post's history. Name the kind of "
+                                     "information (“a child's full name”), never the information.")
+    confirm = BooleanField("I understand that the removed text and every earlier version of this "
+                           "post are erased and cannot be brought back.",
+                           validators=[DataRequired("Tick the box to confirm the redaction.")])
+
+
+class RedactTitleForm(FlaskForm):
+    """Replace a thread's title (and so its link) where it held client information."""
+
+    title = StringField("New title", validators=[DataRequired("Give the thread a new title."),
+                                                 Length(max=200)])
+    reason = StringField("Reason", validators=[DataRequired("Give a reason."), Length(max=300)],
+                         description="For the audit log and the post's history. Name the kind of "
+                                     "information (“a family's last name”), never the information.")
+    confirm = BooleanField("I understand that the old title, and earlier titles in the edit "
+                           "history, are erased and cannot be brought back.",
+                           validators=[DataRequired("Tick the box to confirm the redaction.")])

@@ -85,12 +85,18 @@ class Thread(db.Model):
         return _scope_for(self.cluster, self.author_id)
 
     #: Words used by thread actions' URLs (/t/<id>/reply ...), never used as a slug.
-    RESERVED_SLUGS = {"reply", "move", "watch", "pin", "unpin", "lock", "unlock", "post"}
+    RESERVED_SLUGS = {"reply", "move", "watch", "pin", "unpin", "lock", "unlock", "post",
+                      "redact-title"}
 
     @property
     def slug(self):
-        slug = re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")[:60] or "thread"
-        return f"{slug}-thread" if slug in self.RESERVED_SLUGS else slug
+        return self.slug_for(self.title)
+
+    @classmethod
+    def slug_for(cls, title):
+        """The URL slug a thread with this title has."""
+        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "thread"
+        return f"{slug}-thread" if slug in cls.RESERVED_SLUGS else slug
 
     @property
     def is_removed(self):

@@ -64,6 +64,32 @@ def public_thread_card(thread_id):
     return _card(thread)
 
 
+def audit_targets(targets, viewer):
+    """{(target type, id): ContentCard} naming the threads and posts audit entries are about.
+
+    Audit entries store only ids; the title shown is read now, so a redacted title shows as
+    redacted. Two queries whatever the number of entries.
+    """
+    post_ids = {ident for kind, ident in targets if kind == "post" and ident is not None}
+    thread_ids = {ident for kind, ident in targets if kind == "thread" and ident is not None}
+    posts = db.session.scalars(select(Post).where(Post.id.in_(post_ids))).all() if post_ids else []
+    thread_ids |= {post.thread_id for post in posts}
+    threads = {thread.id: thread for thread in db.session.scalars(
+        select(Thread).where(Thread.id.in_(thread_ids)))} if thread_ids else {}
+    found = {}
+    for thread in threads.values():
+        if can(viewer, "view", thread):
+            found[("thread", thread.id)] = ContentCard(kind="thread", title=f"“{thread.title}”",
+                                                       url=_url(thread))
+    for post in posts:
+        thread = threads.get(post.thread_id)
+        if thread is not None and can(viewer, "view", thread):
+            found[("post", post.id)] = ContentCard(
+                kind="post", title=f"post #{post.number} in “{thread.title}”",
+                url=site_path("forums.thread_post", thread_id=thread.id, number=post.number))
+    return found
+
+
 def card_for_path(path, viewer):
     """A card for a thread path on this site that `viewer` may see, else None."""
     from flask import current_app

@@ -9,7 +9,7 @@ from ..extensions import db, limiter
 from ..permissions import NotAllowed, can, cluster_roles, get_or_404, require, visible_or_404
 from . import bp, guard, markup, notify, queries, services
 from .forms import (ClusterForm, EditPostForm, EmailModeForm, MoveForm, PostForm, ReasonForm,
-                    ThreadForm, WatchForm)
+                    RedactPostForm, RedactTitleForm, ThreadForm, WatchForm)
 from .models import WATCH_LEVELS, Flag, ForumError, Notification, Post, Thread
 from .services import GuardStopped
 
@@ -307,6 +307,9 @@ def preview():
 @bp.get("/t/<int:thread_id>/<slug>")
 def thread(thread_id, slug=None):
     thread = _thread_or_404(thread_id)
+    if slug is not None and slug != thread.slug:  # an old title's link (renamed, redacted)
+        return redirect(url_for("forums.thread", thread_id=thread.id, slug=thread.slug,
+                                **request.args.to_dict()))
     page = request.args.get("page", type=int)
     if page is None:
         last_read = queries.read_position(thread, current_user)
@@ -461,7 +464,54 @@ def history(post_id):
     post = _post_or_404(post_id)
     require("moderate", post, status=404)
     return render_template("forums/history.html", post=post,
-                           revisions=services.revisions_of(post, current_user))
+                           revisions=services.revisions_of(post, current_user),
+                           redactions=services.redactions_of(post, current_user))
+
+
+@bp.route("/p/<int:post_id>/redact", methods=["GET", "POST"])
+@login_required
+def redact_post(post_id):
+    post = get_or_404(Post, post_id, action="redact")
+    form = RedactPostForm()
+    if request.method == "GET":
+        form.replacement.data = post.body_source
+    if form.validate_on_submit():
+        try:
+            echoes = services.redact_post(post, current_user, form.reason.data,
+                                          form.replacement.data)
+        except ForumError as error:
+            target = getattr(form, error.field or "reason", form.reason)
+            target.errors = list(target.errors) + [str(error)]
+        else:
+            db.session.commit()
+            flash(f"Post #{post.number} is redacted: its earlier versions, quotes of it in replies, "
+                  "e-mail not yet sent and search no longer hold the removed text.", "success")
+            if echoes:
+                numbers = ", ".join(f"#{other.number}" for other in echoes)
+                flash(f"Other posts in this thread repeat some of the removed text: {numbers}. "
+                      "Redact them too.", "error")
+            return redirect(_thread_url(post.thread, post.number))
+    return render_template("forums/redact.html", form=form, post=post, thread=post.thread,
+                           mode="post")
+
+
+@bp.route("/t/<int:thread_id>/redact-title", methods=["GET", "POST"])
+@login_required
+def redact_title(thread_id):
+    thread = get_or_404(Thread, thread_id, action="redact")
+    form = RedactTitleForm()
+    if form.validate_on_submit():
+        try:
+            services.redact_thread_title(thread, current_user, form.title.data, form.reason.data)
+        except ForumError as error:
+            target = getattr(form, error.field or "reason", form.reason)
+            target.errors = list(target.errors) + [str(error)]
+        else:
+            db.session.commit()
+            flash("The title is redacted: the thread's link, earlier titles, e-mail not yet sent "
+                  "and search use the new one.", "success")
+            return redirect(_thread_url(thread))
+    return render_template("forums/redact.html", form=form, post=None, thread=thread, mode="title")
 
 
 @bp.route("/p/<int:post_id>/<any(hide, flag):action>", methods=["GET", "POST"])
