@@ -698,7 +698,7 @@ def redact_thread_title(thread, actor, new_title, reason):
     opening = db.session.scalar(select(Post).where(Post.thread_id == thread.id, Post.number == 1))
     revisions = db.session.scalars(select(PostRevision).where(
         PostRevision.post_id == opening.id, PostRevision.title != "")).all() if opening else []
-    old_titles = sorted({thread.title} | {r.title for r in revisions} - {new_title, REDACTED_TITLE},
+    old_titles = sorted(({thread.title} | {r.title for r in revisions}) - {new_title, REDACTED_TITLE},
                         key=len, reverse=True)
     if not old_titles:
         raise ForumError("The new title is the same as the old: cut the client information.",
