@@ -37,7 +37,7 @@ def _load_settings(app):
 def init_app(app):
     from community import content, ui
 
-    from . import cli, demo, manage, search, views  # noqa: F401  (routes register on import)
+    from . import blocks, cli, demo, manage, search, views  # noqa: F401  (routes register on import)
     ui.add_stylesheet(app, "css/newsletters.css")
 
     _load_settings(app)
@@ -47,4 +47,6 @@ def init_app(app):
     ui.add_section(app, "profile", "newsletters/_profile_section.html", views.profile_section,
                    order=70)
     content.register_source(app, "newsletter", "Newsletters", search.fetch)
+    # Connected once per process (blinker keeps one connection per function).
+    content.content_purged.connect(blocks.on_content_purged, weak=False)
     ui.add_demo_seed(app, "newsletter", demo.seed_newsletter, order=50)

@@ -8,10 +8,13 @@ from datetime import datetime, time, timedelta
 
 from flask import current_app
 
+from sqlalchemy import select
+
 from community import content
+from community.extensions import db
 from community.timeutil import format_pacific, from_pacific
 
-from .models import Issue
+from .models import Block, Issue
 
 #: What the organizer reads when a feature the block needs is not installed.
 MISSING = {
@@ -93,6 +96,34 @@ def refresh_cards(issue):
                 except BlockError:
                     continue
             block.cards = kept
+
+
+def on_content_purged(kind, ids):
+    """A redacted thread's title leaves every highlight snapshot, sent issues included: the
+    archive is public and searchable. The card is taken afresh, or dropped when the thread is no
+    longer public. (Receiver of `content.content_purged`; its job commits.)"""
+    if kind != "thread":
+        return
+    paths = {thread_id: f"/t/{thread_id}" for thread_id in ids}
+    reindex = set()
+    for block in db.session.scalars(select(Block).where(Block.kind == "highlights")):
+        cards, changed = [], False
+        for card in block.cards or []:
+            url = card.get("url", "")
+            purged = [t for t, path in paths.items() if url == path or url.startswith(path + "/")]
+            if not purged:
+                cards.append(card)
+                continue
+            changed = True
+            try:
+                cards.append(_thread_card(purged[0]))
+            except BlockError:
+                continue
+        if changed:
+            block.cards = cards
+            reindex.add(block.issue_id)
+    if reindex:
+        content.announce_changed("newsletter", sorted(reindex))
 
 
 def _date(value):

@@ -284,11 +284,20 @@ def test_audit_entries_of_forum_acts_keep_ids_and_the_log_shows_the_title_as_it_
     assert f"post #2 in “Joint reviews”" in page
 
 
-def test_a_title_redaction_relinks_other_posts_and_refuses_an_unchanged_title(forum):
+def test_a_title_redaction_relinks_other_posts_and_newsletter_highlights(forum):
+    from newsletters.blocks import collect_cards
+    from newsletters.models import Block, Issue
+
     public = forum.add_cluster("Linkages Announcements", [forum.facilitator], is_public=True)
     db.session.commit()
     news = forum.thread(author=forum.facilitator, cluster=public,
                         title=f"Thanks to the {MARKER} family")
+    block = Block(kind="highlights", position=0, settings={"thread_ids": [news.id]})
+    issue = Issue(subject="Winter issue", status="sent", sent_at=news.created_at, blocks=[block])
+    block.cards = collect_cards(block, issue)
+    db.session.add(issue)
+    db.session.commit()
+    assert block.cards[0]["title"] == news.title
     linking = forum.thread(author=forum.member, title="Worth reading",
                            body=f"http://community.test/t/{news.id}/{news.slug}")
     linking_post = db.session.scalar(select(Post).where(Post.thread_id == linking.id))
@@ -297,6 +306,8 @@ def test_a_title_redaction_relinks_other_posts_and_refuses_an_unchanged_title(fo
         services.redact_thread_title(news, forum.facilitator, news.title, "a surname")
     services.redact_thread_title(news, forum.facilitator, "Thanks to a family", "a surname")
     db.session.commit()
+    run_ready()
     assert linking_post.body_source == f"http://community.test/t/{news.id}/thanks-to-a-family"
     assert "Thanks to a family" in linking_post.body_html
+    assert db.session.get(Block, block.id).cards[0]["title"] == "Thanks to a family"
     assert _columns_holding(MARKER) == []
