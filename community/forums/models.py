@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from ..accounts.models import User
 from ..clusters.models import Cluster
+from .. import guard
 from ..extensions import db
 from ..permissions import CLUSTERS, PUBLIC, Scope
 from ..timeutil import utcnow
@@ -89,7 +90,9 @@ class Thread(db.Model):
 
     @property
     def slug(self):
-        slug = re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")[:60] or "thread"
+        # A number the author confirmed in the title still never goes into URLs (and so logs).
+        title = guard.without_findings(self.title)
+        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "thread"
         return f"{slug}-thread" if slug in self.RESERVED_SLUGS else slug
 
     @property
