@@ -360,7 +360,7 @@ def _case_numbers(text):
             continue
         raw = value.group().rstrip(".")
         digits, letters = _digits(raw), _letters(raw)
-        if not digits or _YEARISH.match(raw) or _DATEISH.match(raw):
+        if not digits or _YEARISH.match(raw) or _DATEISH.match(raw) or re.search(r"\d/\d{1,2}/\d", raw):
             continue
         marked = bool(_MARKER.search(label.group()))
         mixed = letters and re.search(r"[A-Za-z]\d|\d[A-Za-z]", raw)
@@ -442,7 +442,8 @@ def _addresses(text):
                 yield "address", (start, end)
 
 
-_RULES = (_ssns, _case_numbers, _dates_of_birth, _children_with_ages, _phones, _addresses,
+#: In order of precedence: where two rules match the same text, the earlier one reports it.
+_RULES = (_ssns, _dates_of_birth, _case_numbers, _children_with_ages, _phones, _addresses,
           _long_numbers)
 
 
