@@ -512,3 +512,9 @@ class GuardedForm:
 
     confirm_not_client_data = BooleanField(
         "I checked: what is flagged above is not information about a client or family.")
+    #: Set by the view from GuardStopped.findings; the template shows them.
+    guard_findings = ()
+
+    @property
+    def guard_confirmed(self):
+        return bool(self.confirm_not_client_data.data)
