@@ -8,6 +8,7 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, Se
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
 
 from community.accounts.services import county_choices
+from community.guard import GuardedForm
 
 
 class SubscribeForm(FlaskForm):
@@ -40,7 +41,7 @@ class ImportForm(FlaskForm):
                     "Every row is checked first; if any row has a problem nothing is imported.")
 
 
-class IssueForm(FlaskForm):
+class IssueForm(GuardedForm, FlaskForm):
     subject = StringField("Subject", validators=[DataRequired("Enter a subject."), Length(max=200)])
     preheader = StringField("Preheader", validators=[Optional(), Length(max=200)],
                             description="The line mail clients show after the subject.")
@@ -53,7 +54,7 @@ class ScheduleForm(FlaskForm):
                                  validators=[DataRequired("Choose the date and time to send.")])
 
 
-class BlockForm(FlaskForm):
+class BlockForm(GuardedForm, FlaskForm):
     heading = StringField("Heading", validators=[Optional(), Length(max=200)])
 
 

@@ -2,6 +2,7 @@
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from community import guard
 from community.extensions import db
 from community.permissions import NotAllowed, require
 from community.timeutil import from_pacific, to_pacific
@@ -29,11 +30,15 @@ def _organizers_only():
 def manage():
     form = IssueForm()
     if form.validate_on_submit():
-        issue = services.create_issue(current_user, form.subject.data, form.preheader.data,
-                                      form.introduction.data)
-        db.session.commit()
-        flash("The draft is created. Add blocks below.", "success")
-        return redirect(url_for(".manage_issue", issue_id=issue.id))
+        try:
+            issue = services.create_issue(current_user, form.subject.data, form.preheader.data,
+                                          form.introduction.data, form.guard_confirmed)
+        except guard.GuardStopped as stopped:
+            form.guard_findings = stopped.findings
+        else:
+            db.session.commit()
+            flash("The draft is created. Add blocks below.", "success")
+            return redirect(url_for(".manage_issue", issue_id=issue.id))
     issues = db.session.scalars(Issue.for_organizers().limit(100)).all()
     return render_template("newsletters/manage.html", form=form, issues=issues,
                            counts=Subscriber.count_by_status())
@@ -46,11 +51,16 @@ def manage_issue(issue_id):
         return _progress_page(issue)
     form = IssueForm(obj=issue)
     if form.validate_on_submit():
-        services.update_issue(current_user, issue, form.subject.data, form.preheader.data,
-                              form.introduction.data)
-        db.session.commit()
-        flash("The issue is saved.", "success")
-        return redirect(url_for(".manage_issue", issue_id=issue.id))
+        try:
+            services.update_issue(current_user, issue, form.subject.data, form.preheader.data,
+                                  form.introduction.data, form.guard_confirmed)
+        except guard.GuardStopped as stopped:
+            db.session.rollback()
+            form.guard_findings = stopped.findings
+        else:
+            db.session.commit()
+            flash("The issue is saved.", "success")
+            return redirect(url_for(".manage_issue", issue_id=issue.id))
     schedule_form = ScheduleForm()
     if issue.scheduled_at and not schedule_form.send_at.data:
         schedule_form.send_at.data = to_pacific(issue.scheduled_at).replace(tzinfo=None)
@@ -83,7 +93,10 @@ def manage_block(issue_id, kind=None, block_id=None):
         try:
             services.save_block(current_user, issue, kind, form.heading.data or "",
                                 getattr(form, "body", None) and form.body.data or "",
-                                form.settings(), block=block)
+                                form.settings(), block=block, confirmed=form.guard_confirmed)
+        except guard.GuardStopped as stopped:
+            db.session.rollback()
+            form.guard_findings = stopped.findings
         except BlockError as error:
             db.session.rollback()
             flash(str(error), "error")

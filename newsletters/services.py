@@ -11,7 +11,7 @@ from datetime import datetime
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 
-from community import audit, mail
+from community import audit, guard, mail
 from community.accounts.models import County
 from community.extensions import db
 from community.permissions import NotAllowed, can
@@ -239,8 +239,9 @@ def _iso(value):
 
 # Composing -------------------------------------------------------------------------------------
 
-def create_issue(actor, subject, preheader="", introduction=""):
+def create_issue(actor, subject, preheader="", introduction="", confirmed=False):
     _require_organizer(actor)
+    guard.screen({"subject": subject, "preheader": preheader, "introduction": introduction}, confirmed)
     issue = Issue(subject=subject.strip(), preheader=preheader.strip(),
                   introduction=introduction.strip(), created_by_id=actor.id)
     db.session.add(issue)
@@ -248,20 +249,23 @@ def create_issue(actor, subject, preheader="", introduction=""):
     return issue
 
 
-def update_issue(actor, issue, subject, preheader, introduction):
+def update_issue(actor, issue, subject, preheader, introduction, confirmed=False):
     _require_organizer(actor)
     issue.require_editable()
+    guard.screen({"subject": subject, "preheader": preheader, "introduction": introduction}, confirmed)
     issue.subject, issue.preheader = subject.strip(), preheader.strip()
     issue.introduction = introduction.strip()
     return issue
 
 
-def save_block(actor, issue, kind, heading="", body="", settings=None, block=None):
+def save_block(actor, issue, kind, heading="", body="", settings=None, block=None, confirmed=False):
     """Add or change a block, taking its content snapshot now; raises BlockError with the reason."""
     _require_organizer(actor)
     issue.require_editable()
     if kind not in Block.KINDS:
         raise ValueError(f"unknown block kind {kind!r}")
+    guard.screen({"heading": heading, "body": body,
+                  "button_text": (settings or {}).get("button_text", "")}, confirmed)
     candidate = block or Block(kind=kind, position=len(issue.blocks))
     candidate.heading = heading.strip() or Block.KINDS[kind]
     candidate.body = body.strip()

@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
+from ..guard import GuardedForm
 from ..vocabulary import PROGRAMS, ROLES
 from .services import MIN_PASSWORD_LENGTH
 
@@ -16,7 +17,7 @@ class SignInForm(FlaskForm):
     next = HiddenField()
 
 
-class AccountRequestForm(FlaskForm):
+class AccountRequestForm(GuardedForm, FlaskForm):
     name = StringField("Full name", validators=[DataRequired("Enter your name."), Length(max=120)])
     email = EmailField("Work e-mail", validators=[
         DataRequired("Enter your work e-mail address."),
@@ -51,7 +52,7 @@ class ChangePasswordForm(SetPasswordForm):
         DataRequired("Enter your current password.")])
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(GuardedForm, FlaskForm):
     name = StringField("Full name", validators=[DataRequired("Enter your name."), Length(max=120)])
     title = StringField("Job title", validators=[Optional(), Length(max=120)])
     county_id = SelectField("County", coerce=int, validators=[Optional()])

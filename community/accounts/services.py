@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
-from .. import audit, mail
+from .. import audit, guard, mail
 from ..extensions import db
 from ..permissions import NotAllowed, can
 from ..timeutil import utcnow
@@ -46,12 +46,13 @@ def check_password_strength(password, email=""):
         raise AccountError("Your password must not be your e-mail address.")
 
 
-def request_account(name, email, county_id, program, title, note=""):
+def request_account(name, email, county_id, program, title, note="", confirmed=False):
     """Record a request for an account, for an admin to approve; tell the admins.
 
     When the address already has an account, the owner is told instead, and the request looks
     the same from outside (no way to learn who has an account).
     """
+    guard.screen({"title": title, "note": note}, confirmed)
     email = normalize_email(email)
     existing = db.session.scalar(User.by_email(email))
     if existing is not None:
@@ -188,7 +189,8 @@ def change_password(user, current_password, new_password):
     user.end_sessions()
 
 
-def update_profile(user, name, title, county_id, program, bio):
+def update_profile(user, name, title, county_id, program, bio, confirmed=False):
+    guard.screen({"title": title, "bio": bio}, confirmed)
     user.name = name.strip()
     user.title = title.strip()
     user.county_id = county_id or None

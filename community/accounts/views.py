@@ -3,7 +3,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from .. import ui
+from .. import guard, ui
 from ..extensions import db, limiter
 from ..permissions import require
 from ..security import safe_next
@@ -59,10 +59,15 @@ def request_account():
     form = AccountRequestForm()
     form.county_id.choices = services.county_choices()
     if form.validate_on_submit():
-        services.request_account(form.name.data, form.email.data, form.county_id.data,
-                                 form.program.data, form.title.data, form.note.data)
-        db.session.commit()
-        return render_template("accounts/request_sent.html", email=form.email.data)
+        try:
+            services.request_account(form.name.data, form.email.data, form.county_id.data,
+                                     form.program.data, form.title.data, form.note.data,
+                                     form.guard_confirmed)
+        except guard.GuardStopped as stopped:
+            form.guard_findings = stopped.findings
+        else:
+            db.session.commit()
+            return render_template("accounts/request_sent.html", email=form.email.data)
     return render_template("accounts/request_account.html", form=form)
 
 
@@ -131,11 +136,17 @@ def edit_profile():
     if request.method == "GET":
         form.county_id.data = current_user.county_id or 0
     if form.validate_on_submit():
-        services.update_profile(current_user, form.name.data, form.title.data or "",
-                                form.county_id.data, form.program.data, form.bio.data or "")
-        db.session.commit()
-        flash("Your profile is saved.", "success")
-        return redirect(url_for("accounts.profile", handle=current_user.handle))
+        try:
+            services.update_profile(current_user, form.name.data, form.title.data or "",
+                                    form.county_id.data, form.program.data, form.bio.data or "",
+                                    form.guard_confirmed)
+        except guard.GuardStopped as stopped:
+            db.session.rollback()
+            form.guard_findings = stopped.findings
+        else:
+            db.session.commit()
+            flash("Your profile is saved.", "success")
+            return redirect(url_for("accounts.profile", handle=current_user.handle))
     return render_template("accounts/edit_profile.html", form=form)
 
 

@@ -8,6 +8,7 @@ from wtforms import (BooleanField, DateTimeLocalField, IntegerField, RadioField,
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..guard import GuardedForm
 from ..permissions import VISIBILITIES
 from ..vocabulary import EVENT_KINDS, PROGRAMS
 
@@ -23,7 +24,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class EventForm(FlaskForm):
+class EventForm(GuardedForm, FlaskForm):
     title = StringField("Title", validators=[DataRequired("Give the event a title."), Length(max=200)])
     kind = SelectField("Kind of event", choices=EVENT_KINDS)
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=20000)],
@@ -63,7 +64,7 @@ class EventForm(FlaskForm):
             raise ValidationError("Choose the cluster that may see this event (under Cluster).")
 
 
-class SessionForm(FlaskForm):
+class SessionForm(GuardedForm, FlaskForm):
     title = StringField("Session title", validators=[DataRequired("Give the session a title."), Length(max=200)])
     start_at = DateTimeLocalField("Starts", format="%Y-%m-%dT%H:%M",
                                   validators=[InputRequired("Enter when it starts.")], description=PACIFIC_HINT)
@@ -97,7 +98,7 @@ class OccurrenceForm(FlaskForm):
             raise ValidationError("Enter the new start and end of the moved occurrence.")
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(GuardedForm, FlaskForm):
     county_id = SelectField("County", coerce=lambda v: int(v) if v else None, validators=[Optional()])
     program = SelectField("Program", choices=[("", "Choose a program")] + PROGRAMS,
                           validators=[DataRequired("Choose the program you work in.")])
@@ -123,7 +124,7 @@ class RecordingForm(FlaskForm):
     feedback_open = BooleanField("Ask registrants for feedback")
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(GuardedForm, FlaskForm):
     rating = RadioField("Overall, how was it?", coerce=int,
                         choices=[(5, "Excellent"), (4, "Good"), (3, "Fair"), (2, "Poor"), (1, "Very poor")],
                         validators=[InputRequired("Choose a rating.")])

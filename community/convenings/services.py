@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, selectinload
 
-from .. import audit, content, mail
+from .. import audit, content, guard, mail
 from ..markup import markdown_html
 from ..accounts.models import User
 from ..extensions import db
@@ -49,10 +49,16 @@ EDITABLE = ("kind", "title", "summary", "start_at", "end_at", "venue", "join_url
 NOTIFY_ON = ("title", "start_at", "end_at", "venue", "join_url", "rrule")
 
 
-def create_event(actor, organizers=(), **fields):
+def _screen(fields, names, confirmed):
+    """The confidentiality guard on the text fields among `names` that are being set."""
+    guard.screen({name: fields[name] or "" for name in names if name in fields}, confirmed)
+
+
+def create_event(actor, organizers=(), confirmed=False, **fields):
     """Create a draft event (organizers only)."""
     if not can(actor, "organize"):
         raise NotAllowed("Only organizers create events.")
+    _screen(fields, ("title", "summary"), confirmed)
     event = Event(created_by_id=actor.id, status=DRAFT, **{k: v for k, v in fields.items() if k in EDITABLE})
     event.organizers = list(organizers) or [actor]
     event.validate()
@@ -62,9 +68,10 @@ def create_event(actor, organizers=(), **fields):
     return event
 
 
-def update_event(event, actor, organizers=None, **fields):
+def update_event(event, actor, organizers=None, confirmed=False, **fields):
     """Change an event; raises SEQUENCE, tells registrants about changes that matter to them."""
     _require_edit(actor, event)
+    _screen(fields, ("title", "summary"), confirmed)
     event = lock_event(event.id)
     old_capacity = event.capacity
     changed = [k for k in EDITABLE if k in fields and getattr(event, k) != fields[k]]
@@ -112,9 +119,10 @@ def cancel_event(event, actor):
     content.announce_removed("event", [event.id])
 
 
-def save_session(event, actor, session=None, **fields):
+def save_session(event, actor, session=None, confirmed=False, **fields):
     """Add or change an agenda session."""
     _require_edit(actor, event)
+    _screen(fields, ("title", "description"), confirmed)
     session = session or EventSession(event=event)
     for key, value in fields.items():
         setattr(session, key, value)
@@ -192,6 +200,13 @@ class Answers:
     accessibility_needs: str = ""
     show_name: bool = False
     session_ids: tuple = ()
+    #: The person confirmed that what the confidentiality guard flagged is not client data.
+    confirmed: bool = False
+
+    def screen(self):
+        """Organizers read the free-text answers: the confidentiality guard checks them."""
+        guard.screen({"dietary_needs": self.dietary_needs, "accessibility_needs": self.accessibility_needs},
+                     self.confirmed)
 
 
 def lock_event(event_id):
@@ -210,6 +225,7 @@ def register(event, user, answers: Answers):
     """
     if not can(user, "view", event):
         raise NotAllowed("You cannot register for this event.")
+    answers.screen()
     event = lock_event(event.id)
     if event.status != PUBLISHED or not event.registration_enabled:
         raise RegistrationClosed("Registration is not open for this event.")
@@ -240,6 +256,7 @@ def update_answers(registration, user, answers: Answers):
     """Change one's own answers and session choices."""
     if registration.user_id != user.id or not registration.is_active:
         raise NotAllowed("This is not your registration.")
+    answers.screen()
     event = lock_event(registration.event_id)
     _apply_answers(registration, answers)
     _set_choices(event, registration, answers.session_ids)
@@ -457,13 +474,14 @@ def send_reminders(now=None, ahead=timedelta(hours=24)):
 
 # ---------------------------------------------------------------- feedback
 
-def submit_feedback(event, user, rating, useful, comment):
+def submit_feedback(event, user, rating, useful, comment, confirmed=False):
     registration = db.session.scalar(select(EventRegistration).where(
         EventRegistration.event_id == event.id, EventRegistration.user_id == user.id))
     if not event.feedback_open:
         raise EventError("Feedback is not open for this event.")
     if registration is None or registration.status != "registered":
         raise NotAllowed("Only people who registered can give feedback.")
+    guard.screen({"comment": comment or ""}, confirmed)
     feedback = db.session.scalar(select(EventFeedback).where(
         EventFeedback.event_id == event.id, EventFeedback.user_id == user.id))
     if feedback is None:

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import guard
 from ..accounts.services import county_choices
 from ..clusters.models import Cluster
 from ..extensions import db
@@ -29,11 +30,16 @@ ICS = "text/calendar; charset=utf-8"
 FAILED = object()
 
 
-def _attempt(action, message):
+def _attempt(action, message, form=None):
     """Run one service call: commit and flash `message` (or `message(result)`) when it succeeds;
-    roll back and flash the service's reason when it refuses. Returns the result or FAILED."""
+    roll back and flash the service's reason when it refuses. Returns the result or FAILED.
+    When the confidentiality guard stops it, its findings go on `form` for the page to show."""
     try:
         result = action()
+    except guard.GuardStopped as stopped:
+        db.session.rollback()
+        form.guard_findings = stopped.findings
+        return FAILED
     except (EventError, NotAllowed) as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -193,7 +199,7 @@ def register(event_id):
     _registration_choices(form, event)
     if form.validate_on_submit():
         done = _attempt(lambda: services.register(event, current_user, _answers(form)),
-                        lambda registration: REGISTERED_MESSAGES[registration.status])
+                        lambda registration: REGISTERED_MESSAGES[registration.status], form)
         if done is not FAILED:
             return redirect(url_for(".event_page", event_id=event.id))
     return render_template("convenings/register.html", event=event, form=form, registration=None)
@@ -208,7 +214,7 @@ def edit_registration(registration_id):
     _registration_choices(form, event)
     if form.validate_on_submit() and _attempt(
             lambda: services.update_answers(registration, current_user, _answers(form)),
-            "Your registration is updated.") is not FAILED:
+            "Your registration is updated.", form) is not FAILED:
         return redirect(url_for(".my_registrations"))
     return render_template("convenings/register.html", event=event, form=form, registration=registration)
 
@@ -252,7 +258,8 @@ def _answers(form):
     return services.Answers(county_id=form.county_id.data, program=form.program.data,
                             dietary_needs=form.dietary_needs.data,
                             accessibility_needs=form.accessibility_needs.data,
-                            show_name=form.show_name.data, session_ids=tuple(form.session_ids.data or ()))
+                            show_name=form.show_name.data, session_ids=tuple(form.session_ids.data or ()),
+                            confirmed=form.guard_confirmed)
 
 
 @bp.get("/mine")
@@ -292,8 +299,8 @@ def feedback(event_id):
     form = FeedbackForm(obj=mine)
     if form.validate_on_submit() and _attempt(
             lambda: services.submit_feedback(event, current_user, form.rating.data, form.useful.data,
-                                             form.comment.data),
-            "Thank you for your feedback.") is not FAILED:
+                                             form.comment.data, form.guard_confirmed),
+            "Thank you for your feedback.", form) is not FAILED:
         return redirect(url_for(".event_page", event_id=event.id))
     return render_template("convenings/feedback.html", event=event, form=form)
 
@@ -378,11 +385,13 @@ def _event_form(form, event):
 
         def save():
             if event is None:
-                return services.create_event(current_user, organizers=chosen, **fields)
-            return services.update_event(event, current_user, organizers=chosen, **fields)
+                return services.create_event(current_user, organizers=chosen,
+                                             confirmed=form.guard_confirmed, **fields)
+            return services.update_event(event, current_user, organizers=chosen,
+                                         confirmed=form.guard_confirmed, **fields)
 
         saved = _attempt(save, lambda saved: "The event is saved."
-                         + (" It is a draft until you publish it." if saved.is_draft else ""))
+                         + (" It is a draft until you publish it." if saved.is_draft else ""), form)
         if saved is not FAILED:
             return redirect(url_for(".event_page", event_id=saved.id))
     return render_template("convenings/edit_event.html", form=form, event=event)
@@ -421,12 +430,12 @@ def edit_session(event_id, session_id=None):
                                        if session else {"start_at": _local(event.start_at), "end_at": _local(event.start_at + timedelta(hours=1))}))
     form.speaker_id.choices = _member_choices()
     if form.validate_on_submit() and _attempt(lambda: services.save_session(
-            event, current_user, session, title=form.title.data.strip(),
+            event, current_user, session, confirmed=form.guard_confirmed, title=form.title.data.strip(),
             start_at=from_pacific(form.start_at.data), end_at=from_pacific(form.end_at.data),
             track=form.track.data or "", room=form.room.data or "", speakers=form.speakers.data or "",
             speaker_id=form.speaker_id.data, description=form.description.data or "",
             needs_choice=form.needs_choice.data, capacity=form.capacity.data),
-            "The session is saved.") is not FAILED:
+            "The session is saved.", form) is not FAILED:
         return redirect(url_for(".event_page", event_id=event.id) + "#agenda")
     return render_template("convenings/edit_session.html", form=form, event=event, session=session)
 

@@ -4,20 +4,18 @@ from wtforms import (BooleanField, HiddenField, RadioField, SelectField, StringF
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..guard import GuardedForm
 from .models import EMAIL_MODES, WATCH_LEVELS
 
 BODY_HINT = ("Markdown works: **bold**, *italic*, lists, > quotes and links. Mention someone with "
              "@handle. Never include names, case numbers or other details that identify a family.")
 
 
-class PostForm(FlaskForm):
+class PostForm(GuardedForm, FlaskForm):
     """A reply or an edit. Preview re-renders the page without saving."""
 
     body = TextAreaField("Your reply", description=BODY_HINT)
     reply_to = HiddenField()
-    #: Shown only after the confidentiality guard flagged something that is not an SSN.
-    confirm_not_client_data = BooleanField(
-        "I checked: what is flagged above is not information about a client or family.")
     preview = SubmitField("Preview")
     submit = SubmitField("Post reply")
 
@@ -36,7 +34,7 @@ class EditPostForm(PostForm):
     submit = SubmitField("Save changes")
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(GuardedForm, FlaskForm):
     reason = StringField("Reason", validators=[DataRequired("Give a reason."), Length(max=500)])
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from ..accounts.models import User
 from ..clusters.models import Cluster
+from .. import guard
 from ..extensions import db
 from ..permissions import CLUSTERS, PUBLIC, Scope
 from ..timeutil import utcnow
@@ -94,7 +95,9 @@ class Thread(db.Model):
 
     @classmethod
     def slug_for(cls, title):
-        """The URL slug a thread with this title has."""
+        """The URL slug a thread with this title has; a number the author confirmed in the title
+        still never goes into URLs (and so logs)."""
+        title = guard.without_findings(title)
         slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "thread"
         return f"{slug}-thread" if slug in cls.RESERVED_SLUGS else slug
 

@@ -7,26 +7,17 @@ import re
 from flask import current_app
 from sqlalchemy import func, or_, select, update
 
-from .. import audit, content
+from .. import audit, content, guard
 from ..accounts.models import User
 from ..clusters.models import Cluster, ClusterMembership
 from ..extensions import db
 from ..permissions import NotAllowed, can, forget_cluster_roles
 from ..timeutil import utcnow
-from . import guard, markup, notify
+from . import markup, notify
 from .models import Flag, ForumError, Post, PostRevision, Reaction, ReadState, Thread
 
 MIN_TITLE = 5
 MAX_TITLE = 200
-
-
-class GuardStopped(ForumError):
-    """The confidentiality guard found something; `findings` says what, `blocking` if it is final."""
-
-    def __init__(self, findings):
-        self.findings = findings
-        self.blocking = guard.is_blocking(findings)
-        super().__init__("This post looks like it contains client information.", "body")
 
 
 def _require(allowed, message="You may not do that."):
@@ -38,8 +29,8 @@ def max_post_chars():
     return current_app.config.get("FORUM_MAX_POST_CHARS", 20000)
 
 
-def check_body(body, confirmed=False):
-    """Refuse empty and over-long posts, then run the confidentiality guard."""
+def check_body(body):
+    """Refuse empty and over-long posts (the confidentiality guard runs on title and body together)."""
     text = (body or "").strip()
     if not text:
         raise ForumError("Write something before posting: the post is empty.", "body")
@@ -47,9 +38,6 @@ def check_body(body, confirmed=False):
     if len(text) > limit:
         raise ForumError(f"Posts can be at most {limit:,} characters; this one has {len(text):,}. "
                          "Shorten it or split it into two replies.", "body")
-    findings = guard.check(text)
-    if findings and (confirmed is False or guard.is_blocking(findings)):
-        raise GuardStopped(findings)
     return text
 
 
@@ -233,7 +221,7 @@ def _add_post(thread, author, source, reply_to=None, confirmed=False):
     html, mentioned = _render(source)
     post = Post(thread=thread, number=thread.next_number(), author_id=author.id,
                 reply_to_id=reply_to.id if reply_to is not None else None, body_source=source,
-                body_html=html, guard_confirmed=bool(confirmed and guard.check(source)),
+                body_html=html, guard_confirmed=bool(confirmed),
                 created_at=utcnow())
     post.author = author
     db.session.add(post)
@@ -246,7 +234,8 @@ def start_thread(cluster, author, title, body, is_question=False, confirmed=Fals
     """Open a thread with its first post; the author watches it and has read it."""
     _require(can(author, "post", cluster), "Join the cluster to start a thread.")
     title = check_title(title)
-    source = check_body(body, confirmed)
+    source = check_body(body)
+    confirmed = bool(guard.screen({"title": title, "body": source}, confirmed))
     thread = Thread(cluster=cluster, author_id=author.id, title=title, is_question=is_question,
                     last_posted_at=utcnow(), last_poster_id=author.id)
     db.session.add(thread)
@@ -272,7 +261,8 @@ def post_reply(thread, author, body, reply_to=None, confirmed=False):
     _require(can_reply(author, thread), "Join the cluster to reply.")
     if reply_to is not None and (reply_to.thread_id != thread.id or not reply_to.is_visible):
         reply_to = None
-    source = check_body(body, confirmed)
+    source = check_body(body)
+    confirmed = bool(guard.screen({"body": source}, confirmed))
     post, mentioned = _add_post(thread, author, source, reply_to, confirmed)
     thread.reply_count = (thread.reply_count or 0) + 1
     notify.watch_on_participation(author, thread)
@@ -286,8 +276,10 @@ def edit_post(post, editor, body, title=None, confirmed=False):
     """Change a post, keeping the earlier version; newly mentioned people are notified."""
     _require(can(editor, "edit", post) and post.is_visible, "You may not edit this post.")
     thread = post.thread
-    source = check_body(body, confirmed)
+    source = check_body(body)
     new_title = check_title(title) if post.is_opening and title is not None else thread.title
+    confirmed = bool(guard.screen({"title": new_title, "body": source}
+                                  if post.is_opening else {"body": source}, confirmed))
     if source == post.body_source and new_title == thread.title:
         return post
     db.session.add(PostRevision(post_id=post.id, body_source=post.body_source,
@@ -298,7 +290,7 @@ def edit_post(post, editor, body, title=None, confirmed=False):
     before = set(_mentioned_people(post.body_source).values())
     post.body_html, mentioned = _render(source)
     post.body_source, post.edited_at, post.edited_by_id = source, utcnow(), editor.id
-    post.guard_confirmed = bool(confirmed and guard.check(source))
+    post.guard_confirmed = confirmed
     thread.title = new_title
     if editor.id != post.author_id:
         audit.record(editor, "post.edit", "post", post.id, f"edited post #{post.number}",
@@ -448,12 +440,13 @@ def move_thread(thread, actor, target):
     content.announce_changed("thread", [thread.id])
 
 
-def hide_post(post, actor, reason):
+def hide_post(post, actor, reason, confirmed=False):
     """A moderator hides a post; the reason shows in its placeholder."""
     _moderate(post.thread, actor)
     reason = " ".join((reason or "").split())
     if not reason:
         raise ForumError("Give a reason for hiding the post; the author and members will see it.")
+    guard.screen({"reason": reason}, confirmed)
     was_visible = post.is_visible
     post.hidden_at, post.hidden_by_id, post.hidden_reason = utcnow(), actor.id, reason[:300]
     for flag in db.session.scalars(select(Flag).where(Flag.post_id == post.id,
@@ -483,13 +476,14 @@ def unhide_post(post, actor):
     db.session.flush()
 
 
-def flag_post(post, member, reason):
+def flag_post(post, member, reason, confirmed=False):
     """A member asks the facilitators to look at a post."""
     _require(can(member, "view", post) and can(member, "post", post.thread.cluster),
              "Only cluster members flag posts.")
     reason = " ".join((reason or "").split())
     if not reason:
         raise ForumError("Say briefly why this post needs a facilitator's look.")
+    guard.screen({"reason": reason}, confirmed)
     if db.session.scalar(select(Flag.id).where(Flag.post_id == post.id,
                                                Flag.flagged_by_id == member.id,
                                                Flag.resolved_at.is_(None))):

@@ -3,15 +3,14 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import ui
+from .. import guard, ui
 from ..clusters.models import Cluster, ClusterMembership
 from ..extensions import db, limiter
 from ..permissions import NotAllowed, can, cluster_roles, get_or_404, require, visible_or_404
-from . import bp, guard, markup, notify, queries, services
+from . import bp, markup, notify, queries, services
 from .forms import (ClusterForm, EditPostForm, EmailModeForm, MoveForm, PostForm, ReasonForm,
                     RedactPostForm, RedactTitleForm, ThreadForm, WatchForm)
 from .models import WATCH_LEVELS, Flag, ForumError, Notification, Post, Thread
-from .services import GuardStopped
 
 
 def _posting_limit():
@@ -96,11 +95,17 @@ def _compose(form, save):
     if form.preview.data:
         source = form.body.data or ""
         preview = services.preview_html(source)
-        findings = guard.check(source)
+        fields = {"body": source}
+        if getattr(form, "title", None) is not None and form.title.data:
+            fields = {"title": form.title.data, **fields}
+        try:
+            guard.screen(fields)
+        except guard.GuardStopped as stopped:
+            findings = stopped.findings
         return None, preview, findings
     try:
         return save(bool(form.confirm_not_client_data.data)), None, findings
-    except GuardStopped as stopped:
+    except guard.GuardStopped as stopped:
         return None, None, stopped.findings
     except ForumError as error:
         target = getattr(form, error.field or "body", form.body)
@@ -518,13 +523,16 @@ def redact_title(thread_id):
 @login_required
 def reason_action(post_id, action):
     post = _post_or_404(post_id)
-    form = ReasonForm()
+    form, findings = ReasonForm(), []
     if form.validate_on_submit():
+        confirmed = bool(form.confirm_not_client_data.data)
         try:
             if action == "hide":
-                services.hide_post(post, current_user, form.reason.data)
+                services.hide_post(post, current_user, form.reason.data, confirmed)
             else:
-                services.flag_post(post, current_user, form.reason.data)
+                services.flag_post(post, current_user, form.reason.data, confirmed)
+        except guard.GuardStopped as stopped:
+            findings = stopped.findings
         except ForumError as error:
             form.reason.errors = list(form.reason.errors) + [str(error)]
         else:
@@ -532,7 +540,8 @@ def reason_action(post_id, action):
             flash("The post is hidden." if action == "hide"
                   else "Thank you. The cluster's facilitators will look at it.", "success")
             return redirect(_thread_url(post.thread, post.number))
-    return render_template("forums/reason.html", form=form, post=post, action=action)
+    return render_template("forums/reason.html", form=form, post=post, action=action,
+                           findings=findings)
 
 
 @bp.get("/flags")

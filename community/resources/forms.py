@@ -9,6 +9,7 @@ from wtforms import (IntegerField, RadioField, SelectField, SelectMultipleField,
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..guard import GuardedForm
 from ..permissions import CLUSTERS, VISIBILITIES
 from ..vocabulary import DOCUMENT_TYPES, PROGRAMS, STRATEGIES, TOOLKIT_AREAS
 from .files import ACCEPT_ATTRIBUTE
@@ -21,7 +22,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ResourceForm(FlaskForm):
+class ResourceForm(GuardedForm, FlaskForm):
     title = StringField("Title", validators=[DataRequired("Give the resource a title."), Length(max=200)])
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=4000)],
                             description="What it is, and how your county uses it.")
@@ -66,7 +67,7 @@ class ResourceForm(FlaskForm):
             raise ValidationError("Choose a file to upload, or enter a link.")
 
 
-class VersionForm(FlaskForm):
+class VersionForm(GuardedForm, FlaskForm):
     file = FileField("New file", render_kw={"accept": ACCEPT_ATTRIBUTE})
     note = StringField("What changed", validators=[Optional(), Length(max=500)])
 
@@ -80,8 +81,12 @@ def limit_file_size(field):
     field.render_kw = {**(field.render_kw or {}), "data-max-bytes": current_app.config["MAX_CONTENT_LENGTH"]}
 
 
-class ToolkitIntroductionForm(FlaskForm):
+class ToolkitIntroductionForm(GuardedForm, FlaskForm):
     introduction = TextAreaField("Introduction", validators=[Optional(), Length(max=4000)])
+
+
+class ConfirmForm(FlaskForm):
+    """The uploader releases a file the confidentiality guard held (nothing to fill in)."""
 
 
 class ToolkitAddForm(FlaskForm):

@@ -180,6 +180,12 @@ class ResourceVersion(db.Model):
     text: Mapped[str] = mapped_column(Text, default="", deferred=True)
     #: Pages (PDF), slides (PPTX) or sheets (XLSX) read.
     page_count: Mapped[int | None]
+    #: What the confidentiality guard found in the extracted text ("a date of birth"), or None.
+    #: While set and not confirmed, only people who can edit the resource open the file, and its
+    #: text is not searched.
+    held_reason: Mapped[str | None] = mapped_column(String(300))
+    #: When the uploader (or an editor) confirmed that what was found is not client data.
+    guard_confirmed_at: Mapped[datetime | None]
 
     resource: Mapped[Resource] = relationship(back_populates="versions")
     uploaded_by: Mapped[User] = relationship(lazy="joined")
@@ -187,6 +193,11 @@ class ResourceVersion(db.Model):
     @property
     def is_pdf(self):
         return self.content_type == "application/pdf"
+
+    @property
+    def is_held(self):
+        """The file's text looked like client data and nobody confirmed it is not."""
+        return self.held_reason is not None and self.guard_confirmed_at is None
 
 
 class ToolkitArea(db.Model):

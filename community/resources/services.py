@@ -8,7 +8,7 @@ from flask import abort, current_app
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, content, jobs
+from .. import audit, content, guard, jobs, mail
 from ..clusters.models import Cluster
 from ..extensions import db
 from ..permissions import CLUSTERS, NotAllowed, access_filter, can, cluster_roles
@@ -74,12 +74,19 @@ def _apply(resource, user, details):
     resource.updated_at = utcnow()
 
 
-def share_resource(user, details, stored=None, note=""):
+def _screen(details, confirmed, note=""):
+    """The confidentiality guard on everything a person describes about a resource."""
+    guard.screen({"title": details.title, "summary": details.summary, "tags": list(details.tags),
+                  "version_note": note}, confirmed)
+
+
+def share_resource(user, details, stored=None, note="", confirmed=False):
     """Create a resource from an uploaded file (a StoredFile) or a link."""
     if not can(user, "view_members"):
         raise NotAllowed("Sign in to share a resource.")
     if (stored is None) == (not details.link_url):
         raise ValueError("a resource is either a file or a link")
+    _screen(details, confirmed, note)
     resource = Resource(owner_id=user.id, link_url=details.link_url or None)
     _apply(resource, user, details)
     db.session.add(resource)
@@ -91,9 +98,10 @@ def share_resource(user, details, stored=None, note=""):
     return resource
 
 
-def update_resource(resource, user, details):
+def update_resource(resource, user, details, confirmed=False):
     if not can(user, "edit", resource):
         raise NotAllowed("You cannot edit this resource.")
+    _screen(details, confirmed)
     details.link_url = details.link_url if resource.is_link else None
     resource.link_url = details.link_url or resource.link_url
     _apply(resource, user, details)
@@ -102,10 +110,11 @@ def update_resource(resource, user, details):
     return resource
 
 
-def add_version(resource, user, stored, note=""):
+def add_version(resource, user, stored, note="", confirmed=False):
     """Upload a new file for a resource; earlier versions stay listed and downloadable."""
     if not can(user, "edit", resource) or resource.is_link:
         raise NotAllowed("You cannot upload a new version of this resource.")
+    guard.screen({"version_note": note}, confirmed)
     version = _add_version(resource, user, stored, note)
     resource.updated_at = utcnow()
     db.session.flush()
@@ -167,8 +176,51 @@ def extract_version_text(version_id):
     version.text = result.text.replace("\x00", "")
     version.extraction_note = result.note[:300]
     version.page_count = result.pages
+    _hold_if_client_data(version)
     db.session.flush()
     content.announce_changed(KIND, [version.resource_id])
+
+
+def held_findings(version):
+    """What the confidentiality guard finds in a version's extracted text."""
+    return guard.check(version.text or "")
+
+
+def _hold_if_client_data(version):
+    """Hold a file whose text looks like client data, and tell its uploader (without the data)."""
+    findings = held_findings(version)
+    if not findings:
+        version.held_reason = None
+        return
+    labels = list(dict.fromkeys(f.label for f in findings))
+    already = version.held_reason is not None
+    version.held_reason = "; ".join(labels)[:300]
+    if version.guard_confirmed_at is not None and not guard.is_blocking(findings):
+        return
+    version.guard_confirmed_at = None
+    if not already:
+        uploader = version.uploaded_by
+        mail.send(mail.render_message(
+            "resource_held", uploader, "Your upload is held: it may contain client information",
+            user=uploader, resource=version.resource, version=version, labels=labels,
+            blocking=guard.is_blocking(findings),
+            url=mail.external_url("resources.show", resource_id=version.resource_id)))
+
+
+def confirm_not_client_data(version, user):
+    """The uploader (or an editor) confirms a held file holds no client data; it is released."""
+    resource = version.resource
+    if not can(user, "edit", resource):
+        raise NotAllowed("Only the people who can edit this resource release its file.")
+    if guard.is_blocking(held_findings(version)):
+        raise NotAllowed("A file with a Social Security number cannot be released; upload a new "
+                         "version without it, or delete the resource.")
+    version.guard_confirmed_at = utcnow()
+    audit.record(user, "resource.guard_confirm", "resource", resource.id,
+                 f"confirmed version {version.number} holds no client data")
+    db.session.flush()
+    content.announce_changed(KIND, [resource.id])
+    return version
 
 
 # -- lookups -----------------------------------------------------------------------------------
@@ -244,8 +296,9 @@ def _require_organizer(user):
         raise NotAllowed("Only organizers curate the toolkit.")
 
 
-def set_area_introduction(area_key, introduction, user):
+def set_area_introduction(area_key, introduction, user, confirmed=False):
     _require_organizer(user)
+    guard.screen({"introduction": introduction}, confirmed)
     ensure_toolkit_areas()
     area = db.session.get(ToolkitArea, area_key)
     if area is None:

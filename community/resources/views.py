@@ -2,12 +2,13 @@
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
+from .. import guard
 from ..accounts import services as accounts
 from ..extensions import db
 from ..permissions import NotAllowed, can, require
 from ..vocabulary import DOCUMENT_TYPES, TOOLKIT_AREAS
 from . import bp, files, services
-from .forms import ResourceForm, ToolkitAddForm, ToolkitIntroductionForm, VersionForm
+from .forms import ConfirmForm, ResourceForm, ToolkitAddForm, ToolkitIntroductionForm, VersionForm
 from .models import Resource, ToolkitEntry
 
 PER_PAGE = 20
@@ -62,6 +63,10 @@ def _saved(form, save):
         form.file.errors.append(f"{problem} Your other answers are kept; choose the file again.")
     except NotAllowed as problem:
         form.cluster_ids.errors.append(str(problem))
+    except guard.GuardStopped as stopped:
+        form.guard_findings = stopped.findings
+        if form.file.data and getattr(form.file.data, "filename", ""):
+            form.file.errors.append("Nothing was saved: choose the file again when you save.")
     db.session.rollback()
     files.discard_new_files()
     return None
@@ -75,19 +80,54 @@ def share():
     if form.validate_on_submit():
         resource = _saved(form, lambda: services.share_resource(
             current_user, _details(form),
-            files.store_upload(form.file.data) if not form.link_url.data else None, form.note.data))
+            files.store_upload(form.file.data) if not form.link_url.data else None, form.note.data,
+            bool(form.confirm_not_client_data.data)))
         if resource is not None:
             flash("Thank you for sharing. The file's text will be searchable in a moment.", "success")
             return redirect(url_for("resources.show", resource_id=resource.id))
-    return render_template("resources/edit.html", form=form, resource=None), 200 if not form.errors else 422
+    return _edit_page(form, None)
+
+
+def _edit_page(form, resource):
+    findings = getattr(form, "guard_findings", [])
+    status = 422 if form.errors or findings else 200
+    return render_template("resources/edit.html", form=form, resource=resource,
+                           findings=findings), status
 
 
 @bp.get("/<int:resource_id>")
 def show(resource_id):
     resource = services.get_resource_or_404(resource_id)
+    return _show_page(resource, VersionForm())
+
+
+def _show_page(resource, version_form, findings=(), status=200):
+    can_edit = can(current_user, "edit", resource)
+    current = resource.current_version
+    held = services.held_findings(current) if can_edit and current and current.is_held else []
     related = services.related_resources(resource, current_user)
     return render_template("resources/show.html", resource=resource, related=related,
-                           version_form=VersionForm(), can_edit=can(current_user, "edit", resource))
+                           version_form=version_form, can_edit=can_edit, held=held,
+                           confirm_form=ConfirmForm(), findings=list(findings)), status
+
+
+@bp.post("/<int:resource_id>/versions/<int:number>/confirm")
+@login_required
+def confirm_version(resource_id, number):
+    """The uploader confirms a held file holds no client data."""
+    resource = services.get_resource_or_404(resource_id, "edit")
+    version = next((v for v in resource.versions if v.number == number), None)
+    if version is None or not version.is_held or not ConfirmForm().validate_on_submit():
+        abort(404 if version is None else 400)
+    try:
+        services.confirm_not_client_data(version, current_user)
+    except NotAllowed as problem:
+        flash(str(problem), "error")
+    else:
+        db.session.commit()
+        flash(f"Version {version.number} is released: others can open it and search reads it.",
+              "success")
+    return redirect(url_for("resources.show", resource_id=resource.id))
 
 
 @bp.get("/<int:resource_id>/download")
@@ -100,7 +140,7 @@ def download(resource_id, number=None):
         return redirect(resource.link_url)
     version = resource.current_version if number is None else next(
         (v for v in resource.versions if v.number == number), None)
-    if version is None:
+    if version is None or (version.is_held and not can(current_user, "edit", resource)):
         abort(404)
     path = files.path_of(version.stored_name)
     if not path.exists():
@@ -124,34 +164,39 @@ def edit(resource_id):
     resource = services.get_resource_or_404(resource_id, "edit")
     form = _form(resource)
     if form.validate_on_submit():
-        if _saved(form, lambda: services.update_resource(resource, current_user, _details(form))):
+        if _saved(form, lambda: services.update_resource(resource, current_user, _details(form),
+                                                         bool(form.confirm_not_client_data.data))):
             flash("The resource is updated.", "success")
             return redirect(url_for("resources.show", resource_id=resource.id))
-    return render_template("resources/edit.html", form=form, resource=resource), 200 if not form.errors else 422
+    return _edit_page(form, resource)
 
 
 @bp.post("/<int:resource_id>/versions")
 @login_required
 def new_version(resource_id):
     resource = services.get_resource_or_404(resource_id, "edit")
-    form = VersionForm()
+    form, findings = VersionForm(), []
     if form.validate_on_submit():
         try:
             if not (form.file.data and form.file.data.filename):
                 raise files.BadFile("Choose the new file to upload.")
             stored = files.store_upload(form.file.data)
-            version = services.add_version(resource, current_user, stored, form.note.data)
+            version = services.add_version(resource, current_user, stored, form.note.data,
+                                           bool(form.confirm_not_client_data.data))
             db.session.commit()
         except (files.BadFile, NotAllowed) as problem:
             db.session.rollback()
             files.discard_new_files()
             form.file.errors.append(str(problem))
+        except guard.GuardStopped as stopped:
+            db.session.rollback()
+            files.discard_new_files()
+            findings = stopped.findings
+            form.file.errors.append("Nothing was saved: choose the file again when you upload.")
         else:
             flash(f"Version {version.number} is uploaded; earlier versions stay available.", "success")
             return redirect(url_for("resources.show", resource_id=resource.id))
-    related = services.related_resources(resource, current_user)
-    return render_template("resources/show.html", resource=resource, related=related,
-                           version_form=form, can_edit=True), 422
+    return _show_page(resource, form, findings, 422)
 
 
 @bp.post("/<int:resource_id>/delete")
@@ -182,13 +227,19 @@ def curate(area_key):
     add_form = ToolkitAddForm(prefix="add")
     add_form.resource_id.choices = [("", "Choose a resource")] + [
         (r.id, f"{r.title} ({r.meta_line})") for r in services.toolkit_candidates(current_user, entries)]
+    findings = []
     if request.method == "POST":
         action = request.form.get("action")
         if action == "introduction" and intro_form.validate():
-            services.set_area_introduction(area_key, intro_form.introduction.data, current_user)
-            db.session.commit()
-            flash(f"The {area.label} introduction is saved.", "success")
-            return redirect(url_for("resources.curate", area_key=area_key))
+            try:
+                services.set_area_introduction(area_key, intro_form.introduction.data, current_user,
+                                               bool(intro_form.confirm_not_client_data.data))
+            except guard.GuardStopped as stopped:
+                findings = stopped.findings
+            else:
+                db.session.commit()
+                flash(f"The {area.label} introduction is saved.", "success")
+                return redirect(url_for("resources.curate", area_key=area_key))
         if action == "add" and add_form.validate():
             resource = services.get_resource_or_404(add_form.resource_id.data)
             services.add_to_toolkit(area_key, resource, current_user)
@@ -196,7 +247,7 @@ def curate(area_key):
             flash(f"“{resource.title}” is added to {area.label}.", "success")
             return redirect(url_for("resources.curate", area_key=area_key))
     return render_template("resources/curate.html", area=area, entries=entries,
-                           intro_form=intro_form, add_form=add_form)
+                           intro_form=intro_form, add_form=add_form, findings=findings)
 
 
 @bp.post("/toolkit/entries/<int:entry_id>")
