@@ -19,7 +19,8 @@ Known provider names (a feature registers the ones it owns):
 | `events.upcoming_public` | start, end (naive UTC) | [ContentCard] of public, published events |
 | `resources.new_public` | since (naive UTC or None) | [ContentCard] of public resources |
 | `forums.public_thread_card` | thread_id | ContentCard, or raises NotPublic(reason) |
-| `cards.for_path` | url path on this site, viewer | ContentCard or None (rich link cards in posts) |
+| `cards.for_path` | url path on this site, viewer | ContentCard or None (one link card) |
+| `cards.for_paths` | url paths on this site, viewer | {path: ContentCard} of those the viewer may see, in a constant number of queries (link cards in posts, newsletter cards: checked when shown) |
 """
 from dataclasses import dataclass, field
 from datetime import datetime
