@@ -97,6 +97,13 @@ PEER_CLUSTERS = [
      "Homeless families, sanctioned families, teen parents and other families who need more."),
 ]
 
+#: Acronyms and program names people search for; "did you mean" never corrects them.
+ACRONYMS = [
+    "ACL", "ACIN", "AB", "CalFresh", "CalWORKs", "CDSS", "CFPIC", "CFT", "CMS", "CSEC", "CWS", "DV",
+    "ER", "FFPSA", "FGC", "FM", "FR", "ILP", "MOU", "PP", "ROI", "SB", "SSN", "TANF", "TDM", "WIC",
+    "WTW",
+]
+
 EVENT_KINDS = [
     ("convening", "Convening"),
     ("webinar", "Webinar"),

@@ -1,12 +1,16 @@
 """Filling blocks from the site's own content through `community.content` providers, as snapshots.
 
 Cards are copied into the block when it is saved (and refreshed when the issue is claimed for
-sending), so the archive never changes when events or resources change later. Every card comes
-from a provider that promises public content only; highlights are checked thread by thread.
+sending), so the archive keeps what was sent when events or resources change later. Every card
+comes from a provider that promises public content only; highlights are checked thread by thread.
+Whenever an issue is shown or sent, `public_cards` checks each card's target again: a card whose
+resource, event or thread the public may no longer see is dropped, title and all.
 """
 from datetime import datetime, time, timedelta
+from urllib.parse import urlparse
 
 from flask import current_app
+from flask_login import AnonymousUserMixin
 
 from sqlalchemy import select
 
@@ -124,6 +128,26 @@ def on_content_purged(kind, ids):
             reindex.add(block.issue_id)
     if reindex:
         content.announce_changed("newsletter", sorted(reindex))
+
+
+def public_cards(blocks):
+    """For each block, its cards whose target the public may see now (one lookup per feature for
+    the whole issue); a card pointing anywhere the providers do not vouch for is dropped."""
+    paths = {card["url"]: _site_path(card["url"]) for block in blocks for card in block.cards or []}
+    wanted = sorted({path for path in paths.values() if path})
+    visible = {}
+    if wanted:
+        for answer in content.provide_all("cards.for_paths", wanted, AnonymousUserMixin()):
+            visible.update(answer)
+    return [[card for card in block.cards or [] if paths[card["url"]] in visible] for block in blocks]
+
+
+def _site_path(url):
+    """The path of a card's link when it points to this site (cards hold paths or SITE_URL links)."""
+    parts = urlparse(url or "")
+    if parts.netloc and parts.netloc != urlparse(current_app.config.get("SITE_URL") or "").netloc:
+        return None
+    return parts.path if parts.path.startswith("/") else None
 
 
 def _date(value):

@@ -198,7 +198,10 @@ def _issue(spec, organizer, status):
                 today = to_pacific(utcnow()).date()
                 block.settings = {"start": today.isoformat(),
                                   "end": (today + timedelta(days=90)).isoformat()}
-            block.cards = _live_cards(block, issue) if status == "draft" else None
+            live = _live_cards(block, issue) or []
+            # Sent issues show as many real items as they list: cards are checked against the
+            # site's content whenever an issue is shown, and the made-up ones would be dropped.
+            block.cards = live if status == "draft" else live[:len(rest[0])]
             if not block.cards:  # the feature is not installed, or has nothing to offer yet
                 block.cards = [_card(kind, *item) for item in rest[0]]
         block.body_html = markdown_to_html(block.body or "")

@@ -13,6 +13,8 @@ from flask import current_app, render_template
 from community import mail
 from community.markup import markdown_html
 
+from .blocks import public_cards
+
 #: Replaced per recipient (unlikely to occur in content, unchanged by HTML escaping).
 UNSUBSCRIBE_PLACEHOLDER = "NLUNSUBSCRIBEURLPLACEHOLDER"
 PREFERENCES_PLACEHOLDER = "NLPREFERENCESURLPLACEHOLDER"
@@ -45,10 +47,14 @@ class Rendered:
 
 
 def render_issue(issue, audience="email"):
-    """Render `issue` for e-mail (placeholders for the recipient's links) or for the web archive."""
+    """Render `issue` for e-mail (placeholders for the recipient's links) or for the web archive;
+    cards whose target is no longer public are left out, whenever the issue is rendered."""
+    blocks = list(issue.blocks)
     context = {
         "issue": issue,
-        "blocks": list(issue.blocks),
+        "blocks": blocks,
+        #: Per block, the cards still public now (see `blocks.public_cards`).
+        "block_cards": public_cards(blocks),
         "intro_html": markdown_to_html(issue.introduction),
         "audience": audience,
         "web_url": mail.external_url("newsletters.issue_page", issue_id=issue.id, slug=issue.slug),

@@ -21,7 +21,9 @@ def fetch(ids=None):
     for issue in db.session.scalars(query):
         parts = [issue.preheader, issue.introduction]
         for block in issue.blocks:
-            parts += [block.heading, block.body] + [card["title"] for card in block.cards or []]
+            # Not the cards' titles: a card's target may become private after the issue is indexed
+            # (the resources and events are found by their own documents).
+            parts += [block.heading, block.body]
         yield SearchDocument(
             kind="newsletter", id=str(issue.id), title=issue.subject,
             text="\n".join(p for p in parts if p), summary=issue.preheader,

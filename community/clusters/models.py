@@ -1,12 +1,21 @@
 """Peer clusters: topical groups of county staff, and who belongs to them."""
 from datetime import datetime
 
+from blinker import Namespace
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..extensions import db
 from ..timeutil import utcnow
+
+
+_signals = Namespace()
+#: Sent when a person stops being an active member of a cluster (they left, or were removed),
+#: inside the transaction that ends it, after the permission cache forgot their roles:
+#: sender=the Cluster, user=the person, reason="left" or "removed". Feature areas connect to it
+#: to end what the membership gave (events end the person's registrations for cluster events).
+membership_ended = _signals.signal("cluster-membership-ended")
 
 
 class Cluster(db.Model):

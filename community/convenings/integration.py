@@ -56,17 +56,31 @@ _EVENT_PATH = re.compile(r"^/events/(\d+)/?$")
 
 
 def card_for_path(path, viewer):
-    match = _EVENT_PATH.match(path or "")
-    if not match:
-        return None
-    event = db.session.get(Event, int(match.group(1)))
-    if event is None or not can(viewer, "view", event):
-        return None
-    upcoming = event.next_occurrence()
-    when = upcoming[0] if upcoming else event.start_at
-    card = _card(event, when, path)
-    card.meta += f" · {format_pacific(when)}"
-    return card
+    return cards_for_paths([path], viewer).get(path)
+
+
+def cards_for_paths(paths, viewer):
+    """Provider `cards.for_paths`: {path: card} for the /events/<id> paths `viewer` may see (one query)."""
+    wanted = {}
+    for path in paths:
+        match = _EVENT_PATH.match(path or "")
+        if match and len(match.group(1)) < 12:
+            wanted[path] = int(match.group(1))
+    if not wanted:
+        return {}
+    events = {e.id: e for e in db.session.scalars(
+        select(Event).where(Event.id.in_(set(wanted.values()))).options(selectinload(Event.exceptions)))}
+    found = {}
+    for path, ident in wanted.items():
+        event = events.get(ident)
+        if event is None or not can(viewer, "view", event):
+            continue
+        upcoming = event.next_occurrence()
+        when = upcoming[0] if upcoming else event.start_at
+        card = _card(event, when, path)
+        card.meta += f" · {format_pacific(when)}"
+        found[path] = card
+    return found
 
 
 def search_documents(ids=None):

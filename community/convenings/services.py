@@ -84,6 +84,9 @@ def update_event(event, actor, organizers=None, confirmed=False, **fields):
         return event
     event.touch()
     db.session.flush()
+    if "visibility" in changed or "cluster_id" in changed:
+        for person in {r.user for r in end_registrations_out_of_sight(_active_registrations(event))}:
+            _notify_registrations_ended(person)
     if event.capacity is None or (old_capacity is not None and event.capacity > old_capacity):
         promote_waitlist(event)
     if event.status == PUBLISHED and any(k in NOTIFY_ON for k in changed):
@@ -390,6 +393,76 @@ def _active_registrations(event):
         EventRegistration.status.in_(("registered", "waitlisted", "pending")))).all()
 
 
+# ---------------------------------------------------------------- access ending
+
+def may_hear_about(person, event):
+    """Whether mail about `event` may go to `person` now: an active account that may see it.
+
+    Checked when each notice or reminder is composed, so a registration left over for an event
+    the person can no longer see (they left its cluster) never carries its title or join link.
+    """
+    return person is not None and person.is_active and can(person, "view", event)
+
+
+def end_cluster_registrations(cluster, person):
+    """The rule when a membership ends: the person's registrations for the cluster's cluster-only
+    events that are still to come end, and each freed seat goes to the waitlist as usual.
+
+    Registrations for events the person still sees (organizers and admins manage every event)
+    are kept; past registrations stay in the organizers' attendance records but are hidden from
+    the person like every event they cannot see. One short e-mail says so, without any detail of
+    the events. Returns the ended registrations.
+    """
+    registrations = db.session.scalars(
+        select(EventRegistration).join(Event, Event.id == EventRegistration.event_id).where(
+            EventRegistration.user_id == person.id,
+            EventRegistration.status.in_(("registered", "waitlisted", "pending")),
+            Event.cluster_id == cluster.id, Event.visibility == "clusters")
+        .order_by(EventRegistration.id)).all()
+    ended = end_registrations_out_of_sight(registrations)
+    if ended:
+        _notify_registrations_ended(person, cluster)
+    return ended
+
+
+def on_membership_ended(cluster, user, **_):
+    """Receiver of `clusters.membership_ended` (connected in `init_app`)."""
+    end_cluster_registrations(cluster, user)
+
+
+def end_registrations_out_of_sight(registrations):
+    """Cancel, without the usual notice, the active registrations for upcoming events that their
+    person may no longer see; the waitlist moves up. Returns the cancelled ones."""
+    ended = []
+    now = utcnow()
+    for registration in registrations:
+        event = registration.event
+        if can(registration.user, "view", event) or event.next_occurrence(now) is None:
+            continue
+        event = lock_event(event.id)
+        db.session.refresh(registration)
+        if not registration.is_active:
+            continue
+        registration.cancel()
+        db.session.flush()
+        if event.status == PUBLISHED:
+            promote_waitlist(event)
+        ended.append(registration)
+    return ended
+
+
+def _notify_registrations_ended(person, cluster=None):
+    """The one notice of ended registrations: which cluster (names are public), never which events."""
+    if person is None or not person.is_active:
+        return
+    subject = "Some of your event registrations have ended"
+    context = dict(person=person, cluster=cluster,
+                   mine_url=mail.external_url("convenings.my_registrations"))
+    mail.send(mail.build_message(
+        person, subject, render_template("email/event_registrations_ended.txt", **context),
+        render_template("email/event_registrations_ended.html", subject=subject, **context)))
+
+
 # ---------------------------------------------------------------- e-mail
 
 #: kind -> (subject prefix, attach the invitation as REQUEST / CANCEL / nothing, message)
@@ -418,8 +491,11 @@ NOTICES = {
 
 
 def _notify(registration, kind, occurrence=None):
-    """Queue the e-mail `kind` to the registrant, with their own calendar copy when it fits."""
+    """Queue the e-mail `kind` to the registrant, with their own calendar copy when it fits;
+    nothing when they may no longer see the event (see `may_hear_about`)."""
     event, person = registration.event, registration.user
+    if not may_hear_about(person, event):
+        return
     prefix, method, message = NOTICES[kind]
     if kind in ("changed",) and registration.status != "registered":
         method = None  # waitlisted people get the news, not a calendar entry
@@ -457,8 +533,9 @@ def send_reminders(now=None, ahead=timedelta(hours=24)):
         starts = [(b, o) for b, _, o in event.occurrences(now, now + ahead) if b > now]
         if not starts:
             continue
-        registrations = db.session.scalars(select(EventRegistration).where(
-            EventRegistration.event_id == event.id, EventRegistration.status == "registered")).all()
+        registrations = [r for r in db.session.scalars(select(EventRegistration).where(
+            EventRegistration.event_id == event.id, EventRegistration.status == "registered"))
+            if may_hear_about(r.user, event)]
         for begins, original in starts:
             for registration in registrations:
                 try:
@@ -733,6 +810,17 @@ def registrations_of(user, event_ids=None):
     if event_ids is not None:
         query = query.where(EventRegistration.event_id.in_(event_ids))
     return {r.event_id: r for r in db.session.scalars(query)}
+
+
+def own_registrations(user):
+    """A person's registrations, newest first, for events they may still see (a registration
+    left for an event of a cluster they left is not theirs to see)."""
+    registrations = db.session.scalars(
+        select(EventRegistration).where(EventRegistration.user_id == user.id)
+        .options(selectinload(EventRegistration.event).selectinload(Event.exceptions),
+                 selectinload(EventRegistration.choices))
+        .order_by(EventRegistration.created_at.desc())).all()
+    return [r for r in registrations if can(user, "view", r.event)]
 
 
 def registration_counts(event_id):

@@ -241,7 +241,8 @@ def cancel_registration(registration_id):
 
 def _own_registration(registration_id):
     registration = db.session.get(EventRegistration, registration_id)
-    if registration is None or registration.user_id != current_user.id or not registration.is_active:
+    if (registration is None or registration.user_id != current_user.id or not registration.is_active
+            or not can(current_user, "view", registration.event)):
         abort(404)
     return registration
 
@@ -265,11 +266,7 @@ def _answers(form):
 @bp.get("/mine")
 @login_required
 def my_registrations():
-    registrations = db.session.scalars(
-        select(EventRegistration).where(EventRegistration.user_id == current_user.id)
-        .options(selectinload(EventRegistration.event).selectinload(Event.exceptions),
-                 selectinload(EventRegistration.choices))
-        .order_by(EventRegistration.created_at.desc())).all()
+    registrations = services.own_registrations(current_user)
     now = utcnow()
     upcoming = [r for r in registrations if r.is_active and r.event.next_occurrence(now)]
     past = [r for r in registrations if r not in upcoming]

@@ -24,4 +24,5 @@ def init_app(app):
     content.register_provider(app, "forums.public_thread_card", sharing.public_thread_card)
     content.register_provider(app, "cards.for_path", sharing.card_for_path)
     content.register_provider(app, "audit.targets", sharing.audit_targets)
+    content.register_provider(app, "cards.for_paths", sharing.cards_for_paths)
     app.context_processor(sections.bell_context)

@@ -1,10 +1,12 @@
-"""Markdown to safe HTML, once at save time: markdown-it-py, @mentions, link cards, then nh3.
+"""Markdown to safe HTML, once at save time: markdown-it-py, @mentions, then nh3; link cards when shown.
 
-Link cards: a link on a line of its own that points to a path on this site becomes a card when a
-`cards.for_path` provider answers for it *with an anonymous viewer*, i.e. only for public content.
-Cards are rendered at save time into the stored HTML, so using the author as viewer could copy a
-private title into a post that other people read; an anonymous viewer cannot leak anything. Links
-to members-only content stay plain links showing the text the author wrote.
+Link cards: a link on a line of its own that points to a path on this site is stored as that
+plain link (a card slot) and becomes a card only when a post is shown, for the person reading it:
+`cards_for` asks the `cards.for_paths` providers about every slot on a page at once. So a card
+never shows a title its reader may not see, and a resource or event made private later drops
+its card from old posts too (the link stays, with the author's own words). Posts saved when
+cards were rendered into the stored HTML still hold `<div class="link-card">`: those are slots
+as well, and their stored title is never shown again.
 """
 import html
 import re
@@ -12,8 +14,8 @@ from urllib.parse import urlparse
 
 import nh3
 from flask import current_app, has_request_context, request, url_for
-from flask_login import AnonymousUserMixin
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from .. import content
 
@@ -113,18 +115,51 @@ def _card_html(card):
             f"{meta}{summary}</div>")
 
 
-def _expand_cards(rendered):
-    """Replace paragraphs holding only a link to public site content with a card."""
-    anonymous = AnonymousUserMixin()
+#: A card slot in stored post HTML: a paragraph holding only a link, or a card saved by an
+#: earlier version (group 2), whose title may be stale and is never shown again.
+_CARD_SLOT = re.compile(r'<p><a href="([^"]+)"[^>]*>[^<]*</a></p>'
+                        r'|<div class="link-card"><a href="([^"]+)"[^>]*>.*?</div>', re.S)
+
+
+def _slot_path(match):
+    href = html.unescape(match.group(1) or match.group(2))
+    return href, _site_path(href)
+
+
+def cards_for(stored_htmls, viewer):
+    """{path: ContentCard} for the card slots in these stored bodies that `viewer` may see:
+    one call per feature for the whole page, however many cards it holds."""
+    paths = set()
+    for stored in stored_htmls:
+        paths.update(path for _, path in map(_slot_path, _CARD_SLOT.finditer(stored or "")) if path)
+    found = {}
+    if paths:
+        for answer in content.provide_all("cards.for_paths", sorted(paths), viewer):
+            found.update(answer)
+    return found
+
+
+def show_cards(stored, cards):
+    """Stored post HTML as shown: each slot with a card in `cards` becomes that card; the others
+    stay plain links (an old stored card becomes a link showing its address, not its title)."""
 
     def replace(match):
-        path = _site_path(html.unescape(match.group(1)))
-        if path is None:
+        href, path = _slot_path(match)
+        card = cards.get(path) if path else None
+        if card is not None:
+            return _card_html(card)
+        if match.group(1):
             return match.group(0)
-        cards = content.provide_all("cards.for_path", path, anonymous)
-        return _card_html(cards[0]) if cards else match.group(0)
+        return f'<p><a href="{html.escape(href)}" rel="nofollow noopener">{html.escape(href)}</a></p>'
 
-    return re.sub(r'<p><a href="([^"]+)">[^<]*</a></p>', replace, rendered)
+    return Markup(_CARD_SLOT.sub(replace, stored or ""))
+
+
+def bodies_with_cards(posts, viewer):
+    """{post id: body HTML with cards for `viewer`} for the posts a page shows (None skipped)."""
+    posts = [post for post in posts if post is not None]
+    cards = cards_for([post.body_html for post in posts], viewer)
+    return {post.id: show_cards(post.body_html, cards) for post in posts}
 
 
 def render(source, people=None):
@@ -132,7 +167,6 @@ def render(source, people=None):
     tokens = _demote_headings(_markdown.parse(source or ""))
     rendered = _markdown.renderer.render(tokens, _markdown.options, {})
     rendered = _link_mentions(rendered, people or {})
-    rendered = _expand_cards(rendered)
     return nh3.clean(rendered, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                      url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener")
 

@@ -266,6 +266,7 @@ class Notification(db.Model):
         "join_request": "asked to join",
         "join_approved": "approved your request to join",
         "join_declined": "declined your request to join",
+        "member_removed": "removed you from",
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)

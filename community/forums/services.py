@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select, update
 
 from .. import audit, content, guard
 from ..accounts.models import User
-from ..clusters.models import Cluster, ClusterMembership
+from ..clusters.models import Cluster, ClusterMembership, membership_ended
 from ..extensions import db
 from ..permissions import NotAllowed, can, forget_cluster_roles
 from ..timeutil import utcnow
@@ -74,9 +74,11 @@ def _render(source):
     return markup.render(source, people), set(people.values())
 
 
-def preview_html(source):
-    """The HTML a post with this source would get, for previews; nothing is saved or notified."""
-    return _render(source)[0]
+def preview_html(source, viewer):
+    """The HTML a post with this source would show `viewer` (cards included), for previews;
+    nothing is saved or notified."""
+    stored = _render(source)[0]
+    return markup.show_cards(stored, markup.cards_for([stored], viewer))
 
 
 # --- Clusters -------------------------------------------------------------------------------
@@ -132,9 +134,32 @@ def decide_join_request(membership, decider, approve):
 def leave_cluster(cluster, user):
     _require(can(user, "leave", cluster), "You are not a member of this cluster.")
     membership = cluster.membership_of(user)
+    was_active = membership.status == "active"
     db.session.delete(membership)
     db.session.flush()
     forget_cluster_roles(user)
+    if was_active:
+        membership_ended.send(cluster, user=user, reason="left")
+
+
+def remove_member(cluster, person, actor):
+    """A facilitator (or admin) takes a member out of the cluster; organizers also remove
+    facilitators. The person is told in the app; what the membership gave ends with it."""
+    _require(can(actor, "moderate", cluster), "Only the cluster's facilitators remove members.")
+    membership = cluster.membership_of(person)
+    if membership is None or membership.status != "active":
+        raise ForumError(f"{person.name} is not a member of {cluster.name}.")
+    if person.id == actor.id:
+        raise ForumError("To leave the cluster yourself, use Leave on the cluster page.")
+    if membership.role == "facilitator" and not can(actor, "manage", cluster):
+        raise ForumError("Only organizers and admins remove a facilitator.")
+    db.session.delete(membership)
+    audit.record(actor, "cluster.remove_member", "user", person.id,
+                 f"removed {person.name} from {cluster.name}", cluster_id=cluster.id)
+    notify.add(person, "member_removed", actor=actor, cluster=cluster)
+    db.session.flush()
+    forget_cluster_roles(person)
+    membership_ended.send(cluster, user=person, reason="removed")
 
 
 def set_member_role(cluster, person, role, actor):

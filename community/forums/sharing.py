@@ -92,15 +92,28 @@ def audit_targets(targets, viewer):
 
 def card_for_path(path, viewer):
     """A card for a thread path on this site that `viewer` may see, else None."""
+    return cards_for_paths([path], viewer).get(path)
+
+
+def cards_for_paths(paths, viewer):
+    """Provider `cards.for_paths`: {path: card} for the thread paths `viewer` may see (one query)."""
     from flask import current_app
 
-    try:
-        endpoint, values = current_app.url_map.bind("localhost").match(path, method="GET")
-    except HTTPException:
-        return None
-    if endpoint not in ("forums.thread", "forums.thread_post"):
-        return None
-    thread = db.session.get(Thread, values["thread_id"])
-    if thread is None or thread.is_removed or not can(viewer, "view", thread):
-        return None
-    return _card(thread)
+    adapter = current_app.url_map.bind("localhost")
+    wanted = {}
+    for path in paths:
+        try:
+            endpoint, values = adapter.match(path, method="GET")
+        except HTTPException:
+            continue
+        if endpoint in ("forums.thread", "forums.thread_post"):
+            wanted[path] = values["thread_id"]
+    if not wanted:
+        return {}
+    threads = {t.id: t for t in db.session.scalars(select(Thread).where(Thread.id.in_(set(wanted.values()))))}
+    found = {}
+    for path, thread_id in wanted.items():
+        thread = threads.get(thread_id)
+        if thread is not None and not thread.is_removed and can(viewer, "view", thread):
+            found[path] = _card(thread)
+    return found

@@ -94,7 +94,7 @@ def _compose(form, save):
         return None, None, findings
     if form.preview.data:
         source = form.body.data or ""
-        preview = services.preview_html(source)
+        preview = services.preview_html(source, current_user)
         fields = {"body": source}
         if getattr(form, "title", None) is not None and form.title.data:
             fields = {"title": form.title.data, **fields}
@@ -213,6 +213,20 @@ def set_role(slug, user_id):
     return redirect(url_for("forums.members", slug=cluster.slug))
 
 
+@bp.post("/clusters/<slug>/members/<int:user_id>/remove")
+@login_required
+def remove_member(slug, user_id):
+    cluster = _readable_cluster_or_404(slug)
+    membership = db.session.scalar(select(ClusterMembership).where(
+        ClusterMembership.cluster_id == cluster.id, ClusterMembership.user_id == user_id))
+    if membership is None:
+        abort(404)
+    person = membership.user
+    _attempt(lambda: services.remove_member(cluster, person, current_user),
+             f"{person.name} is no longer a member of {cluster.name}.")
+    return redirect(url_for("forums.members", slug=cluster.slug))
+
+
 @bp.route("/clusters/new", methods=["GET", "POST"])
 @login_required
 def new_cluster():
@@ -305,7 +319,7 @@ def new_thread(slug):
 def preview():
     """The live preview: the HTML a post would have (sanitized as at save time), no saving."""
     source = (request.form.get("body") or "")[:services.max_post_chars()]
-    return services.preview_html(source)
+    return services.preview_html(source, current_user)
 
 
 @bp.get("/t/<int:thread_id>")
@@ -333,8 +347,9 @@ def thread(thread_id, slug=None):
                    if c.id != thread.cluster_id and can(current_user, "moderate", c)]
     move_form = MoveForm()
     move_form.cluster_id.choices = [(c.id, c.name) for c in targets]
-    html = render_template("forums/thread.html", thread=thread, posts=posts,
-                           answer=queries.answer_of(thread) if page == 1 else None,
+    answer = queries.answer_of(thread) if page == 1 else None
+    html = render_template("forums/thread.html", thread=thread, posts=posts, answer=answer,
+                           post_bodies=markup.bodies_with_cards([*posts.items, answer], current_user),
                            helpful=queries.helpful_marks(current_user, posts.items),
                            form=form, watch_form=WatchForm(level=level), move_form=move_form,
                            can_reply=services.can_reply(current_user, thread),
@@ -541,7 +556,7 @@ def reason_action(post_id, action):
                   else "Thank you. The cluster's facilitators will look at it.", "success")
             return redirect(_thread_url(post.thread, post.number))
     return render_template("forums/reason.html", form=form, post=post, action=action,
-                           findings=findings)
+                           findings=findings, body=markup.bodies_with_cards([post], current_user)[post.id])
 
 
 @bp.get("/flags")

@@ -17,6 +17,7 @@ def init_app(app):
     content.register_source(app, "resource", "Library resources", search_source.search_documents)
     content.register_provider(app, "resources.new_public", search_source.new_public)
     content.register_provider(app, "cards.for_path", search_source.card_for_path)
+    content.register_provider(app, "cards.for_paths", search_source.cards_for_paths)
     ui.add_section(app, "home", sections.TEMPLATE, sections.home, order=30)
     ui.add_section(app, "profile", sections.TEMPLATE, sections.profile, order=40)
     ui.add_section(app, "cluster", sections.TEMPLATE, sections.cluster, order=40)

@@ -70,12 +70,22 @@ def new_public(since=None):
 
 def card_for_path(path, viewer):
     """Provider `cards.for_path`: a card for /library/<id> when the viewer may see it."""
+    return cards_for_paths([path], viewer).get(path)
+
+
+def cards_for_paths(paths, viewer):
+    """Provider `cards.for_paths`: {path: card} for the /library/<id> paths `viewer` may see
+    (one query, and one for the resources' clusters)."""
     from ..permissions import can
 
-    parts = (path or "").split("?")[0].strip("/").split("/")
-    if len(parts) != 2 or parts[0] != "library" or not parts[1].isdigit():
-        return None
-    resource = db.session.get(Resource, int(parts[1]))
-    if resource is None or resource.is_deleted or not can(viewer, "view", resource):
-        return None
-    return card_of(resource)
+    wanted = {}
+    for path in paths:
+        parts = (path or "").split("?")[0].strip("/").split("/")
+        if len(parts) == 2 and parts[0] == "library" and parts[1].isdigit() and len(parts[1]) < 12:
+            wanted[path] = int(parts[1])
+    if not wanted:
+        return {}
+    resources = {r.id: r for r in db.session.scalars(
+        select(Resource).where(Resource.id.in_(set(wanted.values())), Resource.deleted_at.is_(None)))}
+    return {path: card_of(resources[ident]) for path, ident in wanted.items()
+            if ident in resources and can(viewer, "view", resources[ident])}

@@ -12,6 +12,7 @@ import fcntl
 import logging
 import math
 import os
+import re
 import shutil
 import time
 import uuid
@@ -25,12 +26,12 @@ from threading import local
 from flask import current_app
 from markupsafe import Markup
 from whoosh import columns, highlight, index, qparser, sorting
-from whoosh.analysis import StemmingAnalyzer
+from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.query import And, Every, Or, Term
 
 from .. import content
-from ..vocabulary import COUNTIES, DOCUMENT_TYPES, PROGRAMS, STRATEGIES, TOOLKIT_AREAS
+from ..vocabulary import ACRONYMS, COUNTIES, DOCUMENT_TYPES, PROGRAMS, STRATEGIES, TOOLKIT_AREAS
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +85,14 @@ def make_schema():
         kind=ID(stored=True, sortable=True),
         ref=STORED(),
         url=STORED(),
-        title=TEXT(stored=True, analyzer=stem, field_boost=3.0, spelling=True),
+        title=TEXT(stored=True, analyzer=stem, field_boost=3.0),
         summary=STORED(),
         #: Title, summary, tags and the whole text: what plain words search.
-        content=TEXT(analyzer=stem, spelling=True),
+        content=TEXT(analyzer=stem),
+        #: The words of `title` and of `content` as written (not stemmed), per document, so that
+        #: "did you mean" offers only words a document the person may see holds.
+        title_words=TEXT(analyzer=StandardAnalyzer(), phrase=False),
+        words=TEXT(analyzer=StandardAnalyzer(), phrase=False),
         #: The first part of the text, for highlighted snippets.
         snippet_source=STORED(),
         visibility=ID(),
@@ -156,6 +161,7 @@ def _fields(doc: content.SearchDocument):
     when = doc.updated_at or doc.created_at or datetime(2000, 1, 1)
     tags = [t for t in facets.get("tags", []) if t]
     text = doc.text or ""
+    words = "\n".join([doc.title, doc.summary or "", " ".join(tags), text])
     return {
         "key": f"{doc.kind}:{doc.id}",
         "kind": doc.kind,
@@ -163,7 +169,9 @@ def _fields(doc: content.SearchDocument):
         "url": doc.url,
         "title": doc.title,
         "summary": doc.summary or "",
-        "content": "\n".join([doc.title, doc.summary or "", " ".join(tags), text]),
+        "content": words,
+        "title_words": doc.title,
+        "words": words,
         "snippet_source": text[:SNIPPET_SOURCE_CHARS],
         "visibility": doc.visibility,
         "clusters": " ".join(str(c) for c in sorted(doc.cluster_ids)) or "none",
@@ -483,26 +491,66 @@ def _hit(hit, with_snippet, kind_labels):
                created=created, meta=meta, downloads=fields.get("downloads") or 0)
 
 
-def _suggestion(searcher, query, allowed):
-    """A corrected query from the index's own words, offered only if it finds something visible.
+#: Plain or fielded words "did you mean" may correct: (leading marks, field, word, closing marks).
+_CORRECTABLE = re.compile(r"^([(+-]*)(?:([a-z]+):)?([^\W\d_]+)(\)*)$", re.IGNORECASE)
+#: The fields a fielded word may be corrected in, by the names people type.
+_SPELLING_FIELDS = {"": "words", "content": "words", "title": "title_words", "tag": "tag", "tags": "tag"}
+_OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
+#: Words never corrected, however few documents hold them.
+KEEP_AS_TYPED = frozenset(word.lower() for word in ACRONYMS)
 
-    Plain words the index does not know are replaced by the nearest known word (unstemmed
-    spelling vocabulary); fielded terms, phrases, prefixes and operators are left alone.
+
+def _suggestion(searcher, query, allowed):
+    """A corrected query built only from words of documents this person may see, or "".
+
+    Each plain word (or `title:`, `content:`, `tag:` word) that no visible document holds is
+    replaced by the nearest word, same first letter, that a visible document holds: candidates
+    come from the unstemmed `words` (or `title_words`, `tag`) field and each is kept only if it
+    occurs in a document the permission filter lets through, so a word that only content the
+    person may not see contains is never offered. Phrases, prefixes,
+    other fields, operators and acronyms (`KEEP_AS_TYPED`) are left as typed.
+
+    :param allowed: the set of document numbers the person may see, or None for everything.
     """
-    corrector = searcher.corrector("content")
     changed, words = False, []
-    for word in query.split():
-        if word.isalpha() and word.upper() not in ("AND", "OR", "NOT"):
-            # Same first letter: people rarely get it wrong, and it keeps the scan short.
-            suggestions = corrector.suggest(word.lower(), limit=1, maxdist=2, prefix=1)
-            if suggestions and suggestions[0] != word.lower():
-                word, changed = suggestions[0], True
-        words.append(word)
+    for token in query.split():
+        match = _CORRECTABLE.match(token)
+        if match and match[3].upper() not in _OPERATORS and (match[2] or "").lower() in _SPELLING_FIELDS:
+            lead, field_name, word, trail = match.groups()
+            better = _visible_correction(searcher, _SPELLING_FIELDS[(field_name or "").lower()],
+                                         word.lower(), allowed)
+            if better:
+                token, changed = f"{lead}{field_name + ':' if field_name else ''}{better}{trail}", True
+        words.append(token)
     if not changed:
         return ""
     corrected = " ".join(words)
     found = searcher.search(_parser().parse(corrected), limit=1, filter=allowed)
     return corrected if len(found) else ""
+
+
+def _visible_correction(searcher, field_name, word, allowed):
+    """The word within two edits of `word` that most visible documents hold; None when `word`
+    itself is in a visible document, is kept as typed, or nothing visible is close."""
+    if word in KEEP_AS_TYPED:
+        return None
+    if _visible_documents(searcher, field_name, word, allowed):
+        return None
+    for distance in (1, 2):
+        ranked = []
+        for candidate in searcher.reader().terms_within(field_name, word, distance, prefix=1):
+            count = _visible_documents(searcher, field_name, candidate, allowed)
+            if count:
+                ranked.append((-count, candidate))
+        if ranked:
+            return min(ranked)[1]
+    return None
+
+
+def _visible_documents(searcher, field_name, word, allowed):
+    """How many live documents this person may see hold `word` in `field_name`."""
+    return sum(1 for doc in searcher.docs_for_query(Term(field_name, word))
+               if allowed is None or doc in allowed)
 
 
 def document_count():

@@ -301,13 +301,13 @@ def test_a_title_redaction_relinks_other_posts_and_newsletter_highlights(forum):
     linking = forum.thread(author=forum.member, title="Worth reading",
                            body=f"http://community.test/t/{news.id}/{news.slug}")
     linking_post = db.session.scalar(select(Post).where(Post.thread_id == linking.id))
-    assert MARKER in linking_post.body_html  # the link card carries the public thread's title
+    assert MARKER.lower() in linking_post.body_html  # the stored link carries the old slug
     with pytest.raises(services.ForumError, match="same as the old"):
         services.redact_thread_title(news, forum.facilitator, news.title, "a surname")
     services.redact_thread_title(news, forum.facilitator, "Thanks to a family", "a surname")
     db.session.commit()
     run_ready()
     assert linking_post.body_source == f"http://community.test/t/{news.id}/thanks-to-a-family"
-    assert "Thanks to a family" in linking_post.body_html
+    assert "thanks-to-a-family" in linking_post.body_html and MARKER.lower() not in linking_post.body_html
     assert db.session.get(Block, block.id).cards[0]["title"] == "Thanks to a family"
     assert _columns_holding(MARKER) == []

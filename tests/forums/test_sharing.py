@@ -74,15 +74,22 @@ def test_link_cards_answer_only_for_threads_the_viewer_may_see(forum, announceme
     assert content.provide_all("cards.for_path", "/about", forum.member) == []
 
 
-def test_a_link_to_a_private_thread_stays_a_plain_link_and_a_public_one_becomes_a_card(
+def test_cards_are_not_stored_but_shown_to_each_reader_for_what_they_may_see(
         forum, announcements):
+    from community.forums import markup
+
     private = forum.thread(title="Private planning")
     news = forum.thread(author=forum.facilitator, cluster=announcements, title="Save the date")
     post = forum.reply(forum.thread(title="Links"), body=(
         f"http://community.test/t/{news.id}/save-the-date\n\n"
         f"[our notes](/t/{private.id}/private-planning)\n\n"
         f"/t/{private.id}"))
-    assert 'class="link-card"' in post.body_html and "Save the date" in post.body_html
-    assert "Private planning" not in post.body_html
+    assert 'class="link-card"' not in post.body_html
+    assert "Save the date" not in post.body_html and "Private planning" not in post.body_html
+    for_outsider = markup.bodies_with_cards([post], forum.outsider)[post.id]
+    assert 'class="link-card"' in for_outsider and "Save the date" in for_outsider
+    assert "Private planning" not in for_outsider and ">our notes</a>" in for_outsider
+    for_member = markup.bodies_with_cards([post], forum.member)[post.id]
+    assert for_member.count('class="link-card"') == 2 and "Private planning" in for_member
     anonymous = AnonymousUserMixin()
     assert content.provide_all("cards.for_path", f"/t/{private.id}", anonymous) == []

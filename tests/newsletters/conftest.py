@@ -47,9 +47,15 @@ def register_test_providers(app, calls=None):
                                    url="/forums/threads/7", summary="Members-only excerpt text",
                                    meta="CFPIC announcements")
 
+    def cards_for_paths(paths, viewer):
+        """What the features answer when an issue is shown: these stand-in items are still public."""
+        public = {"/events/41", "/library/9", "/forums/threads/7"}
+        return {path: content.ContentCard(kind="", title="", url=path) for path in paths if path in public}
+
     content.register_provider(app, "events.upcoming_public", events)
     content.register_provider(app, "resources.new_public", resources)
     content.register_provider(app, "forums.public_thread_card", thread_card)
+    content.register_provider(app, "cards.for_paths", cards_for_paths)
     return calls
 
 
