@@ -112,6 +112,30 @@ def cancel_event(event, actor):
     content.announce_removed("event", [event.id])
 
 
+def people_told_of_cancellation(event, actor):
+    """How many registrants `cancel_event` would e-mail: what the organizer confirms first."""
+    _require_edit(actor, event)
+    if event.status != PUBLISHED:
+        return 0
+    return db.session.scalar(select(func.count()).select_from(EventRegistration).where(
+        EventRegistration.event_id == event.id,
+        EventRegistration.status.in_(("registered", "waitlisted", "pending"))))
+
+
+def waiting_for_seat(registration, actor):
+    """How many people wait for the seat that cancelling `registration` would hand on (0: none).
+
+    A cancellation that gives the seat away cannot be taken back, so the person confirms it.
+    """
+    if registration.user_id != actor.id and not can(actor, "edit", registration.event):
+        raise NotAllowed("This is not your registration.")
+    if registration.status != "registered":
+        return 0
+    return db.session.scalar(select(func.count()).select_from(EventRegistration).where(
+        EventRegistration.event_id == registration.event_id,
+        EventRegistration.status == "waitlisted"))
+
+
 def save_session(event, actor, session=None, **fields):
     """Add or change an agenda session."""
     _require_edit(actor, event)
