@@ -57,6 +57,9 @@ class Config:
     INVITATION_DAYS = _env_int("INVITATION_DAYS", 14)
     #: Jobs run in-process after the request unless REDIS_URL is set (or JOBS_INLINE forces it).
     JOBS_INLINE = _env_bool("JOBS_INLINE", False)
+    #: Without Redis: "database" (a request's jobs go to the `jobs` table for `flask jobs worker`)
+    #: or "inline"; empty means "inline" under TESTING and "database" otherwise.
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "")
 
 
 class ConfigError(RuntimeError):

@@ -78,6 +78,8 @@ class ContentCard:
     url: str
     summary: str = ""
     when: datetime | None = None
+    #: When it ends (events): a card for a multi-day event shows the date range.
+    ends: datetime | None = None
     #: A short line of context: "Webinar · Online", "MOU · Stanislaus County".
     meta: str = ""
 

@@ -12,7 +12,9 @@ import logging
 import smtplib
 import ssl
 import uuid
+from email import message_from_bytes
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,17 +26,59 @@ from . import jobs
 
 log = logging.getLogger(__name__)
 
+#: Headers whose value is one or more <URL>s: written as plain ASCII and folded only at spaces,
+#: never RFC 2047-encoded (mailbox providers do not decode them, and then show no unsubscribe).
+URL_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post", "list-archive", "list-help",
+                         "list-subscribe", "list-post", "list-owner"})
+
+
+class MailPolicy(EmailPolicy):
+    """`email.policy.default`, except that URL headers are folded at whitespace and never encoded.
+
+    Python's folder turns a header word longer than the line into encoded words
+    (``=?utf-8?q?=3Chttp...?=``); RFC 5322 allows lines up to 998 characters, so a long URL
+    stays on its own line instead.
+    """
+
+    def fold(self, name, value):
+        folded = self._fold_url_header(name, value)
+        return folded if folded is not None else super().fold(name, value)
+
+    def fold_binary(self, name, value):
+        folded = self._fold_url_header(name, value)
+        return folded.encode("ascii") if folded is not None else super().fold_binary(name, value)
+
+    def _fold_url_header(self, name, value):
+        if name.lower() not in URL_HEADERS:
+            return None
+        text = " ".join(str(value).split())
+        if not text.isascii():
+            return None  # never the case for URLs; let the standard folder handle it
+        lines, line = [], f"{name}:"
+        for word in text.split(" "):
+            if len(line) + 1 + len(word) > self.max_line_length and line.strip() != f"{name}:":
+                lines.append(line)
+                line = ""
+            line += f" {word}"
+        lines.append(line)
+        return self.linesep.join(lines) + self.linesep
+
+
+#: The policy of every message built and sent here (smtplib writes CRLF line ends itself).
+POLICY = MailPolicy()
+
 
 def build_message(to, subject, text, html=None, *, sender=None, reply_to=None, headers=None,
                   attachments=(), alternatives=()):
     """Return an EmailMessage with Message-ID, Date, a plain-text part and an optional HTML part.
 
     :param to: an address, a (name, address) pair, or a list of either.
-    :param attachments: (filename, content bytes or str, mimetype) triples.
+    :param attachments: (filename, content bytes or str, mimetype) triples, or quadruples with
+        the Content-Type parameters last (``{"method": "REQUEST", "charset": "utf-8"}``).
     :param alternatives: extra (content, mimetype, params) parts placed beside text and HTML,
         e.g. a ``text/calendar; method=REQUEST`` part for invitations.
     """
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)
     sender = sender or current_app.config["MAIL_FROM"]
     msg["From"] = sender
     msg["To"] = ", ".join(_format_address(a) for a in _as_list(to))
@@ -55,10 +99,11 @@ def build_message(to, subject, text, html=None, *, sender=None, reply_to=None, h
             msg.add_alternative(content, subtype=subtype, params=params or {})
         else:
             msg.add_alternative(content, maintype=maintype, subtype=subtype, params=params or {})
-    for filename, content, mimetype in attachments:
+    for filename, content, mimetype, *params in attachments:
         maintype, subtype = mimetype.split("/", 1)
         data = content.encode() if isinstance(content, str) else content
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename,
+                           params=params[0] if params else None)
     return msg
 
 
@@ -94,10 +139,7 @@ def deliver(raw: bytes):
 
 def smtp_send(smtp, raw: bytes):
     """Send raw message bytes on an open SMTP connection (envelope from the headers)."""
-    from email import message_from_bytes, policy
-
-    parsed = message_from_bytes(raw, policy=policy.SMTP)
-    smtp.send_message(parsed)
+    smtp.send_message(message_from_bytes(raw, policy=POLICY))
 
 
 def smtp_connection(url=None):

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from community import content
 from community.extensions import db
-from community.timeutil import format_pacific, from_pacific
+from community.timeutil import format_pacific, from_pacific, to_pacific
 
 from .models import Block, Issue
 
@@ -80,8 +80,24 @@ def card_snapshot(card):
         "url": card.url,
         "summary": card.summary or "",
         "meta": card.meta or "",
-        "when": format_pacific(card.when, "%a, %b %-d, %Y · %-I:%M %p") if card.when else "",
+        "when": _when(card),
     }
+
+
+def _when(card):
+    """ "Tue, Feb 23, 2027 · 8:30 AM PST", or for several days "Feb 23–24, 2027 · 8:30 AM–4:00 PM PST"."""
+    if not card.when:
+        return ""
+    begins, ends = to_pacific(card.when), to_pacific(card.ends) if card.ends else None
+    if ends is None or ends.date() == begins.date():
+        return format_pacific(card.when, "%a, %b %-d, %Y · %-I:%M %p")
+    if begins.year != ends.year:
+        dates = f"{begins:%b %-d, %Y} – {ends:%b %-d, %Y}"
+    elif begins.month != ends.month:
+        dates = f"{begins:%b %-d} – {ends:%b %-d, %Y}"
+    else:
+        dates = f"{begins:%b %-d}–{ends:%-d, %Y}"
+    return f"{dates} · {begins:%-I:%M %p}–{ends:%-I:%M %p} {ends.tzname()}"
 
 
 def refresh_cards(issue):

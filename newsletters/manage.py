@@ -2,7 +2,7 @@
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from community import guard
+from community import guard, jobs
 from community.extensions import db
 from community.permissions import NotAllowed, require
 from community.timeutil import from_pacific, to_pacific
@@ -65,7 +65,8 @@ def manage_issue(issue_id):
     if issue.scheduled_at and not schedule_form.send_at.data:
         schedule_form.send_at.data = to_pacific(issue.scheduled_at).replace(tzinfo=None)
     return render_template("newsletters/compose.html", issue=issue, form=form,
-                           schedule_form=schedule_form, kinds=Block.KINDS)
+                           schedule_form=schedule_form, kinds=Block.KINDS,
+                           recipients=_recipients(issue))
 
 
 def _progress_page(issue):
@@ -75,7 +76,8 @@ def _progress_page(issue):
         .order_by(Delivery.id).options(db.joinedload(Delivery.subscriber)),
         page=page, per_page=FAILURES_PER_PAGE, error_out=False)
     return render_template("newsletters/progress.html", issue=issue,
-                           progress=Delivery.progress(issue.id), failures=failures)
+                           progress=Delivery.progress(issue.id), failures=failures,
+                           waiting_jobs=jobs.waiting_jobs() if issue.status == "sending" else 0)
 
 
 @bp.route("/newsletters/manage/<int:issue_id>/blocks/new/<kind>", methods=["GET", "POST"])
@@ -185,6 +187,11 @@ def manage_unschedule(issue_id):
 @bp.post("/newsletters/manage/<int:issue_id>/send")
 def manage_send(issue_id):
     issue = _issue_or_404(issue_id)
+    if not request.form.get("confirmed"):  # without JavaScript, this page asks first
+        return render_template(
+            "core/confirm.html", title="Send this issue now?", action=request.path,
+            question=f"This will e-mail {_recipients(issue)}. Send “{issue.subject}” now?",
+            button="Yes, send now", back=url_for(".manage_issue", issue_id=issue.id))
     try:
         services.send_issue_now(current_user, issue)
     except ValueError as error:
@@ -230,6 +237,11 @@ def manage_export():
         abort(404)
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": "attachment; filename=newsletter-subscribers.csv"})
+
+
+def _recipients(issue):
+    count = Subscriber.count_by_status()["confirmed"]
+    return "1 confirmed subscriber" if count == 1 else f"{count} confirmed subscribers"
 
 
 def _issue_or_404(issue_id):

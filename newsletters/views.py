@@ -102,9 +102,16 @@ def preferences(token):
                            token=token)
 
 
+def _token_key():
+    return "newsletter-unsubscribe:" + (request.view_args or {}).get("token", "")
+
+
 @bp.route("/newsletter/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt  # RFC 8058: mail providers POST here without a session; the signed token decides
-@limiter.limit(_limit("LIMIT_NEWSLETTER_PREFERENCES"), methods=["POST"])
+# Limited per token, never per address: a mailbox provider sends every one-click unsubscribe
+# from a few addresses, and a refused one leaves a person subscribed. Tokens are signed, so
+# guessing them gains nothing.
+@limiter.limit(_limit("LIMIT_NEWSLETTER_PREFERENCES"), methods=["POST"], key_func=_token_key)
 def unsubscribe(token):
     subscriber = _subscriber_or_410(token)
     if not isinstance(subscriber, Subscriber):

@@ -5,6 +5,10 @@ per event (the same in feeds and e-mail), DTSTAMP, a SEQUENCE raised on every ch
 TZID=America/Los_Angeles and its VTIMEZONE, recurring series as RRULE with EXDATE for skipped
 occurrences and RECURRENCE-ID overrides for moved ones, and METHOD:CANCEL/STATUS:CANCELLED for
 cancellations. The online join link goes only into a registrant's own copy.
+
+An event held over several days (`models.day_spans`) is one VEVENT for its first day with
+RRULE:FREQ=DAILY;COUNT=<days>: one entry per day with that day's hours, under the one UID, which
+Outlook and Google accept in invitations (they show only the first of several UIDs in one).
 """
 from datetime import timedelta, timezone
 from urllib.parse import urlparse
@@ -14,8 +18,67 @@ from flask import current_app
 
 from ..mail import external_url
 from ..timeutil import to_pacific, utcnow
+from .models import day_spans
 
 PRODID = "-//CFPIC//Linkages Community//EN"
+
+#: America/Los_Angeles by rule, valid for every date from 1967 on, with no end: the US rules of
+#: 1967–1973 (1974 and 1975 had DST from January 6 and February 23), 1976–1986, 1987–2006 and the
+#: rule in force since 2007. Generated VTIMEZONEs list dates up to a fixed year instead.
+VTIMEZONE = """BEGIN:VTIMEZONE
+TZID:America/Los_Angeles
+X-LIC-LOCATION:America/Los_Angeles
+BEGIN:STANDARD
+DTSTART:19671029T020000
+RRULE:FREQ=YEARLY;UNTIL=20061029T090000Z;BYMONTH=10;BYDAY=-1SU
+TZNAME:PST
+TZOFFSETFROM:-0700
+TZOFFSETTO:-0800
+END:STANDARD
+BEGIN:DAYLIGHT
+DTSTART:19670430T020000
+RRULE:FREQ=YEARLY;UNTIL=19730429T100000Z;BYMONTH=4;BYDAY=-1SU
+TZNAME:PDT
+TZOFFSETFROM:-0800
+TZOFFSETTO:-0700
+END:DAYLIGHT
+BEGIN:DAYLIGHT
+DTSTART:19740106T020000
+RDATE:19750223T020000
+TZNAME:PDT
+TZOFFSETFROM:-0800
+TZOFFSETTO:-0700
+END:DAYLIGHT
+BEGIN:DAYLIGHT
+DTSTART:19760425T020000
+RRULE:FREQ=YEARLY;UNTIL=19860427T100000Z;BYMONTH=4;BYDAY=-1SU
+TZNAME:PDT
+TZOFFSETFROM:-0800
+TZOFFSETTO:-0700
+END:DAYLIGHT
+BEGIN:DAYLIGHT
+DTSTART:19870405T020000
+RRULE:FREQ=YEARLY;UNTIL=20060402T100000Z;BYMONTH=4;BYDAY=1SU
+TZNAME:PDT
+TZOFFSETFROM:-0800
+TZOFFSETTO:-0700
+END:DAYLIGHT
+BEGIN:DAYLIGHT
+DTSTART:20070311T020000
+RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU
+TZNAME:PDT
+TZOFFSETFROM:-0800
+TZOFFSETTO:-0700
+END:DAYLIGHT
+BEGIN:STANDARD
+DTSTART:20071104T020000
+RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU
+TZNAME:PST
+TZOFFSETFROM:-0700
+TZOFFSETTO:-0800
+END:STANDARD
+END:VTIMEZONE
+"""
 
 
 def event_uid(event):
@@ -46,14 +109,24 @@ def build_calendar(events, *, method=None, join_for=frozenset(), attendee=None, 
         cancelled = method == "CANCEL" or event.is_cancelled
         for component in _components(event, stamp, cancelled, event.id in join_for, attendee):
             calendar.add_component(component)
-    calendar.add_component(icalendar.Timezone.from_tzid("America/Los_Angeles"))
+    calendar.add_component(pacific_timezone())
     return calendar.to_ical()
 
 
+def pacific_timezone():
+    """The VTIMEZONE component for America/Los_Angeles (see `VTIMEZONE`)."""
+    return icalendar.Timezone.from_ical(VTIMEZONE.replace("\n", "\r\n"))
+
+
 def _components(event, stamp, cancelled, with_join, attendee):
-    master = _vevent(event, stamp, cancelled, with_join, attendee, event.start_at, event.end_at)
     if not event.rrule:
+        days = day_spans(event.start_at, event.end_at)
+        first_start, first_end = days[0]
+        master = _vevent(event, stamp, cancelled, with_join, attendee, first_start, first_end)
+        if len(days) > 1:
+            master.add("rrule", {"freq": "daily", "count": len(days)})
         return [master]
+    master = _vevent(event, stamp, cancelled, with_join, attendee, event.start_at, event.end_at)
     master.add("rrule", icalendar.vRecur.from_ical(event.rrule))
     skipped = [to_pacific(change.original_start) for change in event.exceptions if change.is_skipped]
     if skipped:

@@ -35,8 +35,8 @@ def cluster_section(cluster, viewer):
     return {"occurrences": occurrences, "cluster": cluster}
 
 
-def _card(event, when, url):
-    return ContentCard(kind="event", title=event.title, url=url, when=when,
+def _card(event, when, url, ends=None):
+    return ContentCard(kind="event", title=event.title, url=url, when=when, ends=ends,
                        summary=plain_text(event.summary)[:240],
                        meta=f"{event.kind_label} · {event.place_label}")
 
@@ -48,7 +48,7 @@ def upcoming_public_cards(start, end):
     cards = []
     for event in events:
         url = external_url("convenings.event_page", event_id=event.id)
-        cards += [_card(event, begins, url) for begins, _, _ in event.occurrences(start, end)]
+        cards += [_card(event, begins, url, ends) for begins, ends, _ in event.occurrences(start, end)]
     return sorted(cards, key=lambda card: card.when)
 
 

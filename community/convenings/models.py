@@ -290,6 +290,22 @@ class EventException(db.Model):
         return self.new_start is None
 
 
+def day_spans(start, end):
+    """[(start, end)] in naive UTC: a stretch over several Pacific days as one span per day.
+
+    A convening from Tuesday 8:30 to Wednesday 16:00 is held 8:30–16:00 on each day, not through
+    the night. That reading applies when the stretch lasts 24 hours or more and its end time of day
+    is later than its start time; anything else (an evening running past midnight) is one span.
+    """
+    begins, ends = to_pacific(start), to_pacific(end)
+    if end - start < timedelta(hours=24) or ends.time() <= begins.time():
+        return [(start, end)]
+    first, opens, closes = begins.date(), begins.time(), ends.time()
+    return [(from_pacific(datetime.combine(first + timedelta(days=n), opens)),
+             from_pacific(datetime.combine(first + timedelta(days=n), closes)))
+            for n in range((ends.date() - first).days + 1)]
+
+
 class EventSession(db.Model):
     """One agenda item of a convening: a plenary, a workshop, a clinical academy block."""
 

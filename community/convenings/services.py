@@ -5,7 +5,7 @@ queues mail; the request or CLI command commits.
 """
 import hashlib
 from collections import OrderedDict, namedtuple
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import cached_property
 
@@ -22,7 +22,7 @@ from ..extensions import db
 from ..permissions import NotAllowed, access_filter, can, cluster_roles
 from ..timeutil import to_pacific, utcnow
 from .calendar import build_calendar
-from .models import (CANCELLED, DRAFT, PUBLISHED, Event, EventCalendarToken, EventError,
+from .models import (CANCELLED, DRAFT, PUBLISHED, Event, day_spans, EventCalendarToken, EventError,
                      EventException, EventFeedback, EventMaterial, EventRegistration, EventReminder,
                      EventSession, EventSessionChoice)
 
@@ -120,6 +120,30 @@ def cancel_event(event, actor):
             _notify(registration, "event_cancelled")
     audit.record(actor, "event.cancel", "event", event.id, f"Cancelled {event.title}")
     content.announce_removed("event", [event.id])
+
+
+def people_told_of_cancellation(event, actor):
+    """How many registrants `cancel_event` would e-mail: what the organizer confirms first."""
+    _require_edit(actor, event)
+    if event.status != PUBLISHED:
+        return 0
+    return db.session.scalar(select(func.count()).select_from(EventRegistration).where(
+        EventRegistration.event_id == event.id,
+        EventRegistration.status.in_(("registered", "waitlisted", "pending"))))
+
+
+def waiting_for_seat(registration, actor):
+    """How many people wait for the seat that cancelling `registration` would hand on (0: none).
+
+    A cancellation that gives the seat away cannot be taken back, so the person confirms it.
+    """
+    if registration.user_id != actor.id and not can(actor, "edit", registration.event):
+        raise NotAllowed("This is not your registration.")
+    if registration.status != "registered":
+        return 0
+    return db.session.scalar(select(func.count()).select_from(EventRegistration).where(
+        EventRegistration.event_id == registration.event_id,
+        EventRegistration.status == "waitlisted"))
 
 
 def save_session(event, actor, session=None, confirmed=False, **fields):
@@ -490,6 +514,12 @@ NOTICES = {
 }
 
 
+#: Notices about one person's own calendar copy (they joined, moved up, or left). Each raises the
+#: event's SEQUENCE first: RFC 5546 wants every REQUEST or CANCEL an attendee receives to carry a
+#: higher SEQUENCE than the last, and a CANCEL with the same SEQUENCE as the REQUEST is ignored.
+OWN_CHANGES = ("confirmation", "promoted", "registration_cancelled")
+
+
 def _notify(registration, kind, occurrence=None):
     """Queue the e-mail `kind` to the registrant, with their own calendar copy when it fits;
     nothing when they may no longer see the event (see `may_hear_about`)."""
@@ -510,10 +540,13 @@ def _notify(registration, kind, occurrence=None):
     html = render_template("email/event_notice.html", subject=subject, **context)
     alternatives, attachments = (), ()
     if method:
+        if kind in OWN_CHANGES:
+            event.touch()
         ics = build_calendar([event], method=method, attendee=person,
                              join_for={event.id} if context["show_join"] else set())
+        # RFC 5545 §8.1: both calendar parts name the body's METHOD (Outlook relies on it).
         alternatives = [(ics.decode(), "text/calendar", {"method": method})]
-        attachments = [("invite.ics", ics, "text/calendar")]
+        attachments = [("invite.ics", ics, "text/calendar", {"method": method, "charset": "utf-8"})]
     mail.send(mail.build_message(person, subject, text, html, alternatives=alternatives,
                                  attachments=attachments))
 
@@ -717,12 +750,19 @@ class Occurrence:
     end: object
     original: object
     moved: bool = False
+    #: Which day of a multi-day event this entry shows (`models.day_spans`), and of how many.
+    day: int = 1
+    days: int = 1
 
     # Listings are cached, and their occurrences with them: these are formatted once per process.
     @cached_property
     def clock(self):
         """The Pacific start time without the zone ("9:30 AM"), as the month grid shows it."""
         return to_pacific(self.start).strftime("%-I:%M %p")
+
+    @cached_property
+    def end_clock(self):
+        return to_pacific(self.end).strftime("%-I:%M %p")
 
     @cached_property
     def day_label(self):
@@ -739,6 +779,10 @@ def when_html(start, end):
     """Start and end in Pacific time as <time> elements ("Tue, Dec 8, 2026, 10:00 AM–11:00 AM PST");
     the end's date is written when it is another day. Templates call it as `event_when`."""
     begins, ends = to_pacific(start), to_pacific(end)
+    if len(day_spans(start, end)) > 1:  # held the same hours on each day
+        return Markup('<time datetime="{}">{}</time>–<time datetime="{}">{}</time>, {}–{} {} each day').format(
+            begins.isoformat(), f"{begins:%a, %b %-d}", ends.isoformat(), f"{ends:%a, %b %-d, %Y}",
+            f"{begins:%-I:%M %p}", f"{ends:%-I:%M %p}", ends.tzname())
     end_date = "" if ends.date() == begins.date() else f"{ends:%a, %b %-d, %Y}, "
     return Markup('<time datetime="{}">{}, {}</time>–<time datetime="{}">{}{} {}</time>').format(
         begins.isoformat(), f"{begins:%a, %b %-d, %Y}", f"{begins:%-I:%M %p}", ends.isoformat(), end_date,
@@ -844,12 +888,21 @@ def agenda_of(event):
 
 
 def month_weeks(year, month, occurrences):
-    """Weeks (Sunday first) of (date, in_month, [occurrences]) for a month grid, in Pacific days."""
+    """Weeks (Sunday first) of (date, in_month, [occurrences]) for a month grid, in Pacific days.
+
+    An event held over several days is on each of them, with that day's hours.
+    """
     import calendar as pycalendar
 
     by_day = {}
     for occurrence in occurrences:
-        by_day.setdefault(to_pacific(occurrence.start).date(), []).append(occurrence)
+        spans = day_spans(occurrence.start, occurrence.end)
+        for number, (begins, ends) in enumerate(spans, 1):
+            shown = occurrence if len(spans) == 1 else replace(
+                occurrence, start=begins, end=ends, day=number, days=len(spans))
+            by_day.setdefault(to_pacific(begins).date(), []).append(shown)
+    for items in by_day.values():
+        items.sort(key=lambda o: (o.start, o.event.title, o.event.id))
     weeks = pycalendar.Calendar(firstweekday=6).monthdatescalendar(year, month)
     return [[(day, day.month == month, by_day.get(day, [])) for day in week] for week in weeks]
 

@@ -124,7 +124,15 @@ def event_page(event_id):
         and event.registration_window_open(),
         counts=services.registration_counts(event.id) if event.capacity else {},
         is_past=event.end_at < now and not event.rrule, can_edit=can(current_user, "edit", event),
-        participants=_participants(event))
+        participants=_participants(event), waiting=_waiting(registration),
+        told_of_cancellation=services.people_told_of_cancellation(event, current_user)
+        if can(current_user, "edit", event) and not event.is_cancelled else 0)
+
+
+def _waiting(registration):
+    if registration is None or not registration.is_active:
+        return 0
+    return services.waiting_for_seat(registration, current_user)
 
 
 def _participants(event):
@@ -226,6 +234,9 @@ def cancel_registration(registration_id):
     if registration is None or not can(current_user, "view", registration.event):
         abort(404)
     try:
+        waiting = services.waiting_for_seat(registration, current_user)
+        if waiting and not request.form.get("confirmed"):
+            return _confirm_cancel_registration(registration, waiting)
         services.cancel_registration(registration, current_user)
     except NotAllowed:
         abort(404)
@@ -237,6 +248,20 @@ def cancel_registration(registration_id):
     return redirect(request.form.get("next") == "registrants"
                     and url_for(".registrants", event_id=registration.event_id)
                     or url_for(".my_registrations"))
+
+
+def _confirm_cancel_registration(registration, waiting):
+    own = registration.user_id == current_user.id
+    people = "1 person is" if waiting == 1 else f"{waiting} people are"
+    whose = "your" if own else f"{registration.user.name}'s"
+    fields = {"next": request.form["next"]} if request.form.get("next") == "registrants" else {}
+    return render_template(
+        "core/confirm.html", title="Cancel the registration?", action=request.path, fields=fields,
+        question=f"Cancel {whose} registration for {registration.event.title}? {people} waiting "
+                 f"for a seat: the first gets it at once, so it cannot be taken back.",
+        button="Yes, cancel and give up the seat",
+        back=url_for(".registrants", event_id=registration.event_id) if fields
+        else url_for(".event_page", event_id=registration.event_id))
 
 
 def _own_registration(registration_id):
@@ -403,8 +428,20 @@ def publish(event_id):
 @bp.post("/<int:event_id>/cancel")
 @login_required
 def cancel(event_id):
+    event = _managed(event_id)
+    if not request.form.get("confirmed"):
+        told = services.people_told_of_cancellation(event, current_user)
+        return render_template(
+            "core/confirm.html", title="Cancel the event?", action=request.path,
+            question=f"Cancel {event.title}? {_people(told)} who signed up will be e-mailed and "
+                     "their calendar entries removed. This cannot be undone.",
+            button="Yes, cancel the event", back=url_for(".event_page", event_id=event.id))
     return _event_action(event_id, services.cancel_event,
                          "The event is cancelled; registrants are told and their calendars updated.")
+
+
+def _people(count):
+    return "1 person" if count == 1 else f"{count} people"
 
 
 def _event_action(event_id, action, message):

@@ -95,6 +95,9 @@ def test_register_wait_get_promoted_and_download_the_invitation(page, live_serve
     page.goto("/events/mine")
     check_page(page, "my-registrations")
     page.get_by_role("button", name="Cancel my registration for Peer exchange").click()
+    page.get_by_text("1 person is waiting for a seat").wait_for()  # the seat goes to Maria: asked first
+    check_page(page, "confirm-cancel-registration")
+    page.get_by_role("button", name="Yes, cancel and give up the seat").click()
     page.get_by_text("is cancelled").first.wait_for()
     _sign_out(page)
 

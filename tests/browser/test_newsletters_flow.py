@@ -78,8 +78,11 @@ def test_an_organizer_composes_every_block_kind_previews_tests_and_sends(
         assert outbox.to("organizer@linkages.example.org")[-1]["Subject"].startswith("[Test] ")
 
     page.goto(page.url.rsplit("/preview", 1)[0])
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="Send now to all confirmed subscribers").click()
     page.get_by_text("Sending has started.").wait_for()
+    assert asked == ["This will e-mail 3 confirmed subscribers. Send now?"]
     for _ in range(20):  # the organizer refreshes until the send is done
         if page.get_by_text(re.compile(r"^Sent .* to 3 subscribers")).count():
             break

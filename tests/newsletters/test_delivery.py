@@ -4,12 +4,12 @@ import time
 from collections import Counter
 from urllib.parse import urlparse
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from community import jobs
 from community.extensions import db
 from newsletters import delivery, services
-from newsletters.models import Delivery
+from newsletters.models import Delivery, Subscriber
 from tests.conftest import html_of, text_of
 from tests.newsletters.conftest import issue_status, make_due, worker_process
 
@@ -296,3 +296,76 @@ def test_a_temporary_refusal_waits_before_the_next_attempt(app_factory, scripted
         jobs.run_ready()
         assert _copies(server) == Counter({r.email: 1 for r in readers})
         assert issue_status(issue.id) == "sent"
+
+
+def _header_lines(raw, name):
+    """The header `name` as the bytes on the wire: its first line and continuation lines."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    found = []
+    for number, line in enumerate(head):
+        if line.lower().startswith(name.lower().encode() + b":"):
+            found.append(line)
+            found += [rest for rest in _continuations(head[number + 1:])]
+    return found
+
+
+def _continuations(lines):
+    for line in lines:
+        if not line[:1] in (b" ", b"\t"):
+            return
+        yield line
+
+
+def test_list_unsubscribe_goes_on_the_wire_as_a_plain_url_even_when_longer_than_a_line(
+        app_factory, smtp_server, make_user, compose_issue):
+    site = "https://linkages-community.cfpic.example.org/county-partners/child-welfare-and-calworks"
+    app = app_factory(MAIL_URL=smtp_server.url, NEWSLETTER_RATE=0, SITE_URL=site)
+    with app.app_context():
+        organizer = make_user(role="organizer")
+        # The token signs the address, so a long address makes a long token.
+        reader = Subscriber(email="maria.del.carmen.hernandez-villalobos@social-services.stanislaus"
+                            ".ca.example.gov", name="María del Carmen")
+        reader.confirm(source="import")
+        db.session.add(reader)
+        db.session.commit()
+        issue = compose_issue(organizer)
+        _send_now(organizer, issue)
+
+        smtp_server.wait_for(1)
+        [raw] = smtp_server.raw_messages
+        [line] = _header_lines(raw, "List-Unsubscribe")
+        assert line.startswith(b"List-Unsubscribe: <" + site.encode() + b"/newsletter/unsubscribe/")
+        assert line.endswith(b">") and len(line) > 150  # one unbroken line, under SMTP's 998
+        assert _header_lines(raw, "List-Unsubscribe-Post") == [
+            b"List-Unsubscribe-Post: List-Unsubscribe=One-Click"]
+        [archive] = _header_lines(raw, "List-Archive")
+        assert archive == b"List-Archive: <" + site.encode() + b"/newsletter>"
+        head = raw.split(b"\r\n\r\n", 1)[0]
+        assert b"=?utf-8?" not in b"\r\n".join(
+            _header_lines(raw, "List-Unsubscribe") + _header_lines(raw, "List-Archive"))
+        assert all(len(line) <= 998 for line in head.split(b"\r\n"))
+        # The URL on the wire is the recipient's own working link.
+        path = line[len(b"List-Unsubscribe: <"):-1].decode().removeprefix(site)
+        response = app.test_client().post(path, data=b"List-Unsubscribe=One-Click",
+                                          content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 200
+        db.session.expire_all()
+        assert db.session.get(Subscriber, reader.id).status == "unsubscribed"
+
+
+def test_a_thousand_one_click_unsubscribes_from_one_provider_address_all_succeed(
+        app_factory, make_subscribers):
+    app = app_factory(RATELIMIT_ENABLED=True, LIMIT_NEWSLETTER_PREFERENCES="20 per minute")
+    with app.app_context():
+        readers = make_subscribers(1000)
+        paths = [urlparse(services.unsubscribe_url(r)).path for r in readers]
+        client = app.test_client()
+        statuses = Counter(
+            client.post(path, data=b"List-Unsubscribe=One-Click",
+                        content_type="application/x-www-form-urlencoded",
+                        environ_base={"REMOTE_ADDR": "209.85.220.41"}).status_code
+            for path in paths)
+        assert statuses == {200: 1000}
+        db.session.expire_all()
+        assert db.session.scalar(select(func.count()).select_from(Subscriber).where(
+            Subscriber.status == "unsubscribed")) == 1000

@@ -188,7 +188,31 @@ def test_send_now_twice_sends_once(app, client, organizer, sign_in, compose_issu
     make_subscribers(2)
     issue = compose_issue(organizer)
     sign_in(organizer)
-    client.post(f"/newsletters/manage/{issue.id}/send")
-    response = client.post(f"/newsletters/manage/{issue.id}/send", follow_redirects=True)
+    client.post(f"/newsletters/manage/{issue.id}/send", data={"confirmed": "1"})
+    response = client.post(f"/newsletters/manage/{issue.id}/send", data={"confirmed": "1"},
+                           follow_redirects=True)
     assert "This issue is already being sent, or was sent." in response.get_data(as_text=True)
     assert len(outbox.messages()) == 2
+
+
+def test_send_now_first_asks_with_the_number_of_subscribers_and_sends_only_once_confirmed(
+        app, client, organizer, sign_in, compose_issue, make_subscribers, outbox):
+    make_subscribers(3)
+    make_subscribers(2, status="paused", prefix="paused")
+    issue = compose_issue(organizer)
+    sign_in(organizer)
+    compose = client.get(f"/newsletters/manage/{issue.id}").get_data(as_text=True)
+    assert 'data-confirm="This will e-mail 3 confirmed subscribers. Send now?"' in compose
+
+    asked = client.post(f"/newsletters/manage/{issue.id}/send")
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200
+    assert "This will e-mail 3 confirmed subscribers." in page
+    assert 'name="confirmed"' in page and f'action="/newsletters/manage/{issue.id}/send"' in page
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).status == "draft" and outbox.messages() == []
+
+    client.post(f"/newsletters/manage/{issue.id}/send", data={"confirmed": "1"})
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).status == "sent"
+    assert len(outbox.messages()) == 3

@@ -12,11 +12,14 @@ class CollectingHandler:
     def __init__(self):
         self.messages = []
         self.envelopes = []
+        #: The DATA bytes exactly as the server received them (before any parsing).
+        self.raw = []
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.envelopes.append(envelope)
+            self.raw.append(envelope.original_content)
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted for delivery"
 
@@ -34,6 +37,12 @@ class SMTPServer:
     def messages(self):
         with self.handler.lock:
             return list(self.handler.messages)
+
+    @property
+    def raw_messages(self):
+        """The bytes of each message as received on the wire, in arrival order."""
+        with self.handler.lock:
+            return list(self.handler.raw)
 
     def wait_for(self, count, timeout=10):
         """Wait until at least `count` messages arrived; return them."""
