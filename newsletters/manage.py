@@ -3,6 +3,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user
 
 from community.extensions import db
+from community.mail import external_url
 from community.permissions import NotAllowed, require
 from community.timeutil import from_pacific, to_pacific
 
@@ -130,8 +131,8 @@ def manage_preview_html(issue_id):
 
 def _sample(rendered):
     """The preview's recipient links lead to the subscription pages (there is no recipient)."""
-    return rendered.for_recipient(url_for(".subscribe", _external=True),
-                                  url_for(".subscribe", _external=True))
+    subscribe = external_url("newsletters.subscribe")
+    return rendered.for_recipient(subscribe, subscribe)
 
 
 @bp.post("/newsletters/manage/<int:issue_id>/test")

@@ -19,7 +19,8 @@ def _posting_limit():
 
 
 def _per_person():
-    return f"forum-post:{current_user.get_id() or request.remote_addr}"
+    person = current_user.id if current_user.is_authenticated else request.remote_addr
+    return f"forum-post:{person}"
 
 
 def _is_preview():
