@@ -1,7 +1,8 @@
 """Organizer pages: issues, the composer and its blocks, preview, sending, subscribers."""
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from community.csvexport import csv_response
 from community.extensions import db
 from community.mail import external_url
 from community.permissions import NotAllowed, require
@@ -216,8 +217,7 @@ def manage_export():
         body = services.export_subscribers_csv(current_user)
     except NotAllowed:
         abort(404)
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": "attachment; filename=newsletter-subscribers.csv"})
+    return csv_response("newsletter-subscribers.csv", body)
 
 
 def _issue_or_404(issue_id):
