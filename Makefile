@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+#: Every link in e-mail and feeds is built from SITE_URL, never from the request.
+SITE_URL ?= http://$(HOST):$(PORT)
 export FLASK_APP := community
 
 .PHONY: run test install worker bench clean
@@ -21,6 +23,7 @@ node_modules/.installed: package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: accessibility checks will be skipped (they run under CI)"; fi
 
+run: export SITE_URL := $(SITE_URL)
 # The job worker runs beside the site (long work never runs in a web request); Ctrl-C stops both.
 run: install
 	$(BIN)/flask db upgrade

@@ -33,7 +33,7 @@ def populate(env):
         db.session.execute(insert(User), [
             {"email": f"bench{n}@county.example.gov", "name": f"Bench Person {n}", "handle": f"bench{n}",
              "status": "active", "program": "cws", "role": "member", "password_hash": template.password_hash,
-             "county_id": template.county_id, "session_version": 1}
+             "county_id": template.county_id}
             for n in range(PEOPLE)])
         people = db.session.scalars(select(User.id).order_by(User.id)).all()
         clusters = db.session.scalars(select(Cluster.id)).all()

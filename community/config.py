@@ -1,7 +1,9 @@
 """Settings read from the environment, with defaults for the embedded set-up."""
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlparse
 
 
 def _env_bool(name, default=False):
@@ -29,7 +31,8 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "Linkages Community <no-reply@linkages.example.org>")
     MAIL_OUTBOX = os.environ.get("MAIL_OUTBOX")
     REDIS_URL = os.environ.get("REDIS_URL", "")
-    #: Absolute base URL used in e-mails and feeds (request host is used when unset).
+    #: Absolute base URL of every link in e-mails, feeds and calendar files; never the request's
+    #: Host. Required in production; development defaults to DEVELOPMENT_SITE_URL.
     SITE_URL = os.environ.get("SITE_URL", "")
     SITE_NAME = os.environ.get("SITE_NAME", "Linkages Community")
     ORGANIZATION_NAME = "Child and Family Policy Institute of California (CFPIC)"
@@ -38,7 +41,14 @@ class Config:
     )
     TIMEZONE = "America/Los_Angeles"
 
-    WTF_CSRF_TIME_LIMIT = None
+    #: A sign-in lasts this long at most (server-side session; the cookie and CSRF tokens too).
+    SESSION_LIFETIME_DAYS = _env_int("SESSION_LIFETIME_DAYS", 14)
+    #: Failed sign-ins for one account within SIGN_IN_LOCK_MINUTES that pause its sign-in for as long.
+    SIGN_IN_LOCK_AFTER = _env_int("SIGN_IN_LOCK_AFTER", 10)
+    SIGN_IN_LOCK_MINUTES = _env_int("SIGN_IN_LOCK_MINUTES", 15)
+    #: How many reverse proxies (nginx, a load balancer) sit in front and set X-Forwarded-For
+    #: and X-Forwarded-Proto; 0 trusts none (the client connects directly).
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
@@ -60,6 +70,10 @@ class Config:
     #: Without Redis: "database" (a request's jobs go to the `jobs` table for `flask jobs worker`)
     #: or "inline"; empty means "inline" under TESTING and "database" otherwise.
     JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "")
+
+
+#: SITE_URL outside production when none is set (`make run` passes its own host and port).
+DEVELOPMENT_SITE_URL = "http://127.0.0.1:5000"
 
 
 class ConfigError(RuntimeError):
@@ -85,6 +99,11 @@ def load_config(app, overrides=None):
 
     if not app.config.get("MAIL_OUTBOX"):
         app.config["MAIL_OUTBOX"] = str(instance / "outbox")
+    lifetime = timedelta(days=app.config["SESSION_LIFETIME_DAYS"])
+    app.config["PERMANENT_SESSION_LIFETIME"] = lifetime  # a signed cookie is refused after this
+    if "WTF_CSRF_TIME_LIMIT" not in (overrides or {}):
+        app.config["WTF_CSRF_TIME_LIMIT"] = int(lifetime.total_seconds())
+
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         redis_url = app.config.get("REDIS_URL")
         app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
@@ -94,6 +113,14 @@ def load_config(app, overrides=None):
         if production:
             raise ConfigError("SECRET_KEY must be set in production.")
         app.config["SECRET_KEY"] = _instance_secret(instance)
+    if not app.config.get("SITE_URL"):
+        if production:
+            raise ConfigError("SITE_URL must be set in production (e.g. https://community.cfpic.org).")
+        app.config["SITE_URL"] = DEVELOPMENT_SITE_URL
+    site = urlparse(app.config["SITE_URL"])
+    if site.scheme not in ("http", "https") or not site.hostname:
+        raise ConfigError(f"SITE_URL must be an http(s) URL like https://community.cfpic.org, "
+                          f"not {app.config['SITE_URL']!r}.")
     if production:
         if len(app.config["SECRET_KEY"]) < 32:
             raise ConfigError("SECRET_KEY must be at least 32 characters in production.")

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
-from flask import current_app, has_request_context, render_template, url_for
+from flask import current_app, render_template
 
 from . import jobs
 
@@ -188,13 +188,12 @@ def _format_address(address):
 
 
 def external_url(endpoint, **values):
-    """An absolute URL for e-mail and feeds: SITE_URL when set, else the request's host."""
-    base = current_app.config.get("SITE_URL")
-    if not base:
-        if has_request_context():
-            return url_for(endpoint, _external=True, **values)
-        base = "http://localhost:5000"
-    parts = urlparse(base)
-    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/",
+    """An absolute URL for e-mail, feeds and calendar files, always on SITE_URL.
+
+    Never built from the request: its Host header is whatever the client sent, and a reset link
+    on someone else's host would hand them the secret.
+    """
+    parts = urlparse(current_app.config["SITE_URL"])
+    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path.rstrip("/") or "/",
                                        url_scheme=parts.scheme or "https")
     return adapter.build(endpoint, values, force_external=True)

@@ -1,12 +1,14 @@
-"""Sign-in sessions, security headers, safe redirects and error pages."""
-from urllib.parse import urljoin, urlparse
+"""Sign-in sessions, security headers, safe redirects, trusted proxies and error pages."""
+from urllib.parse import unquote, urlsplit
 
 from flask import jsonify, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import db, login_manager
+from .timeutil import utcnow
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -22,32 +24,66 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
-def safe_next(target, fallback="core.home"):
-    """Return `target` if it is a path on this site, else the fallback URL (no open redirect)."""
-    if target:
-        target = target.strip().replace("\\", "/")
-        parts = urlparse(target)
-        joined = urlparse(urljoin(request.host_url, target))
-        if (not parts.scheme and not parts.netloc and target.startswith("/")
-                and not target.startswith("//") and joined.netloc == request.host):
-            return target
-    return url_for(fallback)
+def safe_next(target, fallback=None):
+    """`target` when it is a path on this site, else `fallback` (a URL; default the home page).
+
+    The only way to redirect to a place the client chose (`next`, `back`, the Referer): a
+    same-site path such as ``/people?county=kern``, never another host, whatever the spelling.
+    """
+    return target if is_local_path(target) else (fallback or url_for("core.home"))
+
+
+def safe_referrer(fallback=None):
+    """The page the request came from when it is on this site, else `fallback`."""
+    referrer = request.referrer or ""
+    own = request.host_url.rstrip("/")
+    if referrer.startswith(own + "/"):
+        return safe_next(referrer[len(own):], fallback)
+    return fallback or url_for("core.home")
+
+
+def is_local_path(target):
+    """Whether `target` is a path on this site: one leading slash, no host, scheme or tricks.
+
+    Refuses ``//host``, ``/\\host``, ``https:``, ``javascript:``, backslashes, control characters
+    and raw whitespace, and the same spelled with %-escapes (``/%2F%2Fhost``, ``/%5Chost``).
+    """
+    if not isinstance(target, str) or not target or len(target) > 2048 or " " in target:
+        return False
+    path = target.split("?", 1)[0].split("#", 1)[0]
+    for spelling in (target, unquote(path), unquote(unquote(path))):
+        if "\\" in spelling or any(ord(char) < 0x20 or ord(char) == 0x7F for char in spelling):
+            return False
+        if not spelling.startswith("/") or spelling.startswith("//"):
+            return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 @login_manager.user_loader
-def _load_user(session_id):
-    from .accounts.models import User
+def _load_user(session_token):
+    """The person whose live server-side session this cookie names, or None (signed out)."""
+    from .accounts.models import UserSession
 
-    user_id, _, version = (session_id or "").partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.is_active or user.session_version != int(version):
-        return None  # deactivated or signed out everywhere: the session ends here
-    return user
+    live = UserSession.find_live(session_token)
+    if live is None or not live.user.is_active:
+        return None  # signed out, expired, ended everywhere or deactivated: the session ends here
+    now = utcnow()
+    if live.needs_touch(now):
+        UserSession.record_activity(live.id, now)
+    live.user.session_token = session_token
+    return live.user
+
+
+def _trust_proxies(app):
+    """Take the client's address and scheme from the configured number of reverse proxies."""
+    proxies = app.config.get("TRUSTED_PROXIES") or 0
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
 def init_app(app):
+    _trust_proxies(app)
     login_manager.login_view = "accounts.sign_in"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"

@@ -1,9 +1,11 @@
 """Organizer pages: issues, the composer and its blocks, preview, sending, subscribers."""
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from community import guard, jobs
+from community.csvexport import csv_response
 from community.extensions import db
+from community.mail import external_url
 from community.permissions import NotAllowed, require
 from community.timeutil import from_pacific, to_pacific
 
@@ -145,8 +147,8 @@ def manage_preview_html(issue_id):
 
 def _sample(rendered):
     """The preview's recipient links lead to the subscription pages (there is no recipient)."""
-    return rendered.for_recipient(url_for(".subscribe", _external=True),
-                                  url_for(".subscribe", _external=True))
+    subscribe = external_url("newsletters.subscribe")
+    return rendered.for_recipient(subscribe, subscribe)
 
 
 @bp.post("/newsletters/manage/<int:issue_id>/test")
@@ -235,8 +237,7 @@ def manage_export():
         body = services.export_subscribers_csv(current_user)
     except NotAllowed:
         abort(404)
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": "attachment; filename=newsletter-subscribers.csv"})
+    return csv_response("newsletter-subscribers.csv", body)
 
 
 def _recipients(issue):

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from community import audit, guard, mail
 from community.accounts.models import County
+from community.csvexport import csv_text
 from community.extensions import db
 from community.permissions import NotAllowed, can
 from community.timeutil import utcnow
@@ -224,13 +225,10 @@ def _parse_date(value):
 def export_subscribers_csv(actor):
     """The whole list as CSV text (streams in chunks of rows)."""
     _require_organizer(actor)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    for s in db.session.scalars(select(Subscriber).order_by(Subscriber.id)).yield_per(500):
-        writer.writerow([s.email, s.name, s.county.name if s.county else "", s.status, s.source,
-                         _iso(s.consent_at), _iso(s.unsubscribed_at), _iso(s.created_at)])
-    return out.getvalue()
+    subscribers = db.session.scalars(select(Subscriber).order_by(Subscriber.id)).yield_per(500)
+    return csv_text(EXPORT_COLUMNS, (
+        [s.email, s.name, s.county.name if s.county else "", s.status, s.source,
+         _iso(s.consent_at), _iso(s.unsubscribed_at), _iso(s.created_at)] for s in subscribers))
 
 
 def _iso(value):

@@ -91,3 +91,39 @@ def test_development_generates_a_secret_key_into_the_instance_folder(tmp_path):
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert len(first.config["SECRET_KEY"]) == 64
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_production_refuses_to_start_without_a_site_url(tmp_path):
+    from community import create_app
+    from community.config import ConfigError
+
+    with pytest.raises(ConfigError, match="SITE_URL"):
+        create_app({"ENV_NAME": "production", "SECRET_KEY": "s" * 40, "SITE_URL": "",
+                    "INSTANCE_PATH": str(tmp_path)})
+
+
+@pytest.mark.parametrize("site_url", ["community.cfpic.org", "ftp://community.cfpic.org",
+                                      "javascript:alert(1)", "https://"])
+def test_a_site_url_that_is_not_an_http_address_is_refused(tmp_path, site_url):
+    from community import create_app
+    from community.config import ConfigError
+
+    with pytest.raises(ConfigError, match="SITE_URL"):
+        create_app({"SECRET_KEY": "s" * 40, "SITE_URL": site_url, "INSTANCE_PATH": str(tmp_path)})
+
+
+def test_development_without_a_site_url_links_to_the_local_server(tmp_path):
+    from community import create_app, mail
+
+    app = create_app({"SECRET_KEY": "s" * 40, "SITE_URL": "", "INSTANCE_PATH": str(tmp_path)})
+    with app.test_request_context("/", base_url="http://evil.example"):
+        assert mail.external_url("accounts.forgot_password") == "http://127.0.0.1:5000/password/forgot"
+
+
+def test_links_keep_the_path_of_a_site_url_served_under_a_prefix(app_factory):
+    from community import mail
+
+    app = app_factory(SITE_URL="https://intranet.cfpic.org/community/")
+    with app.app_context():
+        assert (mail.external_url("accounts.reset_password", secret="abc")
+                == "https://intranet.cfpic.org/community/password/reset/abc")

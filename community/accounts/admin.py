@@ -7,6 +7,7 @@ from .. import content
 from ..audit import AuditEntry
 from ..extensions import db
 from ..permissions import require
+from ..security import safe_referrer
 from . import admin_bp as bp, services
 from .forms import ConfirmForm, DeclineForm, InviteForm, RoleForm
 from .models import User
@@ -55,11 +56,7 @@ def _act(user_id, action, message, form_class=ConfirmForm, **kwargs):
         else:
             db.session.commit()
             flash(message.format(name=user.name), "success")
-    return redirect(request.referrer if _same_site(request.referrer) else url_for(".people"))
-
-
-def _same_site(url):
-    return bool(url) and url.startswith(request.host_url)
+    return redirect(safe_referrer(url_for(".people")))
 
 
 @bp.post("/people/<int:user_id>/approve")

@@ -1,17 +1,23 @@
-"""People, counties and the single-use tokens that invite them or reset passwords."""
+"""People, counties, their sign-in sessions and the single-use tokens sent to them by e-mail."""
+import functools
 import hashlib
+import logging
 import re
 import secrets
 from datetime import datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Integer, String, Text, func, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (ForeignKey, Integer, String, Text, case, delete, func, or_, select,
+                        update)
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..timeutil import utcnow
 from ..vocabulary import PROGRAM_LABELS, ROLE_LABELS
+
+log = logging.getLogger(__name__)
 
 
 class County(db.Model):
@@ -64,8 +70,14 @@ class User(UserMixin, db.Model):
     bio: Mapped[str] = mapped_column(Text, default="")
     #: Why they asked for an account (shown to the approving admin).
     request_note: Mapped[str] = mapped_column(Text, default="")
-    #: Raised to end every session of this person (password change, deactivation).
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    #: Failed sign-ins in the current window (see `record_failed_sign_in`).
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the current window of failed sign-ins began.
+    failed_sign_ins_since: Mapped[datetime | None]
+    #: Sign-in refused until then, whatever the password (too many failures).
+    sign_in_locked_until: Mapped[datetime | None]
+    #: When the owner was last told of a lock (at most one notice a day).
+    sign_in_lock_notified_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     activated_at: Mapped[datetime | None]
     last_sign_in_at: Mapped[datetime | None]
@@ -75,9 +87,22 @@ class User(UserMixin, db.Model):
     def __str__(self):
         return self.name
 
-    # Flask-Login: the id carries the session version so old sessions stop matching.
+    #: The secret of the browser session this object was loaded for (not stored on the user).
+    session_token = None
+
+    # Flask-Login: the id in the cookie is the secret of one row of `user_sessions`.
     def get_id(self):
-        return f"{self.id}:{self.session_version}"
+        if not self.session_token:
+            raise RuntimeError("start a session (UserSession.start) before signing a person in")
+        return self.session_token
+
+    def __eq__(self, other):
+        """The same person, whichever session (if any) each object was loaded for."""
+        if isinstance(other, User):
+            return self is other or (self.id is not None and self.id == other.id)
+        return NotImplemented
+
+    __hash__ = UserMixin.__hash__
 
     @property
     def is_active(self):
@@ -108,11 +133,51 @@ class User(UserMixin, db.Model):
         self.password_hash = generate_password_hash(password, method="scrypt")
 
     def check_password(self, password):
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        return verify_password(self.password_hash, password)
 
     def end_sessions(self):
-        """Invalidate every signed-in session of this person."""
-        self.session_version = (self.session_version or 1) + 1
+        """End every signed-in session of this person, on every device, now."""
+        UserSession.end_all(self)
+
+    def is_sign_in_locked(self, now=None):
+        return bool(self.sign_in_locked_until) and self.sign_in_locked_until > (now or utcnow())
+
+    def record_failed_sign_in(self, limit, window: timedelta):
+        """Count a failed sign-in; return True when the owner should be told of a lock now.
+
+        Each step is one conditional UPDATE, so concurrent failures on several web nodes are all
+        counted, one of them starts the lock, and the owner is told at most once a day.
+        """
+        now = utcnow()
+        table = type(self)
+        db.session.execute(
+            update(table).where(table.id == self.id).values(
+                failed_sign_ins=case((table.failed_sign_ins_since > now - window,
+                                      table.failed_sign_ins + 1), else_=1),
+                failed_sign_ins_since=case((table.failed_sign_ins_since > now - window,
+                                            table.failed_sign_ins_since), else_=now),
+            ).execution_options(synchronize_session=False))
+        locked = db.session.execute(
+            update(table).where(
+                table.id == self.id, table.failed_sign_ins >= limit,
+                or_(table.sign_in_locked_until.is_(None), table.sign_in_locked_until <= now),
+            ).values(sign_in_locked_until=now + window).execution_options(synchronize_session=False))
+        notify = False
+        if locked.rowcount == 1:
+            notify = db.session.execute(
+                update(table).where(table.id == self.id, or_(
+                    table.sign_in_lock_notified_at.is_(None),
+                    table.sign_in_lock_notified_at <= now - timedelta(days=1),
+                )).values(sign_in_lock_notified_at=now).execution_options(synchronize_session=False)
+            ).rowcount == 1
+        db.session.expire(self, ["failed_sign_ins", "failed_sign_ins_since", "sign_in_locked_until",
+                                 "sign_in_lock_notified_at"])
+        return notify
+
+    def clear_failed_sign_ins(self):
+        self.failed_sign_ins = 0
+        self.failed_sign_ins_since = None
+        self.sign_in_locked_until = None
 
     def activate(self):
         if self.status not in ("pending", "invited", "deactivated", "active"):
@@ -147,6 +212,22 @@ class User(UserMixin, db.Model):
     @classmethod
     def count_active(cls):
         return select(func.count()).select_from(cls).where(cls.status == "active")
+
+
+@functools.cache
+def stand_in_password_hash():
+    """A hash of a random password, made once per process with the real parameters.
+
+    Checking against it costs what checking a real password costs, so the time a sign-in takes
+    does not tell an unknown or password-less address from a wrong password.
+    """
+    return generate_password_hash(secrets.token_urlsafe(24), method="scrypt")
+
+
+def verify_password(password_hash, password):
+    """Whether `password` matches `password_hash`; one scrypt check even when there is no hash."""
+    matches = check_password_hash(password_hash or stand_in_password_hash(), password or "")
+    return bool(password_hash) and matches
 
 
 def normalize_email(email):
@@ -202,3 +283,93 @@ class AccountToken(db.Model):
                 cls.expires_at > utcnow(),
             )
         )
+
+
+class UserSession(db.Model):
+    """One signed-in browser. The cookie carries a secret; only its hash is stored here.
+
+    Signing out deletes the row, so a copied cookie stops working; the check is against this
+    table, so it holds across several web nodes.
+    """
+
+    __tablename__ = "user_sessions"
+
+    #: How often, at most, `last_seen_at` is written (keeps page views read-only).
+    TOUCH_EVERY = timedelta(minutes=5)
+
+    #: SHA-256 of the secret in the session cookie.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Last request, to within `TOUCH_EVERY`.
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Absolute end of the session (SESSION_LIFETIME_DAYS after sign-in).
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    #: "Firefox on Windows": enough for a person to recognise the device, no more.
+    device: Mapped[str] = mapped_column(String(80), default="")
+
+    user: Mapped[User] = relationship(lazy="raise")
+
+    @staticmethod
+    def hash(secret):
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @classmethod
+    def start(cls, user, lifetime: timedelta, device=""):
+        """Open a session for `user` and return its secret (also set as `user.session_token`)."""
+        now = utcnow()
+        db.session.execute(delete(cls).where(cls.expires_at <= now))  # tidy up as we go
+        secret = secrets.token_urlsafe(32)
+        db.session.add(cls(id=cls.hash(secret), user_id=user.id, created_at=now,
+                           last_seen_at=now, expires_at=now + lifetime, device=device[:80]))
+        user.session_token = secret
+        return secret
+
+    @classmethod
+    def find_live(cls, secret):
+        """The unexpired session for this secret with its person loaded, or None."""
+        if not secret:
+            return None
+        return db.session.scalar(
+            select(cls).options(joinedload(cls.user))
+            .where(cls.id == cls.hash(secret), cls.expires_at > utcnow()))
+
+    @classmethod
+    def end(cls, secret):
+        db.session.execute(delete(cls).where(cls.id == cls.hash(secret or "")))
+
+    @classmethod
+    def end_all(cls, user):
+        db.session.execute(delete(cls).where(cls.user_id == user.id))
+
+    @classmethod
+    def live_for(cls, user):
+        """This person's open sessions, most recently used first."""
+        return (select(cls).where(cls.user_id == user.id, cls.expires_at > utcnow())
+                .order_by(cls.last_seen_at.desc()))
+
+    def needs_touch(self, now):
+        return now - self.last_seen_at >= self.TOUCH_EVERY
+
+    @classmethod
+    def record_activity(cls, session_id, now):
+        """Write `last_seen_at` in its own short transaction, leaving the request's untouched."""
+        try:
+            with db.engine.begin() as connection:
+                connection.execute(update(cls).where(cls.id == session_id).values(last_seen_at=now))
+        except SQLAlchemyError:  # a missed "last seen" must never cost the page
+            log.warning("could not record session activity", exc_info=True)
+
+
+def describe_device(user_agent):
+    """A short "Browser on System" summary of a User-Agent header."""
+    agent = user_agent or ""
+    browser = next((name for marker, name in (
+        ("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+        ("Chromium/", "Chromium"), ("Safari/", "Safari")) if marker in agent), "")
+    system = next((name for marker, name in (
+        ("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("CrOS", "ChromeOS"),
+        ("Windows", "Windows"), ("Macintosh", "macOS"), ("Linux", "Linux")) if marker in agent), "")
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown device"

@@ -12,7 +12,8 @@ from ..extensions import db
 from ..permissions import NotAllowed, can
 from ..timeutil import utcnow
 from ..vocabulary import PROGRAM_LABELS, ROLE_LABELS
-from .models import AccountToken, County, User, normalize_email
+from .models import (AccountToken, County, User, UserSession, describe_device, normalize_email,
+                     verify_password)
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -27,16 +28,47 @@ def county_choices(blank="Choose a county"):
 
 
 def authenticate(email, password):
-    """The active account with this e-mail and password, or None (one answer for every failure)."""
+    """The active account with this e-mail and password, or None (one answer for every failure).
+
+    Every outcome costs one password-hash check, so response times do not tell which addresses
+    have accounts. Repeated wrong passwords lock the account for a while (`SIGN_IN_LOCK_*`)
+    whatever the client's address, and its owner is e-mailed once.
+    """
     user = db.session.scalar(User.by_email(email))
     if user is None:
-        # Spend the same time as a real check so response times do not reveal addresses.
-        User(email="", name="", handle="").set_password(password or "x")
+        verify_password(None, password)  # the same work as a real check, then the same answer
         return None
-    if not user.check_password(password) or not user.is_active:
+    matches = user.check_password(password)
+    if not user.is_active or user.is_sign_in_locked():
         return None
+    if not matches:
+        config = current_app.config
+        limit, minutes = config["SIGN_IN_LOCK_AFTER"], config["SIGN_IN_LOCK_MINUTES"]
+        if user.record_failed_sign_in(limit, timedelta(minutes=minutes)):
+            mail.send(mail.render_message(
+                "account_locked", user, "Sign-in to your Linkages Community account is paused",
+                user=user, attempts=limit, minutes=minutes,
+                reset_url=_external("accounts.forgot_password"),
+            ))
+        return None
+    user.clear_failed_sign_ins()
     user.last_sign_in_at = utcnow()
     return user
+
+
+def start_session(user, user_agent=""):
+    """Open a server-side session for a signed-in person; returns the secret for the cookie."""
+    days = current_app.config["SESSION_LIFETIME_DAYS"]
+    return UserSession.start(user, timedelta(days=days), describe_device(user_agent))
+
+
+def end_session(secret):
+    """Sign one browser out: its cookie stops working even if someone kept a copy."""
+    UserSession.end(secret)
+
+
+def live_sessions(user):
+    return db.session.scalars(UserSession.live_for(user)).all()
 
 
 def check_password_strength(password, email=""):
@@ -172,6 +204,7 @@ def set_password_with_token(secret, purpose, password):
     user.set_password(password)
     user.activate()
     user.end_sessions()
+    user.clear_failed_sign_ins()  # the mailbox owner chose a new password: no more pause
     now = utcnow()
     # Every outstanding link of this person for the same purpose stops working too.
     for other in db.session.scalars(select(AccountToken).where(

@@ -10,9 +10,12 @@ from ..security import safe_next
 from . import bp, services
 from .forms import (AccountRequestForm, ChangePasswordForm, ForgotPasswordForm, ProfileForm,
                     SetPasswordForm, SignInForm)
-from .models import County, User
+from .models import County, User, UserSession
 
 PEOPLE_PER_PAGE = 30
+#: The one answer to every failed sign-in: unknown address, wrong password, pending, locked.
+SIGN_IN_REFUSED = ("That e-mail and password do not match an active account. After many failed "
+                   "attempts an account is paused for a few minutes and its owner is e-mailed.")
 
 
 def _limit(name):
@@ -28,16 +31,26 @@ def sign_in():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user)
-            db.session.commit()
+            _sign_in_here(user)
             flash(f"Welcome back, {user.name.split()[0]}.", "success")
             return redirect(safe_next(form.next.data))
-        form.password.errors.append("That e-mail and password do not match an active account.")
+        db.session.commit()  # keeps the count of failed attempts for this account
+        form.password.errors.append(SIGN_IN_REFUSED)
     return render_template("accounts/sign_in.html", form=form)
+
+
+def _sign_in_here(user):
+    """Open a server-side session for this browser and put its secret in the session cookie."""
+    services.start_session(user, request.headers.get("User-Agent", ""))
+    db.session.commit()
+    login_user(user)
 
 
 @bp.post("/sign-out")
 def sign_out():
+    if current_user.is_authenticated:
+        services.end_session(current_user.session_token)
+        db.session.commit()
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("core.home"))
@@ -103,8 +116,7 @@ def _set_password_page(secret, purpose):
         except services.AccountError as error:
             form.password.errors.append(str(error))
         else:
-            db.session.commit()
-            login_user(user)
+            _sign_in_here(user)
             flash("Your password is set. You are signed in.", "success")
             return redirect(url_for("core.home"))
     return render_template("accounts/set_password.html", form=form, user=user, purpose=purpose)
@@ -121,8 +133,7 @@ def change_password():
             field = form.current_password if "current" in str(error) else form.password
             field.errors.append(str(error))
         else:
-            db.session.commit()
-            login_user(current_user._get_current_object())  # this session continues; every other one has ended
+            _sign_in_here(current_user._get_current_object())  # a new session here; every other one has ended
             flash("Your password is changed. You were signed out everywhere else.", "success")
             return redirect(url_for("accounts.profile", handle=current_user.handle))
     return render_template("accounts/change_password.html", form=form)
@@ -147,7 +158,9 @@ def edit_profile():
             db.session.commit()
             flash("Your profile is saved.", "success")
             return redirect(url_for("accounts.profile", handle=current_user.handle))
-    return render_template("accounts/edit_profile.html", form=form)
+    return render_template("accounts/edit_profile.html", form=form,
+                           sessions=services.live_sessions(current_user),
+                           this_session=UserSession.hash(current_user.session_token))
 
 
 @bp.get("/people")

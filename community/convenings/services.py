@@ -907,32 +907,21 @@ def month_weeks(year, month, occurrences):
     return [[(day, day.month == month, by_day.get(day, [])) for day in week] for week in weeks]
 
 
-def csv_safe(value):
-    """A CSV cell that spreadsheets will not run as a formula."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r", "|", "%"):
-        return "'" + text
-    return text
-
-
 def registrants_csv(event, registrations):
-    """One row per registration, one column per session people choose."""
-    import csv
-    import io
-
+    """One row per registration, one column per session people choose (CSV text)."""
+    from ..csvexport import csv_text
     from ..timeutil import format_pacific
 
     sessions = [s for s in event.sessions if s.needs_choice]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["Name", "E-mail", "County", "Program", "Status", "Registered at (Pacific)",
-                     "Dietary needs", "Accessibility needs", "Name on participant list", "Checked in"]
-                    + [csv_safe(s.title) for s in sessions])
+    header = (["Name", "E-mail", "County", "Program", "Status", "Registered at (Pacific)",
+               "Dietary needs", "Accessibility needs", "Name on participant list", "Checked in"]
+              + [s.title for s in sessions])
+    rows = []
     for r in registrations:
         chosen = {c.session_id for c in r.choices}
-        writer.writerow([csv_safe(v) for v in (
+        rows.append([
             r.user.name, r.user.email, r.county.name if r.county else "", r.program, r.status,
             format_pacific(r.created_at), r.dietary_needs, r.accessibility_needs,
-            "yes" if r.show_name else "no", format_pacific(r.checked_in_at) if r.checked_in_at else "")]
+            "yes" if r.show_name else "no", format_pacific(r.checked_in_at) if r.checked_in_at else ""]
             + ["yes" if s.id in chosen else "" for s in sessions])
-    return out.getvalue()
+    return csv_text(header, rows)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from .. import guard
 from ..accounts.services import county_choices
 from ..clusters.models import Cluster
+from ..csvexport import csv_response
 from ..extensions import db
 from ..mail import external_url
 from ..permissions import NotAllowed, can, get_or_404, require
@@ -541,8 +542,7 @@ def _registrations_for(event):
 def registrants_csv(event_id):
     event = _managed(event_id)
     body = services.registrants_csv(event, _registrations_for(event))
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="event-{event.id}-registrants.csv"'})
+    return csv_response(f"event-{event.id}-registrants.csv", body)
 
 
 @bp.post("/registrations/<int:registration_id>/decide")

@@ -7,6 +7,7 @@ from .. import guard, ui
 from ..clusters.models import Cluster, ClusterMembership
 from ..extensions import db, limiter
 from ..permissions import NotAllowed, can, cluster_roles, get_or_404, require, visible_or_404
+from ..security import safe_next, safe_referrer
 from . import bp, markup, notify, queries, services
 from .forms import (ClusterForm, EditPostForm, EmailModeForm, MoveForm, PostForm, ReasonForm,
                     RedactPostForm, RedactTitleForm, ThreadForm, WatchForm)
@@ -18,7 +19,8 @@ def _posting_limit():
 
 
 def _per_person():
-    return f"forum-post:{current_user.get_id() or request.remote_addr}"
+    person = current_user.id if current_user.is_authenticated else request.remote_addr
+    return f"forum-post:{person}"
 
 
 def _is_preview():
@@ -32,7 +34,7 @@ posting_limit = limiter.limit(_posting_limit, key_func=_per_person, methods=["PO
 @bp.errorhandler(NotAllowed)
 def _not_allowed(error):
     flash(str(error), "error")
-    return redirect(request.referrer or url_for("forums.clusters"))
+    return redirect(safe_referrer(url_for("forums.clusters")))
 
 
 @bp.errorhandler(429)
@@ -169,11 +171,15 @@ def members(slug):
 @login_required
 def join(slug):
     cluster = _cluster_or_404(slug)
-    if cluster.is_open:
-        _attempt(lambda: services.join_cluster(cluster, current_user), f"Welcome to {cluster.name}.")
-    else:
-        _attempt(lambda: services.request_to_join(cluster, current_user),
-                 "Your request is sent. A facilitator will approve or decline it.")
+    try:
+        if cluster.is_open:
+            _attempt(lambda: services.join_cluster(cluster, current_user), f"Welcome to {cluster.name}.")
+        else:
+            _attempt(lambda: services.request_to_join(cluster, current_user),
+                     "Your request is sent. A facilitator will approve or decline it.")
+    except NotAllowed as error:  # refused: back to the cluster, never to wherever Referer points
+        db.session.rollback()
+        flash(str(error), "error")
     return redirect(url_for("forums.cluster", slug=cluster.slug))
 
 
@@ -280,7 +286,7 @@ def archive_cluster(slug):
 def cluster_watch(slug):
     cluster = _readable_cluster_or_404(slug)
     _save_watch_level(cluster=cluster)
-    return redirect(request.form.get("back") or url_for("forums.cluster", slug=cluster.slug))
+    return redirect(safe_next(request.form.get("back"), url_for("forums.cluster", slug=cluster.slug)))
 
 
 def _save_watch_level(cluster=None, thread=None):
@@ -405,7 +411,7 @@ def reply(thread_id):
 def thread_watch(thread_id):
     thread = _thread_or_404(thread_id)
     _save_watch_level(thread=thread)
-    return redirect(request.form.get("back") or _thread_url(thread))
+    return redirect(safe_next(request.form.get("back"), _thread_url(thread)))
 
 
 @bp.post("/t/<int:thread_id>/<any(pin, unpin, lock, unlock):action>")

@@ -114,10 +114,13 @@ def test_short_passwords_are_refused(app, make_user):
 
 def test_deactivation_ends_sessions_and_blocks_sign_in(app, make_user):
     admin, user = make_user(role="admin"), make_user()
-    version = user.session_version
+    services.start_session(user, "Mozilla/5.0 (Windows NT 10.0) Firefox/128.0")
+    services.start_session(user, "Mozilla/5.0 (iPhone) Safari/604.1")
+    db.session.commit()
+    assert len(services.live_sessions(user)) == 2
     services.deactivate(admin, user)
     db.session.commit()
-    assert user.session_version == version + 1
+    assert services.live_sessions(user) == []
     assert services.authenticate(user.email, "correct horse battery") is None
 
 

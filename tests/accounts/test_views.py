@@ -173,3 +173,17 @@ def test_sign_out_everywhere_ends_every_session(app, make_user):
     first.post("/account/sign-out-everywhere")
     assert first.get("/people").status_code == 302
     assert second.get("/people").status_code == 302
+
+
+def test_a_reset_link_is_built_from_site_url_whatever_host_the_request_names(client, make_user, outbox):
+    user = make_user()
+    client.post("/password/forgot", data={"email": user.email}, headers={"Host": "evil.example"})
+    client.post("/request-account", base_url="http://evil.example",
+                data={"name": "Again", "email": user.email, "county_id": "0", "program": "cws",
+                      "title": "SW"})
+    messages = outbox.to(user.email)
+    assert len(messages) == 2
+    for message in messages:
+        links = [w for w in text_of(message).split() if "://" in w]
+        assert links and all(link.startswith("http://community.test/") for link in links)
+        assert "evil.example" not in message.as_string()

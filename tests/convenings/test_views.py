@@ -312,3 +312,9 @@ def test_cached_calendars_show_changes_at_once_and_each_person_only_what_they_ma
         assert "Kinship navigator orientation" in page
         assert 'badge-cancelled">Cancelled' in page or "supervision, part 2</a> (cancelled)" in page
         assert "Family Engagement call" not in page
+
+
+def test_the_calendar_feed_links_to_site_url_whatever_host_the_request_names(client, make_event):
+    make_event(title="Clinical Academy")
+    feed = client.get("/events/calendar.ics", headers={"Host": "evil.example"}).get_data(as_text=True)
+    assert "http://community.test/events/" in feed and "evil.example" not in feed

