@@ -261,9 +261,12 @@ def register(event, user, answers: Answers):
 
 def update_answers(registration, user, answers: Answers):
     """Change one's own answers and session choices."""
-    if registration.user_id != user.id or not registration.is_active:
+    if registration.user_id != user.id:
         raise NotAllowed("This is not your registration.")
     event = lock_event(registration.event_id)
+    db.session.refresh(registration)  # it may have been cancelled while we waited for the lock
+    if not registration.is_active:
+        raise NotAllowed("This is not your registration.")
     _apply_answers(registration, answers)
     _set_choices(event, registration, answers.session_ids)
     registration.updated_at = utcnow()

@@ -348,6 +348,7 @@ def _take_out(post):
 def delete_post(post, actor):
     """Soft-delete: the thread keeps a "post removed" placeholder in its place."""
     _require(can(actor, "delete", post), "You may not delete this post.")
+    db.session.refresh(post, with_for_update=True)  # a double click removes (and counts) once
     if post.deleted_at is not None:
         return post
     was_visible = post.is_visible
@@ -475,6 +476,7 @@ def hide_post(post, actor, reason):
     reason = " ".join((reason or "").split())
     if not reason:
         raise ForumError("Give a reason for hiding the post; the author and members will see it.")
+    db.session.refresh(post, with_for_update=True)  # two moderators at once: counted once
     was_visible = post.is_visible
     post.hidden_at, post.hidden_by_id, post.hidden_reason = utcnow(), actor.id, reason[:300]
     for flag in db.session.scalars(select(Flag).where(Flag.post_id == post.id,
@@ -490,6 +492,7 @@ def hide_post(post, actor, reason):
 
 def unhide_post(post, actor):
     _moderate(post.thread, actor)
+    db.session.refresh(post, with_for_update=True)
     if post.hidden_at is None:
         return
     post.hidden_at, post.hidden_by_id, post.hidden_reason = None, None, ""

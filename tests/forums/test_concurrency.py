@@ -75,3 +75,28 @@ def test_simultaneous_helpful_clicks_and_page_views_count_exactly_and_never_fail
     assert db.session.get(Post, opening.id).helpful_count == len(once)
     read = db.session.scalars(select(ReadState.user_id).where(ReadState.thread_id == thread.id)).all()
     assert sorted(read) == sorted([forum.member.id] + [p.id for p in readers])
+
+
+def test_a_reply_removed_twice_at_the_same_moment_is_taken_off_the_count_once(
+        app, forum, make_user, tmp_path):
+    thread = forum.thread()
+    kept = forum.reply(thread, forum.member, "Thank you, that helps.")
+    pairs = [(forum.reply(thread, forum.other, f"Our MOU names one contact in each agency ({n})."),
+              forum.reply(thread, forum.other, f"We hold the TDM at the CalWORKs office ({n})."))
+             for n in range(4)]
+    admin = make_user(role="admin", name="Site Admin")
+    author, facilitator = session_cookie(app, forum.other), session_cookie(app, forum.facilitator)
+    hide = {"reason": "Names a family's county office; please post without it."}
+
+    with serve(app, tmp_path, workers=WORKERS) as server:
+        for deleted, hidden in pairs:  # the author double-clicks Delete; two moderators hide one
+            replies = server.at_once([
+                ("POST", f"/p/{deleted.id}/delete", author, {}),
+                ("POST", f"/p/{deleted.id}/delete", author, {}),
+                ("POST", f"/p/{hidden.id}/hide", facilitator, hide),
+                ("POST", f"/p/{hidden.id}/hide", session_cookie(app, admin), hide)])
+            assert [reply.status for reply in replies] == [302] * 4
+
+    db.session.expire_all()
+    assert db.session.get(Thread, thread.id).reply_count == 1
+    assert db.session.get(Post, kept.id).is_visible
