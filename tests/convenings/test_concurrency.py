@@ -25,6 +25,17 @@ def backend():
     return "postgresql"
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch):
+    """People here are signed in by cookie: hash their passwords cheaply to save seconds."""
+    from werkzeug.security import generate_password_hash
+
+    from community.accounts import models
+
+    monkeypatch.setattr(models, "generate_password_hash", lambda password, method=None:
+                        generate_password_hash(password, method="pbkdf2:sha256:1000"))
+
+
 #: Subject prefixes of the registration e-mails (services.NOTICES), by the change they tell of.
 SUBJECTS = {"You are registered": "confirmation", "You are on the waitlist": "waitlisted",
             "A seat opened": "promoted", "Registration cancelled": "cancelled"}

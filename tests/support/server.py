@@ -128,5 +128,8 @@ def serve(app, tmp_path, workers=4, **config):
                 "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "MAIL_URL": "none",
                 "REDIS_URL": "", "SITE_URL": app.config.get("SITE_URL", "http://community.test"),
                 "INSTANCE_PATH": str(tmp_path / "gunicorn"), **config}
-    with gunicorn(f"community:create_app({settings!r})", workers=workers) as base:
+    # The app is loaded once before the workers fork (they are ready at once) and the workers
+    # are given a second to finish at the end: tests wait for every response before stopping.
+    quick = {"GUNICORN_CMD_ARGS": "--preload --graceful-timeout 1"}
+    with gunicorn(f"community:create_app({settings!r})", env=quick, workers=workers) as base:
         yield Server(base)
