@@ -75,7 +75,8 @@ def update_event(event, actor, organizers=None, **fields):
     if "capacity" in changed and event.capacity is not None:
         taken = _seats_taken_at(event)
         if event.capacity < taken:
-            raise EventError(f"{taken} people hold a seat, so the capacity cannot be lower than {taken}. "
+            holders = "1 person holds a seat" if taken == 1 else f"{taken} people hold a seat"
+            raise EventError(f"{holders}, so the capacity cannot be lower than {taken}. "
                              "Cancel registrations first if the room got smaller.")
     if not changed and organizers is None:
         return event
@@ -133,8 +134,8 @@ def save_session(event, actor, session=None, **fields):
     if session.id is not None and session.capacity is not None:
         taken = _seats_taken([session.id]).get(session.id, 0)
         if session.capacity < taken:
-            raise EventError(f"{taken} people chose “{session.title}”, so its capacity cannot be "
-                             f"lower than {taken}.")
+            chose = "1 person chose" if taken == 1 else f"{taken} people chose"
+            raise EventError(f"{chose} “{session.title}”, so its capacity cannot be lower than {taken}.")
     db.session.add(session)
     event.touch()
     db.session.flush()
