@@ -73,13 +73,18 @@ def update_event(event, actor, organizers=None, confirmed=False, **fields):
     _require_edit(actor, event)
     _screen(fields, ("title", "summary"), confirmed)
     event = lock_event(event.id)
-    old_capacity = event.capacity
     changed = [k for k in EDITABLE if k in fields and getattr(event, k) != fields[k]]
     for key in changed:
         setattr(event, key, fields[key])
     if organizers is not None:
         event.organizers = list(organizers)
     event.validate()
+    if "capacity" in changed and event.capacity is not None:
+        taken = _seats_taken_at(event)
+        if event.capacity < taken:
+            holders = "1 person holds a seat" if taken == 1 else f"{taken} people hold a seat"
+            raise EventError(f"{holders}, so the capacity cannot be lower than {taken}. "
+                             "Cancel registrations first if the room got smaller.")
     if not changed and organizers is None:
         return event
     event.touch()
@@ -87,8 +92,8 @@ def update_event(event, actor, organizers=None, confirmed=False, **fields):
     if "visibility" in changed or "cluster_id" in changed:
         for person in {r.user for r in end_registrations_out_of_sight(_active_registrations(event))}:
             _notify_registrations_ended(person)
-    if event.capacity is None or (old_capacity is not None and event.capacity > old_capacity):
-        promote_waitlist(event)
+    if "capacity" in changed:
+        promote_waitlist(event)  # more seats go to the waitlist in arrival order
     if event.status == PUBLISHED and any(k in NOTIFY_ON for k in changed):
         for registration in _active_registrations(event):
             _notify(registration, "changed")
@@ -98,6 +103,7 @@ def update_event(event, actor, organizers=None, confirmed=False, **fields):
 
 def publish_event(event, actor):
     _require_edit(actor, event)
+    event = lock_event(event.id)  # SEQUENCE and status change one writer at a time
     if event.status != DRAFT:
         raise EventError("Only drafts can be published.")
     event.status = PUBLISHED
@@ -109,6 +115,7 @@ def publish_event(event, actor):
 def cancel_event(event, actor):
     """Cancel an event: every active registrant gets a METHOD:CANCEL notice."""
     _require_edit(actor, event)
+    event = lock_event(event.id)
     if event.status == CANCELLED:
         raise EventError("The event is already cancelled.")
     was_published = event.status == PUBLISHED
@@ -147,13 +154,23 @@ def waiting_for_seat(registration, actor):
 
 
 def save_session(event, actor, session=None, confirmed=False, **fields):
-    """Add or change an agenda session."""
+    """Add or change an agenda session.
+
+    Under the event's lock, as registrations choose sessions under it too: a room's capacity
+    cannot drop below the people who already chose the session.
+    """
     _require_edit(actor, event)
     _screen(fields, ("title", "description"), confirmed)
+    event = lock_event(event.id)
     session = session or EventSession(event=event)
     for key, value in fields.items():
         setattr(session, key, value)
     session.validate()
+    if session.id is not None and session.capacity is not None:
+        taken = _seats_taken([session.id]).get(session.id, 0)
+        if session.capacity < taken:
+            chose = "1 person chose" if taken == 1 else f"{taken} people chose"
+            raise EventError(f"{chose} “{session.title}”, so its capacity cannot be lower than {taken}.")
     db.session.add(session)
     event.touch()
     db.session.flush()
@@ -163,7 +180,7 @@ def save_session(event, actor, session=None, confirmed=False, **fields):
 
 def delete_session(session, actor):
     _require_edit(actor, session.event)
-    session.event.touch()
+    lock_event(session.event_id).touch()
     db.session.delete(session)
     db.session.flush()
 
@@ -171,6 +188,7 @@ def delete_session(session, actor):
 def change_occurrence(event, actor, original_start, new_start=None, new_end=None, note=""):
     """Skip (no new times) or move one occurrence of a series; registrants hear of it."""
     _require_edit(actor, event)
+    event = lock_event(event.id)
     if not event.rrule:
         raise EventError("Only recurring series have occurrences to change.")
     starts = {o for _, _, o in event.occurrences(original_start - timedelta(minutes=1),
@@ -248,7 +266,9 @@ def register(event, user, answers: Answers):
     """Register a person, or put them on the waitlist when the event is full.
 
     The event row is locked first, so concurrent registrations are counted one after another and
-    take seats (and waitlist places) in the order they got the lock.
+    take seats (and waitlist places) in the order they got the lock. The person's own row is read
+    after the lock; when they are already registered, waiting or pending (a double click, a second
+    tab), it is returned as it stands and nothing is changed or e-mailed.
     """
     if not can(user, "view", event):
         raise NotAllowed("You cannot register for this event.")
@@ -258,10 +278,14 @@ def register(event, user, answers: Answers):
         raise RegistrationClosed("Registration is not open for this event.")
     if not event.registration_window_open():
         raise RegistrationClosed("Registration for this event is closed.")
-    registration = db.session.scalar(select(EventRegistration).where(
-        EventRegistration.event_id == event.id, EventRegistration.user_id == user.id))
+    # Read under the lock, past what this session loaded before it: a second click of the same
+    # person waits here for the first one to commit and must see what it did.
+    registration = db.session.scalar(
+        select(EventRegistration).where(EventRegistration.event_id == event.id,
+                                        EventRegistration.user_id == user.id)
+        .execution_options(populate_existing=True))
     if registration is not None and registration.is_active:
-        raise EventError("You are already registered for this event.")
+        return registration  # a double click or second tab: one outcome, nothing sent twice
     arrival = _next_arrival(event)
     status = "pending" if event.requires_approval else "registered" if _has_seat(event) else "waitlisted"
     if registration is None:
@@ -281,10 +305,13 @@ def register(event, user, answers: Answers):
 
 def update_answers(registration, user, answers: Answers):
     """Change one's own answers and session choices."""
-    if registration.user_id != user.id or not registration.is_active:
+    if registration.user_id != user.id:
         raise NotAllowed("This is not your registration.")
     answers.screen()
     event = lock_event(registration.event_id)
+    db.session.refresh(registration)  # it may have been cancelled while we waited for the lock
+    if not registration.is_active:
+        raise NotAllowed("This is not your registration.")
     _apply_answers(registration, answers)
     _set_choices(event, registration, answers.session_ids)
     registration.updated_at = utcnow()
@@ -368,11 +395,12 @@ def _next_arrival(event):
 
 
 def _has_seat(event):
-    if event.capacity is None:
-        return True
-    taken = db.session.scalar(select(func.count()).select_from(EventRegistration).where(
+    return event.capacity is None or _seats_taken_at(event) < event.capacity
+
+
+def _seats_taken_at(event):
+    return db.session.scalar(select(func.count()).select_from(EventRegistration).where(
         EventRegistration.event_id == event.id, EventRegistration.status == "registered"))
-    return taken < event.capacity
 
 
 def _seats_taken(session_ids, except_registration_id=None):

@@ -203,6 +203,9 @@ def register(event_id):
     event = get_or_404(Event, event_id)
     registration = _registration(event)
     if registration is not None and registration.is_active:
+        if request.method == "POST":  # a second click after the first one went through
+            flash(REGISTERED_MESSAGES[registration.status], "success")
+            return redirect(url_for(".event_page", event_id=event.id))
         return redirect(url_for(".edit_registration", registration_id=registration.id))
     form = RegistrationForm(county_id=current_user.county_id, program=current_user.program)
     _registration_choices(form, event)

@@ -5,7 +5,8 @@ Every function checks the permission policy, changes objects and flushes; the ca
 import re
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import audit, content, guard
 from ..accounts.models import User
@@ -117,6 +118,7 @@ def decide_join_request(membership, decider, approve):
     """Approve or decline a pending request; the person hears either way."""
     cluster = membership.cluster
     _require(can(decider, "moderate", cluster), "Only the cluster's facilitators decide requests.")
+    db.session.refresh(membership, with_for_update=True)  # two facilitators at once: one decides
     if membership.status != "pending":
         raise ForumError("That request was already decided.")
     membership.status = "active" if approve else "declined"
@@ -242,6 +244,16 @@ def facilitators_of(cluster):
 
 # --- Threads and posts ----------------------------------------------------------------------
 
+def lock_thread(thread_id):
+    """Load the thread row with FOR UPDATE (PostgreSQL): its post numbers are given one at a time.
+
+    Read afresh (`populate_existing`), so the number, lock and removal seen are the current ones.
+    """
+    return db.session.execute(
+        select(Thread).where(Thread.id == thread_id).with_for_update(of=Thread)
+        .execution_options(populate_existing=True)).scalar_one()
+
+
 def _add_post(thread, author, source, reply_to=None, confirmed=False):
     html, mentioned = _render(source)
     post = Post(thread=thread, number=thread.next_number(), author_id=author.id,
@@ -279,8 +291,12 @@ def can_reply(user, thread):
 
 
 def post_reply(thread, author, body, reply_to=None, confirmed=False):
-    """Add a reply (optionally to a given post); notify the people who should hear of it."""
+    """Add a reply (optionally to a given post); notify the people who should hear of it.
+
+    The thread's row is locked first: replies to one thread take their numbers one at a time.
+    """
     _require(can(author, "view", thread), "You cannot see this thread.")
+    thread = lock_thread(thread.id)
     if thread.is_locked and can(author, "post", thread.cluster) and not can(author, "moderate", thread):
         raise ForumError("This thread is locked: it takes no new replies.")
     _require(can_reply(author, thread), "Join the cluster to reply.")
@@ -289,7 +305,7 @@ def post_reply(thread, author, body, reply_to=None, confirmed=False):
     source = check_body(body)
     confirmed = bool(guard.screen({"body": source}, confirmed))
     post, mentioned = _add_post(thread, author, source, reply_to, confirmed)
-    thread.reply_count = (thread.reply_count or 0) + 1
+    thread.reply_count = Thread.reply_count + 1  # in SQL: exact beside a concurrent removal
     notify.watch_on_participation(author, thread)
     mark_read(thread, author, post.number)
     notify.new_post(post, mentioned)
@@ -340,7 +356,7 @@ def _take_out(post):
         thread.removed_at = utcnow()
         content.announce_removed("thread", [thread.id])
     else:
-        thread.reply_count = max((thread.reply_count or 0) - 1, 0)
+        thread.reply_count = case((Thread.reply_count > 0, Thread.reply_count - 1), else_=0)
         if thread.answer_post_id == post.id:
             thread.answer_post_id = None
         content.announce_changed("thread", [thread.id])
@@ -349,6 +365,7 @@ def _take_out(post):
 def delete_post(post, actor):
     """Soft-delete: the thread keeps a "post removed" placeholder in its place."""
     _require(can(actor, "delete", post), "You may not delete this post.")
+    db.session.refresh(post, with_for_update=True)  # a double click removes (and counts) once
     if post.deleted_at is not None:
         return post
     was_visible = post.is_visible
@@ -369,6 +386,9 @@ def toggle_helpful(post, user):
         raise ForumError("You cannot mark your own post as helpful.")
     if not post.is_visible:
         raise ForumError("This post was removed.")
+    # One mark per person: their clicks on this post are decided one at a time (a double click
+    # marks and unmarks instead of failing on the unique constraint).
+    db.session.execute(select(Post.id).where(Post.id == post.id).with_for_update())
     existing = db.session.scalar(select(Reaction).where(Reaction.post_id == post.id,
                                                         Reaction.user_id == user.id))
     if existing is not None:
@@ -392,6 +412,7 @@ def can_mark_answer(user, thread):
 def mark_answer(thread, post, actor):
     """The asker or a facilitator marks a reply as the answer (again to unmark it)."""
     _require(can_mark_answer(actor, thread), "Only the asker or a facilitator marks the answer.")
+    thread = lock_thread(thread.id)  # a double click toggles twice, never notifies twice
     if post.thread_id != thread.id or post.is_opening or not post.is_visible:
         raise ForumError("Only a visible reply in this thread can be the answer.")
     if thread.answer_post_id == post.id:
@@ -407,19 +428,20 @@ def mark_answer(thread, post, actor):
 
 
 def mark_read(thread, user, number):
-    """Remember that `user` has read `thread` up to post `number` (never moves backwards)."""
+    """Remember that `user` has read `thread` up to post `number` (never moves backwards).
+
+    Two tabs may open the thread at once: the row is inserted if missing (ON CONFLICT DO
+    NOTHING) and then only ever raised, both in SQL.
+    """
     if not getattr(user, "is_authenticated", False):
-        return None
-    state = db.session.scalar(select(ReadState).where(ReadState.user_id == user.id,
-                                                      ReadState.thread_id == thread.id))
-    if state is None:
-        state = ReadState(user_id=user.id, thread_id=thread.id, last_read_number=0)
-        db.session.add(state)
-    if number > (state.last_read_number or 0):
-        state.last_read_number = number
-        state.updated_at = utcnow()
-    db.session.flush()
-    return state
+        return
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(dialect.insert(ReadState).values(
+        user_id=user.id, thread_id=thread.id, last_read_number=0, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["user_id", "thread_id"]))
+    db.session.execute(update(ReadState).where(
+        ReadState.user_id == user.id, ReadState.thread_id == thread.id,
+        ReadState.last_read_number < number).values(last_read_number=number, updated_at=utcnow()))
 
 
 # --- Moderation -----------------------------------------------------------------------------
@@ -472,6 +494,7 @@ def hide_post(post, actor, reason, confirmed=False):
     if not reason:
         raise ForumError("Give a reason for hiding the post; the author and members will see it.")
     guard.screen({"reason": reason}, confirmed)
+    db.session.refresh(post, with_for_update=True)  # two moderators at once: counted once
     was_visible = post.is_visible
     post.hidden_at, post.hidden_by_id, post.hidden_reason = utcnow(), actor.id, reason[:300]
     for flag in db.session.scalars(select(Flag).where(Flag.post_id == post.id,
@@ -486,6 +509,7 @@ def hide_post(post, actor, reason, confirmed=False):
 
 def unhide_post(post, actor):
     _moderate(post.thread, actor)
+    db.session.refresh(post, with_for_update=True)
     if post.hidden_at is None:
         return
     post.hidden_at, post.hidden_by_id, post.hidden_reason = None, None, ""
@@ -494,7 +518,7 @@ def unhide_post(post, actor):
         if post.is_opening:
             thread.removed_at = None
         else:
-            thread.reply_count = (thread.reply_count or 0) + 1
+            thread.reply_count = Thread.reply_count + 1
         content.announce_changed("thread", [thread.id])
     audit.record(actor, "post.unhide", "post", post.id, f"restored post #{post.number}",
                  thread.cluster_id)

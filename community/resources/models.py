@@ -127,9 +127,10 @@ class Resource(db.Model):
         self.deleted_by_id = by.id
 
     def count_download(self, version=None):
-        self.download_count = (self.download_count or 0) + 1
+        """Add one download in SQL (`n = n + 1` at flush): simultaneous downloads all count."""
+        self.download_count = type(self).download_count + 1
         if version is not None:
-            version.download_count = (version.download_count or 0) + 1
+            version.download_count = type(version).download_count + 1
 
     @classmethod
     def visible_to(cls, allowed):

@@ -115,6 +115,9 @@ def add_version(resource, user, stored, note="", confirmed=False):
     if not can(user, "edit", resource) or resource.is_link:
         raise NotAllowed("You cannot upload a new version of this resource.")
     guard.screen({"version_note": note}, confirmed)
+    # New versions of one resource are numbered one at a time (a double click on Upload).
+    db.session.execute(select(Resource.id).where(Resource.id == resource.id).with_for_update())
+    db.session.expire(resource, ["versions"])
     version = _add_version(resource, user, stored, note)
     resource.updated_at = utcnow()
     db.session.flush()

@@ -1,8 +1,9 @@
 """Registration, waitlist and promotion, approval, session choices, changes, reminders, feedback."""
+from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from community.convenings import services
 from community.convenings.models import EventError, EventRegistration, EventReminder
@@ -62,13 +63,16 @@ def test_raising_capacity_promotes_as_many_as_the_new_seats(make_event, make_use
     assert statuses == ["registered", "registered", "registered", "waitlisted"]
 
 
-def test_registering_twice_is_refused_and_after_cancelling_one_may_register_again(make_event, make_user):
-    event = make_event()
+def test_registering_twice_changes_nothing_sends_nothing_and_after_cancelling_one_may_register_again(
+        make_event, make_user, outbox):
+    event = make_event(capacity=1)
     person = make_user()
     registration = register(event, person)
-    with pytest.raises(EventError):
-        services.register(event, person, services.Answers())
-    db.session.rollback()
+    arrival, mails = registration.arrival, len(outbox.to(person.email))
+    assert register(event, person) is registration  # a double click: the same place, as it stands
+    assert (registration.status, registration.arrival) == ("registered", arrival)
+    assert len(outbox.to(person.email)) == mails == 1
+    assert db.session.scalar(select(func.count()).select_from(EventRegistration)) == 1
     services.cancel_registration(registration, person)
     again = register(event, person)
     assert again.id == registration.id and again.status == "registered"
@@ -96,6 +100,58 @@ def test_approval_gives_a_seat_or_the_waitlist_and_declining_frees_nothing(make_
     assert (one.status, two.status) == ("registered", "waitlisted")
     with pytest.raises(NotAllowed):
         services.decide_registration(two, first, approve=True)
+
+
+def test_lowering_capacity_below_the_people_holding_seats_is_refused_and_changes_nothing(
+        make_event, make_user, organizer, outbox):
+    event = make_event(capacity=3)
+    people = [make_user() for _ in range(4)]
+    for person in people[:3]:
+        register(event, person)
+    outbox.clear()
+    with pytest.raises(EventError, match="3 people hold a seat"):
+        services.update_event(event, organizer, capacity=2)
+    db.session.rollback()
+    assert db.session.get(type(event), event.id).capacity == 3
+    services.update_event(event, organizer, capacity=3)  # down to exactly the seats taken is fine
+    commit()
+    assert register(event, people[3]).status == "waitlisted"
+    assert [m["Subject"] for m in outbox.messages()] == [f"You are on the waitlist: {event.title}"]
+
+
+def test_more_seats_go_to_the_waitlist_in_arrival_order_and_each_is_told_once(
+        make_event, make_user, organizer, outbox):
+    event = make_event(capacity=1)
+    people = [make_user() for _ in range(5)]
+    for person in people:
+        register(event, person)
+    outbox.clear()
+    services.update_event(event, organizer, capacity=3)
+    commit()
+    status = {r.user_id: r.status for r in db.session.scalars(select(EventRegistration))}
+    assert [status[p.id] for p in people] == ["registered"] * 3 + ["waitlisted"] * 2
+    services.update_event(event, organizer, capacity=None)  # unlimited: the rest get seats
+    commit()
+    promoted = Counter(m["To"].addresses[0].addr_spec for m in outbox.messages())
+    assert promoted == Counter({p.email: 1 for p in people[1:]})
+    assert all(m["Subject"].startswith("A seat opened") for m in outbox.messages())
+
+
+def test_a_rooms_capacity_cannot_drop_below_the_people_who_chose_the_session(make_event, make_user, organizer):
+    event = make_event(kind="convening")
+    start = event.start_at
+    workshop = services.save_session(event, organizer, title="Workshop A", start_at=start,
+                                     end_at=start + timedelta(hours=1), needs_choice=True, capacity=3)
+    commit()
+    for _ in range(2):
+        register(event, make_user(), session_ids=(workshop.id,))
+    with pytest.raises(EventError, match="2 people chose “Workshop A”"):
+        services.save_session(event, organizer, workshop, capacity=1)
+    db.session.rollback()
+    services.save_session(event, organizer, workshop, capacity=2)
+    commit()
+    with pytest.raises(services.SessionFull):
+        services.register(event, make_user(), services.Answers(session_ids=(workshop.id,)))
 
 
 def test_session_choices_allow_one_per_time_slot_and_respect_room_capacity(make_event, make_user, organizer):

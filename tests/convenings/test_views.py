@@ -138,6 +138,22 @@ def test_the_registration_form_is_prefilled_and_keeps_answers_on_error(client, m
     assert db.session.scalar(select(EventRegistration.status)) == "registered"
 
 
+def test_a_second_click_on_register_says_where_the_first_left_the_person_and_sends_nothing(
+        client, make_event, make_user, sign_in, outbox):
+    event = make_event(capacity=1)
+    register(event, make_user())
+    person = make_user()
+    sign_in(person)
+    first = client.post(f"/events/{event.id}/register", data={"program": "cws"})
+    second = client.post(f"/events/{event.id}/register", data={"program": "cws"})
+    assert first.headers["Location"] == second.headers["Location"] == f"/events/{event.id}"
+    page = client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "you are on the waitlist" in page and "You are registered" not in page
+    assert [m["Subject"] for m in outbox.to(person.email)] == [f"You are on the waitlist: {event.title}"]
+    assert db.session.scalar(select(EventRegistration.status).where(
+        EventRegistration.user_id == person.id)) == "waitlisted"
+
+
 def test_a_registrant_changes_workshops_and_cancels_from_my_registrations(client, make_event, make_user, organizer, sign_in):
     event = make_event(kind="convening")
     a = services.save_session(event, organizer, title="Workshop A", start_at=event.start_at, end_at=event.end_at,
