@@ -29,7 +29,7 @@ def create_app(config=None):
     load_config(app, config)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
-    from . import jobs, security, templating
+    from . import errors, jobs, security, templating
     from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -39,6 +39,7 @@ def create_app(config=None):
     login_manager.init_app(app)
     jobs.init_app(app)
     security.init_app(app)
+    errors.init_app(app)
     templating.init_app(app)
 
     for name in app.config.get("FEATURES", FEATURES) + app.config.get("EXTRA_FEATURES", []):

@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 from flask import current_app
 
 from community import content
+from community.errors import DomainError
 from community.timeutil import format_pacific, from_pacific
 
 from .models import Issue
@@ -21,7 +22,7 @@ MISSING = {
 }
 
 
-class BlockError(Exception):
+class BlockError(DomainError):
     """The block cannot be filled as asked; the message is for the organizer."""
 
 

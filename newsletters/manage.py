@@ -2,12 +2,13 @@
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from community.errors import attempt
 from community.extensions import db
-from community.permissions import NotAllowed, require
+from community.permissions import require
 from community.timeutil import from_pacific, to_pacific
 
-from . import bp, services
-from .blocks import BlockError
+from . import manage_bp as bp  # every route in this module is behind the guard below
+from . import services
 from .forms import BLOCK_FORMS, ImportForm, IssueForm, ScheduleForm
 from .models import Block, Delivery, Issue, Subscriber
 from .rendering import render_issue
@@ -19,10 +20,10 @@ FAILURES_PER_PAGE = 50
 
 @bp.before_request
 def _organizers_only():
-    if request.endpoint and request.endpoint.startswith("newsletters.manage"):
-        if not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()
-        require("organize", status=404)
+    """The whole blueprint is for organizers: visitors sign in, members get 404."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    require("organize", status=404)
 
 
 @bp.route("/newsletters/manage", methods=["GET", "POST"])
@@ -45,11 +46,9 @@ def manage_issue(issue_id):
     if not issue.is_editable:
         return _progress_page(issue)
     form = IssueForm(obj=issue)
-    if form.validate_on_submit():
-        services.update_issue(current_user, issue, form.subject.data, form.preheader.data,
-                              form.introduction.data)
-        db.session.commit()
-        flash("The issue is saved.", "success")
+    if form.validate_on_submit() and attempt(lambda: services.update_issue(
+            current_user, issue, form.subject.data, form.preheader.data, form.introduction.data),
+            form=form, success="The issue is saved."):
         return redirect(url_for(".manage_issue", issue_id=issue.id))
     schedule_form = ScheduleForm()
     if issue.scheduled_at and not schedule_form.send_at.data:
@@ -79,18 +78,11 @@ def manage_block(issue_id, kind=None, block_id=None):
     form = BLOCK_FORMS[kind](obj=block)
     if block is not None and request.method == "GET" and hasattr(form, "load"):
         form.load(block)
-    if form.validate_on_submit():
-        try:
-            services.save_block(current_user, issue, kind, form.heading.data or "",
-                                getattr(form, "body", None) and form.body.data or "",
-                                form.settings(), block=block)
-        except BlockError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"The {Block.KINDS[kind].lower()} block is saved.", "success")
-            return redirect(url_for(".manage_issue", issue_id=issue.id) + "#blocks")
+    if form.validate_on_submit() and attempt(lambda: services.save_block(
+            current_user, issue, kind, form.heading.data or "",
+            getattr(form, "body", None) and form.body.data or "", form.settings(), block=block),
+            success=f"The {Block.KINDS[kind].lower()} block is saved."):
+        return redirect(url_for(".manage_issue", issue_id=issue.id) + "#blocks")
     return render_template("newsletters/block.html", issue=issue, block=block, kind=kind,
                            kind_label=Block.KINDS[kind], form=form)
 
@@ -99,8 +91,8 @@ def manage_block(issue_id, kind=None, block_id=None):
 def move_block(issue_id, block_id):
     issue = _issue_or_404(issue_id)
     block = _block_or_404(issue, block_id)
-    services.move_block(current_user, block, -1 if request.form.get("direction") == "up" else 1)
-    db.session.commit()
+    attempt(lambda: services.move_block(current_user, block,
+                                        -1 if request.form.get("direction") == "up" else 1))
     return redirect(url_for(".manage_issue", issue_id=issue.id) + f"#block-{block.id}")
 
 
@@ -108,9 +100,7 @@ def move_block(issue_id, block_id):
 def remove_block(issue_id, block_id):
     issue = _issue_or_404(issue_id)
     block = _block_or_404(issue, block_id)
-    services.remove_block(current_user, block)
-    db.session.commit()
-    flash("The block is removed.", "success")
+    attempt(lambda: services.remove_block(current_user, block), success="The block is removed.")
     return redirect(url_for(".manage_issue", issue_id=issue.id) + "#blocks")
 
 
@@ -130,16 +120,15 @@ def manage_preview_html(issue_id):
 
 def _sample(rendered):
     """The preview's recipient links lead to the subscription pages (there is no recipient)."""
-    return rendered.for_recipient(url_for(".subscribe", _external=True),
-                                  url_for(".subscribe", _external=True))
+    return rendered.for_recipient(url_for("newsletters.subscribe", _external=True),
+                                  url_for("newsletters.subscribe", _external=True))
 
 
 @bp.post("/newsletters/manage/<int:issue_id>/test")
 def manage_test_send(issue_id):
     issue = _issue_or_404(issue_id)
-    services.send_test(current_user, issue)
-    db.session.commit()
-    flash(f"A test copy is on its way to {current_user.email}.", "success")
+    attempt(lambda: services.send_test(current_user, issue),
+            success=f"A test copy is on its way to {current_user.email}.")
     return redirect(url_for(".manage_preview", issue_id=issue.id))
 
 
@@ -148,13 +137,8 @@ def manage_schedule(issue_id):
     issue = _issue_or_404(issue_id)
     form = ScheduleForm()
     if form.validate_on_submit():
-        try:
-            services.schedule_issue(current_user, issue, from_pacific(form.send_at.data))
-        except ValueError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("The issue is scheduled.", "success")
+        attempt(lambda: services.schedule_issue(current_user, issue, from_pacific(form.send_at.data)),
+                success="The issue is scheduled.")
     else:
         flash(" ".join(form.send_at.errors) or "Choose the date and time to send.", "error")
     return redirect(url_for(".manage_issue", issue_id=issue.id))
@@ -163,22 +147,15 @@ def manage_schedule(issue_id):
 @bp.post("/newsletters/manage/<int:issue_id>/unschedule")
 def manage_unschedule(issue_id):
     issue = _issue_or_404(issue_id)
-    services.unschedule_issue(current_user, issue)
-    db.session.commit()
-    flash("The issue is back to draft; it will not be sent.", "success")
+    attempt(lambda: services.unschedule_issue(current_user, issue),
+            success="The issue is back to draft; it will not be sent.")
     return redirect(url_for(".manage_issue", issue_id=issue.id))
 
 
 @bp.post("/newsletters/manage/<int:issue_id>/send")
 def manage_send(issue_id):
     issue = _issue_or_404(issue_id)
-    try:
-        services.send_issue_now(current_user, issue)
-    except ValueError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash("Sending has started.", "success")
+    attempt(lambda: services.send_issue_now(current_user, issue), success="Sending has started.")
     return redirect(url_for(".manage_issue", issue_id=issue.id))
 
 
@@ -211,10 +188,7 @@ def manage_import():
 
 @bp.get("/newsletters/manage/subscribers.csv")
 def manage_export():
-    try:
-        body = services.export_subscribers_csv(current_user)
-    except NotAllowed:
-        abort(404)
+    body = services.export_subscribers_csv(current_user)
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": "attachment; filename=newsletter-subscribers.csv"})
 

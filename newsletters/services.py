@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from community import audit, mail
 from community.accounts.models import County
+from community.errors import DomainError
 from community.extensions import db
 from community.permissions import NotAllowed, can
 from community.timeutil import utcnow
@@ -23,7 +24,7 @@ from .models import Block, Delivery, Issue, Subscriber
 from .rendering import build_issue_message, markdown_to_html, render_issue
 
 
-class InvalidAddress(ValueError):
+class InvalidAddress(DomainError):
     """The e-mail address cannot receive mail."""
 
 
@@ -145,7 +146,7 @@ class ImportReport:
     errors: list = field(default_factory=list)
 
 
-class ImportRejected(Exception):
+class ImportRejected(DomainError):
     def __init__(self, report):
         super().__init__(f"{len(report.errors)} rows have problems")
         self.report = report
@@ -293,7 +294,7 @@ def remove_block(actor, block):
 def schedule_issue(actor, issue, when):
     _require_organizer(actor)
     if when <= utcnow():
-        raise ValueError("Choose a time in the future, or use Send now.")
+        raise DomainError("Choose a time in the future, or use Send now.", "send_at")
     issue.schedule(when)
     audit.record(actor, "newsletter.schedule", "newsletter_issue", issue.id, issue.subject)
 
@@ -311,7 +312,7 @@ def send_issue_now(actor, issue):
     _require_organizer(actor)
     db.session.flush()
     if not delivery.claim_issue(issue.id, force=True):  # the conditional UPDATE decides
-        raise ValueError("This issue is already being sent, or was sent.")
+        raise DomainError("This issue is already being sent, or was sent.")
     audit.record(actor, "newsletter.send", "newsletter_issue", issue.id, issue.subject)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import County, User
 from ..clusters.models import Cluster
+from ..errors import DomainError
 from ..extensions import db
 from ..permissions import CLUSTERS, MEMBERS, PUBLIC, Scope, access_filter
 from ..timeutil import from_pacific, to_pacific, utcnow
@@ -29,7 +30,7 @@ event_organizers = Table(
 )
 
 
-class EventError(Exception):
+class EventError(DomainError):
     """A rule of events was broken; the message is meant for the person."""
 
 

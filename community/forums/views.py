@@ -5,8 +5,9 @@ from sqlalchemy import select
 
 from .. import ui
 from ..clusters.models import Cluster, ClusterMembership
+from ..errors import attempt
 from ..extensions import db, limiter
-from ..permissions import NotAllowed, can, cluster_roles, get_or_404, require, visible_or_404
+from ..permissions import can, cluster_roles, get_or_404, require, visible_or_404
 from . import bp, guard, markup, notify, queries, services
 from .forms import (ClusterForm, EditPostForm, EmailModeForm, MoveForm, PostForm, ReasonForm,
                     ThreadForm, WatchForm)
@@ -28,12 +29,6 @@ def _is_preview():
 
 posting_limit = limiter.limit(_posting_limit, key_func=_per_person, methods=["POST"],
                               exempt_when=_is_preview)
-
-
-@bp.errorhandler(NotAllowed)
-def _not_allowed(error):
-    flash(str(error), "error")
-    return redirect(request.referrer or url_for("forums.clusters"))
 
 
 @bp.errorhandler(429)
@@ -98,27 +93,11 @@ def _compose(form, save):
         preview = services.preview_html(source)
         findings = guard.check(source)
         return None, preview, findings
-    try:
-        return save(bool(form.confirm_not_client_data.data)), None, findings
-    except GuardStopped as stopped:
-        return None, None, stopped.findings
-    except ForumError as error:
-        target = getattr(form, error.field or "body", form.body)
-        target.errors = list(target.errors) + [str(error)]
-        return None, None, findings
-
-
-def _attempt(act, success):
-    """Run a service call; commit and say `success` (text, or a function of the result), or say
-    why it could not be done."""
-    try:
-        result = act()
-    except ForumError as error:
-        flash(str(error), "error")
-        return None
-    db.session.commit()
-    flash(success(result) if callable(success) else success, "success")
-    return result
+    outcome = attempt(lambda: save(bool(form.confirm_not_client_data.data)), form=form,
+                      field="body")
+    if isinstance(outcome.error, GuardStopped):
+        return None, None, outcome.error.findings
+    return outcome.result, None, findings
 
 
 # --- Clusters -------------------------------------------------------------------------------
@@ -165,10 +144,10 @@ def members(slug):
 def join(slug):
     cluster = _cluster_or_404(slug)
     if cluster.is_open:
-        _attempt(lambda: services.join_cluster(cluster, current_user), f"Welcome to {cluster.name}.")
+        attempt(lambda: services.join_cluster(cluster, current_user), success=f"Welcome to {cluster.name}.")
     else:
-        _attempt(lambda: services.request_to_join(cluster, current_user),
-                 "Your request is sent. A facilitator will approve or decline it.")
+        attempt(lambda: services.request_to_join(cluster, current_user),
+                success="Your request is sent. A facilitator will approve or decline it.")
     return redirect(url_for("forums.cluster", slug=cluster.slug))
 
 
@@ -189,8 +168,8 @@ def decide_request(slug, membership_id, decision):
     membership = db.session.get(ClusterMembership, membership_id)
     if membership is None or membership.cluster_id != cluster.id:
         abort(404)
-    _attempt(lambda: services.decide_join_request(membership, current_user, decision == "approve"),
-             f"{membership.user.name}: request {decision}d.")
+    attempt(lambda: services.decide_join_request(membership, current_user, decision == "approve"),
+            success=f"{membership.user.name}: request {decision}d.")
     return redirect(url_for("forums.members", slug=cluster.slug))
 
 
@@ -203,8 +182,8 @@ def set_role(slug, user_id):
     if membership is None:
         abort(404)
     role = request.form.get("role", "")
-    _attempt(lambda: services.set_member_role(cluster, membership.user, role, current_user),
-             f"{membership.user.name} is now a {role} of {cluster.name}.")
+    attempt(lambda: services.set_member_role(cluster, membership.user, role, current_user),
+            success=f"{membership.user.name} is now a {role} of {cluster.name}.")
     return redirect(url_for("forums.members", slug=cluster.slug))
 
 
@@ -214,15 +193,12 @@ def new_cluster():
     require("create_cluster")
     form = ClusterForm()
     if form.validate_on_submit():
-        try:
-            created = services.create_cluster(current_user, form.name.data, form.description.data,
-                                              form.is_open.data, form.is_public.data)
-        except ForumError as error:
-            form.name.errors = list(form.name.errors) + [str(error)]
-        else:
-            db.session.commit()
-            flash(f"{created.name} is ready. Invite members to join it.", "success")
-            return redirect(url_for("forums.cluster", slug=created.slug))
+        created = attempt(lambda: services.create_cluster(
+            current_user, form.name.data, form.description.data, form.is_open.data,
+            form.is_public.data), form=form, field="name",
+            success=lambda created: f"{created.name} is ready. Invite members to join it.")
+        if created:
+            return redirect(url_for("forums.cluster", slug=created.result.slug))
     return render_template("forums/cluster_form.html", form=form, cluster=None)
 
 
@@ -233,14 +209,9 @@ def edit_cluster(slug):
     require("manage", cluster)
     form = ClusterForm(obj=cluster)
     if form.validate_on_submit():
-        try:
-            services.update_cluster(cluster, current_user, form.name.data, form.description.data,
-                                    form.is_open.data, form.is_public.data)
-        except ForumError as error:
-            form.name.errors = list(form.name.errors) + [str(error)]
-        else:
-            db.session.commit()
-            flash("The cluster is saved.", "success")
+        if attempt(lambda: services.update_cluster(
+                cluster, current_user, form.name.data, form.description.data, form.is_open.data,
+                form.is_public.data), form=form, field="name", success="The cluster is saved."):
             return redirect(url_for("forums.cluster", slug=cluster.slug))
     return render_template("forums/cluster_form.html", form=form, cluster=cluster)
 
@@ -267,8 +238,8 @@ def cluster_watch(slug):
 def _save_watch_level(cluster=None, thread=None):
     form = WatchForm()
     if form.validate_on_submit():
-        _attempt(lambda: notify.set_watch_level(current_user, form.level.data, cluster=cluster,
-                                                thread=thread), "Notification level saved.")
+        attempt(lambda: notify.set_watch_level(current_user, form.level.data, cluster=cluster,
+                                               thread=thread), success="Notification level saved.")
 
 
 # --- Threads and posts ----------------------------------------------------------------------
@@ -405,8 +376,8 @@ def move(thread_id):
     target = db.session.get(Cluster, request.form.get("cluster_id", type=int) or 0)
     if target is None:
         abort(404)
-    _attempt(lambda: services.move_thread(thread, current_user, target),
-             f"Thread moved to {target.name}.")
+    attempt(lambda: services.move_thread(thread, current_user, target),
+            success=f"Thread moved to {target.name}.")
     return redirect(_thread_url(thread))
 
 
@@ -451,7 +422,8 @@ POST_ACTIONS = {
 def post_action(post_id, action):
     post = _post_or_404(post_id)
     act, done, undone = POST_ACTIONS[action]
-    _attempt(lambda: act(post, current_user), lambda result: undone if undone and not result else done)
+    attempt(lambda: act(post, current_user),
+            success=lambda result: undone if undone and not result else done)
     return redirect(_thread_url(post.thread, post.number))
 
 
@@ -470,17 +442,10 @@ def reason_action(post_id, action):
     post = _post_or_404(post_id)
     form = ReasonForm()
     if form.validate_on_submit():
-        try:
-            if action == "hide":
-                services.hide_post(post, current_user, form.reason.data)
-            else:
-                services.flag_post(post, current_user, form.reason.data)
-        except ForumError as error:
-            form.reason.errors = list(form.reason.errors) + [str(error)]
-        else:
-            db.session.commit()
-            flash("The post is hidden." if action == "hide"
-                  else "Thank you. The cluster's facilitators will look at it.", "success")
+        act = services.hide_post if action == "hide" else services.flag_post
+        if attempt(lambda: act(post, current_user, form.reason.data), form=form, field="reason",
+                   success="The post is hidden." if action == "hide"
+                   else "Thank you. The cluster's facilitators will look at it."):
             return redirect(_thread_url(post.thread, post.number))
     return render_template("forums/reason.html", form=form, post=post, action=action)
 

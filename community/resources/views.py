@@ -3,8 +3,9 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user, login_required
 
 from ..accounts import services as accounts
+from ..errors import attempt
 from ..extensions import db
-from ..permissions import NotAllowed, can, require
+from ..permissions import can, require
 from ..vocabulary import DOCUMENT_TYPES, TOOLKIT_AREAS
 from . import bp, files, services
 from .forms import ResourceForm, ToolkitAddForm, ToolkitIntroductionForm, VersionForm
@@ -49,22 +50,14 @@ def _details(form):
         year=form.year.data, visibility=form.visibility.data, link_url=form.link_url.data or None)
 
 
-def _saved(form, save):
-    """Run `save()` and commit; when a file or a choice is refused, put the reason on the form.
-
-    Nothing of a refused attempt stays: the transaction rolls back and stored files are removed.
-    """
-    try:
-        result = save()
-        db.session.commit()
-        return result
-    except files.BadFile as problem:
-        form.file.errors.append(f"{problem} Your other answers are kept; choose the file again.")
-    except NotAllowed as problem:
-        form.cluster_ids.errors.append(str(problem))
-    db.session.rollback()
-    files.discard_new_files()
-    return None
+def _saved(form, save, success):
+    """Run `save()` through `attempt`; a refused upload also removes the files it stored."""
+    outcome = attempt(save, form=form, success=success)
+    if not outcome:
+        files.discard_new_files()
+        if isinstance(outcome.error, files.BadFile):
+            form.file.errors[-1] += " Your other answers are kept; choose the file again."
+    return outcome
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -73,12 +66,12 @@ def share():
     require("view_members")
     form = _form()
     if form.validate_on_submit():
-        resource = _saved(form, lambda: services.share_resource(
+        shared = _saved(form, lambda: services.share_resource(
             current_user, _details(form),
-            files.store_upload(form.file.data) if not form.link_url.data else None, form.note.data))
-        if resource is not None:
-            flash("Thank you for sharing. The file's text will be searchable in a moment.", "success")
-            return redirect(url_for("resources.show", resource_id=resource.id))
+            files.store_upload(form.file.data) if not form.link_url.data else None, form.note.data),
+            "Thank you for sharing. The file's text will be searchable in a moment.")
+        if shared:
+            return redirect(url_for("resources.show", resource_id=shared.result.id))
     return render_template("resources/edit.html", form=form, resource=None), 200 if not form.errors else 422
 
 
@@ -124,8 +117,8 @@ def edit(resource_id):
     resource = services.get_resource_or_404(resource_id, "edit")
     form = _form(resource)
     if form.validate_on_submit():
-        if _saved(form, lambda: services.update_resource(resource, current_user, _details(form))):
-            flash("The resource is updated.", "success")
+        if _saved(form, lambda: services.update_resource(resource, current_user, _details(form)),
+                  "The resource is updated."):
             return redirect(url_for("resources.show", resource_id=resource.id))
     return render_template("resources/edit.html", form=form, resource=resource), 200 if not form.errors else 422
 
@@ -136,19 +129,17 @@ def new_version(resource_id):
     resource = services.get_resource_or_404(resource_id, "edit")
     form = VersionForm()
     if form.validate_on_submit():
-        try:
+        def upload():
             if not (form.file.data and form.file.data.filename):
                 raise files.BadFile("Choose the new file to upload.")
-            stored = files.store_upload(form.file.data)
-            version = services.add_version(resource, current_user, stored, form.note.data)
-            db.session.commit()
-        except (files.BadFile, NotAllowed) as problem:
-            db.session.rollback()
-            files.discard_new_files()
-            form.file.errors.append(str(problem))
-        else:
-            flash(f"Version {version.number} is uploaded; earlier versions stay available.", "success")
+            return services.add_version(resource, current_user, files.store_upload(form.file.data),
+                                        form.note.data)
+
+        outcome = attempt(upload, form=form, field="file", success=lambda version:
+                          f"Version {version.number} is uploaded; earlier versions stay available.")
+        if outcome:
             return redirect(url_for("resources.show", resource_id=resource.id))
+        files.discard_new_files()
     related = services.related_resources(resource, current_user)
     return render_template("resources/show.html", resource=resource, related=related,
                            version_form=form, can_edit=True), 422
