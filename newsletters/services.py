@@ -15,6 +15,7 @@ from community import audit, mail
 from community.accounts.models import County
 from community.errors import DomainError
 from community.extensions import db
+from community.inputs import MIN_YEAR, has_controls
 from community.permissions import NotAllowed, can
 from community.timeutil import utcnow
 
@@ -177,7 +178,12 @@ def import_subscribers(actor, data):
     existing = set(db.session.scalars(select(Subscriber.email)))
     seen, rows = {}, []
     for line, raw in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        if any(has_controls(value) for value in _cells(raw)):
+            report.errors.append((line, "This row contains invisible control characters (such "
+                                        "as NUL); remove them and import the file again."))
+            continue
+        row = {(k or "").strip().lower(): v.strip() for k, v in raw.items()
+               if isinstance(v, str)}  # a row longer than the header has a list under None
         try:
             email = clean_address(row.get("email"))
         except InvalidAddress:
@@ -188,7 +194,7 @@ def import_subscribers(actor, data):
             continue
         seen[email] = line
         consent = _parse_date(row.get("consent_date", ""))
-        if consent is None:
+        if consent is None or not MIN_YEAR <= consent.year <= utcnow().year:
             report.errors.append((line, f"The consent date for {email} is missing or not a date "
                                         "(use YYYY-MM-DD)."))
             continue
@@ -211,6 +217,12 @@ def import_subscribers(actor, data):
                  summary=f"Imported {report.added} subscribers")
     db.session.flush()
     return report
+
+
+def _cells(raw):
+    for key, value in raw.items():
+        yield from ([key] if isinstance(key, str) else [])
+        yield from (value if isinstance(value, list) else [value or ""])
 
 
 def _parse_date(value):

@@ -1,16 +1,16 @@
 """Forms for threads, replies, moderation, clusters and notification settings."""
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField,
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..inputs import Form
 from .models import EMAIL_MODES, WATCH_LEVELS
 
 BODY_HINT = ("Markdown works: **bold**, *italic*, lists, > quotes and links. Mention someone with "
              "@handle. Never include names, case numbers or other details that identify a family.")
 
 
-class PostForm(FlaskForm):
+class PostForm(Form):
     """A reply or an edit. Preview re-renders the page without saving."""
 
     body = TextAreaField("Your reply", description=BODY_HINT)
@@ -36,15 +36,15 @@ class EditPostForm(PostForm):
     submit = SubmitField("Save changes")
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = StringField("Reason", validators=[DataRequired("Give a reason."), Length(max=500)])
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     cluster_id = SelectField("Move to cluster", coerce=int)
 
 
-class ClusterForm(FlaskForm):
+class ClusterForm(Form):
     name = StringField("Name", validators=[DataRequired("Give the cluster a name."),
                                            Length(min=3, max=120)])
     description = TextAreaField("Description (shown publicly)",
@@ -56,9 +56,9 @@ class ClusterForm(FlaskForm):
                              "(announcements only; peer clusters stay private)")
 
 
-class WatchForm(FlaskForm):
+class WatchForm(Form):
     level = SelectField("Notification level", choices=[("default", "Default")] + WATCH_LEVELS)
 
 
-class EmailModeForm(FlaskForm):
+class EmailModeForm(Form):
     mode = RadioField("E-mail me about notifications", choices=EMAIL_MODES)

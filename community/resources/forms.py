@@ -2,13 +2,13 @@
 from datetime import date
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
                      TextAreaField, URLField)
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..inputs import Form
 from ..permissions import CLUSTERS, VISIBILITIES
 from ..vocabulary import DOCUMENT_TYPES, PROGRAMS, STRATEGIES, TOOLKIT_AREAS
 from .files import ACCEPT_ATTRIBUTE
@@ -21,7 +21,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ResourceForm(FlaskForm):
+class ResourceForm(Form):
     title = StringField("Title", validators=[DataRequired("Give the resource a title."), Length(max=200)])
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=4000)],
                             description="What it is, and how your county uses it.")
@@ -66,7 +66,7 @@ class ResourceForm(FlaskForm):
             raise ValidationError("Choose a file to upload, or enter a link.")
 
 
-class VersionForm(FlaskForm):
+class VersionForm(Form):
     file = FileField("New file", render_kw={"accept": ACCEPT_ATTRIBUTE})
     note = StringField("What changed", validators=[Optional(), Length(max=500)])
 
@@ -80,10 +80,10 @@ def limit_file_size(field):
     field.render_kw = {**(field.render_kw or {}), "data-max-bytes": current_app.config["MAX_CONTENT_LENGTH"]}
 
 
-class ToolkitIntroductionForm(FlaskForm):
+class ToolkitIntroductionForm(Form):
     introduction = TextAreaField("Introduction", validators=[Optional(), Length(max=4000)])
 
 
-class ToolkitAddForm(FlaskForm):
+class ToolkitAddForm(Form):
     resource_id = SelectField("Resource", coerce=lambda value: int(value) if value else None,
                               validators=[DataRequired("Choose a resource.")])
