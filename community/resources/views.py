@@ -1,4 +1,6 @@
 """Library pages: browse, share, show, download, edit, version, delete; the Linkages Toolkit."""
+from urllib.parse import urlsplit
+
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
@@ -88,9 +90,11 @@ def show(resource_id):
 def download(resource_id, number=None):
     resource = services.get_resource_or_404(resource_id)
     if resource.is_link:
+        # Members type these addresses: say where the link leads instead of redirecting silently.
         services.record_download(resource)
         db.session.commit()
-        return redirect(resource.link_url)
+        return render_template("resources/leaving.html", resource=resource,
+                               host=urlsplit(resource.link_url).hostname or resource.link_url)
     version = resource.current_version if number is None else next(
         (v for v in resource.versions if v.number == number), None)
     if version is None:
