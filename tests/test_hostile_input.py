@@ -39,7 +39,7 @@ HOSTILE_SEGMENTS = ["a\x00b", "\x01", "\ufffd", "..", "9" * 300, "%", "\udfff", 
 QUERY_NAMES = ["q", "page", "status", "type", "kind", "cluster", "quote", "preview", "next"]
 #: Form fields some views read without a form class.
 LOOSE_FIELDS = ["direction", "decision", "role", "present", "action", "archived", "cluster_id",
-                "back", "next", "q", "level"]
+                "back", "next", "q", "level", "reply_to", "cluster-" + "9" * 30, "thread-2147483648"]
 ROLES = {"anonymous": None, "member": "james.chen@lacounty.example.gov",
          "organizer": "organizer@linkages.example.org"}
 #: Path parameters and the table (or values) real ones come from.

@@ -7,6 +7,7 @@ from .. import ui
 from ..clusters.models import Cluster, ClusterMembership
 from ..errors import attempt
 from ..extensions import db, limiter
+from ..inputs import bounded_int
 from ..permissions import can, cluster_roles, get_or_404, require, visible_or_404
 from . import bp, guard, markup, notify, queries, services
 from .forms import (ClusterForm, EditPostForm, EmailModeForm, MoveForm, PostForm, ReasonForm,
@@ -335,7 +336,8 @@ def reply(thread_id):
             form.reply_to.data = str(post.id)
 
     def save(confirmed):
-        reply_to = db.session.get(Post, int(form.reply_to.data)) if (form.reply_to.data or "").isdigit() else None
+        reply_to_id = _id_or_zero(form.reply_to.data)
+        reply_to = db.session.get(Post, reply_to_id) if reply_to_id else None
         post = services.post_reply(thread, current_user, form.body.data, reply_to, confirmed)
         db.session.commit()
         flash("Your reply is posted.", "success")
@@ -514,14 +516,22 @@ def settings():
         notify.set_email_mode(current_user, form.mode.data)
         for key, level in request.form.items():
             kind, _, ident = key.partition("-")
-            if kind in ("cluster", "thread") and ident.isdigit():
-                _apply_level(kind, int(ident), level)
+            if kind in ("cluster", "thread") and _id_or_zero(ident):
+                _apply_level(kind, _id_or_zero(ident), level)
         db.session.commit()
         flash("Your notification settings are saved.", "success")
         return redirect(url_for("forums.settings"))
     return render_template("forums/settings.html", form=form,
                            watches=notify.watches_of(current_user),
                            levels=[("default", "Default")] + WATCH_LEVELS)
+
+
+def _id_or_zero(text):
+    """The id a form field names, or 0 (no row) for anything that cannot be an id."""
+    try:
+        return max(bounded_int(text or ""), 0)
+    except ValueError:
+        return 0
 
 
 def _apply_level(kind, ident, level):
