@@ -96,3 +96,15 @@ def test_export_is_a_csv_of_everyone_for_organizers_only(app, client, organizer,
     assert response.mimetype == "text/csv"
     assert rows[0].startswith("email,name,county,status,source,consent_at")
     assert len(rows) == 4 and any(",unsubscribed," in r for r in rows)
+
+
+def test_rows_with_control_characters_far_dates_or_extra_cells_are_reported_by_line(app, organizer):
+    hostile = GOOD + ("dana@yolo.example.gov,Dana\x00 Wu,Yolo,2025-01-01\n"
+                      "eli@placer.example.gov,Eli,Placer,0001-01-01\n"
+                      "fay@napa.example.gov,Fay,Napa,2025-01-01,an extra cell\n")
+    with pytest.raises(services.ImportRejected) as rejected:
+        services.import_subscribers(organizer, hostile.encode())
+    db.session.rollback()
+    errors = dict(rejected.value.report.errors)
+    assert sorted(errors) == [5, 6] and "control characters" in errors[5]
+    assert _count() == 0
