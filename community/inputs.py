@@ -114,7 +114,7 @@ class CommunityRequest(Request):
         if self.mimetype == "multipart/form-data":
             # Werkzeug put U+FFFD where a part's bytes were not UTF-8.
             self.unreadable |= any(isinstance(value, str) and "\ufffd" in value
-                                   for value in self.form.values())
+                                   for _, value in self.form.items(multi=True))
         if self.unreadable:
             self.__dict__["form"] = self.parameter_storage_class()
 
