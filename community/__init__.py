@@ -29,9 +29,10 @@ def create_app(config=None):
     load_config(app, config)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
-    from . import jobs, security, templating
+    from . import errors, inputs, jobs, security, templating
     from .extensions import csrf, db, limiter, login_manager, migrate
 
+    inputs.init_app(app)  # first: routes added later use its URL converters
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -39,6 +40,7 @@ def create_app(config=None):
     login_manager.init_app(app)
     jobs.init_app(app)
     security.init_app(app)
+    errors.init_app(app)
     templating.init_app(app)
 
     for name in app.config.get("FEATURES", FEATURES) + app.config.get("EXTRA_FEATURES", []):

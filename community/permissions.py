@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from flask import abort, g, has_request_context
 from flask_login import current_user
 
+from .errors import NotAllowed  # noqa: F401  (services and views import it from here)
 from .extensions import db
 
 PUBLIC, MEMBERS, CLUSTERS = "public", "members", "clusters"
@@ -17,10 +18,6 @@ VISIBILITIES = [
     (MEMBERS, "Members: anyone signed in"),
     (CLUSTERS, "Cluster members only"),
 ]
-
-
-class NotAllowed(Exception):
-    """Raised by services when the acting person may not do what they asked."""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ import os
 from flask import Blueprint
 
 bp = Blueprint("newsletters", __name__, template_folder="templates")
+#: The organizers' pages (composer, sending, subscribers): one blueprint, one guard (`manage.py`).
+manage_bp = Blueprint("newsletters_manage", __name__, template_folder="templates")
 
 #: Settings with their defaults; each may be set in the environment or in `create_app(config)`.
 DEFAULTS = {
@@ -42,6 +44,7 @@ def init_app(app):
 
     _load_settings(app)
     app.register_blueprint(bp)
+    app.register_blueprint(manage_bp)
     cli.init_app(app)
     ui.add_nav(app, "Newsletter", "newsletters.archive", order=60)
     ui.add_section(app, "profile", "newsletters/_profile_section.html", views.profile_section,

@@ -15,6 +15,7 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
 from community import content
+from community.errors import DomainError
 from community.extensions import db
 from community.timeutil import format_pacific, from_pacific, to_pacific
 
@@ -28,7 +29,7 @@ MISSING = {
 }
 
 
-class BlockError(Exception):
+class BlockError(DomainError):
     """The block cannot be filled as asked; the message is for the organizer."""
 
 

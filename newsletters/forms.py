@@ -1,7 +1,6 @@
 """Forms for subscribing, preferences, importing, and composing issues and their blocks."""
 import re
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, SelectField,
                      StringField, TextAreaField, URLField)
@@ -9,9 +8,10 @@ from wtforms.validators import URL, DataRequired, Email, Length, Optional, Valid
 
 from community.accounts.services import county_choices
 from community.guard import GuardedForm
+from community.inputs import Form
 
 
-class SubscribeForm(FlaskForm):
+class SubscribeForm(Form):
     email = EmailField("E-mail", validators=[
         DataRequired("Enter your e-mail address."),
         Email("Enter an e-mail address like name@county.ca.gov.", check_deliverability=False),
@@ -24,7 +24,7 @@ class SubscribeForm(FlaskForm):
         self.county_id.choices = county_choices("No county")
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(Form):
     name = StringField("Name", validators=[Optional(), Length(max=120)])
     county_id = SelectField("County", coerce=int, validators=[Optional()])
     paused = BooleanField("Pause the newsletter for now (you stay on the list)")
@@ -34,14 +34,14 @@ class PreferencesForm(FlaskForm):
         self.county_id.choices = county_choices("No county")
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField("CSV file", validators=[
         FileRequired("Choose a CSV file."), FileAllowed(["csv", "txt"], "Choose a .csv file.")],
         description="Columns: email, name, county, consent_date (YYYY-MM-DD). "
                     "Every row is checked first; if any row has a problem nothing is imported.")
 
 
-class IssueForm(GuardedForm, FlaskForm):
+class IssueForm(GuardedForm, Form):
     subject = StringField("Subject", validators=[DataRequired("Enter a subject."), Length(max=200)])
     preheader = StringField("Preheader", validators=[Optional(), Length(max=200)],
                             description="The line mail clients show after the subject.")
@@ -49,12 +49,12 @@ class IssueForm(GuardedForm, FlaskForm):
                                  description="Markdown: **bold**, *italic*, [links](https://…).")
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(Form):
     send_at = DateTimeLocalField("Send at (Pacific time)", format="%Y-%m-%dT%H:%M",
                                  validators=[DataRequired("Choose the date and time to send.")])
 
 
-class BlockForm(GuardedForm, FlaskForm):
+class BlockForm(GuardedForm, Form):
     heading = StringField("Heading", validators=[Optional(), Length(max=200)])
 
 

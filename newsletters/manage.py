@@ -4,13 +4,14 @@ from flask_login import current_user
 
 from community import guard, jobs
 from community.csvexport import csv_response
+from community.errors import attempt
 from community.extensions import db
 from community.mail import external_url
-from community.permissions import NotAllowed, require
+from community.permissions import require
 from community.timeutil import from_pacific, to_pacific
 
-from . import bp, services
-from .blocks import BlockError
+from . import manage_bp as bp  # every route in this module is behind the guard below
+from . import services
 from .forms import BLOCK_FORMS, ImportForm, IssueForm, ScheduleForm
 from .models import Block, Delivery, Issue, Subscriber
 from .rendering import render_issue
@@ -22,10 +23,10 @@ FAILURES_PER_PAGE = 50
 
 @bp.before_request
 def _organizers_only():
-    if request.endpoint and request.endpoint.startswith("newsletters.manage"):
-        if not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()
-        require("organize", status=404)
+    """The whole blueprint is for organizers: visitors sign in, members get 404."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    require("organize", status=404)
 
 
 @bp.route("/newsletters/manage", methods=["GET", "POST"])
@@ -52,17 +53,10 @@ def manage_issue(issue_id):
     if not issue.is_editable:
         return _progress_page(issue)
     form = IssueForm(obj=issue)
-    if form.validate_on_submit():
-        try:
-            services.update_issue(current_user, issue, form.subject.data, form.preheader.data,
-                                  form.introduction.data, form.guard_confirmed)
-        except guard.GuardStopped as stopped:
-            db.session.rollback()
-            form.guard_findings = stopped.findings
-        else:
-            db.session.commit()
-            flash("The issue is saved.", "success")
-            return redirect(url_for(".manage_issue", issue_id=issue.id))
+    if form.validate_on_submit() and attempt(lambda: services.update_issue(
+            current_user, issue, form.subject.data, form.preheader.data, form.introduction.data,
+            form.guard_confirmed), form=form, success="The issue is saved."):
+        return redirect(url_for(".manage_issue", issue_id=issue.id))
     schedule_form = ScheduleForm()
     if issue.scheduled_at and not schedule_form.send_at.data:
         schedule_form.send_at.data = to_pacific(issue.scheduled_at).replace(tzinfo=None)
@@ -93,21 +87,12 @@ def manage_block(issue_id, kind=None, block_id=None):
     form = BLOCK_FORMS[kind](obj=block)
     if block is not None and request.method == "GET" and hasattr(form, "load"):
         form.load(block)
-    if form.validate_on_submit():
-        try:
-            services.save_block(current_user, issue, kind, form.heading.data or "",
-                                getattr(form, "body", None) and form.body.data or "",
-                                form.settings(), block=block, confirmed=form.guard_confirmed)
-        except guard.GuardStopped as stopped:
-            db.session.rollback()
-            form.guard_findings = stopped.findings
-        except BlockError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"The {Block.KINDS[kind].lower()} block is saved.", "success")
-            return redirect(url_for(".manage_issue", issue_id=issue.id) + "#blocks")
+    if form.validate_on_submit() and attempt(lambda: services.save_block(
+            current_user, issue, kind, form.heading.data or "",
+            getattr(form, "body", None) and form.body.data or "", form.settings(), block=block,
+            confirmed=form.guard_confirmed), form=form,
+            success=f"The {Block.KINDS[kind].lower()} block is saved."):
+        return redirect(url_for(".manage_issue", issue_id=issue.id) + "#blocks")
     return render_template("newsletters/block.html", issue=issue, block=block, kind=kind,
                            kind_label=Block.KINDS[kind], form=form)
 
@@ -116,8 +101,8 @@ def manage_block(issue_id, kind=None, block_id=None):
 def move_block(issue_id, block_id):
     issue = _issue_or_404(issue_id)
     block = _block_or_404(issue, block_id)
-    services.move_block(current_user, block, -1 if request.form.get("direction") == "up" else 1)
-    db.session.commit()
+    attempt(lambda: services.move_block(current_user, block,
+                                        -1 if request.form.get("direction") == "up" else 1))
     return redirect(url_for(".manage_issue", issue_id=issue.id) + f"#block-{block.id}")
 
 
@@ -125,9 +110,7 @@ def move_block(issue_id, block_id):
 def remove_block(issue_id, block_id):
     issue = _issue_or_404(issue_id)
     block = _block_or_404(issue, block_id)
-    services.remove_block(current_user, block)
-    db.session.commit()
-    flash("The block is removed.", "success")
+    attempt(lambda: services.remove_block(current_user, block), success="The block is removed.")
     return redirect(url_for(".manage_issue", issue_id=issue.id) + "#blocks")
 
 
@@ -154,9 +137,8 @@ def _sample(rendered):
 @bp.post("/newsletters/manage/<int:issue_id>/test")
 def manage_test_send(issue_id):
     issue = _issue_or_404(issue_id)
-    services.send_test(current_user, issue)
-    db.session.commit()
-    flash(f"A test copy is on its way to {current_user.email}.", "success")
+    attempt(lambda: services.send_test(current_user, issue),
+            success=f"A test copy is on its way to {current_user.email}.")
     return redirect(url_for(".manage_preview", issue_id=issue.id))
 
 
@@ -165,13 +147,8 @@ def manage_schedule(issue_id):
     issue = _issue_or_404(issue_id)
     form = ScheduleForm()
     if form.validate_on_submit():
-        try:
-            services.schedule_issue(current_user, issue, from_pacific(form.send_at.data))
-        except ValueError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("The issue is scheduled.", "success")
+        attempt(lambda: services.schedule_issue(current_user, issue, from_pacific(form.send_at.data)),
+                success="The issue is scheduled.")
     else:
         flash(" ".join(form.send_at.errors) or "Choose the date and time to send.", "error")
     return redirect(url_for(".manage_issue", issue_id=issue.id))
@@ -180,9 +157,8 @@ def manage_schedule(issue_id):
 @bp.post("/newsletters/manage/<int:issue_id>/unschedule")
 def manage_unschedule(issue_id):
     issue = _issue_or_404(issue_id)
-    services.unschedule_issue(current_user, issue)
-    db.session.commit()
-    flash("The issue is back to draft; it will not be sent.", "success")
+    attempt(lambda: services.unschedule_issue(current_user, issue),
+            success="The issue is back to draft; it will not be sent.")
     return redirect(url_for(".manage_issue", issue_id=issue.id))
 
 
@@ -194,13 +170,7 @@ def manage_send(issue_id):
             "core/confirm.html", title="Send this issue now?", action=request.path,
             question=f"This will e-mail {_recipients(issue)}. Send “{issue.subject}” now?",
             button="Yes, send now", back=url_for(".manage_issue", issue_id=issue.id))
-    try:
-        services.send_issue_now(current_user, issue)
-    except ValueError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash("Sending has started.", "success")
+    attempt(lambda: services.send_issue_now(current_user, issue), success="Sending has started.")
     return redirect(url_for(".manage_issue", issue_id=issue.id))
 
 
@@ -233,11 +203,7 @@ def manage_import():
 
 @bp.get("/newsletters/manage/subscribers.csv")
 def manage_export():
-    try:
-        body = services.export_subscribers_csv(current_user)
-    except NotAllowed:
-        abort(404)
-    return csv_response("newsletter-subscribers.csv", body)
+    return csv_response("newsletter-subscribers.csv", services.export_subscribers_csv(current_user))
 
 
 def _recipients(issue):

@@ -6,6 +6,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import County, User
+from community.errors import DomainError
 from community.extensions import db
 from community.timeutil import utcnow
 
@@ -138,7 +139,7 @@ class Issue(db.Model):
 
     def require_editable(self):
         if not self.is_editable:
-            raise ValueError("an issue that is sending or sent cannot change")
+            raise DomainError("This issue is being sent or was sent, so it can no longer change.")
 
     def schedule(self, when):
         self.require_editable()
@@ -147,7 +148,7 @@ class Issue(db.Model):
 
     def unschedule(self):
         if self.status != "scheduled":
-            raise ValueError("only a scheduled issue can go back to draft")
+            raise DomainError("This issue is not scheduled, so there is nothing to unschedule.")
         self.status = "draft"
         self.scheduled_at = None
 

@@ -14,7 +14,9 @@ from sqlalchemy import select, update
 from community import audit, guard, mail
 from community.accounts.models import County
 from community.csvexport import csv_text
+from community.errors import DomainError
 from community.extensions import db
+from community.inputs import MIN_YEAR, has_controls
 from community.permissions import NotAllowed, can
 from community.timeutil import utcnow
 
@@ -24,7 +26,7 @@ from .models import Block, Delivery, Issue, Subscriber
 from .rendering import build_issue_message, markdown_to_html, render_issue
 
 
-class InvalidAddress(ValueError):
+class InvalidAddress(DomainError):
     """The e-mail address cannot receive mail."""
 
 
@@ -146,7 +148,7 @@ class ImportReport:
     errors: list = field(default_factory=list)
 
 
-class ImportRejected(Exception):
+class ImportRejected(DomainError):
     def __init__(self, report):
         super().__init__(f"{len(report.errors)} rows have problems")
         self.report = report
@@ -177,7 +179,12 @@ def import_subscribers(actor, data):
     existing = set(db.session.scalars(select(Subscriber.email)))
     seen, rows = {}, []
     for line, raw in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        if any(has_controls(value) for value in _cells(raw)):
+            report.errors.append((line, "This row contains invisible control characters (such "
+                                        "as NUL); remove them and import the file again."))
+            continue
+        row = {(k or "").strip().lower(): v.strip() for k, v in raw.items()
+               if isinstance(v, str)}  # a row longer than the header has a list under None
         try:
             email = clean_address(row.get("email"))
         except InvalidAddress:
@@ -188,7 +195,7 @@ def import_subscribers(actor, data):
             continue
         seen[email] = line
         consent = _parse_date(row.get("consent_date", ""))
-        if consent is None:
+        if consent is None or not MIN_YEAR <= consent.year <= utcnow().year:
             report.errors.append((line, f"The consent date for {email} is missing or not a date "
                                         "(use YYYY-MM-DD)."))
             continue
@@ -211,6 +218,12 @@ def import_subscribers(actor, data):
                  summary=f"Imported {report.added} subscribers")
     db.session.flush()
     return report
+
+
+def _cells(raw):
+    for key, value in raw.items():
+        yield from ([key] if isinstance(key, str) else [])
+        yield from (value if isinstance(value, list) else [value or ""])
 
 
 def _parse_date(value):
@@ -295,7 +308,7 @@ def remove_block(actor, block):
 def schedule_issue(actor, issue, when):
     _require_organizer(actor)
     if when <= utcnow():
-        raise ValueError("Choose a time in the future, or use Send now.")
+        raise DomainError("Choose a time in the future, or use Send now.", "send_at")
     issue.schedule(when)
     audit.record(actor, "newsletter.schedule", "newsletter_issue", issue.id, issue.subject)
 
@@ -313,7 +326,7 @@ def send_issue_now(actor, issue):
     _require_organizer(actor)
     db.session.flush()
     if not delivery.claim_issue(issue.id, force=True):  # the conditional UPDATE decides
-        raise ValueError("This issue is already being sent, or was sent.")
+        raise DomainError("This issue is already being sent, or was sent.")
     audit.record(actor, "newsletter.send", "newsletter_issue", issue.id, issue.subject)
 
 

@@ -6,7 +6,6 @@ TEST_DATABASE_URL is set (CI sets it; under CI=true its absence is an error, not
 import os
 import shutil
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 from flask import has_app_context

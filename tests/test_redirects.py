@@ -50,6 +50,10 @@ def test_sign_in_next_never_leaves_the_site(client, make_user):
     for target in HOSTILE:
         response = client.post("/sign-in", data={"email": user.email, "next": target,
                                                  "password": "correct horse battery"})
+        if any(ord(c) < 32 and c not in "\t\r\n" for c in target):
+            # A form field with control characters is refused on the form: no redirect at all.
+            assert "Location" not in response.headers and response.status_code < 500, target
+            continue
         assert response.headers["Location"] == "/", target
         client.post("/sign-out")
 
@@ -86,20 +90,12 @@ def test_a_refused_join_goes_to_the_cluster_page_even_from_another_page_of_the_s
     assert response.headers["Location"] == f"/clusters/{forum.cluster.slug}"
 
 
-def test_a_refused_forum_action_returns_to_the_referer_only_on_this_site(client, forum):
+def test_a_refused_forum_action_answers_403_and_never_follows_the_referer(client, forum):
     thread = forum.thread()
     _sign_in(client, forum.member)  # not a facilitator: may not pin
-    for referer in HOSTILE_REFERERS:
+    for referer in HOSTILE_REFERERS + [f"http://localhost/t/{thread.id}"]:
         response = client.post(f"/t/{thread.id}/pin", headers={"Referer": referer})
-        assert response.headers["Location"] == "/clusters", referer
-
-
-def test_a_refused_forum_action_returns_to_the_page_it_came_from(client, forum):
-    thread = forum.thread()
-    _sign_in(client, forum.member)
-    response = client.post(f"/t/{thread.id}/pin",
-                           headers={"Referer": f"http://localhost/t/{thread.id}/{thread.slug}?page=1"})
-    assert response.headers["Location"] == f"/t/{thread.id}/{thread.slug}?page=1"
+        assert response.status_code == 403 and "Location" not in response.headers, referer
 
 
 def test_admin_actions_return_to_the_referer_only_on_this_site(client, make_user):

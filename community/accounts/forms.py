@@ -1,23 +1,23 @@
 """Forms for signing in, asking for an account, passwords, profiles and admin actions."""
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ..guard import GuardedForm
+from ..inputs import Form
 from ..vocabulary import PROGRAMS, ROLES
 from .services import MIN_PASSWORD_LENGTH
 
 PROGRAM_CHOICES = [("", "Choose a program")] + PROGRAMS
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = EmailField("E-mail", validators=[DataRequired("Enter your e-mail address."),
                                              Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
     next = HiddenField()
 
 
-class AccountRequestForm(GuardedForm, FlaskForm):
+class AccountRequestForm(GuardedForm, Form):
     name = StringField("Full name", validators=[DataRequired("Enter your name."), Length(max=120)])
     email = EmailField("Work e-mail", validators=[
         DataRequired("Enter your work e-mail address."),
@@ -32,13 +32,13 @@ class AccountRequestForm(GuardedForm, FlaskForm):
                          validators=[Optional(), Length(max=1000)])
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField("E-mail", validators=[
         DataRequired("Enter your e-mail address."),
         Email("Enter a valid e-mail address.", check_deliverability=False)])
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField("New password", validators=[
         DataRequired("Enter a password."),
         Length(min=MIN_PASSWORD_LENGTH, max=200,
@@ -52,7 +52,7 @@ class ChangePasswordForm(SetPasswordForm):
         DataRequired("Enter your current password.")])
 
 
-class ProfileForm(GuardedForm, FlaskForm):
+class ProfileForm(GuardedForm, Form):
     name = StringField("Full name", validators=[DataRequired("Enter your name."), Length(max=120)])
     title = StringField("Job title", validators=[Optional(), Length(max=120)])
     county_id = SelectField("County", coerce=int, validators=[Optional()])
@@ -61,7 +61,7 @@ class ProfileForm(GuardedForm, FlaskForm):
                         description="A few words colleagues will see on your profile.")
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     name = StringField("Full name", validators=[DataRequired("Enter the person's name."),
                                                 Length(max=120)])
     email = EmailField("E-mail", validators=[
@@ -73,13 +73,13 @@ class InviteForm(FlaskForm):
     title = StringField("Job title", validators=[Optional(), Length(max=120)])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField("Role", choices=ROLES)
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = TextAreaField("Reason (sent to the person)", validators=[Optional(), Length(max=1000)])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A form with only the CSRF token, for one-button actions."""

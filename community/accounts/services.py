@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from .. import audit, guard, mail
+from ..errors import DomainError
 from ..extensions import db
 from ..permissions import NotAllowed, can
 from ..timeutil import utcnow
@@ -18,7 +19,7 @@ from .models import (AccountToken, County, User, UserSession, describe_device, n
 MIN_PASSWORD_LENGTH = 10
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """A request about an account that cannot be carried out; the message is for the person."""
 
 

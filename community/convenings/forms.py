@@ -2,13 +2,13 @@
 
 Times are entered in Pacific time; views convert them to UTC with `timeutil.from_pacific`.
 """
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateTimeLocalField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, StringField, TextAreaField, URLField)
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..guard import GuardedForm
+from ..inputs import Form
 from ..permissions import VISIBILITIES
 from ..vocabulary import EVENT_KINDS, PROGRAMS
 
@@ -24,7 +24,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class EventForm(GuardedForm, FlaskForm):
+class EventForm(GuardedForm, Form):
     title = StringField("Title", validators=[DataRequired("Give the event a title."), Length(max=200)])
     kind = SelectField("Kind of event", choices=EVENT_KINDS)
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=20000)],
@@ -64,7 +64,7 @@ class EventForm(GuardedForm, FlaskForm):
             raise ValidationError("Choose the cluster that may see this event (under Cluster).")
 
 
-class SessionForm(GuardedForm, FlaskForm):
+class SessionForm(GuardedForm, Form):
     title = StringField("Session title", validators=[DataRequired("Give the session a title."), Length(max=200)])
     start_at = DateTimeLocalField("Starts", format="%Y-%m-%dT%H:%M",
                                   validators=[InputRequired("Enter when it starts.")], description=PACIFIC_HINT)
@@ -85,7 +85,7 @@ class SessionForm(GuardedForm, FlaskForm):
             raise ValidationError("The end must be after the start.")
 
 
-class OccurrenceForm(FlaskForm):
+class OccurrenceForm(Form):
     original = SelectField("Occurrence", validators=[DataRequired("Choose an occurrence.")])
     action = RadioField("Change", choices=[("skip", "Skip it"), ("move", "Move it")], default="skip")
     new_start = DateTimeLocalField("New start", format="%Y-%m-%dT%H:%M", validators=[Optional()],
@@ -98,7 +98,7 @@ class OccurrenceForm(FlaskForm):
             raise ValidationError("Enter the new start and end of the moved occurrence.")
 
 
-class RegistrationForm(GuardedForm, FlaskForm):
+class RegistrationForm(GuardedForm, Form):
     county_id = SelectField("County", coerce=lambda v: int(v) if v else None, validators=[Optional()])
     program = SelectField("Program", choices=[("", "Choose a program")] + PROGRAMS,
                           validators=[DataRequired("Choose the program you work in.")])
@@ -111,20 +111,20 @@ class RegistrationForm(GuardedForm, FlaskForm):
     show_name = BooleanField("Show my name on the participant list")
 
 
-class MaterialForm(FlaskForm):
+class MaterialForm(Form):
     title = StringField("Title", validators=[DataRequired("Give the material a title."), Length(max=200)])
     url = URLField("Link", validators=[DataRequired("Enter the link."), URL(message="Enter a full link (https://…)."),
                                        Length(max=500)])
     session_id = SelectField("Session", coerce=lambda v: int(v) if v else None, validators=[Optional()])
 
 
-class RecordingForm(FlaskForm):
+class RecordingForm(Form):
     recording_url = URLField("Recording link", validators=[Optional(), URL(message="Enter a full link (https://…)."),
                                                            Length(max=500)])
     feedback_open = BooleanField("Ask registrants for feedback")
 
 
-class FeedbackForm(GuardedForm, FlaskForm):
+class FeedbackForm(GuardedForm, Form):
     rating = RadioField("Overall, how was it?", coerce=int,
                         choices=[(5, "Excellent"), (4, "Good"), (3, "Fair"), (2, "Poor"), (1, "Very poor")],
                         validators=[InputRequired("Choose a rating.")])

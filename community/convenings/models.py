@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import County, User
 from ..clusters.models import Cluster
+from ..errors import DomainError
 from ..extensions import db
 from ..permissions import CLUSTERS, MEMBERS, PUBLIC, Scope, access_filter
 from ..timeutil import from_pacific, to_pacific, utcnow
@@ -29,7 +30,7 @@ event_organizers = Table(
 )
 
 
-class EventError(Exception):
+class EventError(DomainError):
     """A rule of events was broken; the message is meant for the person."""
 
 
@@ -152,13 +153,18 @@ class Event(db.Model):
     def validate(self):
         """Raise EventError unless the event is coherent."""
         if self.end_at <= self.start_at:
-            raise EventError("The event must end after it starts.")
+            raise EventError("The event must end after it starts.", "end_at")
         if self.kind not in KIND_LABELS:
             raise EventError("Choose a kind of event.")
         if self.visibility == CLUSTERS and not self.cluster_id:
             raise EventError("Choose the cluster that may see this event.")
         if self.capacity is not None and self.capacity < 0:
             raise EventError("Capacity cannot be negative.")
+        if (self.registration_opens_at and self.registration_closes_at
+                and self.registration_closes_at <= self.registration_opens_at):
+            raise EventError("Registration must close after it opens; as entered, it would never "
+                             "open. Change the opening or the closing time.",
+                             "registration_closes_at")
         if self.rrule:
             try:
                 self.rule()

@@ -6,10 +6,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import guard
 from ..accounts.services import county_choices
 from ..clusters.models import Cluster
 from ..csvexport import csv_response
+from ..errors import attempt
 from ..extensions import db
 from ..mail import external_url
 from ..permissions import NotAllowed, can, get_or_404, require
@@ -19,36 +19,13 @@ from . import bp, services
 from .calendar import build_calendar
 from .forms import (EventForm, FeedbackForm, MaterialForm, OccurrenceForm, RecordingForm,
                     RegistrationForm, SessionForm)
-from .models import (Event, EventError, EventFeedback, EventRegistration, EventSession,
+from .models import (Event, EventFeedback, EventRegistration, EventSession,
                      EventSessionChoice)
 
 UPCOMING_DAYS = 120
 #: Occurrences per page of the upcoming list, and the last page one may ask for.
 UPCOMING_PER_PAGE, UPCOMING_MAX_PAGE = 50, 40
 ICS = "text/calendar; charset=utf-8"
-
-#: What `_attempt` returns when the service refused.
-FAILED = object()
-
-
-def _attempt(action, message, form=None):
-    """Run one service call: commit and flash `message` (or `message(result)`) when it succeeds;
-    roll back and flash the service's reason when it refuses. Returns the result or FAILED.
-    When the confidentiality guard stops it, its findings go on `form` for the page to show."""
-    try:
-        result = action()
-    except guard.GuardStopped as stopped:
-        db.session.rollback()
-        form.guard_findings = stopped.findings
-        return FAILED
-    except (EventError, NotAllowed) as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return FAILED
-    db.session.commit()
-    flash(message(result) if callable(message) else message, "success")
-    return result
-
 
 def _filters():
     kinds = dict(EVENT_KINDS)
@@ -210,9 +187,8 @@ def register(event_id):
     form = RegistrationForm(county_id=current_user.county_id, program=current_user.program)
     _registration_choices(form, event)
     if form.validate_on_submit():
-        done = _attempt(lambda: services.register(event, current_user, _answers(form)),
-                        lambda registration: REGISTERED_MESSAGES[registration.status], form)
-        if done is not FAILED:
+        if attempt(lambda: services.register(event, current_user, _answers(form)), form=form,
+                   success=lambda registration: REGISTERED_MESSAGES[registration.status]):
             return redirect(url_for(".event_page", event_id=event.id))
     return render_template("convenings/register.html", event=event, form=form, registration=None)
 
@@ -224,9 +200,9 @@ def edit_registration(registration_id):
     event = registration.event
     form = RegistrationForm(obj=registration, session_ids=[c.session_id for c in registration.choices])
     _registration_choices(form, event)
-    if form.validate_on_submit() and _attempt(
-            lambda: services.update_answers(registration, current_user, _answers(form)),
-            "Your registration is updated.", form) is not FAILED:
+    if form.validate_on_submit() and attempt(
+            lambda: services.update_answers(registration, current_user, _answers(form)), form=form,
+            success="Your registration is updated."):
         return redirect(url_for(".my_registrations"))
     return render_template("convenings/register.html", event=event, form=form, registration=registration)
 
@@ -241,14 +217,10 @@ def cancel_registration(registration_id):
         waiting = services.waiting_for_seat(registration, current_user)
         if waiting and not request.form.get("confirmed"):
             return _confirm_cancel_registration(registration, waiting)
-        services.cancel_registration(registration, current_user)
+        attempt(lambda: services.cancel_registration(registration, current_user),
+                success=f"Your registration for {registration.event.title} is cancelled.")
     except NotAllowed:
         abort(404)
-    except EventError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(f"Your registration for {registration.event.title} is cancelled.", "success")
     return redirect(request.form.get("next") == "registrants"
                     and url_for(".registrants", event_id=registration.event_id)
                     or url_for(".my_registrations"))
@@ -323,10 +295,10 @@ def feedback(event_id):
     mine = db.session.scalar(select(EventFeedback).where(EventFeedback.event_id == event.id,
                                                          EventFeedback.user_id == current_user.id))
     form = FeedbackForm(obj=mine)
-    if form.validate_on_submit() and _attempt(
+    if form.validate_on_submit() and attempt(
             lambda: services.submit_feedback(event, current_user, form.rating.data, form.useful.data,
-                                             form.comment.data, form.guard_confirmed),
-            "Thank you for your feedback.", form) is not FAILED:
+                                             form.comment.data, form.guard_confirmed), form=form,
+            success="Thank you for your feedback."):
         return redirect(url_for(".event_page", event_id=event.id))
     return render_template("convenings/feedback.html", event=event, form=form)
 
@@ -416,10 +388,10 @@ def _event_form(form, event):
             return services.update_event(event, current_user, organizers=chosen,
                                          confirmed=form.guard_confirmed, **fields)
 
-        saved = _attempt(save, lambda saved: "The event is saved."
-                         + (" It is a draft until you publish it." if saved.is_draft else ""), form)
-        if saved is not FAILED:
-            return redirect(url_for(".event_page", event_id=saved.id))
+        saved = attempt(save, form=form, success=lambda saved: "The event is saved."
+                        + (" It is a draft until you publish it." if saved.is_draft else ""))
+        if saved:
+            return redirect(url_for(".event_page", event_id=saved.result.id))
     return render_template("convenings/edit_event.html", form=form, event=event)
 
 
@@ -450,7 +422,7 @@ def _people(count):
 
 def _event_action(event_id, action, message):
     event = _managed(event_id)
-    _attempt(lambda: action(event, current_user), message)
+    attempt(lambda: action(event, current_user), success=message)
     return redirect(url_for(".event_page", event_id=event.id))
 
 
@@ -467,13 +439,13 @@ def edit_session(event_id, session_id=None):
     form = SessionForm(obj=session, **({"start_at": _local(session.start_at), "end_at": _local(session.end_at)}
                                        if session else {"start_at": _local(event.start_at), "end_at": _local(event.start_at + timedelta(hours=1))}))
     form.speaker_id.choices = _member_choices()
-    if form.validate_on_submit() and _attempt(lambda: services.save_session(
+    if form.validate_on_submit() and attempt(lambda: services.save_session(
             event, current_user, session, confirmed=form.guard_confirmed, title=form.title.data.strip(),
             start_at=from_pacific(form.start_at.data), end_at=from_pacific(form.end_at.data),
             track=form.track.data or "", room=form.room.data or "", speakers=form.speakers.data or "",
             speaker_id=form.speaker_id.data, description=form.description.data or "",
-            needs_choice=form.needs_choice.data, capacity=form.capacity.data),
-            "The session is saved.", form) is not FAILED:
+            needs_choice=form.needs_choice.data, capacity=form.capacity.data), form=form,
+            success="The session is saved."):
         return redirect(url_for(".event_page", event_id=event.id) + "#agenda")
     return render_template("convenings/edit_session.html", form=form, event=event, session=session)
 
@@ -511,11 +483,11 @@ def occurrences(event_id):
     if form.validate_on_submit():
         original = datetime.fromisoformat(form.original.data)
         moving = form.action.data == "move"
-        if _attempt(lambda: services.change_occurrence(
+        if attempt(lambda: services.change_occurrence(
                 event, current_user, original,
                 new_start=from_pacific(form.new_start.data) if moving else None,
                 new_end=from_pacific(form.new_end.data) if moving else None, note=form.note.data or ""),
-                "The occurrence is changed; registrants are told.") is not FAILED:
+                form=form, success="The occurrence is changed; registrants are told."):
             return redirect(url_for(".occurrences", event_id=event.id))
     return render_template("convenings/occurrences.html", event=event, form=form, upcoming=upcoming)
 
@@ -553,9 +525,9 @@ def registrants_csv(event_id):
 def decide(registration_id):
     registration = db.session.get(EventRegistration, registration_id) or abort(404)
     _managed(registration.event_id)
-    _attempt(lambda: services.decide_registration(registration, current_user,
-                                                  request.form.get("decision") == "approve"),
-             lambda _: f"{registration.user.name}: {registration.status}.")
+    attempt(lambda: services.decide_registration(registration, current_user,
+                                                 request.form.get("decision") == "approve"),
+            success=lambda _: f"{registration.user.name}: {registration.status}.")
     return redirect(url_for(".registrants", event_id=registration.event_id))
 
 
@@ -576,12 +548,8 @@ def check_in_page(event_id):
 def check_in(registration_id):
     registration = db.session.get(EventRegistration, registration_id) or abort(404)
     _managed(registration.event_id)
-    try:
-        services.check_in(registration, current_user, present=request.form.get("present") == "1")
-    except EventError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    attempt(lambda: services.check_in(registration, current_user,
+                                      present=request.form.get("present") == "1"))
     return redirect(url_for(".check_in_page", event_id=registration.event_id, q=request.form.get("q") or None)
                     + f"#r{registration.id}")
 

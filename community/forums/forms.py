@@ -1,17 +1,17 @@
 """Forms for threads, replies, moderation, clusters and notification settings."""
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField,
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..guard import GuardedForm
+from ..inputs import Form
 from .models import EMAIL_MODES, WATCH_LEVELS
 
 BODY_HINT = ("Markdown works: **bold**, *italic*, lists, > quotes and links. Mention someone with "
              "@handle. Never include names, case numbers or other details that identify a family.")
 
 
-class PostForm(GuardedForm, FlaskForm):
+class PostForm(GuardedForm, Form):
     """A reply or an edit. Preview re-renders the page without saving."""
 
     body = TextAreaField("Your reply", description=BODY_HINT)
@@ -34,15 +34,15 @@ class EditPostForm(PostForm):
     submit = SubmitField("Save changes")
 
 
-class ReasonForm(GuardedForm, FlaskForm):
+class ReasonForm(GuardedForm, Form):
     reason = StringField("Reason", validators=[DataRequired("Give a reason."), Length(max=500)])
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     cluster_id = SelectField("Move to cluster", coerce=int)
 
 
-class ClusterForm(FlaskForm):
+class ClusterForm(Form):
     name = StringField("Name", validators=[DataRequired("Give the cluster a name."),
                                            Length(min=3, max=120)])
     description = TextAreaField("Description (shown publicly)",
@@ -54,15 +54,15 @@ class ClusterForm(FlaskForm):
                              "(announcements only; peer clusters stay private)")
 
 
-class WatchForm(FlaskForm):
+class WatchForm(Form):
     level = SelectField("Notification level", choices=[("default", "Default")] + WATCH_LEVELS)
 
 
-class EmailModeForm(FlaskForm):
+class EmailModeForm(Form):
     mode = RadioField("E-mail me about notifications", choices=EMAIL_MODES)
 
 
-class RedactPostForm(FlaskForm):
+class RedactPostForm(Form):
     """Purge client data from a post: the moderator's cut version, or the standard note."""
 
     replacement = TextAreaField(
@@ -78,7 +78,7 @@ class RedactPostForm(FlaskForm):
                            validators=[DataRequired("Tick the box to confirm the redaction.")])
 
 
-class RedactTitleForm(FlaskForm):
+class RedactTitleForm(Form):
     """Replace a thread's title (and so its link) where it held client information."""
 
     title = StringField("New title", validators=[DataRequired("Give the thread a new title."),

@@ -7,6 +7,7 @@ from sqlalchemy import (ForeignKey, Index, Integer, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from ..accounts.models import User
+from ..errors import DomainError
 from ..clusters.models import Cluster
 from .. import guard
 from ..extensions import db
@@ -28,15 +29,8 @@ EMAIL_MODES = [
 ]
 
 
-class ForumError(Exception):
-    """A forum action that cannot be done; the message is shown to the person.
-
-    :param field: the form field the message belongs to, when there is one.
-    """
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
+class ForumError(DomainError):
+    """A forum action that cannot be done; the message is shown to the person."""
 
 
 def _scope_for(cluster, owner_id):

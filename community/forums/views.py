@@ -5,9 +5,12 @@ from sqlalchemy import select
 
 from .. import guard, ui
 from ..clusters.models import Cluster, ClusterMembership
+from ..errors import attempt
 from ..extensions import db, limiter
+from ..guard import GuardStopped
+from ..inputs import bounded_int
 from ..permissions import NotAllowed, can, cluster_roles, get_or_404, require, visible_or_404
-from ..security import safe_next, safe_referrer
+from ..security import safe_next
 from . import bp, markup, notify, queries, services
 from .forms import (ClusterForm, EditPostForm, EmailModeForm, MoveForm, PostForm, ReasonForm,
                     RedactPostForm, RedactTitleForm, ThreadForm, WatchForm)
@@ -29,12 +32,6 @@ def _is_preview():
 
 posting_limit = limiter.limit(_posting_limit, key_func=_per_person, methods=["POST"],
                               exempt_when=_is_preview)
-
-
-@bp.errorhandler(NotAllowed)
-def _not_allowed(error):
-    flash(str(error), "error")
-    return redirect(safe_referrer(url_for("forums.clusters")))
 
 
 @bp.errorhandler(429)
@@ -105,27 +102,11 @@ def _compose(form, save):
         except guard.GuardStopped as stopped:
             findings = stopped.findings
         return None, preview, findings
-    try:
-        return save(bool(form.confirm_not_client_data.data)), None, findings
-    except guard.GuardStopped as stopped:
-        return None, None, stopped.findings
-    except ForumError as error:
-        target = getattr(form, error.field or "body", form.body)
-        target.errors = list(target.errors) + [str(error)]
-        return None, None, findings
-
-
-def _attempt(act, success):
-    """Run a service call; commit and say `success` (text, or a function of the result), or say
-    why it could not be done."""
-    try:
-        result = act()
-    except ForumError as error:
-        flash(str(error), "error")
-        return None
-    db.session.commit()
-    flash(success(result) if callable(success) else success, "success")
-    return result
+    outcome = attempt(lambda: save(bool(form.confirm_not_client_data.data)), form=form,
+                      field="body")
+    if isinstance(outcome.error, GuardStopped):
+        return None, None, outcome.error.findings
+    return outcome.result, None, findings
 
 
 # --- Clusters -------------------------------------------------------------------------------
@@ -173,10 +154,10 @@ def join(slug):
     cluster = _cluster_or_404(slug)
     try:
         if cluster.is_open:
-            _attempt(lambda: services.join_cluster(cluster, current_user), f"Welcome to {cluster.name}.")
+            attempt(lambda: services.join_cluster(cluster, current_user), success=f"Welcome to {cluster.name}.")
         else:
-            _attempt(lambda: services.request_to_join(cluster, current_user),
-                     "Your request is sent. A facilitator will approve or decline it.")
+            attempt(lambda: services.request_to_join(cluster, current_user),
+                    success="Your request is sent. A facilitator will approve or decline it.")
     except NotAllowed as error:  # refused: back to the cluster, never to wherever Referer points
         db.session.rollback()
         flash(str(error), "error")
@@ -200,8 +181,8 @@ def decide_request(slug, membership_id, decision):
     membership = db.session.get(ClusterMembership, membership_id)
     if membership is None or membership.cluster_id != cluster.id:
         abort(404)
-    _attempt(lambda: services.decide_join_request(membership, current_user, decision == "approve"),
-             f"{membership.user.name}: request {decision}d.")
+    attempt(lambda: services.decide_join_request(membership, current_user, decision == "approve"),
+            success=f"{membership.user.name}: request {decision}d.")
     return redirect(url_for("forums.members", slug=cluster.slug))
 
 
@@ -214,8 +195,8 @@ def set_role(slug, user_id):
     if membership is None:
         abort(404)
     role = request.form.get("role", "")
-    _attempt(lambda: services.set_member_role(cluster, membership.user, role, current_user),
-             f"{membership.user.name} is now a {role} of {cluster.name}.")
+    attempt(lambda: services.set_member_role(cluster, membership.user, role, current_user),
+            success=f"{membership.user.name} is now a {role} of {cluster.name}.")
     return redirect(url_for("forums.members", slug=cluster.slug))
 
 
@@ -228,8 +209,8 @@ def remove_member(slug, user_id):
     if membership is None:
         abort(404)
     person = membership.user
-    _attempt(lambda: services.remove_member(cluster, person, current_user),
-             f"{person.name} is no longer a member of {cluster.name}.")
+    attempt(lambda: services.remove_member(cluster, person, current_user),
+            success=f"{person.name} is no longer a member of {cluster.name}.")
     return redirect(url_for("forums.members", slug=cluster.slug))
 
 
@@ -239,15 +220,12 @@ def new_cluster():
     require("create_cluster")
     form = ClusterForm()
     if form.validate_on_submit():
-        try:
-            created = services.create_cluster(current_user, form.name.data, form.description.data,
-                                              form.is_open.data, form.is_public.data)
-        except ForumError as error:
-            form.name.errors = list(form.name.errors) + [str(error)]
-        else:
-            db.session.commit()
-            flash(f"{created.name} is ready. Invite members to join it.", "success")
-            return redirect(url_for("forums.cluster", slug=created.slug))
+        created = attempt(lambda: services.create_cluster(
+            current_user, form.name.data, form.description.data, form.is_open.data,
+            form.is_public.data), form=form, field="name",
+            success=lambda created: f"{created.name} is ready. Invite members to join it.")
+        if created:
+            return redirect(url_for("forums.cluster", slug=created.result.slug))
     return render_template("forums/cluster_form.html", form=form, cluster=None)
 
 
@@ -258,14 +236,9 @@ def edit_cluster(slug):
     require("manage", cluster)
     form = ClusterForm(obj=cluster)
     if form.validate_on_submit():
-        try:
-            services.update_cluster(cluster, current_user, form.name.data, form.description.data,
-                                    form.is_open.data, form.is_public.data)
-        except ForumError as error:
-            form.name.errors = list(form.name.errors) + [str(error)]
-        else:
-            db.session.commit()
-            flash("The cluster is saved.", "success")
+        if attempt(lambda: services.update_cluster(
+                cluster, current_user, form.name.data, form.description.data, form.is_open.data,
+                form.is_public.data), form=form, field="name", success="The cluster is saved."):
             return redirect(url_for("forums.cluster", slug=cluster.slug))
     return render_template("forums/cluster_form.html", form=form, cluster=cluster)
 
@@ -292,8 +265,8 @@ def cluster_watch(slug):
 def _save_watch_level(cluster=None, thread=None):
     form = WatchForm()
     if form.validate_on_submit():
-        _attempt(lambda: notify.set_watch_level(current_user, form.level.data, cluster=cluster,
-                                                thread=thread), "Notification level saved.")
+        attempt(lambda: notify.set_watch_level(current_user, form.level.data, cluster=cluster,
+                                               thread=thread), success="Notification level saved.")
 
 
 # --- Threads and posts ----------------------------------------------------------------------
@@ -393,7 +366,8 @@ def reply(thread_id):
             form.reply_to.data = str(post.id)
 
     def save(confirmed):
-        reply_to = db.session.get(Post, int(form.reply_to.data)) if (form.reply_to.data or "").isdigit() else None
+        reply_to_id = _id_or_zero(form.reply_to.data)
+        reply_to = db.session.get(Post, reply_to_id) if reply_to_id else None
         post = services.post_reply(thread, current_user, form.body.data, reply_to, confirmed)
         db.session.commit()
         flash("Your reply is posted.", "success")
@@ -434,8 +408,8 @@ def move(thread_id):
     target = db.session.get(Cluster, request.form.get("cluster_id", type=int) or 0)
     if target is None:
         abort(404)
-    _attempt(lambda: services.move_thread(thread, current_user, target),
-             f"Thread moved to {target.name}.")
+    attempt(lambda: services.move_thread(thread, current_user, target),
+            success=f"Thread moved to {target.name}.")
     return redirect(_thread_url(thread))
 
 
@@ -480,7 +454,8 @@ POST_ACTIONS = {
 def post_action(post_id, action):
     post = _post_or_404(post_id)
     act, done, undone = POST_ACTIONS[action]
-    _attempt(lambda: act(post, current_user), lambda result: undone if undone and not result else done)
+    attempt(lambda: act(post, current_user),
+            success=lambda result: undone if undone and not result else done)
     return redirect(_thread_url(post.thread, post.number))
 
 
@@ -547,19 +522,13 @@ def reason_action(post_id, action):
     form, findings = ReasonForm(), []
     if form.validate_on_submit():
         confirmed = bool(form.confirm_not_client_data.data)
-        try:
-            if action == "hide":
-                services.hide_post(post, current_user, form.reason.data, confirmed)
-            else:
-                services.flag_post(post, current_user, form.reason.data, confirmed)
-        except guard.GuardStopped as stopped:
-            findings = stopped.findings
-        except ForumError as error:
-            form.reason.errors = list(form.reason.errors) + [str(error)]
-        else:
-            db.session.commit()
-            flash("The post is hidden." if action == "hide"
-                  else "Thank you. The cluster's facilitators will look at it.", "success")
+        act = services.hide_post if action == "hide" else services.flag_post
+        outcome = attempt(lambda: act(post, current_user, form.reason.data, confirmed), form=form,
+                          field="reason", success="The post is hidden." if action == "hide"
+                          else "Thank you. The cluster's facilitators will look at it.")
+        if isinstance(outcome.error, GuardStopped):
+            findings = outcome.error.findings
+        if outcome:
             return redirect(_thread_url(post.thread, post.number))
     return render_template("forums/reason.html", form=form, post=post, action=action,
                            findings=findings, body=markup.bodies_with_cards([post], current_user)[post.id])
@@ -629,14 +598,22 @@ def settings():
         notify.set_email_mode(current_user, form.mode.data)
         for key, level in request.form.items():
             kind, _, ident = key.partition("-")
-            if kind in ("cluster", "thread") and ident.isdigit():
-                _apply_level(kind, int(ident), level)
+            if kind in ("cluster", "thread") and _id_or_zero(ident):
+                _apply_level(kind, _id_or_zero(ident), level)
         db.session.commit()
         flash("Your notification settings are saved.", "success")
         return redirect(url_for("forums.settings"))
     return render_template("forums/settings.html", form=form,
                            watches=notify.watches_of(current_user),
                            levels=[("default", "Default")] + WATCH_LEVELS)
+
+
+def _id_or_zero(text):
+    """The id a form field names, or 0 (no row) for anything that cannot be an id."""
+    try:
+        return max(bounded_int(text or ""), 0)
+    except ValueError:
+        return 0
 
 
 def _apply_level(kind, ident, level):

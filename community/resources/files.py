@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from ..errors import DomainError
 from ..extensions import db
 
 PDF = "application/pdf"
@@ -39,8 +40,11 @@ ACCEPT_ATTRIBUTE = ",".join(ACCEPTED)
 _CHUNK = 1024 * 256
 
 
-class BadFile(Exception):
-    """The upload cannot be accepted; the message is shown on the form."""
+class BadFile(DomainError):
+    """The upload cannot be accepted; the message is shown on the form's file field."""
+
+    def __init__(self, message, field="file"):
+        super().__init__(message, field)
 
 
 @dataclass

@@ -2,7 +2,6 @@
 from datetime import date
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
                      TextAreaField, URLField)
@@ -10,6 +9,7 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..guard import GuardedForm
+from ..inputs import Form
 from ..permissions import CLUSTERS, VISIBILITIES
 from ..vocabulary import DOCUMENT_TYPES, PROGRAMS, STRATEGIES, TOOLKIT_AREAS
 from .files import ACCEPT_ATTRIBUTE
@@ -22,7 +22,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ResourceForm(GuardedForm, FlaskForm):
+class ResourceForm(GuardedForm, Form):
     title = StringField("Title", validators=[DataRequired("Give the resource a title."), Length(max=200)])
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=4000)],
                             description="What it is, and how your county uses it.")
@@ -67,7 +67,7 @@ class ResourceForm(GuardedForm, FlaskForm):
             raise ValidationError("Choose a file to upload, or enter a link.")
 
 
-class VersionForm(GuardedForm, FlaskForm):
+class VersionForm(GuardedForm, Form):
     file = FileField("New file", render_kw={"accept": ACCEPT_ATTRIBUTE})
     note = StringField("What changed", validators=[Optional(), Length(max=500)])
 
@@ -81,14 +81,14 @@ def limit_file_size(field):
     field.render_kw = {**(field.render_kw or {}), "data-max-bytes": current_app.config["MAX_CONTENT_LENGTH"]}
 
 
-class ToolkitIntroductionForm(GuardedForm, FlaskForm):
+class ToolkitIntroductionForm(GuardedForm, Form):
     introduction = TextAreaField("Introduction", validators=[Optional(), Length(max=4000)])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """The uploader releases a file the confidentiality guard held (nothing to fill in)."""
 
 
-class ToolkitAddForm(FlaskForm):
+class ToolkitAddForm(Form):
     resource_id = SelectField("Resource", coerce=lambda value: int(value) if value else None,
                               validators=[DataRequired("Choose a resource.")])

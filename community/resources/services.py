@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from .. import audit, content, guard, jobs, mail
 from ..clusters.models import Cluster
+from ..errors import DomainError
 from ..extensions import db
 from ..permissions import CLUSTERS, NotAllowed, access_filter, can, cluster_roles
 from ..timeutil import utcnow
@@ -60,7 +61,8 @@ def _apply(resource, user, details):
     allowed = {c.id: c for c in cluster_choices(user)}
     chosen = [allowed[i] for i in details.cluster_ids if i in allowed]
     if details.visibility == CLUSTERS and not chosen:
-        raise NotAllowed("Choose at least one of your clusters for a cluster-only resource.")
+        raise DomainError("Choose at least one of your clusters for a cluster-only resource.",
+                          "cluster_ids")
     resource.title = details.title.strip()
     resource.summary = (details.summary or "").strip()
     resource.county_id = details.county_id
@@ -216,7 +218,7 @@ def confirm_not_client_data(version, user):
     if not can(user, "edit", resource):
         raise NotAllowed("Only the people who can edit this resource release its file.")
     if guard.is_blocking(held_findings(version)):
-        raise NotAllowed("A file with a Social Security number cannot be released; upload a new "
+        raise DomainError("A file with a Social Security number cannot be released; upload a new "
                          "version without it, or delete the resource.")
     version.guard_confirmed_at = utcnow()
     audit.record(user, "resource.guard_confirm", "resource", resource.id,

@@ -1,11 +1,14 @@
 """Library pages: browse, share, show, download, edit, version, delete; the Linkages Toolkit."""
+from urllib.parse import urlsplit
+
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from .. import guard
 from ..accounts import services as accounts
+from ..errors import attempt
 from ..extensions import db
-from ..permissions import NotAllowed, can, require
+from ..permissions import can, require
 from ..vocabulary import DOCUMENT_TYPES, TOOLKIT_AREAS
 from . import bp, files, services
 from .forms import ConfirmForm, ResourceForm, ToolkitAddForm, ToolkitIntroductionForm, VersionForm
@@ -50,26 +53,16 @@ def _details(form):
         year=form.year.data, visibility=form.visibility.data, link_url=form.link_url.data or None)
 
 
-def _saved(form, save):
-    """Run `save()` and commit; when a file or a choice is refused, put the reason on the form.
-
-    Nothing of a refused attempt stays: the transaction rolls back and stored files are removed.
-    """
-    try:
-        result = save()
-        db.session.commit()
-        return result
-    except files.BadFile as problem:
-        form.file.errors.append(f"{problem} Your other answers are kept; choose the file again.")
-    except NotAllowed as problem:
-        form.cluster_ids.errors.append(str(problem))
-    except guard.GuardStopped as stopped:
-        form.guard_findings = stopped.findings
-        if form.file.data and getattr(form.file.data, "filename", ""):
+def _saved(form, save, success):
+    """Run `save()` through `attempt`; a refused upload also removes the files it stored."""
+    outcome = attempt(save, form=form, success=success)
+    if not outcome:
+        files.discard_new_files()
+        if isinstance(outcome.error, files.BadFile):
+            form.file.errors[-1] += " Your other answers are kept; choose the file again."
+        elif isinstance(outcome.error, guard.GuardStopped) and getattr(form.file.data, "filename", ""):
             form.file.errors.append("Nothing was saved: choose the file again when you save.")
-    db.session.rollback()
-    files.discard_new_files()
-    return None
+    return outcome
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -78,13 +71,13 @@ def share():
     require("view_members")
     form = _form()
     if form.validate_on_submit():
-        resource = _saved(form, lambda: services.share_resource(
+        shared = _saved(form, lambda: services.share_resource(
             current_user, _details(form),
             files.store_upload(form.file.data) if not form.link_url.data else None, form.note.data,
-            bool(form.confirm_not_client_data.data)))
-        if resource is not None:
-            flash("Thank you for sharing. The file's text will be searchable in a moment.", "success")
-            return redirect(url_for("resources.show", resource_id=resource.id))
+            bool(form.confirm_not_client_data.data)),
+            "Thank you for sharing. The file's text will be searchable in a moment.")
+        if shared:
+            return redirect(url_for("resources.show", resource_id=shared.result.id))
     return _edit_page(form, None)
 
 
@@ -119,14 +112,8 @@ def confirm_version(resource_id, number):
     version = next((v for v in resource.versions if v.number == number), None)
     if version is None or not version.is_held or not ConfirmForm().validate_on_submit():
         abort(404 if version is None else 400)
-    try:
-        services.confirm_not_client_data(version, current_user)
-    except NotAllowed as problem:
-        flash(str(problem), "error")
-    else:
-        db.session.commit()
-        flash(f"Version {version.number} is released: others can open it and search reads it.",
-              "success")
+    attempt(lambda: services.confirm_not_client_data(version, current_user),
+            success=f"Version {version.number} is released: others can open it and search reads it.")
     return redirect(url_for("resources.show", resource_id=resource.id))
 
 
@@ -135,9 +122,11 @@ def confirm_version(resource_id, number):
 def download(resource_id, number=None):
     resource = services.get_resource_or_404(resource_id)
     if resource.is_link:
+        # Members type these addresses: say where the link leads instead of redirecting silently.
         services.record_download(resource)
         db.session.commit()
-        return redirect(resource.link_url)
+        return render_template("resources/leaving.html", resource=resource,
+                               host=urlsplit(resource.link_url).hostname or resource.link_url)
     version = resource.current_version if number is None else next(
         (v for v in resource.versions if v.number == number), None)
     if version is None or (version.is_held and not can(current_user, "edit", resource)):
@@ -165,8 +154,8 @@ def edit(resource_id):
     form = _form(resource)
     if form.validate_on_submit():
         if _saved(form, lambda: services.update_resource(resource, current_user, _details(form),
-                                                         bool(form.confirm_not_client_data.data))):
-            flash("The resource is updated.", "success")
+                                                         bool(form.confirm_not_client_data.data)),
+                  "The resource is updated."):
             return redirect(url_for("resources.show", resource_id=resource.id))
     return _edit_page(form, resource)
 
@@ -177,25 +166,20 @@ def new_version(resource_id):
     resource = services.get_resource_or_404(resource_id, "edit")
     form, findings = VersionForm(), []
     if form.validate_on_submit():
-        try:
+        def upload():
             if not (form.file.data and form.file.data.filename):
                 raise files.BadFile("Choose the new file to upload.")
-            stored = files.store_upload(form.file.data)
-            version = services.add_version(resource, current_user, stored, form.note.data,
-                                           bool(form.confirm_not_client_data.data))
-            db.session.commit()
-        except (files.BadFile, NotAllowed) as problem:
-            db.session.rollback()
-            files.discard_new_files()
-            form.file.errors.append(str(problem))
-        except guard.GuardStopped as stopped:
-            db.session.rollback()
-            files.discard_new_files()
-            findings = stopped.findings
-            form.file.errors.append("Nothing was saved: choose the file again when you upload.")
-        else:
-            flash(f"Version {version.number} is uploaded; earlier versions stay available.", "success")
+            return services.add_version(resource, current_user, files.store_upload(form.file.data),
+                                        form.note.data, bool(form.confirm_not_client_data.data))
+
+        outcome = attempt(upload, form=form, field="file", success=lambda version:
+                          f"Version {version.number} is uploaded; earlier versions stay available.")
+        if outcome:
             return redirect(url_for("resources.show", resource_id=resource.id))
+        files.discard_new_files()
+        if isinstance(outcome.error, guard.GuardStopped):
+            findings = outcome.error.findings
+            form.file.errors.append("Nothing was saved: choose the file again when you upload.")
     return _show_page(resource, form, findings, 422)
 
 

@@ -18,7 +18,8 @@ def init_app(app):
 
     ui.add_header_partial(app, "search/_header_form.html")
 
-    app.config.setdefault("SEARCH_INDEX_DIR", str(Path(app.instance_path) / "search-index"))
+    if not app.config.get("SEARCH_INDEX_DIR"):  # set from the environment by `config`
+        app.config["SEARCH_INDEX_DIR"] = str(Path(app.instance_path) / "search-index")
     app.config.setdefault("SEARCH_LOCK_TIMEOUT", 30)
     app.config.setdefault("SEARCH_PER_PAGE", 10)
     #: Writer processes used by a full rebuild (each writes its own segment).

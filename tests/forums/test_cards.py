@@ -87,8 +87,8 @@ def test_an_event_made_cluster_only_loses_its_card_in_old_posts(linked, forum, c
 def test_a_card_stored_by_an_earlier_version_never_shows_its_stored_title(linked, client):
     post = linked["post"]
     db.session.execute(update(Post).where(Post.id == post.id).values(body_html=(
-        f'<div class="link-card"><a href="/library/999999" rel="nofollow noopener">Secret budget '
-        f'numbers</a><span class="card-meta">Fiscal plan</span></div>')))
+        '<div class="link-card"><a href="/library/999999" rel="nofollow noopener">Secret budget '
+        'numbers</a><span class="card-meta">Fiscal plan</span></div>')))
     db.session.commit()
     page = _page(client, linked["thread"])
     assert "Secret budget" not in page

@@ -281,7 +281,7 @@ def test_audit_entries_of_forum_acts_keep_ids_and_the_log_shows_the_title_as_it_
     sign_in(admin)
     page = _html(client.get("/admin/audit"))
     assert page.count("“Joint reviews”") >= 2 and "Joint case reviews for families" not in page
-    assert f"post #2 in “Joint reviews”" in page
+    assert "post #2 in “Joint reviews”" in page
 
 
 def test_a_title_redaction_relinks_other_posts_and_newsletter_highlights(forum):

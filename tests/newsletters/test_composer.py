@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from community import content
+from community.errors import DomainError
 from community.extensions import db
 from community.permissions import NotAllowed
 from community.timeutil import utcnow
@@ -126,14 +127,14 @@ def test_story_markdown_is_sanitized(app, organizer, draft):
 def test_a_sent_issue_can_no_longer_change(app, organizer, draft, make_subscribers):
     make_subscribers(1)
     services.send_issue_now(organizer, draft)
-    with pytest.raises(ValueError):
+    with pytest.raises(DomainError):
         services.update_issue(organizer, draft, "Changed", "", "")
-    with pytest.raises(ValueError):
+    with pytest.raises(DomainError):
         services.save_block(organizer, draft, "story", "Late", "too late")
 
 
 def test_scheduling_needs_a_future_time_and_can_be_cancelled(app, organizer, draft):
-    with pytest.raises(ValueError, match="future"):
+    with pytest.raises(DomainError, match="future"):
         services.schedule_issue(organizer, draft, utcnow() - timedelta(minutes=1))
     services.schedule_issue(organizer, draft, utcnow() + timedelta(days=2))
     assert draft.status == "scheduled"

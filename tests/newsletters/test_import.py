@@ -122,3 +122,15 @@ def test_export_neutralises_names_that_spreadsheets_would_run_as_formulas(app, c
     assert names["control0@example.org"] == "'\t=1+1"
     assert names["control1@example.org"] == "'\r=1+1"
     assert names["plain@example.org"] == "Ana García-López"  # a hyphen inside is left alone
+
+
+def test_rows_with_control_characters_far_dates_or_extra_cells_are_reported_by_line(app, organizer):
+    hostile = GOOD + ("dana@yolo.example.gov,Dana\x00 Wu,Yolo,2025-01-01\n"
+                      "eli@placer.example.gov,Eli,Placer,0001-01-01\n"
+                      "fay@napa.example.gov,Fay,Napa,2025-01-01,an extra cell\n")
+    with pytest.raises(services.ImportRejected) as rejected:
+        services.import_subscribers(organizer, hostile.encode())
+    db.session.rollback()
+    errors = dict(rejected.value.report.errors)
+    assert sorted(errors) == [5, 6] and "control characters" in errors[5]
+    assert _count() == 0

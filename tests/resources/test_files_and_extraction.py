@@ -7,7 +7,6 @@ from werkzeug.datastructures import FileStorage
 
 from community.resources import extraction, files
 
-from .conftest import PARAGRAPHS
 
 
 def _xlsx():

@@ -116,14 +116,21 @@ def test_downloads_are_attachments_with_the_real_type_and_are_counted(client, pe
     assert engine.search(access_filter(None), "", sort="downloads").hits[0].downloads == 2
 
 
-def test_a_link_resource_redirects_and_counts(client, sign_in, people):
+def test_a_link_resource_shows_where_it_leads_instead_of_redirecting_and_counts(client, sign_in, people):
     sign_in(people["owner"])
     response = client.post("/library/new", data=share_form(
         title="Linkages family stories", doc_type="video", link_url="https://www.cfpic.org/linkages/videos"),
         content_type="multipart/form-data")
     resource = db.session.scalar(select(Resource))
     assert response.status_code == 302 and resource.is_link
-    assert client.get(f"/library/{resource.id}/download").headers["Location"] == "https://www.cfpic.org/linkages/videos"
+    leaving = client.get(f"/library/{resource.id}/download")
+    page = leaving.get_data(as_text=True)
+    assert leaving.status_code == 200 and "Location" not in leaving.headers
+    assert "You are leaving Linkages Community" in page
+    assert '<strong>https://www.cfpic.org/linkages/videos</strong>' in page
+    assert 'href="https://www.cfpic.org/linkages/videos" rel="noopener noreferrer nofollow"' in page
+    db.session.refresh(resource)
+    assert resource.download_count == 1
 
 
 @pytest.mark.parametrize("who, visible", [(None, False), ("outsider", False), ("insider", True),

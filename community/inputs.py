@@ -1,0 +1,229 @@
+"""Untrusted input made safe in one place: readable text, no control characters, bounded numbers.
+
+Everything a request brings passes through here before a view sees it:
+
+* the body and the query string must be UTF-8, else the request gets a clear 400;
+* form fields, query parameters, upload names and JSON lose NUL and the other C0/C1 control
+  characters (tab, line feed and carriage return stay) and lone surrogates, which no database
+  column can hold; the form base class `Form` then shows a message on each field that had any,
+  with what the person typed (minus those characters) kept in the field;
+* path parameters with control characters, and integers in paths beyond any stored id, are 404;
+  integers read with `request.args.get(name, type=int)` beyond any id count as absent;
+* every date and time field of a `Form` must fall in a sane range of years, and every integer
+  field within what a database integer holds.
+"""
+import re
+from urllib.parse import unquote_to_bytes
+
+from flask import Request, has_request_context, render_template, request
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict, iter_multi_items
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, ValidationError
+from wtforms import DateField, DateTimeField, IntegerField
+from wtforms.validators import ValidationError as FieldError
+
+#: NUL and the C0 and C1 controls except tab, line feed and carriage return; lone surrogates.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+#: Ids are 32-bit integers in PostgreSQL; nothing larger can name a row.
+MAX_ID = 2**31 - 1
+#: Dates outside these years are typing mistakes (and beyond 9999 cannot even be converted).
+MIN_YEAR, MAX_YEAR = 1900, 2200
+
+NOT_UTF8 = "The form contained characters that could not be read (not UTF-8)."
+CONTROL_MESSAGE = ("This contained invisible control characters (such as NUL), which are removed "
+                   "now. Check the text and submit again.")
+
+
+def strip_controls(text):
+    """`text` without control characters and lone surrogates."""
+    return CONTROL_CHARACTERS.sub("", text)
+
+
+def has_controls(text):
+    return CONTROL_CHARACTERS.search(text) is not None
+
+
+def bounded_int(value):
+    """int(value), refusing (ValueError) anything beyond what an id or a page number can be."""
+    text = str(value).strip()
+    if len(text) > 11:
+        raise ValueError("too long for a number here")
+    number = int(text)
+    if abs(number) > MAX_ID:
+        raise ValueError("beyond any id")
+    return number
+
+
+class UnreadableInput(BadRequest):
+    """The request's bytes are not UTF-8 text."""
+
+    description = NOT_UTF8
+
+
+class CleanParameters(ImmutableMultiDict):
+    """Form fields or query parameters without control characters.
+
+    `cleaned` holds the names of the fields that had some; `get(name, type=int)` refuses numbers
+    beyond any id (the default is returned, as for any value that is not a number).
+    """
+
+    def __init__(self, mapping=None):
+        self.cleaned = set()
+        items = []
+        for key, value in iter_multi_items(mapping or ()):
+            if isinstance(key, str) and has_controls(key):
+                key = strip_controls(key)
+            if isinstance(value, str) and has_controls(value):
+                self.cleaned.add(key)
+                value = strip_controls(value)
+            elif isinstance(value, FileStorage) and value.filename and has_controls(value.filename):
+                self.cleaned.add(key)
+                value.filename = strip_controls(value.filename)
+            items.append((key, value))
+        super().__init__(items)
+
+    def get(self, key, default=None, type=None):
+        return super().get(key, default, bounded_int if type is int else type)
+
+
+class CommunityRequest(Request):
+    """The request class of the app: checks encodings and cleans parameters (see the module).
+
+    Unreadable (not UTF-8) parameters read as empty and set `unreadable`, so that the error page
+    itself can still render; `_refuse_unreadable` answers such a request with a 400.
+    """
+
+    parameter_storage_class = CleanParameters
+    unreadable = False
+
+    @property
+    def args(self):
+        if "args" not in self.__dict__:
+            if _is_utf8_query(self.query_string):
+                self.__dict__["args"] = super().args
+            else:
+                self.unreadable = True
+                self.__dict__["args"] = self.parameter_storage_class()
+        return self.__dict__["args"]
+
+    def _load_form_data(self):
+        if self.mimetype == "application/x-www-form-urlencoded":
+            self.unreadable |= not _is_utf8_query(self.get_data(cache=True))
+        super()._load_form_data()
+        if self.mimetype == "multipart/form-data":
+            # Werkzeug put U+FFFD where a part's bytes were not UTF-8.
+            self.unreadable |= any(isinstance(value, str) and "\ufffd" in value
+                                   for _, value in self.form.items(multi=True))
+        if self.unreadable:
+            self.__dict__["form"] = self.parameter_storage_class()
+
+    def get_json(self, *args, **kwargs):
+        return _clean_json(super().get_json(*args, **kwargs))
+
+
+def _is_utf8_query(raw):
+    """Whether `raw` (a query string or URL-encoded body) is UTF-8, once percent-decoded too."""
+    try:
+        raw.decode("utf-8")
+        for piece in re.split(rb"[&=]", raw):
+            unquote_to_bytes(piece.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _refuse_unreadable():
+    request.args  # noqa: B018  (reading the parameters is what checks them)
+    if request.method in ("POST", "PUT", "PATCH"):
+        request.form  # noqa: B018
+    if request.unreadable:
+        raise UnreadableInput()
+
+
+def _clean_json(value):
+    if isinstance(value, str):
+        return strip_controls(value)
+    if isinstance(value, list):
+        return [_clean_json(item) for item in value]
+    if isinstance(value, dict):
+        return {_clean_json(key): _clean_json(item) for key, item in value.items()}
+    return value
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """`<int:...>` in routes: an id beyond 32 bits (or thousands of digits) is 404, not a 500."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value):
+        if len(value) > 11:
+            raise ValidationError()
+        return super().to_python(value)
+
+
+class _NoControls:
+    def to_python(self, value):
+        if has_controls(value):
+            raise ValidationError()
+        return value
+
+
+class CleanStringConverter(_NoControls, UnicodeConverter):
+    """`<name>` and `<string:name>`: a segment with control characters matches no page."""
+
+
+class CleanPathConverter(_NoControls, PathConverter):
+    """`<path:name>`, likewise."""
+
+
+def _field_had_controls(form, field):
+    if has_request_context() and form.is_submitted():
+        cleaned = getattr(request.form, "cleaned", set()) | getattr(request.files, "cleaned", set())
+        if field.name in cleaned:
+            raise FieldError(CONTROL_MESSAGE)
+
+
+def _years_in_range(form, field):
+    if field.data is not None and not MIN_YEAR <= field.data.year <= MAX_YEAR:
+        raise FieldError(f"Choose a date between the years {MIN_YEAR} and {MAX_YEAR}.")
+
+
+def _integer_in_range(form, field):
+    if field.data is not None and abs(field.data) > MAX_ID:
+        raise FieldError("That number is far too large.")
+
+
+class Form(FlaskForm):
+    """The base of every form: refuses control characters, far dates and huge integers.
+
+    The checks run after a field's own validators (an empty optional field stops there).
+    """
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            checks = [_field_had_controls]
+            if isinstance(field, (DateField, DateTimeField)):
+                checks.append(_years_in_range)
+            if isinstance(field, IntegerField):
+                checks.append(_integer_in_range)
+            field.validators = [*field.validators, *checks]
+            return field
+
+
+def init_app(app):
+    app.request_class = CommunityRequest
+    app.before_request(_refuse_unreadable)  # registered before the CSRF check, so it runs first
+    app.url_map.converters.update(int=BoundedIntegerConverter, default=CleanStringConverter,
+                                  string=CleanStringConverter, path=CleanPathConverter)
+
+    @app.errorhandler(UnreadableInput)
+    def _unreadable(error):
+        if request.method == "GET":
+            title, message = "The address could not be read", NOT_UTF8.replace("form", "address")
+        else:
+            title, message = "The form could not be read", NOT_UTF8 + (
+                " Please type the text again, or paste it from another program, and submit once more.")
+        return render_template("core/error.html", code=400, title=title, message=message), 400
