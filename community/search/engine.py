@@ -394,7 +394,7 @@ def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=1
                      for name, value in sorted(filters.items())]
         whole = And([parsed, *narrowing]) if narrowing else parsed
         allowed_docs = _allowed_docs(searcher, permission_filter(allowed))
-        options = {"filter": allowed_docs}
+        options = {"filter": _as_filter(allowed_docs)}
         if sort == "newest" or (sort == "relevance" and not query):
             options.update(sortedby="created", reverse=True)
         elif sort == "downloads":
@@ -450,6 +450,13 @@ def _allowed_docs(searcher, allowed_query):
     if key not in cache:
         cache[key] = set(searcher.docs_for_query(allowed_query))
     return cache[key]
+
+
+def _as_filter(allowed_docs):
+    """Whoosh reads an empty filter as no filter at all: a viewer allowed nothing must find nothing."""
+    if allowed_docs is None or allowed_docs:
+        return allowed_docs
+    return {-1}
 
 
 def _facet_counts(searcher, name, docs):
