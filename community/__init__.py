@@ -15,6 +15,7 @@ FEATURES = [
     "community.forums",
     "community.resources",
     "community.convenings",
+    "community.surveys",
     "newsletters",
 ]
 
