@@ -313,7 +313,7 @@ def response_for(survey_round, user, create=False):
     response = _existing_response(survey_round, user)
     if response is None and create:
         survey = survey_round.survey
-        response = SurveyResponse(round=survey_round, respondent_key=respondent_key(survey, user),
+        response = SurveyResponse(round_id=survey_round.id, respondent_key=respondent_key(survey, user),
                             county_id=user.county_id if survey.is_per_county else None,
                             user_id=None if survey.is_per_county else user.id,
                             respondent_county_id=user.county_id, status=DRAFT)
