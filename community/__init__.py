@@ -16,6 +16,7 @@ FEATURES = [
     "community.resources",
     "community.convenings",
     "community.surveys",
+    "community.assistance",
     "newsletters",
 ]
 

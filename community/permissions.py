@@ -204,7 +204,19 @@ def _survey_response_rule(user, action, response):
     raise ValueError(f"unknown action {action!r} on a survey response")
 
 
-_OBJECT_RULES = {"User": _user_rule, "Cluster": _cluster_rule, "SurveyResponse": _survey_response_rule}
+def _assistance_rule(user, action, request):
+    """A county's requests are seen by its staff and CFPIC; CFPIC organizers triage them."""
+    if not _signed_in(user):
+        return False
+    if action == "view":
+        return user.is_organizer or user.county_id == request.county_id
+    if action == "triage":
+        return user.is_organizer
+    raise ValueError(f"unknown action {action!r} on an assistance request")
+
+
+_OBJECT_RULES = {"User": _user_rule, "Cluster": _cluster_rule, "SurveyResponse": _survey_response_rule,
+                 "AssistanceRequest": _assistance_rule}
 
 
 def require(action, thing=None, user=None, status=403):

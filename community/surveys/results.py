@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import County
+from ..charts import Bar
 from ..extensions import db
 from ..permissions import can
 from ..vocabulary import IMPLEMENTATION_STAGES
@@ -22,13 +23,6 @@ from .models import CHOICE_KINDS, SCALE, SUBMITTED, TEXT_KINDS, SurveyResponse
 MIN_GROUP = 5
 SUPPRESSED = "fewer than 5"
 STAGE_LABELS = dict(IMPLEMENTATION_STAGES)
-
-
-@dataclass
-class Bar:
-    label: str
-    count: int
-    percent: float
 
 
 @dataclass

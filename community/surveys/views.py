@@ -2,6 +2,7 @@
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..charts import bar_chart
 from ..extensions import db
 from ..permissions import NotAllowed, can, require
 from ..vocabulary import IMPLEMENTATION_STAGES
@@ -87,7 +88,7 @@ def round_results(round_id):
         earlier = earlier_rounds[0]
         comparison = results.compare(results.round_results(earlier, current_user, county_id), shown)
     stages = results.stage_by_county(survey_round)
-    figure = {r.question.id: charts.bar_chart(f"chart-{r.question.id}", r.question.prompt, r.bars)
+    figure = {r.question.id: bar_chart(f"chart-{r.question.id}", r.question.prompt, r.bars)
               for r in shown.questions if r.bars and not r.suppressed}
     return render_template(
         "surveys/results.html", survey_round=survey_round, survey=survey_round.survey, shown=shown,
