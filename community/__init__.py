@@ -15,6 +15,8 @@ FEATURES = [
     "community.forums",
     "community.resources",
     "community.convenings",
+    "community.surveys",
+    "community.assistance",
     "newsletters",
 ]
 

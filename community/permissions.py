@@ -183,7 +183,38 @@ def _cluster_rule(user, action, cluster):
     raise ValueError(f"unknown action {action!r} on a cluster")
 
 
-_OBJECT_RULES = {"User": _user_rule, "Cluster": _cluster_rule}
+def _survey_response_rule(user, action, response):
+    """A county's response belongs to its staff; a person's response to that person alone.
+
+    Organizers may read a county's response (it speaks for the county), never a person's:
+    individual answers are seen only in aggregates of five or more.
+    """
+    if not _signed_in(user):
+        return False
+    if response.county_id is not None:
+        mine = user.county_id == response.county_id
+    else:
+        mine = user.id == response.user_id
+    if action == "answer":
+        return mine
+    if action == "view":
+        return mine or (response.county_id is not None and user.is_organizer)
+    raise ValueError(f"unknown action {action!r} on a survey response")
+
+
+def _assistance_rule(user, action, request):
+    """A county's requests are seen by its staff and CFPIC; CFPIC organizers triage them."""
+    if not _signed_in(user):
+        return False
+    if action == "view":
+        return user.is_organizer or user.county_id == request.county_id
+    if action == "triage":
+        return user.is_organizer
+    raise ValueError(f"unknown action {action!r} on an assistance request")
+
+
+_OBJECT_RULES = {"User": _user_rule, "Cluster": _cluster_rule, "SurveyResponse": _survey_response_rule,
+                 "AssistanceRequest": _assistance_rule}
 
 
 def require(action, thing=None, user=None, status=403):

@@ -115,3 +115,12 @@ EVENT_KINDS = [
 def label(pairs, key, default=""):
     """Return the label for `key` in a list of (key, label) pairs."""
     return dict(pairs).get(key, default)
+
+#: Where a county is with Linkages, the fixed scale of the implementation-status survey.
+IMPLEMENTATION_STAGES = [
+    ("exploring", "Exploring"),
+    ("planning", "Planning and installation"),
+    ("initial", "Initial implementation"),
+    ("full", "Full implementation"),
+    ("sustaining", "Sustaining and expanding"),
+]

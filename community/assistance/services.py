@@ -1,0 +1,249 @@
+"""Technical-assistance operations: ask, triage, schedule, note, attach, resolve; the dashboard.
+
+Every change the county should know about e-mails the requester once (in a job, after commit).
+Free text passes the confidentiality guard, as everywhere members write for others.
+"""
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+
+from .. import audit, content, jobs, mail
+from ..accounts.models import User
+from ..errors import DomainError
+from ..extensions import db
+from .. import guard
+from ..permissions import NotAllowed, can
+from ..timeutil import utcnow
+from .models import (AREA_LABELS, FORMAT_LABELS, STATUS_LABELS, STRATEGY_LABELS, URGENCY_LABELS,
+                     AssistanceLink, AssistanceNote, AssistanceRequest)
+
+
+class AssistanceError(DomainError):
+    """A rule of technical assistance was broken; the message is for the person."""
+
+
+@dataclass
+class Ask:
+    """What a county member fills in."""
+
+    topic: str
+    details: str = ""
+    toolkit_area: str = ""
+    strategy: str = ""
+    urgency: str = "normal"
+    preferred_format: str = "call"
+
+
+def ask_for_help(user, ask: Ask, confirmed=False):
+    """A county member asks CFPIC for help; organizers are told."""
+    if not can(user, "view_members") or user.county_id is None:
+        raise NotAllowed("Only county staff ask for technical assistance.")
+    if not (ask.topic or "").strip():
+        raise AssistanceError("Say in a few words what you need help with.", "topic")
+    if ask.urgency not in URGENCY_LABELS or ask.preferred_format not in FORMAT_LABELS:
+        raise AssistanceError("Choose from the options shown.", "urgency")
+    if ask.toolkit_area and ask.toolkit_area not in AREA_LABELS:
+        raise AssistanceError("Choose one of the toolkit areas.", "toolkit_area")
+    if ask.strategy and ask.strategy not in STRATEGY_LABELS:
+        raise AssistanceError("Choose one of the Linkages strategies.", "strategy")
+    guard.screen({"topic": ask.topic, "details": ask.details}, confirmed)
+    request = AssistanceRequest(county_id=user.county_id, requester_id=user.id, topic=ask.topic.strip()[:200],
+                                details=(ask.details or "").strip(), toolkit_area=ask.toolkit_area,
+                                strategy=ask.strategy, urgency=ask.urgency, preferred_format=ask.preferred_format)
+    db.session.add(request)
+    db.session.flush()
+    audit.record(user, "assistance.ask", "assistance_request", request.id)
+    jobs.enqueue(tell_organizers, request.id)
+    content.announce_changed("assistance", [request.id])
+    return request
+
+
+def _require_triage(user, request):
+    if not can(user, "triage", request):
+        raise NotAllowed("Only CFPIC organizers triage requests.")
+
+
+def _responded(request, now):
+    if request.first_response_at is None:
+        request.first_response_at = now
+
+
+def triage(request, actor, *, status, assignee_id=None, scheduled_at=None, meeting_link=""):
+    """Assign, set the status, schedule a call or visit; the requester hears once about what changed."""
+    _require_triage(actor, request)
+    if status not in STATUS_LABELS:
+        raise AssistanceError("Choose a status.", "status")
+    if assignee_id:
+        assignee = db.session.get(User, assignee_id)
+        if assignee is None or not assignee.is_organizer or not assignee.is_active:
+            raise AssistanceError("Assign the request to a CFPIC staff member.", "assignee_id")
+    if status == "scheduled" and scheduled_at is None:
+        raise AssistanceError("Enter when the call or visit takes place.", "scheduled_at")
+    if scheduled_at is not None and scheduled_at < utcnow() - timedelta(days=1) and scheduled_at != request.scheduled_at:
+        raise AssistanceError("The date is in the past.", "scheduled_at")
+    now = utcnow()
+    changes = []
+    if (assignee_id or None) != request.assignee_id:
+        request.assignee_id = assignee_id or None
+        changes.append("assignee")
+    if status != request.status:
+        request.status = status
+        request.resolved_at = now if status == "resolved" else None
+        changes.append("status")
+    if scheduled_at != request.scheduled_at or (meeting_link or "") != request.meeting_link:
+        request.scheduled_at, request.meeting_link = scheduled_at, (meeting_link or "").strip()[:500]
+        request.sequence += 1
+        changes.append("schedule")
+    if not changes:
+        return request
+    _responded(request, now)
+    request.updated_at = now
+    db.session.flush()
+    audit.record(actor, "assistance.triage", "assistance_request", request.id, ", ".join(changes))
+    jobs.enqueue(tell_requester, request.id, changes)
+    content.announce_changed("assistance", [request.id])
+    return request
+
+
+def add_note(request, actor, body, shared=False, confirmed=False):
+    """A note from CFPIC (internal or shared with the county) or from the county (always shared)."""
+    if not can(actor, "view", request):
+        raise NotAllowed("You cannot write on this request.")
+    if not (body or "").strip():
+        raise AssistanceError("Write the note.", "body")
+    guard.screen({"body": body}, confirmed)
+    from_cfpic = can(actor, "triage", request)
+    note = AssistanceNote(request=request, author_id=actor.id, body=body.strip(), shared=shared or not from_cfpic)
+    db.session.add(note)
+    now = utcnow()
+    request.updated_at = now
+    if from_cfpic and note.shared:
+        _responded(request, now)
+    db.session.flush()
+    if note.shared and from_cfpic:
+        jobs.enqueue(tell_requester, request.id, ["note"], note.id)
+    elif note.shared:
+        jobs.enqueue(tell_organizers, request.id, note.id)
+    return note
+
+
+def attach_resource(request, actor, address):
+    """Attach a library resource by its address; the card is re-checked for each viewer when shown."""
+    _require_triage(actor, request)
+    path = urlsplit((address or "").strip()).path.rstrip("/")
+    if not path.startswith("/library/") or not content.provide_all("cards.for_path", path, actor):
+        raise AssistanceError("Paste the address of a resource in the library (…/library/12).", "address")
+    if any(link.path == path for link in request.links):
+        return None
+    link = AssistanceLink(request=request, path=path, added_by_id=actor.id)
+    db.session.add(link)
+    _responded(request, utcnow())
+    db.session.flush()
+    jobs.enqueue(tell_requester, request.id, ["resource"])
+    return link
+
+
+def cards_for(request, viewer):
+    """[(link, card)] of attached resources this viewer may see."""
+    shown = []
+    for link in request.links:
+        card = next(iter(content.provide_all("cards.for_path", link.path, viewer)), None)
+        if card is not None:
+            shown.append((link, card))
+    return shown
+
+
+def notes_for(request, viewer):
+    return [n for n in request.notes if n.shared or can(viewer, "triage", request)]
+
+
+def visible_requests(user):
+    """The requests this person may see: CFPIC sees all, county staff their county's."""
+    query = select(AssistanceRequest).order_by(AssistanceRequest.created_at.desc())
+    if not can(user, "organize"):
+        query = query.where(AssistanceRequest.county_id == (user.county_id or 0))
+    return query
+
+
+def staff_choices():
+    people = db.session.scalars(select(User).where(User.role.in_(("admin", "organizer")), User.status == "active")
+                                .order_by(User.name)).all()
+    return [(0, "Nobody yet")] + [(p.id, p.name) for p in people]
+
+
+# ---------------------------------------------------------------- mail (jobs)
+
+def tell_requester(request_id, changes, note_id=None):
+    """Job: one e-mail to the requester about what changed."""
+    request = db.session.get(AssistanceRequest, request_id)
+    if request is None or request.requester is None or not request.requester.is_active:
+        return False
+    note = db.session.get(AssistanceNote, note_id) if note_id else None
+    link = mail.external_url("assistance.show", request_id=request.id)
+    message = mail.render_message("assistance_update", (request.requester.name, request.requester.email),
+                                  f"Your request to CFPIC: {request.topic}", request=request, changes=changes,
+                                  note=note, link=link)
+    mail.send(message)
+    return True
+
+
+def tell_organizers(request_id, note_id=None):
+    """Job: tell the assignee (or every organizer) about a new request or a county's note."""
+    request = db.session.get(AssistanceRequest, request_id)
+    if request is None:
+        return 0
+    people = [request.assignee] if request.assignee is not None else db.session.scalars(
+        select(User).where(User.role == "organizer", User.status == "active")).all()
+    note = db.session.get(AssistanceNote, note_id) if note_id else None
+    link = mail.external_url("assistance.show", request_id=request.id)
+    subject = (f"{request.county}: new note on “{request.topic}”" if note
+               else f"New technical-assistance request from {request.county}")
+    for person in people:
+        mail.send(mail.render_message("assistance_new", (person.name, person.email), subject, request=request,
+                                      note=note, link=link, person=person))
+    return len(people)
+
+
+# ---------------------------------------------------------------- dashboard
+
+@dataclass
+class Dashboard:
+    open_by_county: list
+    open_by_area: list
+    open_by_age: list
+    days_to_first_response: float | None
+    days_to_resolution: float | None
+    asked_by_area: list
+    total: int
+    open_count: int
+
+
+def _days(deltas):
+    values = [d.total_seconds() / 86400 for d in deltas if d is not None]
+    return statistics.median(values) if values else None
+
+
+def dashboard(now=None):
+    now = now or utcnow()
+    requests = db.session.scalars(select(AssistanceRequest)).all()
+    open_requests = [r for r in requests if r.is_open]
+    ages = Counter()
+    for request in open_requests:
+        age = (now - request.created_at).days
+        ages["under a week" if age < 7 else "1–4 weeks" if age < 28 else "over 4 weeks"] += 1
+    return Dashboard(
+        open_by_county=Counter(str(r.county) for r in open_requests).most_common(),
+        open_by_area=Counter(r.area_label or "No area" for r in open_requests).most_common(),
+        open_by_age=[(label, ages.get(label, 0)) for label in ("under a week", "1–4 weeks", "over 4 weeks")],
+        days_to_first_response=_days([r.first_response_at - r.created_at for r in requests if r.first_response_at]),
+        days_to_resolution=_days([r.resolved_at - r.created_at for r in requests if r.resolved_at]),
+        asked_by_area=Counter(r.area_label for r in requests if r.toolkit_area).most_common(),
+        total=len(requests), open_count=len(open_requests))
+
+
+def count_open():
+    return db.session.scalar(select(func.count(AssistanceRequest.id)).where(AssistanceRequest.status != "resolved"))

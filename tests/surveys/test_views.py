@@ -1,0 +1,140 @@
+"""Survey pages: answering as county staff, the personal link, results, and the organizer area."""
+import re
+from datetime import timedelta
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from community.extensions import db
+from community.surveys import services
+from community.surveys.models import Answer, Question, Survey, SurveyResponse
+from community.timeutil import utcnow
+
+from .conftest import answers_for, build_survey, commit
+
+PASSWORD = "correct horse battery"
+
+
+def _sign_in(client, person):
+    response = client.post("/sign-in", data={"email": person.email, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def _rows():
+    return {model.__name__: db.session.scalar(db.select(db.func.count()).select_from(model))
+            for model in (Survey, Question, SurveyResponse, Answer)}
+
+
+def test_a_coordinator_saves_then_submits_and_typed_answers_survive_a_refusal(client, people, county_round):
+    survey = county_round.survey
+    _sign_in(client, people.coordinator)
+    page = client.get(f"/surveys/rounds/{county_round.id}").get_data(as_text=True)
+    assert "answering for Stanislaus County" in page and "Which stage are you in?" in page
+
+    saved = client.post(f"/surveys/rounds/{county_round.id}",
+                        data={**answers_for(survey, number="17", long_text="Co-location helped."), "action": "save"})
+    assert saved.status_code == 302
+
+    refused = client.post(f"/surveys/rounds/{county_round.id}",
+                          data={**answers_for(survey, number="18", long_text="Co-location helped a lot."),
+                                "action": "submit"})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Answer this question to submit." in body
+    assert 'value="18"' in body and "Co-location helped a lot." in body
+    response = db.session.scalar(db.select(SurveyResponse))
+    assert not response.is_submitted and response.values()[survey.questions[4].id] == 17
+
+    done = client.post(f"/surveys/rounds/{county_round.id}",
+                       data={**answers_for(survey, stage="full", single="Signed", number="18"), "action": "submit"})
+    assert done.status_code == 302
+    assert db.session.scalar(db.select(SurveyResponse)).is_submitted
+
+
+def test_the_personal_link_opens_the_survey_only_for_its_owner(app, client, people, county_round, outbox):
+    message = next(m for m in outbox.messages() if "maria@stanislaus.example.gov" in m["To"])
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"http://community\.test(/surveys/i/\S+)", body).group(1)
+    anonymous = client.get(link)
+    assert anonymous.status_code == 302 and "/sign-in" in anonymous.headers["Location"]
+    _sign_in(client, people.coordinator)
+    assert client.get(link).headers["Location"].endswith(f"/surveys/rounds/{county_round.id}")
+    other = app.test_client()
+    _sign_in(other, people.colleague)
+    assert other.get(link).status_code == 404
+    assert other.get(link[:-3] + "abc").status_code == 404
+
+
+def test_members_see_results_only_after_the_round_closes_and_never_written_answers(client, people, county_round):
+    _sign_in(client, people.coordinator)
+    assert client.get(f"/surveys/rounds/{county_round.id}/results").status_code == 404
+    services.close_round(county_round, people.organizer)
+    commit()
+    page = client.get(f"/surveys/rounds/{county_round.id}/results")
+    assert page.status_code == 200 and "fewer than 5" in page.get_data(as_text=True).lower()
+    assert client.get(f"/surveys/rounds/{county_round.id}/results.csv").status_code == 403
+
+
+def _organizer_rules(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("surveys_manage."):
+            values = {arg: 1 for arg in rule.arguments}
+            if "action" in rule.arguments:
+                values["action"] = "delete" if "question" in rule.endpoint else "close"
+            yield rule, values
+
+
+@pytest.mark.parametrize("who", ["anonymous", "member"])
+def test_nobody_but_organizers_reaches_any_organizer_survey_page(app, client, people, county_round, who):
+    if who == "member":
+        _sign_in(client, people.coordinator)
+    before = _rows()
+    for rule, values in _organizer_rules(app):
+        with app.test_request_context():
+            url = app.url_map.bind("localhost").build(rule.endpoint, values)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method, data={"title": "x", "form": "details", "name": "x"})
+            expected = {302} if who == "anonymous" else {404}
+            assert response.status_code in expected, (method, url, response.status_code)
+    assert _rows() == before
+
+
+def test_an_organizer_builds_a_survey_through_the_pages_and_a_bad_question_keeps_what_was_typed(client, people):
+    _sign_in(client, people.organizer)
+    made = client.post("/surveys/manage/", data={"title": "Organizational change", "description": "",
+                                                 "audience": "county"})
+    assert made.status_code == 302
+    survey = db.session.scalar(db.select(Survey))
+    bad = client.post(f"/surveys/manage/{survey.id}", data={
+        "form": "question", "prompt": "Is there a written MOU?", "kind": "single", "options": "Only one",
+        "section_id": "0"})
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "at least two choices" in text and "Is there a written MOU?" in text
+    assert db.session.scalar(db.select(db.func.count(Question.id))) == 0
+    good = client.post(f"/surveys/manage/{survey.id}", data={
+        "form": "question", "prompt": "Is there a written MOU?", "kind": "single", "options": "Yes\nNo",
+        "section_id": "0", "required": "y"})
+    assert good.status_code == 302
+    assert [q.options for q in db.session.scalars(db.select(Question))] == [["Yes", "No"]]
+    preview = client.get(f"/surveys/manage/{survey.id}/preview").get_data(as_text=True)
+    assert "Preview: this is what respondents see" in preview and "Is there a written MOU?" in preview
+
+
+def test_the_results_page_draws_the_county_map_with_a_table_beside_it(client, people, make_user):
+    survey = build_survey(people.organizer)
+    survey_round = services.create_round(survey, people.organizer, "Spring", utcnow() - timedelta(hours=1),
+                                         utcnow() + timedelta(days=3))
+    services.open_round(survey_round, people.organizer)
+    commit()
+    for county in ("Kern", "Fresno", "Tulare", "Merced", "Madera"):
+        person = make_user(email=f"coord@{county.lower()}.example.gov", county=county, title="Linkages Coordinator")
+        response = services.response_for(survey_round, person, create=True)
+        services.save_answers(response, person, MultiDict(answers_for(survey, stage="initial", single="Signed")),
+                              submit=True)
+        commit()
+    _sign_in(client, people.organizer)
+    page = client.get(f"/surveys/rounds/{survey_round.id}/results").get_data(as_text=True)
+    county_map = page[page.index('<svg class="county-map"'):]
+    assert county_map[:county_map.index("</svg>")].count("<path ") == 58
+    assert "<title>Kern: Initial implementation</title>" in page
+    assert "<th scope=\"row\">Madera</th><td>Initial implementation</td>" in page
+    assert "Fewer than 5 responses" not in page
