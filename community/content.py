@@ -21,6 +21,7 @@ Known provider names (a feature registers the ones it owns):
 | `resources.new_public` | since (naive UTC or None) | [ContentCard] of public resources |
 | `forums.public_thread_card` | thread_id | ContentCard, or raises NotPublic(reason) |
 | `cards.for_path` | url path on this site, viewer | ContentCard or None (rich link cards in posts) |
+| `calendar.meeting_invitation` | uid, sequence, title, start, end, location, description, attendee, cancelled | .ics bytes (METHOD:REQUEST/CANCEL) for a meeting that is not an event |
 | `audit.targets` | [(target type, id)], viewer | {(type, id): ContentCard} read live for the audit log |
 | `cards.for_paths` | url paths on this site, viewer | {path: ContentCard} of those the viewer may see, in a constant number of queries (link cards in posts, newsletter cards: checked when shown) |
 """

@@ -107,11 +107,12 @@ def build_message(to, subject, text, html=None, *, sender=None, reply_to=None, h
     return msg
 
 
-def render_message(template, to, subject, **context):
-    """Build a message from ``email/<template>.txt`` and ``email/<template>.html``."""
+def render_message(template, to, subject, *, attachments=(), alternatives=(), **context):
+    """Build a message from ``email/<template>.txt`` and ``email/<template>.html`` (attachments
+    and alternatives as for `build_message`)."""
     text = render_template(f"email/{template}.txt", subject=subject, **context)
     html = render_template(f"email/{template}.html", subject=subject, **context)
-    return build_message(to, subject, text, html)
+    return build_message(to, subject, text, html, attachments=attachments, alternatives=alternatives)
 
 
 def send(msg):

@@ -184,11 +184,28 @@ def tell_requester(request_id, changes, note_id=None):
         return False
     note = db.session.get(AssistanceNote, note_id) if note_id else None
     link = mail.external_url("assistance.show", request_id=request.id)
+    attachments, alternatives = _invitation(request, link) if "schedule" in changes else ((), ())
     message = mail.render_message("assistance_update", (request.requester.name, request.requester.email),
                                   f"Your request to CFPIC: {request.topic}", request=request, changes=changes,
-                                  note=note, link=link)
+                                  note=note, link=link, attachments=attachments, alternatives=alternatives)
     mail.send(message)
     return True
+
+
+def _invitation(request, link):
+    """The calendar invitation (or cancellation) for a scheduled call, as Outlook and Google expect it:
+    one UID per request, SEQUENCE raised on every change, an hour long."""
+    host = urlsplit(link).hostname or "linkages.local"
+    start = request.scheduled_at
+    ics = content.provide("calendar.meeting_invitation", f"assistance-{request.id}@{host}", request.sequence,
+                          f"CFPIC technical assistance: {request.topic}", start or utcnow(),
+                          (start or utcnow()) + timedelta(hours=1), request.meeting_link or "Online",
+                          f"{request.format_label} with CFPIC.\n\nDetails: {link}", request.requester,
+                          cancelled=start is None)
+    if ics is None:
+        return (), ()
+    method = {"method": "CANCEL" if start is None else "REQUEST", "charset": "utf-8"}
+    return [("invite.ics", ics, "text/calendar", method)], [(ics.decode(), "text/calendar", method)]
 
 
 def tell_organizers(request_id, note_id=None):

@@ -7,7 +7,7 @@ bp = Blueprint("convenings", __name__, url_prefix="/events", template_folder="te
 def init_app(app):
     from .. import content, ui
     from ..clusters.models import membership_ended
-    from . import cli, demo, integration, services, views  # noqa: F401  (routes register on import)
+    from . import calendar, cli, demo, integration, services, views  # noqa: F401  (routes register on import)
     ui.add_stylesheet(app, "css/convenings.css")
 
     app.register_blueprint(bp)
@@ -19,6 +19,7 @@ def init_app(app):
     content.register_provider(app, "events.upcoming_public", integration.upcoming_public_cards)
     content.register_provider(app, "cards.for_path", integration.card_for_path)
     content.register_provider(app, "cards.for_paths", integration.cards_for_paths)
+    content.register_provider(app, "calendar.meeting_invitation", calendar.meeting_invitation)
     content.register_source(app, "event", "Events", integration.search_documents)
     ui.add_demo_seed(app, "events", demo.seed_events, order=40)
     # Connected once per process (blinker keeps one strong reference however many apps).

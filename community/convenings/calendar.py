@@ -113,6 +113,35 @@ def build_calendar(events, *, method=None, join_for=frozenset(), attendee=None, 
     return calendar.to_ical()
 
 
+def meeting_invitation(uid, sequence, title, start, end, location, description, attendee, cancelled=False):
+    """.ics bytes inviting one person to a meeting that is not a calendar event (a technical-assistance
+    call): METHOD:REQUEST, or CANCEL when `cancelled`; stable `uid`, `sequence` raised by the caller
+    on every change. (Provider `calendar.meeting_invitation`.)"""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
+    stamp = utcnow().replace(tzinfo=timezone.utc)
+    vevent = icalendar.Event()
+    vevent.add("uid", uid)
+    vevent.add("dtstamp", stamp)
+    vevent.add("sequence", sequence)
+    vevent.add("summary", title)
+    vevent.add("dtstart", to_pacific(start))
+    vevent.add("dtend", to_pacific(end))
+    vevent.add("location", location or "Online")
+    vevent.add("description", description)
+    vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    address = current_app.config["MAIL_FROM"]
+    address = address.rpartition("<")[2].rstrip(">") or address
+    vevent.add("organizer", f"mailto:{address}", parameters={"cn": current_app.config["SITE_NAME"]})
+    vevent.add("attendee", f"mailto:{attendee.email}", parameters={
+        "cn": attendee.name, "role": "REQ-PARTICIPANT", "partstat": "ACCEPTED", "rsvp": "FALSE"})
+    calendar.add_component(vevent)
+    calendar.add_component(pacific_timezone())
+    return calendar.to_ical()
+
+
 def pacific_timezone():
     """The VTIMEZONE component for America/Los_Angeles (see `VTIMEZONE`)."""
     return icalendar.Timezone.from_ical(VTIMEZONE.replace("\n", "\r\n"))

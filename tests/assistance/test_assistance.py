@@ -101,6 +101,11 @@ def test_triage_e_mails_the_requester_once_per_change_and_records_the_first_resp
     text = sent[0].get_body(preferencelist=("plain",)).get_content()
     assert "Status: Scheduled" in text and "Your CFPIC contact: Renee Okafor" in text
     assert "https://meet.example.org/fresno" in text
+    invite = next(part for part in sent[0].walk() if part.get_filename() == "invite.ics")
+    assert invite.get_param("method") == "REQUEST"
+    ics = invite.get_payload(decode=True).decode()
+    assert f"UID:assistance-{request.id}@community.test" in ics and "SEQUENCE:1" in ics
+    assert "DTSTART;TZID=America/Los_Angeles:" in ics and "BEGIN:VTIMEZONE" in ics
     assert request.first_response_at is not None and request.sequence == 1
 
 
