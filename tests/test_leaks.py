@@ -2,7 +2,8 @@
 
 Unique marker words are placed in a closed cluster's thread (title, opening post, reply), a
 cluster-only resource (title, summary, tag, file text, version 2 text) and a cluster-only event
-(title, description, join link). Then an anonymous visitor, an outsider, a pending member, a member
+(title, description, join link); and another county's request for technical assistance and one
+person's written answer to a frontline survey (a group of one, so never shown). Then an anonymous visitor, an outsider, a pending member, a member
 who left and an organizer who is not in the cluster crawl every page they can reach, hit every
 direct URL of the private things (ids, versions, downloads, feeds, exports, notifications), search
 for the markers and near-misses of them (did you mean), and read the e-mail they were sent. No
@@ -17,7 +18,10 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.datastructures import FileStorage
 
+from werkzeug.datastructures import MultiDict
+
 from community import jobs
+from community.assistance import services as assistance
 from community.clusters.models import Cluster, ClusterMembership
 from community.convenings import services as events
 from community.extensions import db
@@ -25,6 +29,7 @@ from community.forums import services as forums
 from community.resources import files
 from community.resources import services as library
 from community.resources.demo import make_pdf
+from community.surveys import services as surveys
 from community.timeutil import utcnow
 
 #: Made-up words that occur nowhere else, one per private place.
@@ -40,8 +45,13 @@ MARKERS = {
     "event_title": "dovetailorix",
     "event_summary": "harrowminty",
     "event_join": "joinroom77341",
+    "assistance_topic": "quillbrindle",
+    "assistance_details": "marrowfinch",
+    "survey_answer": "tesselhorn",
 }
 EVENT_MARKERS = {"event_title", "event_summary", "event_join"}
+#: CFPIC organizers see every county's requests for help; nobody else outside the county does.
+ASSISTANCE_MARKERS = {"assistance_topic", "assistance_details"}
 #: A near-miss of each searchable word, as a person who mistypes it would send it.
 NEAR_MISSES = {word: word[:-2] + word[-1] for word in MARKERS.values()}
 
@@ -153,7 +163,23 @@ def world(app, make_user, outbox):
     events.send_reminders(now=utcnow())
     _commit()
 
+    # Another county asks CFPIC for help, and answers a frontline survey alone (a group of one).
+    kern = make_user(name="Rita Moss", email="rita@kern.example.gov", county="Kern")
+    help_request = assistance.ask_for_help(kern, assistance.Ask(
+        topic=f"Help with {MARKERS['assistance_topic']}", details=f"We tried {MARKERS['assistance_details']}."))
+    survey = surveys.create_survey(organizer, "Frontline worker experience", audience="individual")
+    question = surveys.save_question(survey, organizer, kind="long_text", prompt="What gets in the way?")
+    survey_round = surveys.create_round(survey, organizer, "Spring", utcnow() - timedelta(hours=1),
+                                        utcnow() + timedelta(days=5))
+    surveys.open_round(survey_round, organizer)
+    answer = surveys.response_for(survey_round, kern, create=True)
+    surveys.save_answers(answer, kern, MultiDict({question.field_name: f"Barrier {MARKERS['survey_answer']}"}),
+                         submit=True)
+    surveys.close_round(survey_round, organizer)
+    _commit()
+
     return {
+        "help_request": help_request.id, "survey_round": survey_round.id,
         "people": {"outsider": outsider, "pending": pending, "leaver": leaver, "organizer": organizer},
         "thread": thread, "reply": reply, "resource": resource, "event": event,
         "registration_id": registration.id, "leaver_token": token, "cluster": closed,
@@ -177,6 +203,9 @@ def _direct_urls(world):
         f"/events/registrations/{world['registration_id']}", "/events/mine", "/events/calendar.ics",
         f"/events/feed/{world['leaver_token']}.ics", "/events/", "/events/month",
         "/newsletter", "/newsletter/feed.atom", "/people", "/",
+        f"/assistance/{world['help_request']}", "/assistance/", "/assistance/dashboard", "/surveys/",
+        f"/surveys/rounds/{world['survey_round']}/results", f"/surveys/rounds/{world['survey_round']}/results.csv",
+        f"/surveys/rounds/{world['survey_round']}",
     ]
     # Searches never name a marker (the page repeats the query): near-misses ask for "did you
     # mean", prefixes and the ordinary words around the markers ask for hits and snippets.
@@ -238,7 +267,8 @@ def test_nothing_from_a_closed_cluster_reaches_someone_outside_it(role, app, wor
         response = client.post("/sign-in", data={"email": person.email, "password": "correct horse battery"})
         assert response.status_code == 302
     # CFPIC organizers run every cluster's calls, so the event is theirs to see (as the policy says).
-    forbidden = {k: v for k, v in MARKERS.items() if not (role == "organizer" and k in EVENT_MARKERS)}
+    forbidden = {k: v for k, v in MARKERS.items()
+                 if not (role == "organizer" and k in EVENT_MARKERS | ASSISTANCE_MARKERS)}
 
     leaks, visited = _crawl(client, _direct_urls(world), forbidden)
 
@@ -262,6 +292,10 @@ def test_the_cluster_member_sees_every_marker_so_the_leak_test_would_notice(app,
     assert {"thread_title", "thread_body", "reply_body", "resource_title", "resource_summary",
             "resource_tag", "event_title", "event_summary", "event_join"} <= seen
     assert {"resource_file", "resource_version_2"} & seen
+    cfpic = app.test_client()
+    cfpic.post("/sign-in", data={"email": "organizer@linkages.example.org", "password": "correct horse battery"})
+    request_page = cfpic.get(f"/assistance/{world['help_request']}").get_data(as_text=True)
+    assert set(_found(request_page, MARKERS)) == ASSISTANCE_MARKERS
 
 
 def test_a_near_miss_of_a_private_word_is_corrected_only_for_the_cluster(app, world):
