@@ -58,6 +58,15 @@ class Config:
     #: Jobs run in-process after the request unless REDIS_URL is set (or JOBS_INLINE forces it).
     JOBS_INLINE = _env_bool("JOBS_INLINE", False)
 
+    #: Search backend: auto (PostgreSQL full-text search on a PostgreSQL database, else the Whoosh
+    #: index in SEARCH_INDEX_DIR), whoosh (one machine only) or postgres (shared by every node).
+    SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "auto")
+    #: Where uploaded files are kept: auto (the database on PostgreSQL, else UPLOAD_DIR), local
+    #: (UPLOAD_DIR, a folder every node must share) or database (chunks in PostgreSQL).
+    FILE_STORE = os.environ.get("FILE_STORE", "auto")
+    #: The folder of the local file store; default: instance/uploads.
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR")
+
 
 class ConfigError(RuntimeError):
     """The configuration cannot be used (for example, production without a SECRET_KEY)."""
