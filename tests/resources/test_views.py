@@ -9,7 +9,7 @@ from community.clusters.models import Cluster, ClusterMembership
 from community.extensions import db
 from community.permissions import access_filter
 from community.resources import files, services
-from community.resources.models import Resource, ResourceVersion, ToolkitEntry
+from community.resources.models import FileChunk, Resource, ResourceVersion, ToolkitEntry
 from community.search import backend as site_search
 
 from tests.support.queries import count_queries
@@ -73,6 +73,7 @@ def test_a_bad_file_keeps_the_typed_metadata_and_leaves_nothing_behind(client, s
     assert 'value="Kern screening tool"' in page and "Used at the hotline." in page
     assert db.session.scalar(select(func.count()).select_from(Resource)) == 0
     assert list(files.upload_dir().iterdir()) == []
+    assert db.session.scalar(select(func.count()).select_from(FileChunk)) == 0
 
 
 def test_the_form_asks_for_a_file_or_a_link(client, sign_in, people):
@@ -98,6 +99,7 @@ def test_cluster_visibility_needs_one_of_the_persons_own_clusters(client, sign_i
     assert response.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(Resource)) == 0
     assert list(files.upload_dir().iterdir()) == []
+    assert db.session.scalar(select(func.count()).select_from(FileChunk)) == 0
 
 
 def test_downloads_are_attachments_with_the_real_type_and_are_counted(client, people, pdf_bytes):
