@@ -45,8 +45,11 @@ class SearchDocument(db.Model):
     areas: Mapped[list] = mapped_column(_STRINGS, default=list)
     strategies: Mapped[list] = mapped_column(_STRINGS, default=list)
     tags: Mapped[list] = mapped_column(_STRINGS, default=list)
-    #: Title (weight A), summary and tags (B), the whole text (C); English stemming.
+    #: Title (weight A), summary and tags (B), the whole text (C); English stemming. Matched.
     tsv: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
+    #: The same over the title, summary, tags and the first RANK_TEXT_CHARS of the text: small
+    #: enough to stay in the row, so ranking thousands of matches never unpacks their whole text.
+    rank_tsv: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
 
 
 class SearchWord(db.Model):

@@ -22,15 +22,16 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from markupsafe import Markup, escape
-from sqlalchemy import (and_, exists, false, func, literal, literal_column, not_, or_, select, text,
-                        true, union_all)
+from sqlalchemy import (Text, and_, cast, exists, false, func, literal, literal_column, not_, null, or_,
+                        select, text, true, union_all)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from .. import content
 from ..extensions import db
 from ..timeutil import utcnow
-from .engine import (FACET_FIELDS, FACETS, SNIPPET_SOURCE_CHARS, SORTS, SUGGEST_BELOW, FacetValue, Hit,  # noqa: F401
+from .engine import (FACET_FIELDS, FACETS, SORTS, SUGGEST_BELOW, FacetValue, Hit,  # noqa: F401
                      IndexBusy, Results, SearchUnavailable, facet_label)
 from .models import SearchDocument, SearchIndexState, SearchWord
 
@@ -44,6 +45,10 @@ LOCK_KEY = 0x736561726368
 BATCH = 500
 #: A query with more terms than this is refused as unreadable (it would only be slow).
 MAX_TERMS = 64
+#: Characters of the text that count towards ranking (all of it counts towards matching).
+RANK_TEXT_CHARS = 500
+#: Characters of the text kept for snippets (`ts_headline` reads only these).
+SNIPPET_CHARS = 1500
 #: Words shorter than this are never corrected: acronyms (SSN, WIC, ACL, TDM …) are short.
 SUGGEST_MIN_LENGTH = 4
 
@@ -94,7 +99,7 @@ def _row(doc: content.SearchDocument):
     text_ = _clean(doc.text)
     return {
         "kind": doc.kind, "ref": str(doc.id), "url": doc.url, "title": _clean(doc.title),
-        "summary": _clean(doc.summary), "snippet_source": text_[:SNIPPET_SOURCE_CHARS],
+        "summary": _clean(doc.summary), "snippet_source": text_[:SNIPPET_CHARS],
         "visibility": doc.visibility, "cluster_ids": sorted(int(c) for c in doc.cluster_ids),
         "created": when, "downloads": int(doc.downloads or 0),
         "county": (facets.get("county") or "").lower().replace(" ", "-"),
@@ -108,6 +113,7 @@ def _row(doc: content.SearchDocument):
         "title_words": _words_only(doc.title),
         "described": _words_only("\n".join([doc.summary or "", " ".join(tags)])),
         "body": _words_only(text_),
+        "body_start": _words_only(text_[:RANK_TEXT_CHARS]),
     }
 
 
@@ -117,19 +123,23 @@ def _words_only(value):
 
 _UPSERT = text("""
 INSERT INTO search_documents (kind, ref, url, title, summary, snippet_source, visibility, cluster_ids,
-    created, downloads, county, doc_type, program, year, areas, strategies, tags, tsv)
+    created, downloads, county, doc_type, program, year, areas, strategies, tags, tsv, rank_tsv)
 VALUES (:kind, :ref, :url, :title, :summary, :snippet_source, :visibility,
     CAST(:cluster_ids AS integer[]), :created, :downloads, :county, :doc_type, :program, :year,
     CAST(:areas AS text[]), CAST(:strategies AS text[]), CAST(:tags AS text[]),
     setweight(to_tsvector('english', :title_words), 'A')
     || setweight(to_tsvector('english', :described), 'B')
-    || setweight(to_tsvector('english', :body), 'C'))
+    || setweight(to_tsvector('english', :body), 'C'),
+    setweight(to_tsvector('english', :title_words), 'A')
+    || setweight(to_tsvector('english', :described), 'B')
+    || setweight(to_tsvector('english', :body_start), 'C'))
 ON CONFLICT (kind, ref) DO UPDATE SET url = excluded.url, title = excluded.title,
     summary = excluded.summary, snippet_source = excluded.snippet_source,
     visibility = excluded.visibility, cluster_ids = excluded.cluster_ids, created = excluded.created,
     downloads = excluded.downloads, county = excluded.county, doc_type = excluded.doc_type,
     program = excluded.program, year = excluded.year, areas = excluded.areas,
-    strategies = excluded.strategies, tags = excluded.tags, tsv = excluded.tsv
+    strategies = excluded.strategies, tags = excluded.tags, tsv = excluded.tsv,
+    rank_tsv = excluded.rank_tsv
 """)
 _ADD_WORDS = text("""
 INSERT INTO search_words (word)
@@ -186,10 +196,20 @@ def rebuild():
         with writer_lock():
             count = _rebuild_locked()
         db.session.commit()
-        return count
     except BaseException:
         db.session.rollback()
         raise
+    _vacuum()
+    return count
+
+
+def _vacuum():
+    """Reclaim the rows a rebuild replaced (VACUUM runs outside a transaction; readers go on)."""
+    try:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM search_documents"))
+    except SQLAlchemyError as error:
+        log.warning("could not vacuum search_documents after a rebuild: %r", error)
 
 
 def _rebuild_locked():
@@ -206,6 +226,7 @@ def _rebuild_locked():
     db.session.execute(pg_insert(_state).values(id=1, built_at=now, rebuild_requested_at=None)
                        .on_conflict_do_update(index_elements=[_state.c.id],
                                               set_={"built_at": now, "rebuild_requested_at": None}))
+    db.session.execute(text("ANALYZE search_documents"))  # plans for the new contents
     log.info("search documents rebuilt: %d", count)
     return count
 
@@ -496,23 +517,6 @@ def _filter_conditions(filters):
     return conditions
 
 
-def _facet_counts(where):
-    """{facet: {value: count}} over every match, in one statement."""
-    matches = select(_docs.c.kind, _docs.c.doc_type, _docs.c.county, _docs.c.program, _docs.c.year,
-                     _docs.c.areas, _docs.c.strategies).where(*where).cte("matches")
-    parts = [select(literal(name), matches.c[column], func.count()).group_by(matches.c[column])
-             for name, column in (("kind", "kind"), ("type", "doc_type"), ("county", "county"),
-                                  ("program", "program"), ("year", "year"))]
-    for name, column in (("area", "areas"), ("strategy", "strategies")):
-        each = func.unnest(matches.c[column]).table_valued("value").render_derived()
-        parts.append(select(literal(name), each.c.value, func.count())
-                     .select_from(matches).join(each, true()).group_by(each.c.value))
-    counts = {name: {} for name, _, _ in FACETS}
-    for name, value, count in db.session.execute(union_all(*parts)):
-        counts[name][value] = count
-    return counts
-
-
 def _headline(column, query, options):
     return func.ts_headline(LANGUAGE, func.translate(column, "<>", _LT + _GT), query, options)
 
@@ -524,29 +528,58 @@ def _marked(value):
     return Markup(html.replace(_LT, "&lt;").replace(_GT, "&gt;"))
 
 
-def _page(where, compiled, sort, query, page, per_page):
-    columns = [_docs.c.kind, _docs.c.ref, _docs.c.url, _docs.c.title, _docs.c.summary, _docs.c.snippet_source,
-               _docs.c.created, _docs.c.downloads, _docs.c.county, _docs.c.doc_type, _docs.c.year]
+def _one_pass(where, compiled, sort, query, page, per_page):
+    """Facet counts over every match and the page of hits, from one scan of the matches.
+
+    Returns ({facet: {value: count}}, [hit rows]); snippets are made for the page's rows only.
+    """
     ranked = compiled.ranking is not None and sort == "relevance"
-    rank = func.ts_rank(_docs.c.tsv, compiled.ranking).label("rank") if ranked else literal(0).label("rank")
-    inner = select(*columns, rank).where(*where)
+    rank = func.ts_rank(_docs.c.rank_tsv, compiled.ranking) if ranked else literal(0.0)
+    matches = (select(_docs.c.kind, _docs.c.ref, _docs.c.doc_type, _docs.c.county, _docs.c.program,
+                      _docs.c.year, _docs.c.areas, _docs.c.strategies, _docs.c.created, _docs.c.downloads,
+                      rank.label("rank"))
+               .where(*where).cte("matches").prefix_with("MATERIALIZED"))
+    parts = [select(literal(name).label("name"), matches.c[column].label("value"), func.count().label("count"))
+             .group_by(matches.c[column])
+             for name, column in (("kind", "kind"), ("type", "doc_type"), ("county", "county"),
+                                  ("program", "program"), ("year", "year"))]
+    for name, column in (("area", "areas"), ("strategy", "strategies")):
+        each = func.unnest(matches.c[column]).table_valued("value").render_derived()
+        parts.append(select(literal(name), each.c.value, func.count())
+                     .select_from(matches).join(each, true()).group_by(each.c.value))
+    counted = union_all(*parts).subquery("counted")
+    facets = select(func.json_agg(func.json_build_array(counted.c.name, counted.c.value, counted.c.count))
+                    ).scalar_subquery()
+
     if sort == "downloads":
-        order = [_docs.c.downloads.desc(), _docs.c.created.desc(), _docs.c.kind, _docs.c.ref]
+        order = [matches.c.downloads.desc(), matches.c.created.desc()]
     elif ranked:
-        order = [rank.desc(), _docs.c.created.desc(), _docs.c.kind, _docs.c.ref]
+        order = [matches.c.rank.desc(), matches.c.created.desc()]
     else:
-        order = [_docs.c.created.desc(), _docs.c.kind, _docs.c.ref]
-    shown = inner.order_by(*order).limit(per_page).offset((page - 1) * per_page).subquery()
+        order = [matches.c.created.desc()]
+    order += [matches.c.kind, matches.c.ref]
+    shown = (select(matches.c.kind, matches.c.ref, func.row_number().over(order_by=order).label("position"))
+             .order_by(*order).limit(per_page).offset((page - 1) * per_page).subquery("shown"))
     if query and compiled.ranking is not None:
-        snippet = _headline(shown.c.snippet_source, compiled.ranking, _SNIPPET_OPTIONS)
-        title = _headline(shown.c.title, compiled.ranking, _TITLE_OPTIONS)
+        snippet = _headline(_docs.c.snippet_source, compiled.ranking, _SNIPPET_OPTIONS)
+        title = _headline(_docs.c.title, compiled.ranking, _TITLE_OPTIONS)
     else:
-        snippet, title = literal(""), literal(None)
-    outer_order = {"downloads": [shown.c.downloads.desc(), shown.c.created.desc()],
-                   "relevance": [shown.c.rank.desc(), shown.c.created.desc()]}.get(sort, [shown.c.created.desc()])
-    return db.session.execute(
-        select(shown, title.label("title_marked"), snippet.label("snippet_marked"))
-        .order_by(*outer_order, shown.c.kind, shown.c.ref)).mappings().all()
+        snippet, title = literal("", Text), cast(null(), Text)
+    fields = {"kind": _docs.c.kind, "url": _docs.c.url, "title": _docs.c.title, "summary": _docs.c.summary,
+              "created": _docs.c.created, "downloads": _docs.c.downloads, "county": _docs.c.county,
+              "doc_type": _docs.c.doc_type, "year": _docs.c.year, "title_marked": title,
+              "snippet_marked": snippet}
+    row = func.json_build_object(*[part for key, value in fields.items() for part in (literal(key, Text), value)])
+    hits = (select(func.json_agg(aggregate_order_by(row, shown.c.position)))
+            .select_from(shown.join(_docs, and_(_docs.c.kind == shown.c.kind, _docs.c.ref == shown.c.ref)))
+            .scalar_subquery())
+    facet_rows, hit_rows = db.session.execute(select(facets, hits)).one()
+    counts = {name: {} for name, _, _ in FACETS}
+    for name, value, count in facet_rows or []:
+        counts[name][value] = count
+    for hit in hit_rows or []:
+        hit["created"] = datetime.fromisoformat(hit["created"]) if hit["created"] else None
+    return counts, hit_rows or []
 
 
 def _hit(row, with_snippet, kind_labels):
@@ -580,11 +613,15 @@ def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=1
     try:
         if not _built():
             raise SearchUnavailable("the search documents were never built")
-        counts = _facet_counts(where)
+        # Matching goes through the GIN index, never a scan that unpacks every row's tsvector
+        # (the planner does not know how costly that is when a query matches a third of them).
+        if compiled.ranking is not None:
+            db.session.execute(select(func.set_config("enable_seqscan", "off", True)))
+        counts, rows = _one_pass(where, compiled, sort, query, page, per_page)
         total = sum(counts["kind"].values())
         results = Results(query=query, total=total, page=page, per_page=per_page,
                           pages=max(1, math.ceil(total / per_page)))
-        for row in _page(where, compiled, sort, query, page, per_page) if total else []:
+        for row in rows:
             results.hits.append(_hit(row, bool(query), kind_labels))
         for name, heading, _ in FACETS:
             values = [FacetValue(value, facet_label(name, value, kind_labels), count, filters.get(name) == value)
@@ -596,6 +633,8 @@ def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=1
             results.facets[name] = (heading, values)
         if query and total <= SUGGEST_BELOW:
             results.suggestion = _suggestion(query, permitted)
+        if compiled.ranking is not None:
+            db.session.execute(select(func.set_config("enable_seqscan", "on", True)))
         return results
     except SearchUnavailable:
         raise

@@ -47,6 +47,7 @@ def upgrade():
         sa.Column("strategies", strings, nullable=False),
         sa.Column("tags", strings, nullable=False),
         sa.Column("tsv", tsvector, nullable=False),
+        sa.Column("rank_tsv", tsvector, nullable=False),
         sa.PrimaryKeyConstraint("kind", "ref", name=op.f("pk_search_documents")),
     )
     op.create_index("ix_search_documents_created", "search_documents", ["created"], unique=False)
