@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: The text search configuration (stemming, stop words) for documents and queries alike.
 LANGUAGE = literal_column("'english'::regconfig")
+#: For prefixes: lower-cased, not stemmed.
+_PLAIN = literal_column("'simple'::regconfig")
 #: Key of the advisory lock every writer of the search tables holds ("search" in ASCII).
 LOCK_KEY = 0x736561726368
 #: Rows written per statement in a rebuild.
@@ -395,10 +397,12 @@ def _pieces(value):
 
 def _word_query(word):
     if word.endswith("*") and len(word) > 1:
+        # A prefix matches the indexed (stemmed) words as typed, unstemmed, as in Whoosh:
+        # "reunif*" finds "reunification"; "coordinat*" does not find "coordinate" (coordin).
         pieces = _pieces(word[:-1])
         if not pieces:
             return None
-        return func.to_tsquery(LANGUAGE, " <-> ".join(pieces[:-1] + [pieces[-1] + ":*"]))
+        return func.to_tsquery(_PLAIN, " <-> ".join(pieces[:-1] + [pieces[-1] + ":*"]))
     return func.plainto_tsquery(LANGUAGE, word)
 
 
@@ -408,7 +412,8 @@ def _title_query(value, phrase):
         return None
     prefix = value.endswith("*") and not phrase
     terms = [f"{piece}:A" for piece in pieces[:-1]] + [f"{pieces[-1]}:{'*' if prefix else ''}A"]
-    return func.to_tsquery(LANGUAGE, (" <-> " if phrase or len(pieces) > 1 else " & ").join(terms))
+    return func.to_tsquery(_PLAIN if prefix else LANGUAGE,
+                           (" <-> " if phrase or len(pieces) > 1 else " & ").join(terms))
 
 
 def _field_condition(name, value, phrase):

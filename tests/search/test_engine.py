@@ -166,3 +166,24 @@ def test_search_page_shows_no_title_snippet_or_count_from_hidden_content(matrix,
     assert "2 results" in page
     page = client.get("/search?q=zanzibar").get_data(as_text=True)
     assert "0 results" in page and "Secret" not in page
+
+
+@pytest.mark.parametrize("query", [
+    "'); DROP TABLE search_documents; --", 'title:"a\' OR 1=1 --"', "plan:* & !fiscal <-> x", "\\",
+    "county:'kern' OR type:%", "((((", ")))) AND OR NOT", "tag:", '"', "ünïcödé café", "a" * 400,
+    " ".join(f"word{n}" for n in range(100)),
+])
+def test_hostile_or_broken_queries_are_read_as_words_and_never_break_the_search(corpus, query):
+    found = site_search.search(admin_filter(), query)
+    assert found.error == "" or found.error.startswith("That search could not be read")
+    assert found.total >= 0
+    assert site_search.search(admin_filter(), "screening").total == 1  # the documents are intact
+
+
+def test_queries_read_the_same_on_every_backend(corpus):
+    expectations = {
+        "mutual OR braided": 2, "mutual braided": 0, "county:fresno OR county:stanislaus": 2,
+        "(fiscal OR screening) tool": 1, "NOT fiscal": 2, "area:sustainability AND NOT braided": 1,
+        "doctype:mou": 1, "title:screening": 1, "title:cws": 1, "coordinat*": 0, "coordin*": 1, '"joint fiscal plan"': 1,
+    }
+    assert {q: site_search.search(admin_filter(), q).total for q in expectations} == expectations
