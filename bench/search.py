@@ -265,7 +265,10 @@ def run(seconds=5.0, documents=None):
                        capture_output=True)
         subprocess.run(flask + ["seed-demo"], cwd=ROOT, env={**os.environ, **env}, check=True,
                        capture_output=True)
-        app = create_app({"INSTANCE_PATH": instance, "SEARCH_INDEX_PROCS": 2})
+        settings = {"INSTANCE_PATH": instance, "SEARCH_INDEX_PROCS": 2}
+        if database_url:  # the Config class read the environment before it was set here
+            settings["SQLALCHEMY_DATABASE_URI"] = database_url
+        app = create_app(settings)
         content.register_source(app, "post", "Discussion posts", _post_source(posts))
         inserted = _insert_resources(app, resources)
         line = f"{resources} resources + {posts} posts"
