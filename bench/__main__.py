@@ -14,9 +14,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("scenarios", nargs="*", choices=available + [[]], default=[])
     parser.add_argument("--seconds", type=float, default=5.0, help="load duration per measurement")
+    parser.add_argument("--documents", type=int, help="search: documents in the corpus (default 20000)")
     options = parser.parse_args()
     for name in options.scenarios or available:
-        importlib.import_module(f"bench.{name}").run(seconds=options.seconds)
+        extra = {"documents": options.documents} if name == "search" and options.documents else {}
+        importlib.import_module(f"bench.{name}").run(seconds=options.seconds, **extra)
 
 
 if __name__ == "__main__":

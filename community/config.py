@@ -72,6 +72,14 @@ class Config:
     #: Without Redis: "database" (a request's jobs go to the `jobs` table for `flask jobs worker`)
     #: or "inline"; empty means "inline" under TESTING and "database" otherwise.
     JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "")
+    #: Search backend: auto (PostgreSQL full-text search on a PostgreSQL database, else the Whoosh
+    #: index in SEARCH_INDEX_DIR), whoosh (one machine only) or postgres (shared by every node).
+    SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "auto")
+    #: Where uploaded files are kept: auto (the database on PostgreSQL, else UPLOAD_DIR), local
+    #: (UPLOAD_DIR, a folder every node must share) or database (chunks in PostgreSQL).
+    FILE_STORE = os.environ.get("FILE_STORE", "auto")
+    #: The folder of the local file store; default: instance/uploads.
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR")
 
 
 #: SITE_URL outside production when none is set (`make run` passes its own host and port).

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import cached_property
 
-from flask import render_template
+from flask import current_app, render_template
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -697,9 +697,14 @@ def public_feed():
         .options(selectinload(Event.exceptions)).order_by(Event.start_at)).all()
 
 
-#: Built feeds by version key, per process: rebuilding 1,000 events takes about half a second.
-_FEED_CACHE = OrderedDict()
+#: Built feeds by version key, per app (see `_cache`): rebuilding 1,000 events takes about half a second.
 _FEED_CACHE_SIZE = 256
+
+
+def _cache(name):
+    """An app's own in-memory cache. Keys hold a version read from the database, so a change
+    made on any node (every node shares the database) is seen by every node's next read."""
+    return current_app.extensions.setdefault("community.convenings.caches", {}).setdefault(name, OrderedDict())
 
 
 def feed_calendar(person=None):
@@ -716,16 +721,17 @@ def feed_calendar(person=None):
         key = ("person", person.id, person.name, events_version, tuple(mine),
                tuple(sorted(cluster_roles(person))), utcnow().date())
     etag = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
-    body = _FEED_CACHE.get(etag)
+    feeds = _cache("feeds")
+    body = feeds.get(etag)
     if body is None:
         if person is None:
             body = build_calendar(public_feed(), name="Linkages Community events")
         else:
             events, join = personal_feed(person)
             body = build_calendar(events, join_for=join, name=f"Linkages: {person.name}")
-        _FEED_CACHE[etag] = body
-        while len(_FEED_CACHE) > _FEED_CACHE_SIZE:
-            _FEED_CACHE.popitem(last=False)
+        feeds[etag] = body
+        while len(feeds) > _FEED_CACHE_SIZE:
+            feeds.popitem(last=False)
     return etag, body
 
 
@@ -817,8 +823,7 @@ def when_html(start, end):
         f"{ends:%-I:%M %p}", ends.tzname())
 
 
-#: Listings by version key, per process (see `occurrences_for`).
-_LISTING_CACHE = OrderedDict()
+#: Listings by version key, per app (see `occurrences_for`).
 _LISTING_CACHE_SIZE = 256
 
 
@@ -830,7 +835,7 @@ def _events_version():
 def occurrences_for(user, start, end, kind=None, cluster_id=None, limit=None):
     """Occurrences visible to `user` in [start, end), in time order, in a constant number of queries.
 
-    Listings are cached per process by the events' version, what the person may see, the
+    Listings are cached per app by the events' version, what the person may see, the
     filters and the window; the key holds the current minute too, so a renamed cluster shows
     within a minute. The window is widened to whole minutes: event times are whole minutes, so
     an occurrence overlaps the widened window exactly when it overlaps [start, end).
@@ -840,11 +845,12 @@ def occurrences_for(user, start, end, kind=None, cluster_id=None, limit=None):
     allowed = access_filter(user)
     key = (_events_version(), allowed.everything or getattr(user, "is_organizer", False), allowed.members,
            tuple(sorted(allowed.cluster_ids)), kind, cluster_id, start, end, limit, _minute(utcnow()))
-    found = _LISTING_CACHE.get(key)
+    listings = _cache("listings")
+    found = listings.get(key)
     if found is None:
-        found = _LISTING_CACHE[key] = _list_occurrences(user, start, end, kind, cluster_id, limit)
-        while len(_LISTING_CACHE) > _LISTING_CACHE_SIZE:
-            _LISTING_CACHE.popitem(last=False)
+        found = listings[key] = _list_occurrences(user, start, end, kind, cluster_id, limit)
+        while len(listings) > _LISTING_CACHE_SIZE:
+            listings.popitem(last=False)
     return found
 
 

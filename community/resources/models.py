@@ -1,7 +1,8 @@
 """Library resources, their file versions, and the curated Linkages Toolkit."""
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint, false, or_, select
+from sqlalchemy import (JSON, Column, ForeignKey, LargeBinary, String, Table, Text, UniqueConstraint, false,
+                        or_, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import County, User
@@ -234,3 +235,19 @@ class ToolkitEntry(db.Model):
 
     area: Mapped[ToolkitArea] = relationship(back_populates="entries")
     resource: Mapped[Resource] = relationship(lazy="joined")
+
+
+class FileChunk(db.Model):
+    """A piece of an uploaded file kept in the database (FILE_STORE=database), in order.
+
+    Files are split into chunks of `files.CHUNK_SIZE` bytes so that writing and downloading stream
+    through memory one chunk at a time, and every node reads the same files with no shared disk.
+    """
+
+    __tablename__ = "file_chunks"
+
+    #: The version's generated `stored_name`.
+    stored_name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    #: 0, 1, 2 … in file order.
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

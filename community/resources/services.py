@@ -165,18 +165,21 @@ def extract_version_text(version_id):
     version = db.session.get(ResourceVersion, version_id)
     if version is None:
         return
-    path = files.path_of(version.stored_name)
+    kept = files.store()
     config = current_app.config
     limits = extraction.Limits(pages=config.get("EXTRACTION_MAX_PAGES", 300),
                                chars=config.get("EXTRACTION_MAX_CHARS", 400_000),
                                seconds=config.get("EXTRACTION_SECONDS", 20),
                                memory_mb=config.get("EXTRACTION_MEMORY_MB", 512))
-    if not path.exists():
+    if not kept.exists(version.stored_name):
         result = extraction.Extraction("no_text", note="The stored file is missing.")
-    elif config.get("EXTRACTION_ISOLATED", True):
-        result = extraction.extract_isolated(path, version.content_type, limits)
     else:
-        result = extraction.extract(path, version.content_type, limits)
+        # Parsers want a path: the local file, or a temporary copy of the database's chunks.
+        with kept.local_copy(version.stored_name) as path:
+            if config.get("EXTRACTION_ISOLATED", True):
+                result = extraction.extract_isolated(path, version.content_type, limits)
+            else:
+                result = extraction.extract(path, version.content_type, limits)
     version.extraction_state = result.state
     version.text = result.text.replace("\x00", "")
     version.extraction_note = result.note[:300]

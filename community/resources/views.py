@@ -131,14 +131,19 @@ def download(resource_id, number=None):
         (v for v in resource.versions if v.number == number), None)
     if version is None or (version.is_held and not can(current_user, "edit", resource)):
         abort(404)
-    path = files.path_of(version.stored_name)
-    if not path.exists():
+    kept = files.store()
+    if not kept.exists(version.stored_name):
         abort(404)
+    size = kept.size(version.stored_name)
     inline = request.args.get("preview") == "1" and version.is_pdf
     services.record_download(resource, version)
     db.session.commit()
-    response = send_file(path, mimetype=version.content_type, as_attachment=not inline,
-                         download_name=version.original_name, conditional=True, max_age=0)
+    # Streamed from whichever store keeps it, a chunk at a time; ranges and ETags work on both.
+    response = send_file(kept.open(version.stored_name), mimetype=version.content_type,
+                         as_attachment=not inline, download_name=version.original_name,
+                         conditional=False, etag=version.sha256, max_age=0)
+    response.content_length = size
+    response.make_conditional(request, accept_ranges=True, complete_length=size)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     if inline:

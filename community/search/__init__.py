@@ -1,7 +1,8 @@
 """Site-wide search: one index over every feature's content, filtered by the permission policy.
 
 Feature areas register sources with `community.content.register_source` and announce changes;
-this package listens, keeps the Whoosh index (see `engine`) and serves `/search`.
+this package listens, keeps the documents in the backend chosen by SEARCH_BACKEND (see
+`backend`: the Whoosh index of `engine`, or PostgreSQL in `postgres`) and serves `/search`.
 """
 import os
 from pathlib import Path
@@ -14,7 +15,7 @@ bp = Blueprint("search", __name__)
 
 def init_app(app):
     from .. import content, ui
-    from . import engine, views  # noqa: F401  (routes register on import)
+    from . import backend, models, views  # noqa: F401  (routes register on import)
 
     ui.add_header_partial(app, "search/_header_form.html")
 
@@ -24,10 +25,11 @@ def init_app(app):
     app.config.setdefault("SEARCH_PER_PAGE", 10)
     #: Writer processes used by a full rebuild (each writes its own segment).
     app.config.setdefault("SEARCH_INDEX_PROCS", int(os.environ.get("SEARCH_INDEX_PROCS", "1")))
+    backend.name(app)  # refuse an unknown or impossible choice at start-up
     app.register_blueprint(bp)
     # A module-level receiver connected once per process, whatever the number of apps.
-    content.content_changed.connect(engine.on_content_changed, weak=False)
-    content.content_purged.connect(engine.on_content_purged, weak=False)
+    content.content_changed.connect(backend.on_content_changed, weak=False)
+    content.content_purged.connect(backend.on_content_purged, weak=False)
 
     @app.cli.group("search")
     def search_cli():
@@ -36,6 +38,6 @@ def init_app(app):
     @search_cli.command("reindex")
     def reindex_command():
         """Rebuild the search index from every registered source."""
-        count = engine.rebuild()
+        count = backend.rebuild()
         kinds = ", ".join(sorted(content.sources(app))) or "none"
-        click.echo(f"Indexed {count} documents (sources: {kinds}) in {engine.index_dir(app)}.")
+        click.echo(f"Indexed {count} documents (sources: {kinds}) in {backend.where(app)}.")

@@ -293,7 +293,9 @@ def on_content_purged(kind, ids):
 
 # -- reading -----------------------------------------------------------------------------------
 
-_readers = local()
+def _readers_of(app=None):
+    """The app's searchers, one per thread: scoped to the app, never shared by two apps."""
+    return (app or current_app).extensions.setdefault("community.search.readers", local())
 
 
 def _searcher():
@@ -303,7 +305,7 @@ def _searcher():
         inode = path.stat().st_ino
     except OSError as error:
         raise SearchUnavailable(f"no search index in {path}") from error
-    cached = getattr(_readers, "by_path", {}).get(str(path))
+    cached = getattr(_readers_of(), "by_path", {}).get(str(path))
     try:
         if cached and cached[0] == inode and cached[1].up_to_date():
             searcher = cached[1]
@@ -312,12 +314,12 @@ def _searcher():
             if cached:
                 cached[1].close()
             searcher = _open_index().searcher()
-        _readers.__dict__.setdefault("by_path", {})[str(path)] = (inode, searcher)
+        _readers_of().__dict__.setdefault("by_path", {})[str(path)] = (inode, searcher)
         return searcher
     except SearchUnavailable:
         raise
     except Exception as error:
-        _readers.__dict__.get("by_path", {}).pop(str(path), None)
+        _readers_of().__dict__.get("by_path", {}).pop(str(path), None)
         raise SearchUnavailable(f"cannot read the search index in {path}: {error!r}") from error
 
 
@@ -429,7 +431,7 @@ def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=1
     except qparser.QueryParserError as error:
         return Results(query=query, error=f"That search could not be read: {error}")
     except Exception as error:
-        _readers.__dict__.get("by_path", {}).pop(str(index_dir()), None)
+        _readers_of().__dict__.get("by_path", {}).pop(str(index_dir()), None)
         raise SearchUnavailable(f"search failed on the index: {error!r}") from error
 
 
@@ -566,9 +568,9 @@ def document_count():
 
 
 def close_readers():
-    for _, searcher in getattr(_readers, "by_path", {}).values():
+    for _, searcher in getattr(_readers_of(), "by_path", {}).values():
         searcher.close()
-    _readers.__dict__["by_path"] = {}
+    _readers_of().__dict__["by_path"] = {}
 
 
 def is_index_dir(path):

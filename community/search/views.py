@@ -4,25 +4,25 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..permissions import access_filter
-from . import bp, engine
+from . import backend, bp
 
 
 @bp.get("/search")
 def results():
     query = request.args.get("q", "")
-    filters = {name: request.args.get(name, "") for name in engine.FACET_FIELDS}
+    filters = {name: request.args.get(name, "") for name in backend.FACET_FIELDS}
     sort = request.args.get("sort", "relevance")
-    sort = sort if sort in engine.SORTS else "relevance"
+    sort = sort if sort in backend.SORTS else "relevance"
     page = request.args.get("page", 1, type=int) or 1
     try:
-        found = engine.search(access_filter(current_user), query, filters, sort, page,
-                              current_app.config["SEARCH_PER_PAGE"])
-    except engine.SearchUnavailable as problem:
+        found = backend.search(access_filter(current_user), query, filters, sort, page,
+                               current_app.config["SEARCH_PER_PAGE"])
+    except backend.SearchUnavailable as problem:
         current_app.logger.error("search unavailable: %s", problem)
-        engine.request_rebuild()
+        backend.request_rebuild()
         db.session.commit()  # dispatches the queued rebuild
         return render_template("search/results.html", found=None, query=query, filters={},
-                               sort=sort, sorts=engine.SORTS, unavailable=True), 503
+                               sort=sort, sorts=backend.SORTS, unavailable=True), 503
     return render_template("search/results.html", found=found, query=query, sort=sort,
-                           filters={k: v for k, v in filters.items() if v}, sorts=engine.SORTS,
+                           filters={k: v for k, v in filters.items() if v}, sorts=backend.SORTS,
                            unavailable=False)

@@ -244,6 +244,7 @@ def test_cluster_page_query_count_does_not_grow_with_threads(forum, client, sign
     forum.thread()
     slug = forum.cluster.slug
     sign_in(forum.member)
+    client.get(f"/clusters/{slug}")  # fills this app's calendar cache, as any earlier visit would
     with count_queries() as few:
         client.get(f"/clusters/{slug}")
     authors = [forum.member, forum.other, forum.facilitator]

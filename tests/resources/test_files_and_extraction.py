@@ -58,6 +58,17 @@ def _store(data, name):
     return files.store_upload(FileStorage(io.BytesIO(data), filename=name))
 
 
+def _nothing_kept():
+    """No file in the upload folder and no chunk in the database: a refused upload left nothing."""
+    from sqlalchemy import func, select
+
+    from community.extensions import db
+    from community.resources.models import FileChunk
+
+    return (list(files.upload_dir().iterdir()) == []
+            and db.session.scalar(select(func.count()).select_from(FileChunk)) == 0)
+
+
 def _extract(tmp_path, data, name, content_type, **limits):
     path = tmp_path / name
     path.write_bytes(data)
@@ -90,7 +101,7 @@ def test_an_encrypted_pdf_is_stored_but_marked_without_text(app, tmp_path, pdf_b
     stored = _store(locked, "locked.pdf")  # accepted: it is a genuine PDF
     result = _extract(tmp_path, locked, "locked.pdf", files.PDF)
     assert result.state == "no_text" and "password" in result.note
-    assert files.path_of(stored.stored_name).exists()
+    assert files.store().exists(stored.stored_name)
 
 
 def test_a_truncated_pdf_is_marked_damaged_without_raising(tmp_path, pdf_bytes):
@@ -103,7 +114,7 @@ def test_a_zip_bomb_docx_is_refused_at_upload_and_leaves_nothing_on_disk(app):
     bomb = _office_zip("word/document.xml", [("word/media/filler.bin", b"\0" * 20_000_000)])
     with pytest.raises(files.BadFile, match="unpacks to far more data"):
         _store(bomb, "bomb.docx")
-    assert list(files.upload_dir().iterdir()) == []
+    assert _nothing_kept()
 
 
 def test_too_many_zip_entries_are_refused(app):
@@ -138,7 +149,7 @@ def test_files_whose_bytes_do_not_match_their_name_are_refused(app, pdf_bytes, d
             "empty": b"", "zip": _office_zip("other/thing.xml")}[make]
     with pytest.raises(files.BadFile, match=message):
         _store(data, name)
-    assert list(files.upload_dir().iterdir()) == []
+    assert _nothing_kept()
 
 
 def test_stored_names_are_generated_and_the_original_name_is_only_data(app, pdf_bytes):

@@ -9,8 +9,8 @@ from community.clusters.models import Cluster, ClusterMembership
 from community.extensions import db
 from community.permissions import access_filter
 from community.resources import files, services
-from community.resources.models import Resource, ResourceVersion, ToolkitEntry
-from community.search import engine
+from community.resources.models import FileChunk, Resource, ResourceVersion, ToolkitEntry
+from community.search import backend as site_search
 
 from tests.support.queries import count_queries
 
@@ -28,7 +28,7 @@ def people(app, make_user):
     for person in (owner, insider):
         db.session.add(ClusterMembership(cluster=cluster, user=person))
     db.session.commit()
-    engine.rebuild()
+    site_search.rebuild()
     return {"owner": owner, "insider": insider, "outsider": outsider, "organizer": organizer,
             "cluster": cluster}
 
@@ -73,6 +73,7 @@ def test_a_bad_file_keeps_the_typed_metadata_and_leaves_nothing_behind(client, s
     assert 'value="Kern screening tool"' in page and "Used at the hotline." in page
     assert db.session.scalar(select(func.count()).select_from(Resource)) == 0
     assert list(files.upload_dir().iterdir()) == []
+    assert db.session.scalar(select(func.count()).select_from(FileChunk)) == 0
 
 
 def test_the_form_asks_for_a_file_or_a_link(client, sign_in, people):
@@ -98,6 +99,7 @@ def test_cluster_visibility_needs_one_of_the_persons_own_clusters(client, sign_i
     assert response.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(Resource)) == 0
     assert list(files.upload_dir().iterdir()) == []
+    assert db.session.scalar(select(func.count()).select_from(FileChunk)) == 0
 
 
 def test_downloads_are_attachments_with_the_real_type_and_are_counted(client, people, pdf_bytes):
@@ -113,7 +115,7 @@ def test_downloads_are_attachments_with_the_real_type_and_are_counted(client, pe
     assert preview.headers["Content-Security-Policy"].startswith("default-src 'none'")
     db.session.refresh(resource)
     assert resource.download_count == 2 and resource.current_version.download_count == 2
-    assert engine.search(access_filter(None), "", sort="downloads").hits[0].downloads == 2
+    assert site_search.search(access_filter(None), "", sort="downloads").hits[0].downloads == 2
 
 
 def test_a_link_resource_shows_where_it_leads_instead_of_redirecting_and_counts(client, sign_in, people):
@@ -162,8 +164,8 @@ def test_a_new_version_keeps_the_old_one_and_search_indexes_the_newest(client, s
     assert client.get(f"/library/{resource.id}/download/1").data == pdf_bytes
     assert client.get(f"/library/{resource.id}/download").data == revised
     everyone = access_filter(None)
-    assert engine.search(everyone, "addendum").total == 1
-    assert engine.search(everyone, '"release of information"').total == 0
+    assert site_search.search(everyone, "addendum").total == 1
+    assert site_search.search(everyone, '"release of information"').total == 0
 
 
 def test_a_bad_new_version_leaves_no_version_and_no_file(client, sign_in, people, pdf_bytes):
@@ -186,7 +188,7 @@ def test_owner_and_organizers_edit_metadata_other_members_cannot(client, sign_in
     response = client.post(f"/library/{resource.id}/edit", data=share_form(
         title="Kern joint fiscal plan 2024", doc_type="fiscal-plan", visibility="public"))
     assert response.status_code == 302
-    assert engine.search(access_filter(None), "kern").total == 1
+    assert site_search.search(access_filter(None), "kern").total == 1
 
 
 def test_deleting_hides_the_resource_everywhere_and_removes_it_from_search(client, sign_in, people, pdf_bytes):
@@ -197,7 +199,7 @@ def test_deleting_hides_the_resource_everywhere_and_removes_it_from_search(clien
     assert client.post(f"/library/{resource.id}/delete").status_code == 302
     assert client.get(f"/library/{resource.id}").status_code == 404
     assert client.get(f"/library/{resource.id}/download").status_code == 404
-    assert engine.search(access_filter(None), "sonoma").total == 0
+    assert site_search.search(access_filter(None), "sonoma").total == 0
     assert db.session.scalar(select(func.count()).select_from(ToolkitEntry)) == 0
     assert db.session.get(Resource, resource.id).deleted_at is not None
 

@@ -1,9 +1,13 @@
-"""Search fixtures: documents from a test-only source, registered through the public seam."""
+"""Search fixtures: documents from a test-only source, registered through the public seam.
+
+The search tests are one conformance suite: each runs against every search backend the database
+allows (Whoosh everywhere, PostgreSQL full-text search on PostgreSQL) through the one interface.
+"""
 import pytest
 
 from community import content
 from community.content import SearchDocument
-from community.search import engine
+from community.search import backend
 
 
 class NoteSource:
@@ -23,9 +27,23 @@ class NoteSource:
             yield self.docs[ident]
 
 
+@pytest.fixture(params=["whoosh", "postgres"])
+def search_backend(request, backend):
+    if request.param == "postgres" and backend != "postgresql":
+        pytest.skip("the PostgreSQL search backend needs PostgreSQL")
+    return request.param
+
+
+@pytest.fixture
+def app(app_factory, search_backend):
+    application = app_factory(SEARCH_BACKEND=search_backend)
+    with application.app_context():
+        yield application
+
+
 @pytest.fixture
 def notes(app):
     source = NoteSource()
     content.register_source(app, "note", "Field notes", source.fetch)
     yield source
-    engine.close_readers()
+    backend.close_readers()

@@ -1,0 +1,85 @@
+"""Tables of the PostgreSQL search backend: one row per searchable document, the word list, its state.
+
+They exist on every database so the schema is the same everywhere, but only the PostgreSQL
+backend (`postgres.py`) writes them; on SQLite the PostgreSQL-only types fall back to plain ones.
+"""
+from datetime import datetime
+
+from sqlalchemy import (JSON, DDL, ARRAY, DateTime, Index, Integer, String, Text, event)
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+_INTEGERS = ARRAY(Integer).with_variant(JSON(), "sqlite")
+_STRINGS = ARRAY(Text).with_variant(JSON(), "sqlite")
+
+
+class SearchDocument(db.Model):
+    """A document as the search page shows and filters it: what a source yielded, flattened."""
+
+    __tablename__ = "search_documents"
+    __table_args__ = (
+        Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
+        Index("ix_search_documents_created", "created"),
+    )
+
+    #: The source's kind (resource, thread, post, event …) and its own id: the document's key.
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(80), primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    #: The first part of the text, the only part `ts_headline` reads for snippets.
+    snippet_source: Mapped[str] = mapped_column(Text, default="")
+    #: public, members or clusters; with clusters, the clusters whose members may see it.
+    visibility: Mapped[str] = mapped_column(String(20))
+    cluster_ids: Mapped[list] = mapped_column(_INTEGERS, default=list)
+    created: Mapped[datetime] = mapped_column(DateTime)
+    downloads: Mapped[int] = mapped_column(Integer, default=0)
+    #: Facet values, normalized as the query language writes them (county "los-angeles").
+    county: Mapped[str] = mapped_column(String(80), default="")
+    doc_type: Mapped[str] = mapped_column(String(40), default="")
+    program: Mapped[str] = mapped_column(String(40), default="")
+    year: Mapped[str] = mapped_column(String(10), default="")
+    areas: Mapped[list] = mapped_column(_STRINGS, default=list)
+    strategies: Mapped[list] = mapped_column(_STRINGS, default=list)
+    tags: Mapped[list] = mapped_column(_STRINGS, default=list)
+    #: Title (weight A), summary and tags (B), the whole text (C); English stemming. Matched.
+    tsv: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
+    #: The same over the title, summary, tags and the first RANK_TEXT_CHARS of the text: small
+    #: enough to stay in the row, so ranking thousands of matches never unpacks their whole text.
+    rank_tsv: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
+
+
+class SearchWord(db.Model):
+    """A word that occurs in some document: the vocabulary "did you mean" corrects towards.
+
+    Words are added, never removed: a suggestion is offered only when the word matches a document
+    the viewer may see *now*, so a stale word suggests nothing.
+    """
+
+    __tablename__ = "search_words"
+    __table_args__ = (
+        Index("ix_search_words_trigrams", "word", postgresql_using="gin",
+              postgresql_ops={"word": "gin_trgm_ops"}),
+    )
+
+    word: Mapped[str] = mapped_column(String(60), primary_key=True)
+
+
+class SearchIndexState(db.Model):
+    """One row: when the documents table was last rebuilt from every source, and rebuild requests."""
+
+    __tablename__ = "search_index_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: None until a full rebuild filled the table (the page says "being rebuilt" until then).
+    built_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Pages that find the index unusable queue one rebuild a minute at most, across nodes.
+    rebuild_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# The trigram index needs pg_trgm; `create_all` (tests) makes it as the migration does.
+event.listen(SearchWord.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
