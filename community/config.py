@@ -72,6 +72,11 @@ class Config:
     #: Without Redis: "database" (a request's jobs go to the `jobs` table for `flask jobs worker`)
     #: or "inline"; empty means "inline" under TESTING and "database" otherwise.
     JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "")
+    #: Reply by e-mail: forum e-mails carry reply+<token>@REPLY_MAIL_DOMAIN; empty turns it off.
+    REPLY_MAIL_DOMAIN = os.environ.get("REPLY_MAIL_DOMAIN", "").strip().lower()
+    REPLY_MAIL_ENABLED = _env_bool("REPLY_MAIL_ENABLED", True)
+    #: Largest incoming message accepted (bytes, with attachments); larger ones are refused.
+    REPLY_MAIL_MAX_BYTES = _env_int("REPLY_MAIL_MAX_BYTES", 10 * 1024 * 1024)
 
 
 #: SITE_URL outside production when none is set (`make run` passes its own host and port).
