@@ -361,9 +361,11 @@ def _answer(incoming, answer, row):
 # --- The two ways in -----------------------------------------------------------------------------
 
 def receive(raw, recipients=()):
-    """Accept a message and commit; the caller's app context runs or queues the job."""
-    outcome = accept(raw, recipients)
-    db.session.commit()
+    """Accept a message and commit. Its job goes to Redis or the database queue (never run while
+    the MTA waits), or runs when the app context ends where jobs run inline (tests)."""
+    with jobs.deferred():
+        outcome = accept(raw, recipients)
+        db.session.commit()
     return outcome
 
 
@@ -405,6 +407,8 @@ def listener(app, host="127.0.0.1", port=2525, lmtp=False):
 
     handler = InboundHandler(app)
     limit = max_bytes(app)
+    # aiosmtpd logs every recipient and, at DEBUG, every line of data: reply addresses are secrets.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
 
     class _Controller(Controller):
         def factory(self):
@@ -431,7 +435,7 @@ def init_app(app):
         if limit:
             app.config["REPLY_MAIL_MAX_BYTES"] = limit
         limit = max_bytes(app)
-        stream = click.get_binary_stream("stdin")
+        stream = sys.stdin.buffer
         raw = stream.read(limit + 1)
         if len(raw) > limit:
             while stream.read(1 << 20):  # drain, so the MTA sees the whole message taken
