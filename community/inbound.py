@@ -171,7 +171,7 @@ def process(inbound_id):
     incoming = parse(message, row.recipients.split("\n") if row.recipients else ())
     row.sender_hash = _sha(incoming.sender)
     row.handled_at = utcnow()
-    row.raw = b""
+    row.raw, row.recipients = b"", ""  # the reply address in them is a secret: keep nothing
     if incoming.automatic:
         row.status = "ignored"
         log.info("inbound message %s: auto-reply ignored", row.id)

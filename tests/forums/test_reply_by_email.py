@@ -477,3 +477,53 @@ def test_the_real_flask_command_reads_a_message_piped_on_standard_input(mailroom
     thread = db.session.get(Thread, thread_id)
     assert mailroom.posts_in(thread)[-1].body_source.startswith("In LA County we added")
 
+
+
+def test_replies_by_e_mail_count_against_the_persons_posting_rate_limit(app_factory, smtp_server,
+                                                                        make_user):
+    app = app_factory(MAIL_URL=smtp_server.url, REPLY_MAIL_DOMAIN=DOMAIN, RATELIMIT_ENABLED=True,
+                      LIMIT_FORUM_POST="2 per hour")
+    controller = inbound.listener(app, "127.0.0.1", free_port())
+    controller.start()
+    try:
+        with app.app_context():
+            from tests.forums.conftest import Forum
+
+            room = Mailroom(Forum(make_user), smtp_server, app, controller)
+            thread = room.forum.thread()
+            member = room.forum.member
+            address = room.reply_address(member, thread)
+            before = len(room.posts_in(thread))
+            for n in range(3):
+                assert room.send_smtp(room.message("plain_reply", address, member,
+                                                   f"Reply number {n}."), address) == 250
+            assert [p.body_source for p in room.posts_in(thread)[before:]] == [
+                "Reply number 0.", "Reply number 1."]
+            (answer,) = room.answers_to(member.email)
+            assert "faster than the site allows" in text_of(answer)
+    finally:
+        controller.stop()
+
+
+def test_the_listener_also_speaks_lmtp(mailroom, thread):
+    member = mailroom.forum.member
+    address = mailroom.reply_address(member, thread)
+    lmtp_listener = inbound.listener(mailroom.app, "127.0.0.1", free_port(), lmtp=True)
+    lmtp_listener.start()
+    try:
+        db.session.commit()
+        with smtplib.LMTP("127.0.0.1", lmtp_listener.port) as lmtp:
+            lmtp.sendmail("bounces@mail.example.gov", [address],
+                          mailroom.message("plain_reply", address, member, "Delivered by LMTP."))
+    finally:
+        lmtp_listener.stop()
+    db.session.expire_all()
+    assert mailroom.posts_in(thread)[-1].body_source == "Delivered by LMTP."
+
+
+def test_a_handled_message_keeps_neither_its_bytes_nor_its_reply_address(mailroom, thread):
+    member = mailroom.forum.member
+    address = mailroom.reply_address(member, thread)
+    mailroom.send_smtp(mailroom.message("plain_reply", address, member, "Stored?"), address)
+    row = db.session.scalar(select(InboundMessage))
+    assert row.status == "posted" and row.raw == b"" and row.recipients == ""
