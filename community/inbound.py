@@ -157,9 +157,9 @@ def _refuse_oversized(raw):
                             automatic=is_automatic(message), too_large=True)
     limit_mb = max_bytes() / (1024 * 1024)
     _answer(incoming, ("Your message was too large to post",
-                       f"Your message was larger than {limit_mb:.0f} MB, so nothing was posted. "
-                       f"Please reply without attachments, or post on the site: "
-                       f"{current_app.config['SITE_URL']}"), row=None)
+                       (f"Your message was larger than {limit_mb:.0f} MB, so nothing was posted. "
+                        f"Please reply without attachments, or post on the site: "
+                        f"{current_app.config['SITE_URL']}")), row=None)
 
 
 def process(inbound_id):
@@ -178,14 +178,14 @@ def process(inbound_id):
         return
     if not enabled():
         result = Handled("disabled", ("Replies by e-mail are turned off",
-                                      "Replying by e-mail is turned off on this site, so your "
-                                      "message was not posted. Please post on the site instead: "
-                                      f"{current_app.config['SITE_URL']}"))
+                                      ("Replying by e-mail is turned off on this site, so your "
+                                       "message was not posted. Please post on the site instead: "
+                                        f"{current_app.config['SITE_URL']}")))
     else:
         result = content.provide("mail.reply_handler", incoming) or Handled(
             "unhandled", ("Your message could not be delivered",
-                          "This address takes no messages. Please use the site instead: "
-                          f"{current_app.config['SITE_URL']}"))
+                          ("This address takes no messages. Please use the site instead: "
+                           f"{current_app.config['SITE_URL']}")))
     row.status = result.status[:30]
     log.info("inbound message %s: %s", row.id, row.status)
     if result.answer:

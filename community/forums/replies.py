@@ -19,7 +19,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from flask import abort, current_app, flash, redirect, render_template
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import ForeignKey, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -105,9 +105,8 @@ def _token_for(recipients):
     for address in recipients:
         match = _ADDRESS.match(address.lower())
         if match and address.lower().endswith(domain):
-            row = db.session.scalar(select(ReplyToken).where(ReplyToken.token_hash == _hash(match[1])))
-            return row, True
-    return None, False
+            return db.session.scalar(select(ReplyToken).where(ReplyToken.token_hash == _hash(match[1])))
+    return None
 
 
 # --- Posting what comes back --------------------------------------------------------------------
@@ -123,7 +122,7 @@ def _thread_link(thread):
 def handle(incoming):
     """The ``mail.reply_handler``: post one incoming reply, or say why not."""
     site = current_app.config["SITE_URL"]
-    token, addressed = _token_for(incoming.recipients)
+    token = _token_for(incoming.recipients)
     expired = token is not None and token.created_at < utcnow() - timedelta(days=TOKEN_DAYS)
     if token is None or token.revoked_at is not None or expired:
         return _answer("unknown-token", "Your reply was not posted",
@@ -199,6 +198,16 @@ def _within_rate_limit(user):
 
     return all(limiter.limiter.hit(item, "forum-post-mail", str(user.id))
                for item in parse_many(current_app.config["LIMIT_FORUM_POST"]))
+
+
+@bp.post("/notifications/settings/reply-addresses")
+@login_required
+def revoke_reply_addresses():
+    """Turn off every reply address sent to the person so far (say, after forwarding one)."""
+    revoke(current_user)
+    db.session.commit()
+    flash("Your reply addresses so far are turned off. New forum e-mails bring new ones.", "success")
+    return redirect(url_for("forums.settings"))
 
 
 # --- Reviewing a held reply on the site ---------------------------------------------------------

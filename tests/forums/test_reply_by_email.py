@@ -64,7 +64,7 @@ class Mailroom:
             except smtplib.SMTPResponseException as error:
                 return error.smtp_code
             except smtplib.SMTPRecipientsRefused as error:
-                return list(error.recipients.values())[0][0]
+                return next(iter(error.recipients.values()))[0]
         db.session.expire_all()
         return 250 if not refused else refused
 
@@ -330,7 +330,7 @@ def test_a_reply_longer_than_the_web_form_allows_is_refused(mailroom, thread):
     assert "not posted" in text_of(mailroom.answers_to(member.email)[0])
 
 
-def test_a_message_over_the_size_limit_is_refused_by_both_ways_in(mailroom, thread, app_factory):
+def test_a_message_over_the_size_limit_is_refused_by_both_ways_in(mailroom, thread):
     member = mailroom.forum.member
     address = mailroom.reply_address(member, thread)
     mailroom.app.config["REPLY_MAIL_MAX_BYTES"] = 2000
@@ -527,3 +527,17 @@ def test_a_handled_message_keeps_neither_its_bytes_nor_its_reply_address(mailroo
     mailroom.send_smtp(mailroom.message("plain_reply", address, member, "Stored?"), address)
     row = db.session.scalar(select(InboundMessage))
     assert row.status == "posted" and row.raw == b"" and row.recipients == ""
+
+
+def test_a_person_turns_off_their_reply_addresses_from_the_settings_page(mailroom, thread):
+    member = mailroom.forum.member
+    address = mailroom.reply_address(member, thread)
+    client = mailroom.app.test_client()
+    sign_in_as(client, member)
+    assert "Turn off my reply addresses" in client.get("/notifications/settings").get_data(as_text=True)
+    assert client.post("/notifications/settings/reply-addresses").status_code == 302
+    before = len(mailroom.posts_in(thread))
+    assert mailroom.send_smtp(mailroom.message("plain_reply", address, member, "Forwarded?"),
+                              address) == 250
+    assert len(mailroom.posts_in(thread)) == before
+    assert "no longer valid" in text_of(mailroom.answers_to(member.email)[0])
