@@ -260,14 +260,25 @@ def authentication_passed(message):
 
 
 def attachment_names(message):
+    """File names of the files attached to a message.
+
+    Images inside ``multipart/related`` or marked ``inline`` (the county logo of an Outlook
+    signature) are not attachments: they are dropped with the HTML they decorate.
+    """
     names = []
-    for part in message.iter_attachments() if message.is_multipart() else ():
-        if part.get_content_maintype() == "multipart":
-            continue
-        names.append(part.get_filename() or part.get_content_type())
-    for part in message.walk():  # inline images of an HTML body count too (they would be lost)
-        if part.get_content_disposition() == "inline" and part.get_content_maintype() == "image":
+
+    def visit(part, in_related):
+        if part.is_multipart():
+            for child in part.iter_parts():
+                visit(child, in_related or part.get_content_subtype() == "related")
+            return
+        disposition = part.get_content_disposition()
+        if disposition == "attachment":
             names.append(part.get_filename() or part.get_content_type())
+        elif disposition != "inline" and not in_related and part.get_content_maintype() != "text":
+            names.append(part.get_filename() or part.get_content_type())
+
+    visit(message, False)
     return names
 
 

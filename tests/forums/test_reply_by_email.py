@@ -541,3 +541,14 @@ def test_a_person_turns_off_their_reply_addresses_from_the_settings_page(mailroo
                               address) == 250
     assert len(mailroom.posts_in(thread)) == before
     assert "no longer valid" in text_of(mailroom.answers_to(member.email)[0])
+
+
+def test_an_outlook_reply_with_a_logo_in_its_signature_is_posted_without_the_logo(mailroom, thread):
+    """The signature's inline image is not an attachment: county staff's replies are not refused."""
+    other = mailroom.forum.other
+    address = mailroom.reply_address(other, thread)
+    assert mailroom.send_smtp(mailroom.message("outlook_signature_logo", address, other), address) == 250
+    post = mailroom.posts_in(thread)[-1]
+    assert post.author_id == other.id
+    assert post.body_source == "Our Kern team uses the same two-worker invitation."
+    assert mailroom.answers_to(other.email) == []
