@@ -31,7 +31,7 @@ def create_app(config=None):
     load_config(app, config)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
-    from . import errors, inputs, jobs, security, templating
+    from . import errors, inbound, inputs, jobs, security, templating
     from .extensions import csrf, db, limiter, login_manager, migrate
 
     inputs.init_app(app)  # first: routes added later use its URL converters
@@ -41,6 +41,7 @@ def create_app(config=None):
     limiter.init_app(app)
     login_manager.init_app(app)
     jobs.init_app(app)
+    inbound.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)

@@ -80,6 +80,11 @@ class Config:
     FILE_STORE = os.environ.get("FILE_STORE", "auto")
     #: The folder of the local file store; default: instance/uploads.
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR")
+    #: Reply by e-mail: forum e-mails carry reply+<token>@REPLY_MAIL_DOMAIN; empty turns it off.
+    REPLY_MAIL_DOMAIN = os.environ.get("REPLY_MAIL_DOMAIN", "").strip().lower()
+    REPLY_MAIL_ENABLED = _env_bool("REPLY_MAIL_ENABLED", True)
+    #: Largest incoming message accepted (bytes, with attachments); larger ones are refused.
+    REPLY_MAIL_MAX_BYTES = _env_int("REPLY_MAIL_MAX_BYTES", 10 * 1024 * 1024)
 
 
 #: SITE_URL outside production when none is set (`make run` passes its own host and port).

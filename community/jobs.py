@@ -13,6 +13,7 @@ does not exist. Where it runs:
 
 Jobs must be idempotent: a job may be retried, and a worker may die half-way.
 """
+import contextlib
 import contextvars
 import importlib
 import logging
@@ -38,6 +39,7 @@ RETRY_SECONDS = (10, 60, 300)
 #: A job running longer than this is taken to be orphaned by a dead worker and run again.
 LEASE_SECONDS = 600
 _in_worker = contextvars.ContextVar("in_database_worker", default=False)
+_deferred = contextvars.ContextVar("jobs_deferred", default=False)
 
 
 class Job(db.Model):
@@ -128,7 +130,18 @@ def uses_database(app=None):
     if uses_redis(app) or app.config.get("JOBS_INLINE"):
         return False
     kind = app.config.get("JOBS_QUEUE") or ("inline" if app.testing else "database")
-    return kind == "database" and (has_request_context() or _in_worker.get())
+    return kind == "database" and (has_request_context() or _in_worker.get() or _deferred.get())
+
+
+@contextlib.contextmanager
+def deferred():
+    """Queue jobs to the database worker here too, as a request would (for mail coming in: the
+    sending MTA must not wait for the work)."""
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
 
 
 def run_database_jobs(burst=False, poll=1.0, stop=None):

@@ -8,7 +8,7 @@ bp = Blueprint("forums", __name__, template_folder="templates")
 
 def init_app(app):
     from .. import content, ui
-    from . import cli, demo, sections, sharing, views  # noqa: F401  (routes register on import)
+    from . import cli, demo, replies, sections, sharing, views  # noqa: F401  (routes register on import)
     ui.add_stylesheet(app, "css/forums.css")
 
     app.config.setdefault("LIMIT_FORUM_POST",
@@ -25,4 +25,5 @@ def init_app(app):
     content.register_provider(app, "cards.for_path", sharing.card_for_path)
     content.register_provider(app, "audit.targets", sharing.audit_targets)
     content.register_provider(app, "cards.for_paths", sharing.cards_for_paths)
+    content.register_provider(app, "mail.reply_handler", replies.handle)
     app.context_processor(sections.bell_context)

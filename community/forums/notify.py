@@ -196,11 +196,17 @@ def send_notification_email(notification_id):
     notification.emailed_at = utcnow()
     if not still_visible(notification, user):
         return
+    from . import replies
+
     subject = _subject(notification)
-    mail.send_now(mail.render_message("forum_notification", user, subject, user=user,
-                                      notification=notification, url=_url(notification),
-                                      excerpt=_excerpt(notification),
-                                      settings_url=mail.external_url("forums.settings")))
+    reply_address = replies.address_for(user, notification.thread)
+    message = mail.render_message("forum_notification", user, subject, user=user,
+                                  notification=notification, url=_url(notification),
+                                  excerpt=_excerpt(notification), reply_address=reply_address,
+                                  settings_url=mail.external_url("forums.settings"))
+    if reply_address:
+        message["Reply-To"] = reply_address
+    mail.send_now(message)
 
 
 def _subject(notification):
@@ -283,14 +289,20 @@ def send_digest_email(digest_id):
     if not visible:
         return
     shown = visible[:DIGEST_LIMIT]
-    groups = OrderedDict()
+    from . import replies
+
+    groups, reply_addresses, by_thread = OrderedDict(), {}, {}
     for notification in shown:
+        if notification.thread is not None:  # one reply address per thread in the digest
+            if notification.thread_id not in by_thread:
+                by_thread[notification.thread_id] = replies.address_for(user, notification.thread)
+            reply_addresses[notification.id] = by_thread[notification.thread_id]
         groups.setdefault(notification.cluster, []).append(
             (notification, _url(notification), _excerpt(notification)))
     subject = f"Your Linkages digest: {len(visible)} update{'s' if len(visible) != 1 else ''}"
     mail.send_now(mail.render_message(
         "forum_digest", user, subject, user=user, groups=groups, total=len(visible),
-        more=len(visible) - len(shown), period=digest.period,
+        more=len(visible) - len(shown), period=digest.period, reply_addresses=reply_addresses,
         notifications_url=mail.external_url("forums.notifications"),
         settings_url=mail.external_url("forums.settings")))
 
