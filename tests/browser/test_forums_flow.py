@@ -56,7 +56,7 @@ def test_join_post_preview_mention_notification_and_answer(page, live_server, ch
     assert page.locator("#live-preview strong").inner_text() == "Welfare-to-Work"
     page.get_by_role("button", name="Preview").click()
     page.get_by_role("heading", name="Preview", exact=True).wait_for()
-    assert page.locator(".preview .post-body strong").inner_text() == "Welfare-to-Work"
+    assert page.locator(".post-preview .post-body strong").inner_text() == "Welfare-to-Work"
     check_page(page, "compose-preview")
     page.get_by_role("button", name="Start thread").click()
     page.get_by_text("Your thread is posted.").wait_for()
