@@ -2,8 +2,8 @@
 
 Every main page is visited at both widths: no page scrolls sideways, the phone header is at most
 64 px tall, the header's and the post actions' tap targets are at least 44 x 44 px on a phone, and
-every page passes axe-core and the Nu HTML Checker (once per width). Screenshots of each page are
-saved under tests/_artifacts/screenshots/ for people to look at.
+every page passes axe-core and the Nu HTML Checker (once per width); on a desktop the header stays
+one 64 px row. Screenshots of each page are saved under tests/_artifacts/screenshots/.
 """
 import re
 
@@ -68,7 +68,7 @@ def _layout_problems(page, name, width):
         small += _small_targets(page, ".post-actions a, .post-actions button")
         if small:
             problems.append(f"{name}: tap targets under 44 x 44 px: {small}")
-    elif header["height"] > 72:
+    elif header["height"] > 64:
         problems.append(f"{name}: the desktop header wraps ({header['height']} px tall)")
     return problems
 
