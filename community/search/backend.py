@@ -82,7 +82,4 @@ def on_content_changed(kind, ids, removed):
 def on_content_purged(kind, ids):
     """Receiver of `content.content_purged` (after a redaction): the removed text leaves the index.
     Whoosh also merges its segments, which otherwise keep the old words; PostgreSQL rewrites rows."""
-    if name() == "whoosh":
-        engine.apply_changes(kind, ids, purge=True)
-    else:
-        current().apply_changes(kind, ids)
+    current().apply_changes(kind, ids, purge=True)

@@ -169,8 +169,18 @@ def _built():
     return db.session.scalar(select(_state.c.built_at).where(_state.c.id == 1)) is not None
 
 
-def apply_changes(kind, ids, removed=False):
-    """(Re)index or remove these documents of one kind; rebuilds everything if never built."""
+_PRUNE_WORDS = text("""
+DELETE FROM search_words AS w
+WHERE NOT EXISTS (SELECT 1 FROM search_documents AS d WHERE d.tsv @@ plainto_tsquery('english', w.word))
+""")
+
+
+def apply_changes(kind, ids, removed=False, purge=False):
+    """(Re)index or remove these documents of one kind; rebuilds everything if never built.
+
+    With `purge` (after a redaction) the suggestion vocabulary also loses every word no document
+    holds any more, so the removed words leave no trace (a rare act: one scan of the word list).
+    """
     ids = [str(i) for i in ids]
     try:
         with writer_lock():
@@ -185,6 +195,8 @@ def apply_changes(kind, ids, removed=False):
                 if missing:
                     db.session.execute(_docs.delete().where(_docs.c.kind == kind,
                                                             _docs.c.ref.in_(sorted(missing))))
+                if purge:
+                    db.session.execute(_PRUNE_WORDS)
         db.session.commit()
         return count
     except BaseException:

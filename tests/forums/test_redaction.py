@@ -11,7 +11,7 @@ from community.forums import markup, notify, services
 from community.forums.models import Flag, Post, PostRevision, Thread
 from community.jobs import run_ready
 from community.permissions import NotAllowed, access_filter
-from community.search import engine
+from community.search import backend as search
 
 #: The client's surname that slipped through; it must be found nowhere after redaction.
 MARKER = "Vantreeck"
@@ -90,9 +90,11 @@ def test_a_redacted_post_and_title_leave_no_trace_in_tables_search_pages_mail_or
     # queued; the worker is behind, so none is sent before the redaction. Search has indexed.
     sent, _ = notify.send_digests(period="2026-11-30")
     assert sent >= 1
-    engine.rebuild()
-    assert _index_files_holding(app, MARKER)
-    assert engine.search(access_filter(forum.facilitator), MARKER).total == 2  # and the link
+    search.rebuild()
+    whoosh = search.name() == "whoosh"  # on PostgreSQL the documents are rows: _columns_holding sees them
+    assert _index_files_holding(app, MARKER) if whoosh else _columns_holding(MARKER)
+    # The thread, and (Whoosh only: PostgreSQL's parser keeps a URL whole) the post linking to its slug.
+    assert search.search(access_filter(forum.facilitator), MARKER).total == (2 if whoosh else 1)
 
     echoes = services.redact_post(opening, forum.facilitator, "a family's surname")
     services.redact_thread_title(thread, forum.facilitator, "Visit planning for a family",
@@ -103,11 +105,12 @@ def test_a_redacted_post_and_title_leave_no_trace_in_tables_search_pages_mail_or
     assert echoes == []
     assert _columns_holding(MARKER) == []
     assert opening.body_source == services.REDACTED_POST
-    assert _index_files_holding(app, MARKER) == []
+    if whoosh:
+        assert _index_files_holding(app, MARKER) == []
     for person in (forum.facilitator, admin):
-        results = engine.search(access_filter(person), MARKER)
+        results = search.search(access_filter(person), MARKER)
         assert results.total == 0 and MARKER.lower() not in results.suggestion.lower()
-    found = engine.search(access_filter(forum.facilitator), "visit planning family")
+    found = search.search(access_filter(forum.facilitator), "visit planning family")
     assert found.total >= 1
     assert all(MARKER.lower() not in (hit.title + hit.snippet).lower() for hit in found.hits)
     assert "[removed by a moderator" in str(found.hits[0].snippet) + str(found.hits[0].title) \
