@@ -32,8 +32,10 @@ run: install
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
+#: The suite runs on every core (pytest-xdist, one file per worker at a time); PYTEST_WORKERS=0 runs it serially.
+PYTEST_WORKERS ?= auto
 test: install node_modules/.installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 worker: install
 	$(BIN)/flask jobs worker

@@ -15,9 +15,42 @@ from sqlalchemy import text
 from community import create_app
 from community.extensions import db
 
-pytest_plugins = ["tests.support.mailserver", "tests.support.browser"]
+pytest_plugins = ["tests.support.mailserver", "tests.support.browser", "tests.support.summary"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _own_services_per_worker():
+    """Under pytest-xdist each worker gets its own PostgreSQL database and Redis database number.
+
+    `make test` runs the suite in parallel (`-n auto --dist loadfile`); two workers sharing one
+    database would truncate each other's tables. Worker `gwN` uses `<TEST_DATABASE_URL>_gwN`
+    (created empty here, dropped by .ci/run) and Redis database `<n> - N`.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker:
+        return
+    index = int(worker.removeprefix("gw") or 0)
+    base = os.environ.get("TEST_DATABASE_URL", "")
+    if base and not base.rstrip("/").endswith(f"_{worker}"):
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        url = make_url(base)
+        name = f"{url.database}_{worker}"
+        admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        os.environ["TEST_DATABASE_URL"] = url.set(database=name).render_as_string(hide_password=False)
+    redis_url = os.environ.get("TEST_REDIS_URL", "")
+    if redis_url:
+        prefix, _, number = redis_url.rpartition("/")
+        if number.isdigit():
+            os.environ["TEST_REDIS_URL"] = f"{prefix}/{max(int(number) - index, 0)}"
+
+
+_own_services_per_worker()
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 #: Tables whose rows are reference data and survive between tests.
 KEEP_TABLES = {"counties", "alembic_version"}

@@ -13,14 +13,16 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.support import summary
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "_artifacts"
 AXE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-#: Every page checked with axe-core in this session: (name, path).
-CHECKED_PAGES = []
+#: The summary section listing every page checked with axe-core and the Nu checker.
+CHECKED = "pages checked with axe-core and the Nu HTML Checker"
 
 
 def _missing(reason):
@@ -130,7 +132,7 @@ def check_page(request):
         path = html_dir / f"{len(saved):02d}-{name}.html"
         path.write_text(html)
         saved.append(path)
-        CHECKED_PAGES.append((name, page.url.split("://", 1)[-1].split("/", 1)[-1]))
+        summary.add(CHECKED, f"{name:32} /{page.url.split('://', 1)[-1].split('/', 1)[-1]}")
 
     yield check
 
@@ -146,10 +148,3 @@ def validate_html(paths):
     result = subprocess.run([exe, "--format", "text", *map(str, paths)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"Nu HTML Checker found errors:\n{result.stdout}\n{result.stderr}"
-
-
-def pytest_terminal_summary(terminalreporter):
-    if CHECKED_PAGES:
-        terminalreporter.section("pages checked with axe-core and the Nu HTML Checker")
-        for name, path in sorted(set(CHECKED_PAGES)):
-            terminalreporter.write_line(f"{name:32} /{path}")
