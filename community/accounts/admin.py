@@ -3,8 +3,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
-from .. import content
-from ..audit import AuditEntry
+from .. import audit, content
 from ..extensions import db
 from ..permissions import require
 from ..security import safe_referrer
@@ -108,11 +107,14 @@ def invite():
 @bp.get("/audit")
 def audit_log():
     require("view_audit_log")
-    entries = db.paginate(AuditEntry.latest(), page=request.args.get("page", 1, type=int),
+    chosen = {key: request.args.get(key, "").strip()[:80] for key in ("area", "action", "actor")}
+    entries = db.paginate(audit.entries(**chosen), page=request.args.get("page", 1, type=int),
                           per_page=50, error_out=False)
     # Entries keep ids, not copies of content: areas name their targets as they are now.
     targets = {}
     for found in content.provide_all("audit.targets", [(e.target_type, e.target_id)
                                                         for e in entries.items], current_user):
         targets.update(found)
-    return render_template("admin/audit.html", entries=entries, targets=targets)
+    return render_template("admin/audit.html", entries=entries, targets=targets, chosen=chosen,
+                           areas=sorted(audit.AREA_LABELS.items(), key=lambda pair: pair[1]),
+                           actions=audit.action_choices(), action_label=audit.action_label)

@@ -25,6 +25,6 @@ def init_app(app):
             user = services.create_user(email, name or email.split("@")[0].replace(".", " ").title(),
                                         password, role=role, county_name=county)
         except services.AccountError as error:
-            raise click.ClickException(str(error))
+            raise click.ClickException(str(error)) from error
         db.session.commit()
         click.echo(f"Created {user.role} {user.email} (@{user.handle}).")

@@ -7,8 +7,8 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import (ForeignKey, Integer, String, Text, case, delete, func, or_, select,
-                        update)
+from sqlalchemy import (ForeignKey, Integer, String, Text, and_, case, delete, func, or_, select,
+                        true, update)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -184,6 +184,12 @@ class User(UserMixin, db.Model):
             raise ValueError(f"cannot activate an account that is {self.status}")
         self.status = "active"
         self.activated_at = self.activated_at or utcnow()
+
+    @classmethod
+    def name_contains(cls, text):
+        """A condition: the name holds every word typed (any case; % and _ are plain characters)."""
+        words = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in text.split()[:5]]
+        return and_(true(), *[func.lower(cls.name).like(f"%{w.lower()}%", escape="\\") for w in words])
 
     @classmethod
     def by_email(cls, email):

@@ -276,3 +276,24 @@ def _require_manage(actor, user):
 
 def _external(endpoint, **values):
     return mail.external_url(endpoint, **values)
+
+
+def directory(county_slug="", program="", role="", name=""):
+    """Active people for the directory, filtered by county, program, site role and part of a name.
+
+    Unknown filter values are ignored rather than refused: the directory is a GET page whose
+    address people share and edit by hand. Returns (query, county) — the county for the heading.
+    """
+    query = select(User).where(User.status == "active").order_by(User.name, User.id)
+    county = None
+    if county_slug:
+        county = db.session.scalar(select(County).where(County.slug == county_slug))
+        if county is not None:
+            query = query.where(User.county_id == county.id)
+    if program in PROGRAM_LABELS:
+        query = query.where(User.program == program)
+    if role in ROLE_LABELS:
+        query = query.where(User.role == role)
+    if name.strip():
+        query = query.where(User.name_contains(name))
+    return query, county

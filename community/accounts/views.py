@@ -7,6 +7,7 @@ from .. import guard, ui
 from ..extensions import db, limiter
 from ..permissions import require
 from ..security import safe_next
+from ..vocabulary import PROGRAMS, ROLES
 from . import bp, services
 from .forms import (AccountRequestForm, ChangePasswordForm, ForgotPasswordForm, ProfileForm,
                     SetPasswordForm, SignInForm)
@@ -167,19 +168,13 @@ def edit_profile():
 @login_required
 def people():
     require("view_members")
-    county_slug = request.args.get("county", "")
-    page = request.args.get("page", 1, type=int)
-    query = select(User).where(User.status == "active").order_by(User.name)
-    county = None
-    if county_slug:
-        county = db.session.scalar(select(County).where(County.slug == county_slug))
-        if county is None:
-            abort(404)
-        query = query.where(User.county_id == county.id)
-    members = db.paginate(query, page=page, per_page=PEOPLE_PER_PAGE, error_out=False)
+    chosen = {key: request.args.get(key, "").strip()[:80] for key in ("county", "program", "role", "q")}
+    query, county = services.directory(chosen["county"], chosen["program"], chosen["role"], chosen["q"])
+    members = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PEOPLE_PER_PAGE,
+                          error_out=False)
     counties = db.session.scalars(select(County).order_by(County.name)).all()
-    return render_template("accounts/people.html", members=members, counties=counties,
-                           county=county)
+    return render_template("accounts/people.html", members=members, counties=counties, county=county,
+                           chosen=chosen, programs=PROGRAMS, roles=ROLES)
 
 
 @bp.get("/people/<handle>")

@@ -1,4 +1,5 @@
 """Account pages through the test client: sign-in, requests, resets, profiles, admin."""
+from community import audit
 from community.accounts.models import User
 from community.extensions import db
 from tests.conftest import text_of
@@ -120,6 +121,30 @@ def test_people_directory_lists_active_members_by_county(client, make_user, sign
     assert "In Fresno" in page and "In Stanislaus" not in page
 
 
+def test_people_directory_filters_by_program_role_and_name(client, make_user, sign_in):
+    make_user(name="Rosa Delgado", program="calworks")
+    make_user(name="Rosa Whitfield", program="cws", role="organizer")
+    make_user(name="Tomas Reyes", program="calworks")
+    make_user(name="Rosa Inactive", program="calworks").status = "deactivated"
+    db.session.commit()
+    sign_in(make_user(name="Viewer Person"))
+
+    def names(query):
+        page = client.get("/people" + query).get_data(as_text=True)
+        return {n for n in ("Rosa Delgado", "Rosa Whitfield", "Tomas Reyes", "Rosa Inactive") if n in page}
+
+    assert names("?program=calworks") == {"Rosa Delgado", "Tomas Reyes"}
+    assert names("?role=organizer") == {"Rosa Whitfield"}
+    assert names("?q=rosa") == {"Rosa Delgado", "Rosa Whitfield"}
+    assert names("?q=ROSA+del&program=calworks") == {"Rosa Delgado"}
+    # a wildcard typed into the name box is a character, not a pattern
+    assert names("?q=%25") == set()
+    # values nobody offers are ignored, not a 500
+    assert client.get("/people?role=root&program=x&county=nowhere").status_code == 200
+    page = client.get("/people?program=calworks").get_data(as_text=True)
+    assert '<option value="calworks" selected>' in page and "2 people" in page
+
+
 def test_healthz_checks_the_database(client):
     assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
 
@@ -187,3 +212,35 @@ def test_a_reset_link_is_built_from_site_url_whatever_host_the_request_names(cli
         links = [w for w in text_of(message).split() if "://" in w]
         assert links and all(link.startswith("http://community.test/") for link in links)
         assert "evil.example" not in message.as_string()
+
+
+def test_audit_log_reads_as_words_and_filters_by_area_action_and_person(client, make_user, sign_in):
+    from community.accounts import services as accounts
+
+    admin = make_user(role="admin", name="Alma Ortiz")
+    other_admin = make_user(role="admin", name="Bea Lang")
+    person = make_user(name="Cruz Diaz")
+    accounts.change_role(admin, person, "organizer")
+    accounts.deactivate(other_admin, person)
+    audit.record(admin, "thread.redact_title", "thread", 1, summary="Title redacted")
+    db.session.commit()
+    sign_in(admin)
+
+    def rows(query=""):  # the table only: the filter's options name every action too
+        page = client.get("/admin/audit" + query).get_data(as_text=True)
+        return page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+
+    page = rows()
+    assert "Changed a site role" in page and "Deactivated an account" in page
+    assert "Thread: redact title" not in page and "Redacted a thread title" in page
+    assert "<code>account.role</code>" not in page
+
+    by_actor = rows("?actor=bea")
+    assert "Deactivated an account" in by_actor and "Changed a site role" not in by_actor
+    by_area = rows("?area=thread")
+    assert "Redacted a thread title" in by_area and "Deactivated an account" not in by_area
+    by_action = rows("?action=account.role")
+    assert "Changed a site role" in by_action and "Deactivated an account" not in by_action
+    assert '<option value="account.role" selected>' in client.get("/admin/audit?action=account.role").get_data(as_text=True)
+    assert "Nothing recorded matches" in rows("?actor=nobody+here")
+    assert audit.action_label("thing.make_new") == "Thing: make new"

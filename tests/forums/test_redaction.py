@@ -140,7 +140,7 @@ def test_a_redacted_post_and_title_leave_no_trace_in_tables_search_pages_mail_or
     assert "Reason: a family&#39;s surname in the title" in history
     audit_page = _html(_client_as(app, admin).get("/admin/audit"))
     assert MARKER.lower() not in audit_page.lower()
-    assert "post.redact" in audit_page and "thread.redact_title" in audit_page
+    assert "Redacted a post" in audit_page and "Redacted a thread title" in audit_page
     assert "“Visit planning for a family”" in audit_page
 
 
