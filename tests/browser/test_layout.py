@@ -70,6 +70,12 @@ def _layout_problems(page, name, width):
             problems.append(f"{name}: tap targets under 44 x 44 px: {small}")
     elif header["height"] > 64:
         problems.append(f"{name}: the desktop header wraps ({header['height']} px tall)")
+    tiny = page.eval_on_selector_all("svg.chart text", """nodes => nodes
+        .map(n => [n.textContent, n.getBoundingClientRect().height])
+        .filter(([, h]) => h > 0 && h < 11)
+        .map(([text, h]) => `${text}: ${h.toFixed(1)} px`)""")
+    if tiny:
+        problems.append(f"{name}: chart text drawn under 11 px tall: {tiny[:5]}")
     return problems
 
 
