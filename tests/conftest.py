@@ -15,7 +15,7 @@ from sqlalchemy import text
 from community import create_app
 from community.extensions import db
 
-pytest_plugins = ["tests.support.mailserver", "tests.support.browser", "tests.support.summary"]
+pytest_plugins = ["tests.support.summary", "tests.support.mailserver", "tests.support.browser"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -15,6 +15,7 @@ from ..timeutil import utcnow
 from ..vocabulary import PROGRAM_LABELS, ROLE_LABELS
 from .models import (AccountToken, County, User, UserSession, describe_device, normalize_email,
                      verify_password)
+from .provides import person_changed
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -153,6 +154,7 @@ def deactivate(admin, user):
     _require_manage(admin, user)
     user.status = "deactivated"
     user.end_sessions()
+    person_changed(user)
     audit.record(admin, "account.deactivate", "user", user.id, f"Deactivated {user.email}")
 
 
@@ -161,6 +163,7 @@ def reactivate(admin, user):
     if user.status != "deactivated":
         raise AccountError(f"{user.name}'s account is not deactivated.")
     user.status = "active" if user.password_hash else "invited"
+    person_changed(user)
     audit.record(admin, "account.reactivate", "user", user.id, f"Reactivated {user.email}")
 
 
@@ -204,6 +207,7 @@ def set_password_with_token(secret, purpose, password):
     check_password_strength(password, user.email)
     user.set_password(password)
     user.activate()
+    person_changed(user)
     user.end_sessions()
     user.clear_failed_sign_ins()  # the mailbox owner chose a new password: no more pause
     now = utcnow()
@@ -232,6 +236,7 @@ def update_profile(user, name, title, county_id, program, bio, confirmed=False):
         raise AccountError("Choose a program.")
     user.program = program
     user.bio = bio.strip()
+    person_changed(user)
 
 
 def create_user(email, name, password, role="member", county_name=None, program="partner",
@@ -252,6 +257,7 @@ def create_user(email, name, password, role="member", county_name=None, program=
     user.activate()
     db.session.add(user)
     db.session.flush()
+    person_changed(user)
     return user
 
 
