@@ -9,9 +9,6 @@ def init_app(app):
     from . import demo, files, search_source, sections, views  # noqa: F401  (routes register on import)
     ui.add_stylesheet(app, "css/resources.css")
 
-    app.config.setdefault("UPLOAD_ZIP_MAX_ENTRIES", 3000)
-    app.config.setdefault("UPLOAD_ZIP_MAX_BYTES", 200 * 1024 * 1024)
-    app.config.setdefault("EXTRACTION_ISOLATED", True)
     files.store_name(app)  # refuse an unknown FILE_STORE at start-up
     files.init_cli(app)
     app.register_blueprint(bp)

@@ -73,7 +73,7 @@ class StoredFile:
 
 def upload_dir(app=None):
     app = app or current_app
-    path = Path(app.config.get("UPLOAD_DIR") or Path(app.instance_path) / "uploads")
+    path = Path(app.config["UPLOAD_DIR"])
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -173,9 +173,9 @@ def _kind_of(path, head):
 def check_zip(path, app=None):
     """Refuse Office files whose declared contents are too many or too large (zip bombs)."""
     config = (app or current_app).config
-    max_entries = config.get("UPLOAD_ZIP_MAX_ENTRIES", 3000)
-    max_total = config.get("UPLOAD_ZIP_MAX_BYTES", 200 * 1024 * 1024)
-    max_ratio = config.get("UPLOAD_ZIP_MAX_RATIO", 200)
+    max_entries = config["UPLOAD_ZIP_MAX_ENTRIES"]
+    max_total = config["UPLOAD_ZIP_MAX_BYTES"]
+    max_ratio = config["UPLOAD_ZIP_MAX_RATIO"]
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()

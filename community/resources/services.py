@@ -167,16 +167,16 @@ def extract_version_text(version_id):
         return
     kept = files.store()
     config = current_app.config
-    limits = extraction.Limits(pages=config.get("EXTRACTION_MAX_PAGES", 300),
-                               chars=config.get("EXTRACTION_MAX_CHARS", 400_000),
-                               seconds=config.get("EXTRACTION_SECONDS", 20),
-                               memory_mb=config.get("EXTRACTION_MEMORY_MB", 512))
+    limits = extraction.Limits(pages=config["EXTRACTION_MAX_PAGES"],
+                               chars=config["EXTRACTION_MAX_CHARS"],
+                               seconds=config["EXTRACTION_SECONDS"],
+                               memory_mb=config["EXTRACTION_MEMORY_MB"])
     if not kept.exists(version.stored_name):
         result = extraction.Extraction("no_text", note="The stored file is missing.")
     else:
         # Parsers want a path: the local file, or a temporary copy of the database's chunks.
         with kept.local_copy(version.stored_name) as path:
-            if config.get("EXTRACTION_ISOLATED", True):
+            if config["EXTRACTION_ISOLATED"]:
                 result = extraction.extract_isolated(path, version.content_type, limits)
             else:
                 result = extraction.extract(path, version.content_type, limits)
