@@ -182,7 +182,11 @@ def process(inbound_id):
                                        "message was not posted. Please post on the site instead: "
                                         f"{current_app.config['SITE_URL']}")))
     else:
-        result = content.provide("mail.reply_handler", incoming) or Handled(
+        try:
+            result = content.provide("mail.reply_handler", incoming)
+        except content.NoProvider:  # no feature takes replies (the forums are not installed)
+            result = None
+        result = result or Handled(
             "unhandled", ("Your message could not be delivered",
                           ("This address takes no messages. Please use the site instead: "
                            f"{current_app.config['SITE_URL']}")))

@@ -21,11 +21,11 @@ from email.utils import parseaddr
 from flask import current_app
 from sqlalchemy import and_, func, insert, literal, or_, select, update
 
-from community import content, jobs, mail
+from community import jobs, mail
 from community.extensions import db
 from community.timeutil import utcnow
 
-from . import blocks, tokens
+from . import blocks, provides, tokens
 from .models import Delivery, Issue, Subscriber
 from .rendering import build_issue_message, render_issue
 
@@ -165,7 +165,7 @@ def finish_issue(issue_id):
         .values(status="sent", sent_at=utcnow())
         .execution_options(synchronize_session=False)).rowcount == 1
     if done:
-        content.announce_changed("newsletter", [issue_id])
+        provides.issues_changed([issue_id])
     db.session.commit()
     return done
 

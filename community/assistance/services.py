@@ -197,11 +197,15 @@ def _invitation(request, link):
     one UID per request, SEQUENCE raised on every change, an hour long."""
     host = urlsplit(link).hostname or "linkages.local"
     start = request.scheduled_at
-    ics = content.provide("calendar.meeting_invitation", f"assistance-{request.id}@{host}", request.sequence,
-                          f"CFPIC technical assistance: {request.topic}", start or utcnow(),
-                          (start or utcnow()) + timedelta(hours=1), request.meeting_link or "Online",
-                          f"{request.format_label} with CFPIC.\n\nDetails: {link}", request.requester,
-                          cancelled=start is None)
+    try:
+        ics = content.provide("calendar.meeting_invitation", f"assistance-{request.id}@{host}",
+                              request.sequence, f"CFPIC technical assistance: {request.topic}",
+                              start or utcnow(), (start or utcnow()) + timedelta(hours=1),
+                              request.meeting_link or "Online",
+                              f"{request.format_label} with CFPIC.\n\nDetails: {link}",
+                              request.requester, cancelled=start is None)
+    except content.NoProvider:  # no calendar installed: the e-mail goes without an invitation
+        return (), ()
     if ics is None:
         return (), ()
     method = {"method": "CANCEL" if start is None else "REQUEST", "charset": "utf-8"}

@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 
 
 from community.extensions import db
-from newsletters import delivery, search, services
+from newsletters import delivery, provides, services
 from newsletters.models import Delivery, Issue
 from tests.newsletters.conftest import PUBLIC_THREAD
 
@@ -42,7 +42,7 @@ def test_the_archive_and_feed_list_sent_issues_and_never_drafts(app, client, org
 
     assert client.get(f"/newsletter/{draft.id}-{draft.slug}").status_code == 404
     assert client.get(f"/newsletter/{draft.id}/web.html").status_code == 404
-    assert [d.id for d in search.fetch()] == [str(sent.id)]
+    assert [d.id for d in provides.search_documents()] == [str(sent.id)]
 
 
 def test_the_issue_page_frames_the_web_version_of_the_email(app, client, organizer,
@@ -68,7 +68,7 @@ def test_a_sent_issue_is_announced_to_search(app, organizer, compose_issue, make
     make_subscribers(1)
     sent = _sent_issue(organizer, compose_issue, "Announced")
     assert ("newsletter", [str(sent.id)]) in heard
-    document = next(search.fetch([sent.id]))
+    document = next(provides.search_documents([sent.id]))
     assert (document.visibility, document.url) == ("public", f"/newsletter/{sent.id}-announced")
     assert "Fresno" in document.text
 
