@@ -350,7 +350,7 @@ def _answer(incoming, answer, row):
     sender = incoming.sender
     if incoming.automatic or not sender or "@" not in sender:
         return
-    own = {parseaddr(current_app.config["MAIL_FROM"])[1].lower()}
+    own = {mail.sender_address().lower()}
     domain = (current_app.config.get("REPLY_MAIL_DOMAIN") or "").lower()
     if sender in own or (domain and sender.endswith("@" + domain)):
         return

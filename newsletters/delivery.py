@@ -16,7 +16,6 @@ import time
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
-from email.utils import parseaddr
 
 from flask import current_app
 from sqlalchemy import and_, func, insert, literal, or_, select, update
@@ -193,8 +192,7 @@ class Sender:
         self.rendered = rendered
         self.issue_id = rendered.issue.id
         self.max_attempts = current_app.config["NEWSLETTER_MAX_ATTEMPTS"]
-        domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "linkages.local"
-        self.domain = domain
+        self.domain = mail.sender_domain()
         self.unsubscribe_base = mail.external_url("newsletters.unsubscribe", token="TOKEN")
         self.preferences_base = mail.external_url("newsletters.preferences", token="TOKEN")
         self.smtp = None

@@ -79,7 +79,7 @@ def triage(request, actor, *, status, assignee_id=None, scheduled_at=None, meeti
         raise AssistanceError("Choose a status.", "status")
     if assignee_id:
         assignee = db.session.get(User, assignee_id)
-        if assignee is None or not assignee.is_organizer or not assignee.is_active:
+        if assignee is None or not can(assignee, "organize"):
             raise AssistanceError("Assign the request to a CFPIC staff member.", "assignee_id")
     if status == "scheduled" and scheduled_at is None:
         raise AssistanceError("Enter when the call or visit takes place.", "scheduled_at")
