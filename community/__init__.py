@@ -1,7 +1,6 @@
 """Linkages Community: the intranet where California's CWS and CalWORKs staff learn from each other."""
 import importlib
 import logging
-import os
 
 from flask import Flask
 
@@ -26,10 +25,12 @@ def create_app(config=None):
 
     :param config: overrides applied after the environment (tests pass their settings here).
     """
-    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH")
+    from .config import Config
+
+    instance_path = (config or {}).get("INSTANCE_PATH") or Config.INSTANCE_PATH
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     load_config(app, config)
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     from . import errors, inbound, inputs, jobs, security, templating
     from .extensions import csrf, db, limiter, login_manager, migrate

@@ -8,8 +8,9 @@ Three seams, all registered per app from a feature's `init_app`:
   ids)`; the search package listens to `content_changed` and (re)indexes through the source.
   After a redaction, `announce_purged(kind, ids)` also asks it to drop the old text's traces.
 - **Providers.** Named functions one feature offers to others, e.g. the newsletter composer asks
-  `provide("events.upcoming_public", start, end)` and gets `ContentCard`s, or nothing when no
-  feature registered that name. A name may have several providers (`provide_all`).
+  `provide("events.upcoming_public", start, end)` and gets `ContentCard`s; when no feature
+  registered that name, `provide` raises `NoProvider` (an answer of None is the provider's own
+  "nothing"). A name may have several providers (`provide_all`).
 - **Cards.** `ContentCard` is the neutral shape a provider returns: enough to show a title, a
   link, a line of context and a date, and nothing a recipient may not see.
 
@@ -21,15 +22,20 @@ Known provider names (a feature registers the ones it owns):
 | `resources.new_public` | since (naive UTC or None) | [ContentCard] of public resources |
 | `forums.public_thread_card` | thread_id | ContentCard, or raises NotPublic(reason) |
 | `cards.for_path` | url path on this site, viewer | ContentCard or None (rich link cards in posts) |
+| `mail.reply_handler` | an `inbound.IncomingMail` | `inbound.Handled` (what became of a reply by e-mail) |
 | `calendar.meeting_invitation` | uid, sequence, title, start, end, location, description, attendee, cancelled | .ics bytes (METHOD:REQUEST/CANCEL) for a meeting that is not an event |
 | `audit.targets` | [(target type, id)], viewer | {(type, id): ContentCard} read live for the audit log |
 | `cards.for_paths` | url paths on this site, viewer | {path: ContentCard} of those the viewer may see, in a constant number of queries (link cards in posts, newsletter cards: checked when shown) |
+
+Card providers recognise their own links with `paths_to(paths, endpoints, argument)`, which asks
+the app's URL map (the same rules the pages are served by), never a parser of their own.
 """
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from blinker import Namespace
 from flask import current_app
+from werkzeug.exceptions import HTTPException
 
 from . import jobs
 
@@ -43,6 +49,10 @@ content_purged = _signals.signal("content-purged")
 
 class NotPublic(Exception):
     """The content cannot be shown to the public; the message says why (for organizers)."""
+
+
+class NoProvider(LookupError):
+    """No feature registered a provider of this name (the feature is not installed)."""
 
 
 @dataclass
@@ -102,17 +112,47 @@ def register_provider(app, name, func):
     _registry(app)["providers"].setdefault(name, []).append(func)
 
 
+def offers(name, app=None):
+    """Whether any feature registered a provider of `name`."""
+    return bool(_registry(app or current_app)["providers"].get(name))
+
+
 def provide(name, *args, **kwargs):
     """Call the provider registered last under `name` (a later registration overrides an
-    earlier one); None when no feature offers it."""
+    earlier one) and return its answer; raises `NoProvider` when no feature offers it."""
     funcs = _registry(current_app)["providers"].get(name)
-    return funcs[-1](*args, **kwargs) if funcs else None
+    if not funcs:
+        raise NoProvider(name)
+    return funcs[-1](*args, **kwargs)
 
 
 def provide_all(name, *args, **kwargs):
     """Call every provider of `name`; return their non-None answers."""
     answers = (func(*args, **kwargs) for func in _registry(current_app)["providers"].get(name, []))
     return [answer for answer in answers if answer is not None]
+
+
+def paths_to(paths, endpoints, argument):
+    """{path: value of the route argument `argument`} for the paths on this site that the app's
+    URL map routes to one of `endpoints`; how `cards.for_path(s)` providers find their links.
+
+    A query string, a fragment and a trailing slash are ignored; a path no rule matches, or one
+    whose argument a converter refuses (an id beyond any row), is left out.
+    """
+    adapter = current_app.url_map.bind("localhost")
+    endpoints = {endpoints} if isinstance(endpoints, str) else set(endpoints)
+    found = {}
+    for path in paths:
+        bare = (path or "").split("?", 1)[0].split("#", 1)[0]
+        if not bare.startswith("/"):
+            continue
+        try:
+            endpoint, values = adapter.match(bare.rstrip("/") or "/", method="GET")
+        except HTTPException:
+            continue
+        if endpoint in endpoints and argument in values:
+            found[path] = values[argument]
+    return found
 
 
 def announce_changed(kind, ids):

@@ -84,8 +84,7 @@ def build_message(to, subject, text, html=None, *, sender=None, reply_to=None, h
     msg["To"] = ", ".join(_format_address(a) for a in _as_list(to))
     msg["Subject"] = subject
     msg["Date"] = format_datetime(datetime.now(timezone.utc))
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "linkages.local"
-    msg["Message-ID"] = make_msgid(idstring=uuid.uuid4().hex[:12], domain=domain)
+    msg["Message-ID"] = make_msgid(idstring=uuid.uuid4().hex[:12], domain=sender_domain(sender))
     if reply_to:
         msg["Reply-To"] = reply_to
     for name, value in (headers or {}).items():
@@ -118,6 +117,16 @@ def render_message(template, to, subject, *, attachments=(), alternatives=(), **
 def send(msg):
     """Send a message after the current transaction commits (in a job)."""
     jobs.enqueue(deliver, msg.as_bytes())
+
+
+def sender_address(sender=None):
+    """The bare address of `sender` (default MAIL_FROM): ``no-reply@cfpic.org``."""
+    return parseaddr(sender or current_app.config["MAIL_FROM"])[1]
+
+
+def sender_domain(sender=None):
+    """The domain of `sender` (default MAIL_FROM), for Message-IDs and List-Ids."""
+    return sender_address(sender).rpartition("@")[2] or "linkages.local"
 
 
 def send_now(msg):

@@ -242,8 +242,3 @@ def get_or_404(model, ident, action="view", user=None):
         abort(403)
     return thing
 
-
-def users_who_can_view(users, thing):
-    """Filter a list of people to those who may see `thing` (for notifications and e-mail)."""
-    return [u for u in users if can(u, "view", thing)]
-

@@ -1,4 +1,4 @@
-"""Filling blocks from the site's own content through `community.content` providers, as snapshots.
+"""Filling blocks from the site's own content through other features' providers, as snapshots.
 
 Cards are copied into the block when it is saved (and refreshed when the issue is claimed for
 sending), so the archive keeps what was sent when events or resources change later. Every card
@@ -10,15 +10,13 @@ from datetime import datetime, time, timedelta
 from urllib.parse import urlparse
 
 from flask import current_app
-from flask_login import AnonymousUserMixin
-
 from sqlalchemy import select
 
-from community import content
 from community.errors import DomainError
 from community.extensions import db
 from community.timeutil import format_pacific, from_pacific, to_pacific
 
+from . import provides
 from .models import Block, Issue
 
 #: What the organizer reads when a feature the block needs is not installed.
@@ -35,41 +33,36 @@ class BlockError(DomainError):
 
 def collect_cards(block, issue):
     """Fetch the block's cards from the providers; raises BlockError with the reason."""
-    if block.kind == "events":
-        start = from_pacific(datetime.combine(_date(block.settings["start"]), time.min))
-        end = from_pacific(datetime.combine(_date(block.settings["end"]), time.min)
-                           + timedelta(days=1))
-        cards = content.provide("events.upcoming_public", start, end)
-    elif block.kind == "resources":
-        cards = content.provide("resources.new_public", Issue.previous_sent_at(issue.id))
-    elif block.kind == "highlights":
+    if block.kind == "highlights":
         return [_thread_card(thread_id) for thread_id in block.settings.get("thread_ids", [])]
-    else:
+    if block.kind not in ("events", "resources"):
         return []
-    if cards is None:
-        raise BlockError(MISSING[block.kind])
-    return [card_snapshot(card) for card in cards]
+    try:
+        if block.kind == "events":
+            start = from_pacific(datetime.combine(_date(block.settings["start"]), time.min))
+            end = from_pacific(datetime.combine(_date(block.settings["end"]), time.min)
+                               + timedelta(days=1))
+            cards = provides.upcoming_events(start, end)
+        else:
+            cards = provides.new_resources(Issue.previous_sent_at(issue.id))
+    except provides.NoProvider:
+        raise BlockError(MISSING[block.kind]) from None
+    return [card_snapshot(card) for card in cards or []]
 
 
 def _thread_card(thread_id):
     try:
-        card = content.provide("forums.public_thread_card", thread_id)
-    except content.NotPublic as refusal:
+        card = provides.public_thread_card(thread_id)
+    except provides.NoProvider:
+        raise BlockError(MISSING["highlights"]) from None
+    except provides.NotPublic as refusal:
         raise BlockError(f"Thread {thread_id} cannot go in the newsletter: {refusal}") from None
     if card is None:
-        if not _offered("forums.public_thread_card"):
-            raise BlockError(MISSING["highlights"])
         raise BlockError(f"Thread {thread_id} was not found.")
     snapshot = card_snapshot(card)
     # Highlights carry only a title and a link: no excerpt of what members wrote.
     snapshot.update(summary="", meta="")
     return snapshot
-
-
-def _offered(name):
-    """Whether any feature registered the provider `name` (content.provide answers None for both)."""
-    registry = current_app.extensions.get("community.content", {})
-    return bool(registry.get("providers", {}).get(name))
 
 
 def card_snapshot(card):
@@ -144,7 +137,7 @@ def on_content_purged(kind, ids):
             block.cards = cards
             reindex.add(block.issue_id)
     if reindex:
-        content.announce_changed("newsletter", sorted(reindex))
+        provides.issues_changed(sorted(reindex))
 
 
 def public_cards(blocks):
@@ -152,10 +145,7 @@ def public_cards(blocks):
     the whole issue); a card pointing anywhere the providers do not vouch for is dropped."""
     paths = {card["url"]: _site_path(card["url"]) for block in blocks for card in block.cards or []}
     wanted = sorted({path for path in paths.values() if path})
-    visible = {}
-    if wanted:
-        for answer in content.provide_all("cards.for_paths", wanted, AnonymousUserMixin()):
-            visible.update(answer)
+    visible = provides.public_paths(wanted) if wanted else set()
     return [[card for card in block.cards or [] if paths[card["url"]] in visible] for block in blocks]
 
 

@@ -16,16 +16,15 @@ import time
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
-from email.utils import parseaddr
 
 from flask import current_app
 from sqlalchemy import and_, func, insert, literal, or_, select, update
 
-from community import content, jobs, mail
+from community import jobs, mail
 from community.extensions import db
 from community.timeutil import utcnow
 
-from . import blocks, tokens
+from . import blocks, provides, tokens
 from .models import Delivery, Issue, Subscriber
 from .rendering import build_issue_message, render_issue
 
@@ -66,7 +65,7 @@ def start_due_sends():
     for issue_id in due:
         if claim_issue(issue_id):
             started.append(issue_id)
-    stale = utcnow() - timedelta(seconds=_config("NEWSLETTER_LEASE_SECONDS"))
+    stale = utcnow() - timedelta(seconds=current_app.config["NEWSLETTER_LEASE_SECONDS"])
     stalled = db.session.scalars(select(Issue.id).where(
         Issue.status == "sending", Issue.heartbeat_at < stale)).all()
     for issue_id in stalled:
@@ -91,12 +90,12 @@ def send_issue(issue_id):
         return
     rendered = render_issue(issue)
     db.session.commit()
-    deadline = time.monotonic() + _config("NEWSLETTER_JOB_SECONDS")
-    throttle = Throttle(_config("NEWSLETTER_RATE"))
+    deadline = time.monotonic() + current_app.config["NEWSLETTER_JOB_SECONDS"]
+    throttle = Throttle(current_app.config["NEWSLETTER_RATE"])
     sender = Sender(rendered)
     try:
         while time.monotonic() < deadline:
-            batch = claim_batch(issue_id, _config("NEWSLETTER_BATCH_SIZE"))
+            batch = claim_batch(issue_id, current_app.config["NEWSLETTER_BATCH_SIZE"])
             if not batch:
                 break
             try:
@@ -122,8 +121,8 @@ class TransportDown(Exception):
 def claim_batch(issue_id, size):
     """Claim up to `size` unsent rows for this worker (pending, or held by a worker that died)."""
     now = utcnow()
-    stale = now - timedelta(seconds=_config("NEWSLETTER_LEASE_SECONDS"))
-    retry = now - timedelta(seconds=_config("NEWSLETTER_RETRY_SECONDS"))
+    stale = now - timedelta(seconds=current_app.config["NEWSLETTER_LEASE_SECONDS"])
+    retry = now - timedelta(seconds=current_app.config["NEWSLETTER_RETRY_SECONDS"])
     claimable = and_(Delivery.issue_id == issue_id, or_(
         # never tried, or tried and refused for now (4xx) long enough ago
         and_(Delivery.status == "pending", or_(Delivery.attempts == 0, Delivery.claimed_at <= retry)),
@@ -165,7 +164,7 @@ def finish_issue(issue_id):
         .values(status="sent", sent_at=utcnow())
         .execution_options(synchronize_session=False)).rowcount == 1
     if done:
-        content.announce_changed("newsletter", [issue_id])
+        provides.issues_changed([issue_id])
     db.session.commit()
     return done
 
@@ -192,9 +191,8 @@ class Sender:
     def __init__(self, rendered):
         self.rendered = rendered
         self.issue_id = rendered.issue.id
-        self.max_attempts = _config("NEWSLETTER_MAX_ATTEMPTS")
-        domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "linkages.local"
-        self.domain = domain
+        self.max_attempts = current_app.config["NEWSLETTER_MAX_ATTEMPTS"]
+        self.domain = mail.sender_domain()
         self.unsubscribe_base = mail.external_url("newsletters.unsubscribe", token="TOKEN")
         self.preferences_base = mail.external_url("newsletters.preferences", token="TOKEN")
         self.smtp = None
@@ -304,7 +302,3 @@ class _Token:
 
     def __init__(self, id, email):
         self.id, self.email = id, email
-
-
-def _config(name):
-    return current_app.config[name]

@@ -4,7 +4,6 @@ An issue is rendered once per send with placeholders where each recipient's link
 with css-inline, and then personalized per recipient by replacing the placeholders; that keeps a
 10,000-recipient send from inlining CSS 10,000 times.
 """
-from email.utils import parseaddr
 from urllib.parse import urljoin
 
 import css_inline
@@ -81,8 +80,7 @@ def absolute(url):
 
 def list_id():
     """`List-Id` value: a name and a domain we own (RFC 2919)."""
-    domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "linkages.local"
-    return f"{current_app.config['SITE_NAME']} newsletter <newsletter.{domain}>"
+    return f"{current_app.config['SITE_NAME']} newsletter <newsletter.{mail.sender_domain()}>"
 
 
 def build_issue_message(rendered, address, name, unsubscribe_url, preferences_url, message_id,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import select, update
 
 from community import audit, guard, mail
@@ -62,7 +63,7 @@ def subscribe(email, name="", county_id=None):
         mail.send(mail.render_message("newsletter_confirm", subscriber.email,
                                       "Confirm your Linkages newsletter subscription",
                                       subscriber=subscriber, url=url,
-                                      days=_config("NEWSLETTER_CONFIRM_DAYS")))
+                                      days=current_app.config["NEWSLETTER_CONFIRM_DAYS"]))
     else:
         mail.send(mail.render_message("newsletter_already", subscriber.email,
                                       "You are already on the Linkages newsletter list",
@@ -343,9 +344,3 @@ def send_test(actor, issue):
 def _require_organizer(actor):
     if not can(actor, "organize"):
         raise NotAllowed("Only organizers manage the newsletter.")
-
-
-def _config(name):
-    from flask import current_app
-
-    return current_app.config[name]

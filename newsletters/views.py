@@ -140,13 +140,6 @@ def member_toggle():
     return redirect(url_for("accounts.profile", handle=current_user.handle))
 
 
-def profile_section(person, viewer):
-    """The newsletter toggle on one's own profile page (nobody else sees it)."""
-    if not getattr(viewer, "is_authenticated", False) or viewer.id != person.id:
-        return None
-    return {"subscriber": services.member_subscription(person)}
-
-
 def _atom_date(value):
     return (value or utcnow()).strftime("%Y-%m-%dT%H:%M:%SZ")
 

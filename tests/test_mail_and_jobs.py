@@ -91,3 +91,13 @@ def test_with_redis_jobs_go_to_rq_and_a_worker_runs_them(app_factory, make_user)
         assert queue.count == 1 and ran == []
         SimpleWorker([queue], connection=queue.connection).work(burst=True)
         assert ran == ["via redis"]
+
+
+def test_the_sender_address_and_domain_are_read_from_mail_from_in_one_place(app):
+    app.config["MAIL_FROM"] = "Linkages Community <No-Reply@cfpic.org>"
+    assert (mail.sender_address(), mail.sender_domain()) == ("No-Reply@cfpic.org", "cfpic.org")
+    assert mail.sender_domain("someone@county.example.gov") == "county.example.gov"
+    message = mail.build_message("a@example.org", "Hello", "Text")
+    assert message["Message-ID"].endswith("@cfpic.org>")
+    app.config["MAIL_FROM"] = ""
+    assert mail.sender_domain() == "linkages.local"

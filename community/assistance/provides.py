@@ -6,5 +6,5 @@ from . import demo
 
 def register(app):
     ui.add_nav(app, "Help", "assistance.index", order=46,
-               visible=lambda user: can(user, "view_members") and (user.county_id is not None or user.is_organizer))
+               visible=lambda user: can(user, "view_members") and (user.county_id is not None or can(user, "organize")))
     ui.add_demo_seed(app, "assistance", demo.seed_requests, order=65)

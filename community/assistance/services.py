@@ -79,7 +79,7 @@ def triage(request, actor, *, status, assignee_id=None, scheduled_at=None, meeti
         raise AssistanceError("Choose a status.", "status")
     if assignee_id:
         assignee = db.session.get(User, assignee_id)
-        if assignee is None or not assignee.is_organizer or not assignee.is_active:
+        if assignee is None or not can(assignee, "organize"):
             raise AssistanceError("Assign the request to a CFPIC staff member.", "assignee_id")
     if status == "scheduled" and scheduled_at is None:
         raise AssistanceError("Enter when the call or visit takes place.", "scheduled_at")
@@ -197,11 +197,15 @@ def _invitation(request, link):
     one UID per request, SEQUENCE raised on every change, an hour long."""
     host = urlsplit(link).hostname or "linkages.local"
     start = request.scheduled_at
-    ics = content.provide("calendar.meeting_invitation", f"assistance-{request.id}@{host}", request.sequence,
-                          f"CFPIC technical assistance: {request.topic}", start or utcnow(),
-                          (start or utcnow()) + timedelta(hours=1), request.meeting_link or "Online",
-                          f"{request.format_label} with CFPIC.\n\nDetails: {link}", request.requester,
-                          cancelled=start is None)
+    try:
+        ics = content.provide("calendar.meeting_invitation", f"assistance-{request.id}@{host}",
+                              request.sequence, f"CFPIC technical assistance: {request.topic}",
+                              start or utcnow(), (start or utcnow()) + timedelta(hours=1),
+                              request.meeting_link or "Online",
+                              f"{request.format_label} with CFPIC.\n\nDetails: {link}",
+                              request.requester, cancelled=start is None)
+    except content.NoProvider:  # no calendar installed: the e-mail goes without an invitation
+        return (), ()
     if ics is None:
         return (), ()
     method = {"method": "CANCEL" if start is None else "REQUEST", "charset": "utf-8"}

@@ -1,6 +1,4 @@
 """Peer-cluster forums: cluster pages, threads and replies, notifications and moderation."""
-import os
-
 from flask import Blueprint
 
 bp = Blueprint("forums", __name__, template_folder="templates")
@@ -11,9 +9,6 @@ def init_app(app):
     from . import cli, demo, replies, sections, sharing, views  # noqa: F401  (routes register on import)
     ui.add_stylesheet(app, "css/forums.css")
 
-    app.config.setdefault("LIMIT_FORUM_POST",
-                          os.environ.get("LIMIT_FORUM_POST", "6 per minute; 60 per day"))
-    app.config.setdefault("FORUM_MAX_POST_CHARS", int(os.environ.get("FORUM_MAX_POST_CHARS", 20000)))
     app.register_blueprint(bp)
     cli.init_app(app)
     ui.add_nav(app, "Clusters", "forums.clusters", order=20)

@@ -8,17 +8,15 @@ from flask import abort, current_app
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, content, guard, jobs, mail
+from .. import audit, guard, jobs, mail
 from ..clusters.models import Cluster
 from ..errors import DomainError
 from ..extensions import db
 from ..permissions import CLUSTERS, NotAllowed, access_filter, can, cluster_roles
 from ..timeutil import utcnow
 from ..vocabulary import TOOLKIT_AREAS
-from . import extraction, files
+from . import extraction, files, provides
 from .models import Resource, ResourceVersion, ToolkitArea, ToolkitEntry
-
-KIND = "resource"
 
 
 @dataclass
@@ -96,7 +94,7 @@ def share_resource(user, details, stored=None, note="", confirmed=False):
         _add_version(resource, user, stored, note or "First version")
     db.session.flush()
     audit.record(user, "resource.share", "resource", resource.id, resource.title)
-    content.announce_changed(KIND, [resource.id])
+    provides.changed([resource.id])
     return resource
 
 
@@ -108,7 +106,7 @@ def update_resource(resource, user, details, confirmed=False):
     resource.link_url = details.link_url or resource.link_url
     _apply(resource, user, details)
     db.session.flush()
-    content.announce_changed(KIND, [resource.id])
+    provides.changed([resource.id])
     return resource
 
 
@@ -124,7 +122,7 @@ def add_version(resource, user, stored, note="", confirmed=False):
     resource.updated_at = utcnow()
     db.session.flush()
     audit.record(user, "resource.new_version", "resource", resource.id, f"version {version.number}")
-    content.announce_changed(KIND, [resource.id])
+    provides.changed([resource.id])
     return version
 
 
@@ -150,14 +148,14 @@ def delete_resource(resource, user):
         db.session.delete(entry)
     db.session.flush()
     audit.record(user, "resource.delete", "resource", resource.id, resource.title)
-    content.announce_removed(KIND, [resource.id])
+    provides.removed([resource.id])
 
 
 def record_download(resource, version=None):
     """Count a download (or a click through to a link) and keep the index's count in step."""
     resource.count_download(version)
     db.session.flush()
-    content.announce_changed(KIND, [resource.id])
+    provides.changed([resource.id])
 
 
 def extract_version_text(version_id):
@@ -167,16 +165,16 @@ def extract_version_text(version_id):
         return
     kept = files.store()
     config = current_app.config
-    limits = extraction.Limits(pages=config.get("EXTRACTION_MAX_PAGES", 300),
-                               chars=config.get("EXTRACTION_MAX_CHARS", 400_000),
-                               seconds=config.get("EXTRACTION_SECONDS", 20),
-                               memory_mb=config.get("EXTRACTION_MEMORY_MB", 512))
+    limits = extraction.Limits(pages=config["EXTRACTION_MAX_PAGES"],
+                               chars=config["EXTRACTION_MAX_CHARS"],
+                               seconds=config["EXTRACTION_SECONDS"],
+                               memory_mb=config["EXTRACTION_MEMORY_MB"])
     if not kept.exists(version.stored_name):
         result = extraction.Extraction("no_text", note="The stored file is missing.")
     else:
         # Parsers want a path: the local file, or a temporary copy of the database's chunks.
         with kept.local_copy(version.stored_name) as path:
-            if config.get("EXTRACTION_ISOLATED", True):
+            if config["EXTRACTION_ISOLATED"]:
                 result = extraction.extract_isolated(path, version.content_type, limits)
             else:
                 result = extraction.extract(path, version.content_type, limits)
@@ -186,7 +184,7 @@ def extract_version_text(version_id):
     version.page_count = result.pages
     _hold_if_client_data(version)
     db.session.flush()
-    content.announce_changed(KIND, [version.resource_id])
+    provides.changed([version.resource_id])
 
 
 def held_findings(version):
@@ -227,7 +225,7 @@ def confirm_not_client_data(version, user):
     audit.record(user, "resource.guard_confirm", "resource", resource.id,
                  f"confirmed version {version.number} holds no client data")
     db.session.flush()
-    content.announce_changed(KIND, [resource.id])
+    provides.changed([resource.id])
     return version
 
 
@@ -331,7 +329,7 @@ def add_to_toolkit(area_key, resource, user):
     area.entries.append(entry)
     if area_key not in (resource.toolkit_areas or []):
         resource.toolkit_areas = [*(resource.toolkit_areas or []), area_key]
-        content.announce_changed(KIND, [resource.id])
+        provides.changed([resource.id])
     db.session.flush()
     audit.record(user, "toolkit.add", "resource", resource.id, f"{area.label}: {resource.title}")
     return entry

@@ -4,9 +4,6 @@ Feature areas register sources with `community.content.register_source` and anno
 this package listens, keeps the documents in the backend chosen by SEARCH_BACKEND (see
 `backend`: the Whoosh index of `engine`, or PostgreSQL in `postgres`) and serves `/search`.
 """
-import os
-from pathlib import Path
-
 import click
 from flask import Blueprint
 
@@ -19,12 +16,6 @@ def init_app(app):
 
     ui.add_header_partial(app, "search/_header_form.html")
 
-    if not app.config.get("SEARCH_INDEX_DIR"):  # set from the environment by `config`
-        app.config["SEARCH_INDEX_DIR"] = str(Path(app.instance_path) / "search-index")
-    app.config.setdefault("SEARCH_LOCK_TIMEOUT", 30)
-    app.config.setdefault("SEARCH_PER_PAGE", 10)
-    #: Writer processes used by a full rebuild (each writes its own segment).
-    app.config.setdefault("SEARCH_INDEX_PROCS", int(os.environ.get("SEARCH_INDEX_PROCS", "1")))
     backend.name(app)  # refuse an unknown or impossible choice at start-up
     app.register_blueprint(bp)
     # A module-level receiver connected once per process, whatever the number of apps.

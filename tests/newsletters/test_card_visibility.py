@@ -4,7 +4,7 @@ from community import jobs
 from community.clusters.models import Cluster
 from community.extensions import db
 from community.resources import services as library
-from newsletters import rendering, search, services
+from newsletters import provides, rendering, services
 from newsletters.models import Issue
 
 TITLE = "Marrowfield shared release of information"
@@ -61,5 +61,5 @@ def test_a_newsletter_search_document_carries_no_card_title(
         app, organizer, make_subscribers):
     _share_public_resource(organizer)
     issue = _sent_issue_with_new_resources(organizer, make_subscribers)
-    (document,) = [d for d in search.fetch() if d.id == str(issue.id)]
+    (document,) = [d for d in provides.search_documents() if d.id == str(issue.id)]
     assert TITLE not in document.text

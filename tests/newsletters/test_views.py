@@ -2,9 +2,10 @@
 list pages run a constant number of queries."""
 import xml.etree.ElementTree as ET
 
+import pytest
 
 from community.extensions import db
-from newsletters import delivery, search, services
+from newsletters import delivery, provides, services
 from newsletters.models import Delivery, Issue
 from tests.newsletters.conftest import PUBLIC_THREAD
 
@@ -42,7 +43,7 @@ def test_the_archive_and_feed_list_sent_issues_and_never_drafts(app, client, org
 
     assert client.get(f"/newsletter/{draft.id}-{draft.slug}").status_code == 404
     assert client.get(f"/newsletter/{draft.id}/web.html").status_code == 404
-    assert [d.id for d in search.fetch()] == [str(sent.id)]
+    assert [d.id for d in provides.search_documents()] == [str(sent.id)]
 
 
 def test_the_issue_page_frames_the_web_version_of_the_email(app, client, organizer,
@@ -60,15 +61,26 @@ def test_the_issue_page_frames_the_web_version_of_the_email(app, client, organiz
     assert client.get(f"/newsletter/{sent.id}-old-slug").status_code == 301
 
 
-def test_a_sent_issue_is_announced_to_search(app, organizer, compose_issue, make_subscribers):
+@pytest.fixture
+def heard():
+    """The (kind, ids) of every change announced during the test; the receiver goes afterwards."""
     from community.content import content_changed
 
-    heard = []
-    content_changed.connect(lambda kind, ids, removed: heard.append((kind, ids)), weak=False)
+    announced = []
+
+    def receiver(kind, ids, removed):
+        announced.append((kind, ids))
+
+    content_changed.connect(receiver)
+    yield announced
+    content_changed.disconnect(receiver)
+
+
+def test_a_sent_issue_is_announced_to_search(app, organizer, compose_issue, make_subscribers, heard):
     make_subscribers(1)
     sent = _sent_issue(organizer, compose_issue, "Announced")
     assert ("newsletter", [str(sent.id)]) in heard
-    document = next(search.fetch([sent.id]))
+    document = next(provides.search_documents([sent.id]))
     assert (document.visibility, document.url) == ("public", f"/newsletter/{sent.id}-announced")
     assert "Fresno" in document.text
 

@@ -1,11 +1,47 @@
-"""How the library describes its resources to the site-wide search (and to other features)."""
+"""How the library plugs into the rest of the site: the only module here that touches
+`community.content` (its search source, the providers it offers, what it announces) and
+`community.ui` (navigation, stylesheet, sections on shared pages, demo data)."""
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from .. import content, ui
 from ..content import ContentCard, SearchDocument
 from ..extensions import db
-from ..permissions import PUBLIC
-from .models import Resource, ResourceVersion
+from ..permissions import PUBLIC, can
+from . import services
+from .models import Resource, ResourceVersion, resource_clusters
+
+#: The kind of the library's search documents.
+KIND = "resource"
+SECTION_TEMPLATE = "resources/_section.html"
+
+
+def register(app):
+    """Plug the library into navigation, shared pages, search and the other features."""
+    from . import demo
+
+    ui.add_stylesheet(app, "css/resources.css")
+    ui.add_nav(app, "Library", "resources.library", order=30)
+    content.register_source(app, KIND, "Library resources", search_documents)
+    content.register_provider(app, "resources.new_public", new_public)
+    content.register_provider(app, "cards.for_path", card_for_path)
+    content.register_provider(app, "cards.for_paths", cards_for_paths)
+    ui.add_section(app, "home", SECTION_TEMPLATE, home_section, order=30)
+    ui.add_section(app, "profile", SECTION_TEMPLATE, profile_section, order=40)
+    ui.add_section(app, "cluster", SECTION_TEMPLATE, cluster_section, order=40)
+    ui.add_demo_seed(app, "library resources", demo.seed_library, order=30)
+
+
+def changed(ids):
+    """Tell search (after commit) that these resources changed."""
+    content.announce_changed(KIND, ids)
+
+
+def removed(ids):
+    content.announce_removed(KIND, ids)
+
+
+# --- Search documents and cards ------------------------------------------------------------------
 
 _BATCH = 500
 
@@ -76,16 +112,36 @@ def card_for_path(path, viewer):
 def cards_for_paths(paths, viewer):
     """Provider `cards.for_paths`: {path: card} for the /library/<id> paths `viewer` may see
     (one query, and one for the resources' clusters)."""
-    from ..permissions import can
-
-    wanted = {}
-    for path in paths:
-        parts = (path or "").split("?")[0].strip("/").split("/")
-        if len(parts) == 2 and parts[0] == "library" and parts[1].isdigit() and len(parts[1]) < 12:
-            wanted[path] = int(parts[1])
+    wanted = content.paths_to(paths, "resources.show", "resource_id")
     if not wanted:
         return {}
     resources = {r.id: r for r in db.session.scalars(
         select(Resource).where(Resource.id.in_(set(wanted.values())), Resource.deleted_at.is_(None)))}
     return {path: card_of(resources[ident]) for path, ident in wanted.items()
             if ident in resources and can(viewer, "view", resources[ident])}
+
+
+# --- Sections on the home, profile and cluster pages ---------------------------------------------
+
+def _section(resources, heading, anchor, browse=False):
+    if not resources:
+        return None
+    return {"resources": resources, "heading": heading, "anchor": anchor, "browse": browse}
+
+
+def home_section(user):
+    resources = db.session.scalars(services.visible_resources(user).limit(6)).all()
+    return _section(resources, "New in the library", "home-library", browse=True)
+
+
+def profile_section(person, viewer):
+    resources = db.session.scalars(
+        services.visible_resources(viewer).where(Resource.owner_id == person.id).limit(10)).all()
+    return _section(resources, "Shared resources", "profile-resources")
+
+
+def cluster_section(cluster, viewer):
+    in_cluster = select(resource_clusters.c.resource_id).where(resource_clusters.c.cluster_id == cluster.id)
+    resources = db.session.scalars(
+        services.visible_resources(viewer).where(Resource.id.in_(in_cluster)).limit(10)).all()
+    return _section(resources, "Cluster resources", "cluster-resources")
