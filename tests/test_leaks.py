@@ -296,6 +296,12 @@ def test_the_cluster_member_sees_every_marker_so_the_leak_test_would_notice(app,
     cfpic.post("/sign-in", data={"email": "organizer@linkages.example.org", "password": "correct horse battery"})
     request_page = cfpic.get(f"/assistance/{world['help_request']}").get_data(as_text=True)
     assert set(_found(request_page, MARKERS)) == ASSISTANCE_MARKERS
+    # Search finds the request for CFPIC (near-misses are corrected to its words), as it would
+    # for anyone the crawl above signs in if the permission filter let it through.
+    topic, details = MARKERS["assistance_topic"], MARKERS["assistance_details"]
+    searched = "".join(cfpic.get(url).get_data(as_text=True) for url in (
+        f"/search?q={NEAR_MISSES[topic]}", f"/search?q={details[:5]}*"))
+    assert set(_found(searched, MARKERS)) == ASSISTANCE_MARKERS
 
 
 def test_a_near_miss_of_a_private_word_is_corrected_only_for_the_cluster(app, world):

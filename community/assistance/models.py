@@ -2,9 +2,10 @@
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from ..extensions import db
+from ..permissions import COUNTY, Scope
 from ..timeutil import utcnow
 from ..vocabulary import STRATEGIES, TOOLKIT_AREAS
 
@@ -82,9 +83,19 @@ class AssistanceRequest(db.Model):
     def is_open(self):
         return self.status != "resolved"
 
+    def access_scope(self):
+        """The county's staff and CFPIC see it (the policy's `county` scope, also in search)."""
+        return Scope(COUNTY, owner_id=self.requester_id, county_id=self.county_id)
+
     @classmethod
     def of_county(cls, county_id):
         return select(cls).where(cls.county_id == county_id).order_by(cls.created_at.desc())
+
+    @classmethod
+    def with_ids(cls, ids=None):
+        """These requests (all when `ids` is None), oldest first, for the search source."""
+        query = select(cls).options(selectinload(cls.notes)).order_by(cls.id)
+        return query if ids is None else query.where(cls.id.in_(ids))
 
 
 class AssistanceNote(db.Model):

@@ -128,6 +128,8 @@ def add_note(request, actor, body, shared=False, confirmed=False):
         jobs.enqueue(tell_requester, request.id, ["note"], note.id)
     elif note.shared:
         jobs.enqueue(tell_organizers, request.id, note.id)
+    if note.shared:  # search reads shared notes (never internal ones)
+        content.announce_changed("assistance", [request.id])
     return note
 
 

@@ -97,6 +97,8 @@ def make_schema():
         snippet_source=STORED(),
         visibility=ID(),
         clusters=KEYWORD(),
+        #: With `county` visibility, the county whose staff may see it.
+        audience_county=ID(),
         created=NUMERIC(stored=True, sortable=True, bits=64),
         downloads=NUMERIC(stored=True, sortable=True),
         county=ID(stored=True, sortable=True),
@@ -175,6 +177,7 @@ def _fields(doc: content.SearchDocument):
         "snippet_source": text[:SNIPPET_SOURCE_CHARS],
         "visibility": doc.visibility,
         "clusters": " ".join(str(c) for c in sorted(doc.cluster_ids)) or "none",
+        "audience_county": str(doc.county_id) if doc.county_id is not None else "none",
         "created": int((doc.created_at or when).timestamp()),
         "downloads": int(doc.downloads or 0),
         "county": county.lower().replace(" ", "-"),
@@ -332,6 +335,10 @@ def permission_filter(allowed):
         terms.append(Term("visibility", "members"))
     for cluster_id in sorted(allowed.cluster_ids):
         terms.append(And([Term("visibility", "clusters"), Term("clusters", str(cluster_id))]))
+    if allowed.all_counties:
+        terms.append(Term("visibility", "county"))
+    elif allowed.county_id is not None:
+        terms.append(And([Term("visibility", "county"), Term("audience_county", str(allowed.county_id))]))
     return Or(terms)
 
 

@@ -104,6 +104,7 @@ def _row(doc: content.SearchDocument):
         "kind": doc.kind, "ref": str(doc.id), "url": doc.url, "title": _clean(doc.title),
         "summary": _clean(doc.summary), "snippet_source": text_[:SNIPPET_CHARS],
         "visibility": doc.visibility, "cluster_ids": sorted(int(c) for c in doc.cluster_ids),
+        "audience_county_id": doc.county_id,
         "created": when, "downloads": int(doc.downloads or 0),
         "county": (facets.get("county") or "").lower().replace(" ", "-"),
         "doc_type": (facets.get("doc_type") or "").lower(),
@@ -126,9 +127,9 @@ def _words_only(value):
 
 _UPSERT = text("""
 INSERT INTO search_documents (kind, ref, url, title, summary, snippet_source, visibility, cluster_ids,
-    created, downloads, county, doc_type, program, year, areas, strategies, tags, tsv, rank_tsv)
+    audience_county_id, created, downloads, county, doc_type, program, year, areas, strategies, tags, tsv, rank_tsv)
 VALUES (:kind, :ref, :url, :title, :summary, :snippet_source, :visibility,
-    CAST(:cluster_ids AS integer[]), :created, :downloads, :county, :doc_type, :program, :year,
+    CAST(:cluster_ids AS integer[]), :audience_county_id, :created, :downloads, :county, :doc_type, :program, :year,
     CAST(:areas AS text[]), CAST(:strategies AS text[]), CAST(:tags AS text[]),
     setweight(to_tsvector('english', :title_words), 'A')
     || setweight(to_tsvector('english', :described), 'B')
@@ -138,7 +139,8 @@ VALUES (:kind, :ref, :url, :title, :summary, :snippet_source, :visibility,
     || setweight(to_tsvector('english', :body_start), 'C'))
 ON CONFLICT (kind, ref) DO UPDATE SET url = excluded.url, title = excluded.title,
     summary = excluded.summary, snippet_source = excluded.snippet_source,
-    visibility = excluded.visibility, cluster_ids = excluded.cluster_ids, created = excluded.created,
+    visibility = excluded.visibility, cluster_ids = excluded.cluster_ids,
+    audience_county_id = excluded.audience_county_id, created = excluded.created,
     downloads = excluded.downloads, county = excluded.county, doc_type = excluded.doc_type,
     program = excluded.program, year = excluded.year, areas = excluded.areas,
     strategies = excluded.strategies, tags = excluded.tags, tsv = excluded.tsv,
@@ -522,6 +524,10 @@ def permission_filter(allowed):
         parts.append(and_(_docs.c.visibility == "clusters",
                           _docs.c.cluster_ids.op("&&")(literal(sorted(allowed.cluster_ids),
                                                                _docs.c.cluster_ids.type))))
+    if allowed.all_counties:
+        parts.append(_docs.c.visibility == "county")
+    elif allowed.county_id is not None:
+        parts.append(and_(_docs.c.visibility == "county", _docs.c.audience_county_id == allowed.county_id))
     return or_(*parts)
 
 
