@@ -5,7 +5,7 @@ backend (`postgres.py`) writes them; on SQLite the PostgreSQL-only types fall ba
 """
 from datetime import datetime
 
-from sqlalchemy import (JSON, DDL, ARRAY, DateTime, Index, Integer, String, Text, event)
+from sqlalchemy import ARRAY, DDL, JSON, DateTime, Index, Integer, String, Text, event
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
