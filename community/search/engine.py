@@ -21,12 +21,13 @@ from .engine_index import (  # noqa: F401
     _open_index,
     apply_changes,
     index_dir,
+    parse,
     rebuild,
     rebuild_job,
     request_rebuild,
     writer_lock,
 )
-from .engine_index import parser as _parser
+from .engine_index import parser as _parser  # noqa: F401  (bench/search.py)
 from .engine_suggest import _suggestion
 from .results import (  # noqa: F401
     FACET_FIELDS,
@@ -101,7 +102,7 @@ def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=1
     kind_labels = {kind: label for kind, (label, _) in content.sources().items()}
     searcher = _searcher()
     try:
-        parsed = _parser().parse(query) if query else Every()
+        parsed = parse(query) if query else Every()
         narrowing = [Term(name, value.lower() if name != "year" else value)
                      for name, value in sorted(filters.items())]
         whole = And([parsed, *narrowing]) if narrowing else parsed

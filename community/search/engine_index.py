@@ -17,9 +17,10 @@ from flask import current_app
 from whoosh import columns, index, qparser
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.query import Prefix, Term
 
 from .. import content
-from .results import IndexBusy, SearchUnavailable
+from .results import FACET_FIELDS, IndexBusy, SearchUnavailable, field_value
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,20 @@ def parser():
     made = qparser.MultifieldParser(["title", "content"], SCHEMA)
     made.add_plugin(qparser.FieldAliasPlugin({"tag": ["tags"], "type": ["doctype"]}))
     return made
+
+
+def parse(query):
+    """`query` as Whoosh reads it, with facet values as people type them (`county:"Los Angeles"`,
+    `type:MOU`: slugs or labels, any case) turned into the values the index holds."""
+    return parser().parse(query).accept(_indexed_value)
+
+
+def _indexed_value(node):
+    if isinstance(node, (Term, Prefix)) and node.fieldname in FACET_FIELDS:
+        text = node.text.decode("utf-8") if isinstance(node.text, bytes) else str(node.text)
+        value = field_value(node.fieldname, text) if isinstance(node, Term) else text.lower().replace(" ", "-")
+        return type(node)(node.fieldname, value, boost=node.boost)
+    return node
 
 
 

@@ -3,7 +3,7 @@ import re
 
 from whoosh.query import Term
 
-from .engine_index import parser
+from .engine_index import parse
 from .results import KEEP_AS_TYPED
 
 #: Plain or fielded words "did you mean" may correct: (leading marks, field, word, closing marks).
@@ -38,7 +38,7 @@ def _suggestion(searcher, query, allowed):
     if not changed:
         return ""
     corrected = " ".join(words)
-    found = searcher.search(parser().parse(corrected), limit=1, filter=allowed)
+    found = searcher.search(parse(corrected), limit=1, filter=allowed)
     return corrected if len(found) else ""
 
 

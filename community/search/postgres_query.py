@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 
 from .models import SearchDocument
+from .results import field_value
 
 #: The text search configuration (stemming, stop words) for documents and queries alike.
 LANGUAGE = literal_column("'english'::regconfig")
@@ -194,10 +195,10 @@ def _field_condition(name, value, phrase):
         else:
             query = func.phraseto_tsquery(LANGUAGE, value) if phrase else _word_query(value)
         return _TS(query) if query is not None else None
-    if name == "county":
-        value = value.replace(" ", "-")
     prefix = value.endswith("*") and not phrase
     value = value.rstrip("*") if prefix else value
+    if name != "tag":  # slugs or labels as people type them: county:"Los Angeles", type:MOU
+        value = value.replace(" ", "-") if prefix and name == "county" else field_value(name, value)
     if name in _SCALAR_FIELDS:
         column = _docs.c[_SCALAR_FIELDS[name]]
         return column.startswith(value, autoescape=True) if prefix else column == value

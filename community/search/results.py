@@ -37,6 +37,10 @@ _vocabulary_labels = {
     "type": dict(DOCUMENT_TYPES), "area": dict(TOOLKIT_AREAS), "strategy": dict(STRATEGIES),
     "program": dict(PROGRAMS), "county": _county_names,
 }
+#: {field: {label or slug, lower-cased: slug}}: what people may type after `type:`, `county:` …
+_slugs_by_typed = {name: {**{label.lower(): slug for slug, label in labels.items()},
+                          **{slug.lower(): slug for slug in labels}}
+                   for name, labels in _vocabulary_labels.items()}
 
 
 class SearchUnavailable(Exception):
@@ -84,6 +88,19 @@ def facet_label(name, value, kind_labels):
     if name == "kind":
         return kind_labels.get(value, value.title())
     return _vocabulary_labels.get(name, {}).get(value, value)
+
+
+def field_value(name, typed):
+    """The indexed value of facet field `name` as a person typed it: its slug or its label, in
+    any case (`county:Stanislaus`, `county:"Los Angeles"`, `type:MOU`, `type:"Practice protocol"`).
+    Values outside the vocabulary are lower-cased (counties with dashes for spaces, as indexed)."""
+    value = " ".join((typed or "").split()).lower()
+    if name == "county" and value.endswith(" county"):
+        value = value[:-len(" county")]
+    known = _slugs_by_typed.get(name, {}).get(value)
+    if known is not None:
+        return known
+    return value.replace(" ", "-") if name == "county" else value
 
 
 def facet_values(name, counts, filters, kind_labels):
