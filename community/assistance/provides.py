@@ -15,12 +15,14 @@ def register(app):
 
 def search_documents(ids=None):
     """SearchDocuments for requests (all, or these ids): found only by the county's staff and CFPIC,
-    by their topic, details and the notes shared with the county (never CFPIC's internal notes)."""
+    by their topic, details, the notes shared with the county (never CFPIC's internal notes) and
+    the text of their files (never of a file the confidentiality guard holds)."""
     wanted = None if ids is None else [int(i) for i in ids if str(i).isdigit()]
     if wanted == []:
         return
     for request in db.session.scalars(AssistanceRequest.with_ids(wanted)):
         shared = [note.body for note in request.notes if note.shared]
+        shared += [file.text for file in request.attachments if file.text and not file.is_held]
         yield content.SearchDocument(
             kind="assistance", id=str(request.id), title=request.topic,
             text="\n\n".join([request.details or "", *shared]), url=f"/assistance/{request.id}",
