@@ -1,6 +1,14 @@
 """Forms for asking CFPIC for help, triaging, notes and attached resources."""
-from flask_wtf.file import FileField
-from wtforms import BooleanField, DateTimeLocalField, RadioField, SelectField, StringField, TextAreaField, URLField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import URL, DataRequired, Length, Optional
 
 from ..guard import GuardedForm
@@ -46,5 +54,10 @@ class AttachForm(Form):
 
 
 class FileForm(Form):
-    file = FileField("Add a file", render_kw={"accept": ACCEPT_ATTRIBUTE},
+    file = FileField("Add a file", validators=[FileRequired("Choose a file to add.")],
+                     render_kw={"accept": ACCEPT_ATTRIBUTE},
                      description="PDF, Word, Excel, PowerPoint, text or Markdown. Never a family's records.")
+
+
+class ReleaseForm(Form):
+    """Releasing a held file: which one comes from the button; the form carries the CSRF token."""

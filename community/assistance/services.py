@@ -12,16 +12,24 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import func, select
 
-from .. import audit, content, jobs, mail
+from .. import audit, content, guard, jobs, mail
 from ..accounts.models import User
 from ..errors import DomainError
 from ..extensions import db
-from .. import guard
 from ..permissions import NotAllowed, can
 from ..resources import extraction, files
 from ..timeutil import utcnow
-from .models import (AREA_LABELS, FORMAT_LABELS, STATUS_LABELS, STRATEGY_LABELS, URGENCY_LABELS,
-                     AssistanceAttachment, AssistanceLink, AssistanceNote, AssistanceRequest)
+from .models import (
+    AREA_LABELS,
+    FORMAT_LABELS,
+    STATUS_LABELS,
+    STRATEGY_LABELS,
+    URGENCY_LABELS,
+    AssistanceAttachment,
+    AssistanceLink,
+    AssistanceNote,
+    AssistanceRequest,
+)
 
 
 class AssistanceError(DomainError):

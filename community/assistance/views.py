@@ -9,7 +9,7 @@ from ..permissions import can, require
 from ..resources import files
 from ..timeutil import from_pacific, to_pacific
 from . import bp, services
-from .forms import AskForm, AttachForm, FileForm, NoteForm, TriageForm
+from .forms import AskForm, AttachForm, FileForm, NoteForm, ReleaseForm, TriageForm
 from .models import STATUSES, AssistanceAttachment, AssistanceRequest
 
 
@@ -80,12 +80,10 @@ def show(request_id):
                    form=attach_form, success="Resource attached."):
             return redirect(url_for(".show", request_id=found.id) + "#resources")
     elif action == "file" and file_form.validate_on_submit():
-        if file_form.file.data is None:
-            file_form.file.errors.append("Choose a file to add.")
-        elif attempt(lambda: services.attach_file(found, current_user, file_form.file.data), form=file_form,
-                     success="File added."):
+        if attempt(lambda: services.attach_file(found, current_user, file_form.file.data), form=file_form,
+                   success="File added."):
             return redirect(url_for(".show", request_id=found.id) + "#files")
-    elif action == "release" and file_form.validate_on_submit():
+    elif action == "release" and ReleaseForm(prefix="release").validate_on_submit():
         held = _attachment_or_404(found, request.form.get("attachment", type=int))
         if attempt(lambda: services.release_attachment(held, current_user), success="The file is released."):
             return redirect(url_for(".show", request_id=found.id) + "#files")
