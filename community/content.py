@@ -68,9 +68,11 @@ class SearchDocument:
     text: str
     #: Path on this site where the thing is shown.
     url: str
-    #: public, members or clusters (see permissions.Scope).
+    #: public, members, clusters or county (see permissions.Scope).
     visibility: str
     cluster_ids: frozenset = field(default_factory=frozenset)
+    #: With `county` visibility: the county whose staff may find it (CFPIC staff find every county's).
+    county_id: int | None = None
     summary: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None

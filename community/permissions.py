@@ -13,6 +13,9 @@ from .errors import NotAllowed  # noqa: F401  (services and views import it from
 from .extensions import db
 
 PUBLIC, MEMBERS, CLUSTERS = "public", "members", "clusters"
+#: Seen by one county's staff and by CFPIC staff (organizers, admins): technical assistance.
+#: Not a choice people make for what they share, so not among VISIBILITIES.
+COUNTY = "county"
 VISIBILITIES = [
     (PUBLIC, "Public: anyone, including visitors"),
     (MEMBERS, "Members: anyone signed in"),
@@ -24,8 +27,10 @@ VISIBILITIES = [
 class Scope:
     """Who may see and manage a piece of content.
 
-    :param visibility: public, members or clusters.
+    :param visibility: public, members, clusters or county.
     :param cluster_ids: with `clusters`, the clusters whose active members may see it.
+    :param county_id: with `county`, the county whose staff may see it (CFPIC staff see every
+        county's).
     :param owner_id: the person who created it (may edit and delete it).
     :param cluster_id: the cluster whose facilitators moderate it, if any.
     :param organizers_manage: whether organizers may edit and delete it (library, events).
@@ -40,6 +45,7 @@ class Scope:
     cluster_id: int | None = None
     organizers_manage: bool = True
     managers_see: bool = False
+    county_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -47,18 +53,23 @@ class AccessFilter:
     """What a person may see, in a form search and list queries can apply.
 
     `everything` is true for admins; otherwise public content, members content when `members`,
-    and cluster content for the clusters in `cluster_ids`.
+    cluster content for the clusters in `cluster_ids`, and county content of `county_id` (the
+    person's own county) or, with `all_counties` (CFPIC staff), of every county.
     """
 
     everything: bool
     members: bool
     cluster_ids: frozenset
+    county_id: int | None = None
+    all_counties: bool = False
 
     def allows(self, scope: Scope):
         if self.everything or scope.visibility == PUBLIC:
             return True
         if scope.visibility == MEMBERS:
             return self.members
+        if scope.visibility == COUNTY:
+            return self.all_counties or (self.county_id is not None and self.county_id == scope.county_id)
         return bool(self.cluster_ids & scope.cluster_ids)
 
 
@@ -92,7 +103,8 @@ def access_filter(user):
     if not _signed_in(user):
         return AccessFilter(everything=False, members=False, cluster_ids=frozenset())
     return AccessFilter(everything=user.is_admin, members=True,
-                        cluster_ids=frozenset(cluster_roles(user)))
+                        cluster_ids=frozenset(cluster_roles(user)), county_id=user.county_id,
+                        all_counties=user.is_organizer)
 
 
 def is_facilitator(user, cluster_id):
@@ -203,11 +215,12 @@ def _survey_response_rule(user, action, response):
 
 
 def _assistance_rule(user, action, request):
-    """A county's requests are seen by its staff and CFPIC; CFPIC organizers triage them."""
+    """A county's requests are seen by its staff and CFPIC (the `county` scope, as search
+    filters them); CFPIC organizers triage them."""
     if not _signed_in(user):
         return False
     if action == "view":
-        return user.is_organizer or user.county_id == request.county_id
+        return access_filter(user).allows(request.access_scope())
     if action == "triage":
         return user.is_organizer
     raise ValueError(f"unknown action {action!r} on an assistance request")

@@ -47,11 +47,12 @@ MARKERS = {
     "event_join": "joinroom77341",
     "assistance_topic": "quillbrindle",
     "assistance_details": "marrowfinch",
+    "assistance_file": "cindergrove",
     "survey_answer": "tesselhorn",
 }
 EVENT_MARKERS = {"event_title", "event_summary", "event_join"}
 #: CFPIC organizers see every county's requests for help; nobody else outside the county does.
-ASSISTANCE_MARKERS = {"assistance_topic", "assistance_details"}
+ASSISTANCE_MARKERS = {"assistance_topic", "assistance_details", "assistance_file"}
 #: A near-miss of each searchable word, as a person who mistypes it would send it.
 NEAR_MISSES = {word: word[:-2] + word[-1] for word in MARKERS.values()}
 
@@ -166,7 +167,8 @@ def world(app, make_user, outbox):
     # Another county asks CFPIC for help, and answers a frontline survey alone (a group of one).
     kern = make_user(name="Rita Moss", email="rita@kern.example.gov", county="Kern")
     help_request = assistance.ask_for_help(kern, assistance.Ask(
-        topic=f"Help with {MARKERS['assistance_topic']}", details=f"We tried {MARKERS['assistance_details']}."))
+        topic=f"Help with {MARKERS['assistance_topic']}", details=f"We tried {MARKERS['assistance_details']}."),
+        upload=FileStorage(io.BytesIO(f"Our {MARKERS['assistance_file']} schedule.\n".encode()), filename="plan.txt"))
     survey = surveys.create_survey(organizer, "Frontline worker experience", audience="individual")
     question = surveys.save_question(survey, organizer, kind="long_text", prompt="What gets in the way?")
     survey_round = surveys.create_round(survey, organizer, "Spring", utcnow() - timedelta(hours=1),
@@ -179,7 +181,8 @@ def world(app, make_user, outbox):
     _commit()
 
     return {
-        "help_request": help_request.id, "survey_round": survey_round.id,
+        "help_request": help_request.id, "help_file": help_request.attachments[0].id,
+        "survey_round": survey_round.id,
         "people": {"outsider": outsider, "pending": pending, "leaver": leaver, "organizer": organizer},
         "thread": thread, "reply": reply, "resource": resource, "event": event,
         "registration_id": registration.id, "leaver_token": token, "cluster": closed,
@@ -203,7 +206,8 @@ def _direct_urls(world):
         f"/events/registrations/{world['registration_id']}", "/events/mine", "/events/calendar.ics",
         f"/events/feed/{world['leaver_token']}.ics", "/events/", "/events/month",
         "/newsletter", "/newsletter/feed.atom", "/people", "/",
-        f"/assistance/{world['help_request']}", "/assistance/", "/assistance/dashboard", "/surveys/",
+        f"/assistance/{world['help_request']}", f"/assistance/{world['help_request']}/files/{world['help_file']}",
+        "/assistance/", "/assistance/dashboard", "/surveys/",
         f"/surveys/rounds/{world['survey_round']}/results", f"/surveys/rounds/{world['survey_round']}/results.csv",
         f"/surveys/rounds/{world['survey_round']}",
     ]
@@ -294,8 +298,15 @@ def test_the_cluster_member_sees_every_marker_so_the_leak_test_would_notice(app,
     assert {"resource_file", "resource_version_2"} & seen
     cfpic = app.test_client()
     cfpic.post("/sign-in", data={"email": "organizer@linkages.example.org", "password": "correct horse battery"})
-    request_page = cfpic.get(f"/assistance/{world['help_request']}").get_data(as_text=True)
+    request_page = "".join(cfpic.get(url).get_data(as_text=True) for url in (
+        f"/assistance/{world['help_request']}", f"/assistance/{world['help_request']}/files/{world['help_file']}"))
     assert set(_found(request_page, MARKERS)) == ASSISTANCE_MARKERS
+    # Search finds the request for CFPIC (near-misses are corrected to its words), as it would
+    # for anyone the crawl above signs in if the permission filter let it through.
+    topic, details, file_word = (MARKERS[k] for k in ("assistance_topic", "assistance_details", "assistance_file"))
+    searched = "".join(cfpic.get(url).get_data(as_text=True) for url in (
+        f"/search?q={NEAR_MISSES[topic]}", f"/search?q={details[:5]}*", f"/search?q={NEAR_MISSES[file_word]}"))
+    assert set(_found(searched, MARKERS)) == ASSISTANCE_MARKERS
 
 
 def test_a_near_miss_of_a_private_word_is_corrected_only_for_the_cluster(app, world):

@@ -1,9 +1,19 @@
 """Forms for asking CFPIC for help, triaging, notes and attached resources."""
-from wtforms import BooleanField, DateTimeLocalField, RadioField, SelectField, StringField, TextAreaField, URLField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import URL, DataRequired, Length, Optional
 
 from ..guard import GuardedForm
 from ..inputs import Form
+from ..resources.files import ACCEPT_ATTRIBUTE
 from ..vocabulary import STRATEGIES, TOOLKIT_AREAS
 from .models import FORMATS, STATUSES, URGENCIES
 
@@ -18,6 +28,9 @@ class AskForm(GuardedForm, Form):
     strategy = SelectField("Linkages strategy", choices=[("", "Not sure")] + STRATEGIES, validators=[Optional()])
     urgency = RadioField("How soon?", choices=URGENCIES, default="normal")
     preferred_format = RadioField("What kind of help would suit you?", choices=FORMATS, default="call")
+    file = FileField("Attach a file (optional)", render_kw={"accept": ACCEPT_ATTRIBUTE}, description=(
+        "A policy, protocol or form you want CFPIC to look at: PDF, Word, Excel, PowerPoint, text or "
+        "Markdown. Never a family's records."))
 
 
 class TriageForm(Form):
@@ -38,3 +51,13 @@ class AttachForm(Form):
     address = StringField("Address of a library resource", validators=[
         DataRequired("Paste the address of a resource in the library."), Length(max=300)],
         description="Copy it from the resource's page, e.g. https://…/library/12")
+
+
+class FileForm(Form):
+    file = FileField("Add a file", validators=[FileRequired("Choose a file to add.")],
+                     render_kw={"accept": ACCEPT_ATTRIBUTE},
+                     description="PDF, Word, Excel, PowerPoint, text or Markdown. Never a family's records.")
+
+
+class ReleaseForm(Form):
+    """Releasing a held file: which one comes from the button; the form carries the CSRF token."""

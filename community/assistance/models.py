@@ -2,9 +2,10 @@
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from ..extensions import db
+from ..permissions import COUNTY, Scope
 from ..timeutil import utcnow
 from ..vocabulary import STRATEGIES, TOOLKIT_AREAS
 
@@ -54,6 +55,8 @@ class AssistanceRequest(db.Model):
                                                          cascade="all, delete-orphan")
     links: Mapped[list["AssistanceLink"]] = relationship(back_populates="request", order_by="AssistanceLink.id",
                                                          cascade="all, delete-orphan")
+    attachments: Mapped[list["AssistanceAttachment"]] = relationship(
+        back_populates="request", order_by="AssistanceAttachment.id", cascade="all, delete-orphan")
 
     def __str__(self):
         return self.topic
@@ -82,9 +85,19 @@ class AssistanceRequest(db.Model):
     def is_open(self):
         return self.status != "resolved"
 
+    def access_scope(self):
+        """The county's staff and CFPIC see it (the policy's `county` scope, also in search)."""
+        return Scope(COUNTY, owner_id=self.requester_id, county_id=self.county_id)
+
     @classmethod
     def of_county(cls, county_id):
         return select(cls).where(cls.county_id == county_id).order_by(cls.created_at.desc())
+
+    @classmethod
+    def with_ids(cls, ids=None):
+        """These requests (all when `ids` is None), oldest first, for the search source."""
+        query = select(cls).options(selectinload(cls.notes), selectinload(cls.attachments)).order_by(cls.id)
+        return query if ids is None else query.where(cls.id.in_(ids))
 
 
 class AssistanceNote(db.Model):
@@ -117,3 +130,35 @@ class AssistanceLink(db.Model):
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     request: Mapped[AssistanceRequest] = relationship(back_populates="links")
+
+
+class AssistanceAttachment(db.Model):
+    """A file the county attached to its request, checked and kept as the library keeps uploads."""
+
+    __tablename__ = "assistance_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("assistance_requests.id", ondelete="CASCADE"), index=True)
+    #: The generated name in the file store (FILE_STORE); the uploader's name is only data.
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    original_name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: pending until the extraction job ran, then what `extraction` said (text, no_text, failed …).
+    extraction_state: Mapped[str] = mapped_column(String(20), default="pending")
+    #: The extracted text: read by the confidentiality guard, and by search unless held.
+    text: Mapped[str] = mapped_column(Text, default="")
+    #: What the guard found in the text; while set (and not confirmed) only the uploader and
+    #: CFPIC open the file.
+    held_reason: Mapped[str | None] = mapped_column(String(300))
+    guard_confirmed_at: Mapped[datetime | None]
+
+    request: Mapped[AssistanceRequest] = relationship(back_populates="attachments")
+    uploaded_by = relationship("User", lazy="joined")
+
+    @property
+    def is_held(self):
+        return self.held_reason is not None and self.guard_confirmed_at is None

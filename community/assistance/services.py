@@ -9,17 +9,27 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import func, select
 
-from .. import audit, content, jobs, mail
+from .. import audit, content, guard, jobs, mail
 from ..accounts.models import User
 from ..errors import DomainError
 from ..extensions import db
-from .. import guard
 from ..permissions import NotAllowed, can
+from ..resources import extraction, files
 from ..timeutil import utcnow
-from .models import (AREA_LABELS, FORMAT_LABELS, STATUS_LABELS, STRATEGY_LABELS, URGENCY_LABELS,
-                     AssistanceLink, AssistanceNote, AssistanceRequest)
+from .models import (
+    AREA_LABELS,
+    FORMAT_LABELS,
+    STATUS_LABELS,
+    STRATEGY_LABELS,
+    URGENCY_LABELS,
+    AssistanceAttachment,
+    AssistanceLink,
+    AssistanceNote,
+    AssistanceRequest,
+)
 
 
 class AssistanceError(DomainError):
@@ -38,8 +48,8 @@ class Ask:
     preferred_format: str = "call"
 
 
-def ask_for_help(user, ask: Ask, confirmed=False):
-    """A county member asks CFPIC for help; organizers are told."""
+def ask_for_help(user, ask: Ask, confirmed=False, upload=None):
+    """A county member asks CFPIC for help, with a file if they like; organizers are told."""
     if not can(user, "view_members") or user.county_id is None:
         raise NotAllowed("Only county staff ask for technical assistance.")
     if not (ask.topic or "").strip():
@@ -57,6 +67,8 @@ def ask_for_help(user, ask: Ask, confirmed=False):
     db.session.add(request)
     db.session.flush()
     audit.record(user, "assistance.ask", "assistance_request", request.id)
+    if upload is not None:
+        attach_file(request, user, upload)
     jobs.enqueue(tell_organizers, request.id)
     content.announce_changed("assistance", [request.id])
     return request
@@ -128,6 +140,8 @@ def add_note(request, actor, body, shared=False, confirmed=False):
         jobs.enqueue(tell_requester, request.id, ["note"], note.id)
     elif note.shared:
         jobs.enqueue(tell_organizers, request.id, note.id)
+    if note.shared:  # search reads shared notes (never internal ones)
+        content.announce_changed("assistance", [request.id])
     return note
 
 
@@ -145,6 +159,75 @@ def attach_resource(request, actor, address):
     db.session.flush()
     jobs.enqueue(tell_requester, request.id, ["resource"])
     return link
+
+
+def attach_file(request, user, upload):
+    """A participant attaches a file. The library's upload guards check and keep it (type read
+    from the bytes, size, zip bombs; FILE_STORE); a job reads its text for the confidentiality
+    guard, which holds the file if the text looks like client data."""
+    if not can(user, "view", request):
+        raise NotAllowed("You cannot add files to this request.")
+    kept = files.store_upload(upload)
+    attachment = AssistanceAttachment(
+        request=request, stored_name=kept.stored_name, original_name=kept.original_name,
+        content_type=kept.content_type, size=kept.size, sha256=kept.sha256, uploaded_by_id=user.id)
+    db.session.add(attachment)
+    request.updated_at = utcnow()
+    db.session.flush()
+    audit.record(user, "assistance.attach_file", "assistance_request", request.id)
+    jobs.enqueue(extract_attachment_text, attachment.id)
+    return attachment
+
+
+def extract_attachment_text(attachment_id):
+    """Job: read an attachment's text (idempotent), hold it if the guard finds client data, reindex."""
+    attachment = db.session.get(AssistanceAttachment, attachment_id)
+    if attachment is None:
+        return
+    result = _extract(attachment)
+    attachment.extraction_state = result.state
+    attachment.text = result.text.replace("\x00", "")
+    findings = guard.check(attachment.text)
+    attachment.held_reason = "; ".join(dict.fromkeys(f.label for f in findings))[:300] or None
+    if guard.is_blocking(findings):
+        attachment.guard_confirmed_at = None
+    db.session.flush()
+    content.announce_changed("assistance", [attachment.request_id])
+
+
+def _extract(attachment):
+    kept, config = files.store(), current_app.config
+    if not kept.exists(attachment.stored_name):
+        return extraction.Extraction("no_text", note="The stored file is missing.")
+    limits = extraction.Limits(pages=config.get("EXTRACTION_MAX_PAGES", 300),
+                               chars=config.get("EXTRACTION_MAX_CHARS", 400_000),
+                               seconds=config.get("EXTRACTION_SECONDS", 20),
+                               memory_mb=config.get("EXTRACTION_MEMORY_MB", 512))
+    read = extraction.extract_isolated if config.get("EXTRACTION_ISOLATED", True) else extraction.extract
+    with kept.local_copy(attachment.stored_name) as path:  # parsers want a path
+        return read(path, attachment.content_type, limits)
+
+
+def may_open(attachment, user):
+    """Participants open a request's files; a held file only its uploader and CFPIC."""
+    request = attachment.request
+    if not can(user, "view", request):
+        return False
+    return not attachment.is_held or user.id == attachment.uploaded_by_id or can(user, "triage", request)
+
+
+def release_attachment(attachment, user):
+    """The uploader (or CFPIC) confirms a held file holds no client data; never with an SSN."""
+    if not may_open(attachment, user) or not (user.id == attachment.uploaded_by_id
+                                              or can(user, "triage", attachment.request)):
+        raise NotAllowed("Only the person who attached the file, or CFPIC, releases it.")
+    if guard.is_blocking(guard.check(attachment.text or "")):
+        raise AssistanceError("A file with a Social Security number cannot be released; attach one without it.")
+    attachment.guard_confirmed_at = utcnow()
+    audit.record(user, "assistance.release_file", "assistance_request", attachment.request_id)
+    db.session.flush()
+    content.announce_changed("assistance", [attachment.request_id])
+    return attachment
 
 
 def cards_for(request, viewer):

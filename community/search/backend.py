@@ -2,17 +2,17 @@
 
 `whoosh` (`engine`): an index in a folder of this machine, for the embedded set-up.
 `postgres` (`postgres`): tables in the shared PostgreSQL database, for one or several machines.
-SEARCH_BACKEND=auto (the default) follows the database. Both return `engine.Results` and raise
+SEARCH_BACKEND=auto (the default) follows the database. Both return `results.Results` and raise
 `SearchUnavailable`, so nothing else knows which one runs.
 """
 from flask import current_app
 
-from . import engine
+from . import engine, results
 
-SearchUnavailable = engine.SearchUnavailable
-IndexBusy = engine.IndexBusy
-FACET_FIELDS = engine.FACET_FIELDS
-SORTS = engine.SORTS
+SearchUnavailable = results.SearchUnavailable
+IndexBusy = results.IndexBusy
+FACET_FIELDS = results.FACET_FIELDS
+SORTS = results.SORTS
 BACKENDS = ("auto", "whoosh", "postgres")
 
 
@@ -64,10 +64,6 @@ def request_rebuild():
 
 def writer_lock(timeout=None):
     return current().writer_lock(timeout)
-
-
-def document_count():
-    return current().document_count()
 
 
 def close_readers():

@@ -5,7 +5,7 @@ backend (`postgres.py`) writes them; on SQLite the PostgreSQL-only types fall ba
 """
 from datetime import datetime
 
-from sqlalchemy import (JSON, DDL, ARRAY, DateTime, Index, Integer, String, Text, event)
+from sqlalchemy import ARRAY, DDL, JSON, DateTime, Index, Integer, String, Text, event
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,9 +32,11 @@ class SearchDocument(db.Model):
     summary: Mapped[str] = mapped_column(Text, default="")
     #: The first part of the text, the only part `ts_headline` reads for snippets.
     snippet_source: Mapped[str] = mapped_column(Text, default="")
-    #: public, members or clusters; with clusters, the clusters whose members may see it.
+    #: public, members, clusters or county; with clusters, the clusters whose members may see it.
     visibility: Mapped[str] = mapped_column(String(20))
     cluster_ids: Mapped[list] = mapped_column(_INTEGERS, default=list)
+    #: With county, the county whose staff may see it (CFPIC staff see every county's).
+    audience_county_id: Mapped[int | None] = mapped_column(Integer)
     created: Mapped[datetime] = mapped_column(DateTime)
     downloads: Mapped[int] = mapped_column(Integer, default=0)
     #: Facet values, normalized as the query language writes them (county "los-angeles").

@@ -1,5 +1,5 @@
-"""Technical assistance in Chromium: a county member asks CFPIC for help, an organizer triages it and
-reads the dashboard. Every page is checked with axe-core and the Nu HTML Checker."""
+"""Technical assistance in Chromium: a county member asks CFPIC for help with a file attached, an
+organizer triages it and reads the dashboard. Every page is checked with axe-core and the Nu HTML Checker."""
 import pytest
 
 from community.cli import seed_demo
@@ -30,8 +30,13 @@ def test_ask_for_help_then_triage_it(page, live_server, check_page):
         "We have space for one CalWORKs counselor two days a week and want to know how others scheduled it.")
     page.get_by_label("Toolkit area").select_option("sustainability")
     page.get_by_label("A site visit").check()
+    page.get_by_label("Attach a file (optional)").set_input_files(files=[{
+        "name": "visalia-schedule.txt", "mimeType": "text/plain",
+        "buffer": b"Counselor on site Tuesdays and Thursdays; shared calendar with CWS.\n"}])
+    check_page(page, "assistance-ask")
     page.get_by_role("button", name="Send the request").click()
     page.get_by_text("Your request is with CFPIC").wait_for()
+    page.get_by_role("link", name="visalia-schedule.txt").wait_for()
     check_page(page, "assistance-request-county")
     url = page.url
     page.get_by_role("button", name="Sign out").click()

@@ -52,6 +52,18 @@ def test_fielded_terms_narrow_by_county_and_type(corpus):
     assert site_search.search(admin_filter(), "county:los-angeles AND type:fiscal-plan").total == 1
 
 
+def test_fields_accept_labels_and_slugs_in_any_case_as_people_type_them(corpus):
+    stanislaus, los_angeles = ["Stanislaus MOU between CWS and CalWORKs"], ["Los Angeles joint fiscal plan"]
+    for query in ("county:Stanislaus", "county:STANISLAUS", 'county:"Stanislaus County"', "type:MOU",
+                  'type:"MOU / agreement"', "doctype:Mou", "program:Linkages", 'program:"Both (Linkages team)"'):
+        assert _titles(site_search.search(admin_filter(), query)) == stanislaus, query
+    for query in ('county:"Los Angeles"', 'county:"los angeles"', "county:Los-Angeles", 'type:"Fiscal plan"',
+                  "type:FISCAL-PLAN", 'county:"Los Angeles" AND area:Fiscal', "county:Los*"):
+        assert _titles(site_search.search(admin_filter(), query)) == los_angeles, query
+    assert _titles(site_search.search(admin_filter(), 'area:"Assessment & Planning"')) == ["Fresno screening tool"]
+    assert site_search.search(admin_filter(), "county:Kern").total == 0
+
+
 def test_boolean_operators_and_prefixes(corpus):
     assert site_search.search(admin_filter(), "mutual OR braided").total == 2
     assert site_search.search(admin_filter(), "area:sustainability NOT fiscal").total == 1
