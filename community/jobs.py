@@ -278,9 +278,8 @@ def init_app(app):
             Worker([q], connection=q.connection).work(with_scheduler=False, burst=burst)
             return
         click.echo("Running jobs from the database queue (Ctrl-C stops).")
-        try:
+        # A job cut short by Ctrl-C is taken again after the lease; jobs are idempotent.
+        with contextlib.suppress(KeyboardInterrupt):
             run_database_jobs(burst=burst)
-        except KeyboardInterrupt:
-            pass  # a job cut short is taken again after the lease; jobs are idempotent
 
 

@@ -86,7 +86,7 @@ class _Forms(HTMLParser):
 def _row_counts():
     tables = [t.name for t in db.metadata.sorted_tables]
     columns = ", ".join(f'(SELECT count(*) FROM "{name}")' for name in tables)
-    counts = dict(zip(tables, db.session.execute(text(f"SELECT {columns}")).one()))
+    counts = dict(zip(tables, db.session.execute(text(f"SELECT {columns}")).one(), strict=True))
     db.session.rollback()
     return counts
 
@@ -283,7 +283,7 @@ def _sweep_every_route(app, world):
             real = _path(rule, world.real_values(rule, rule_index + role_index))
             paths = [real]
             if rule.arguments:
-                paths.append(_path(rule, _hostile_path(rule, world, lambda i: i + rule_index)))
+                paths.append(_path(rule, _hostile_path(rule, world, lambda i, offset=rule_index: i + offset)))
             if "GET" in rule.methods and "sign-out" not in rule.rule:
                 for path in paths:
                     probe.send("GET", path + _query(pick))

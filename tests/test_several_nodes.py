@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -230,7 +231,7 @@ def test_a_file_uploaded_on_one_node_downloads_from_the_other_and_its_text_is_se
     assert download.status_code == 200 and download.content == data
     # The text is read by the worker (its own machine, its own folder) from the shared store.
     for node in (nodes.a, nodes.b):
-        assert _eventually(lambda: _finds(insider_on_b, node, word, "Co-location handbook"), EXTRACTION_WITHIN)
+        assert _eventually(partial(_finds, insider_on_b, node, word, "Co-location handbook"), EXTRACTION_WITHIN)
 
 
 def test_a_closed_clusters_content_stays_invisible_to_outsiders_on_every_node(nodes):

@@ -74,9 +74,7 @@ def authentication_passed(message):
     spf, dkim = results.get("spf"), results.get("dkim")
     if spf in {"fail", "softfail"} and dkim != "pass":
         return False
-    if dkim in {"fail", "permerror"} and spf != "pass":
-        return False
-    return True
+    return not (dkim in {"fail", "permerror"} and spf != "pass")
 
 
 def attachment_names(message):
@@ -93,9 +91,8 @@ def attachment_names(message):
                 visit(child, in_related or part.get_content_subtype() == "related")
             return
         disposition = part.get_content_disposition()
-        if disposition == "attachment":
-            names.append(part.get_filename() or part.get_content_type())
-        elif disposition != "inline" and not in_related and part.get_content_maintype() != "text":
+        if disposition == "attachment" or (
+                disposition != "inline" and not in_related and part.get_content_maintype() != "text"):
             names.append(part.get_filename() or part.get_content_type())
 
     visit(message, False)

@@ -94,9 +94,9 @@ def writer_lock(timeout=None):
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
-            except BlockingIOError:
+            except BlockingIOError as busy:
                 if time.monotonic() > deadline:
-                    raise IndexBusy(f"the search index lock {path} was held for {timeout}s")
+                    raise IndexBusy(f"the search index lock {path} was held for {timeout}s") from busy
                 time.sleep(0.02)
         try:
             yield

@@ -122,7 +122,7 @@ def seed_surveys():
     status_q, change_q, front_q = status_survey.questions, change_survey.questions, frontline_survey.questions
     stages = ["exploring", "planning", "initial", "full", "sustaining"]
     rounds = [("Fall 2025", 400, -340), ("Spring 2026", 220, -160)]
-    for index, (name, opened, closes) in enumerate(rounds):
+    for name, opened, closes in rounds:
         for survey in (status_survey, change_survey, frontline_survey):
             _round(survey, name, opened, closes, CLOSED)
         db.session.flush()

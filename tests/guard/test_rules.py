@@ -45,7 +45,7 @@ def test_guard_precision_and_recall_per_kind_on_the_corpus():
     totals = [0, 0, 0]
     for kind in guard.KINDS:
         true, false, missed = counts[kind]
-        totals = [a + b for a, b in zip(totals, counts[kind])]
+        totals = [a + b for a, b in zip(totals, counts[kind], strict=True)]
         lines.append(f"{kind:<15}{true + missed:>9}{_ratio(true, true + false):>11.3f}"
                      f"{_ratio(true, true + missed):>8.3f}")
     precision = _ratio(totals[0], totals[0] + totals[1])
