@@ -25,6 +25,7 @@ Known provider names (a feature registers the ones it owns):
 | `mail.reply_handler` | an `inbound.IncomingMail` | `inbound.Handled` (what became of a reply by e-mail) |
 | `calendar.meeting_invitation` | uid, sequence, title, start, end, location, description, attendee, cancelled | .ics bytes (METHOD:REQUEST/CANCEL) for a meeting that is not an event |
 | `audit.targets` | [(target type, id)], viewer | {(type, id): ContentCard} read live for the audit log |
+| `onboarding.steps` | viewer | [ChecklistStep] for the getting-started checklist on the home page |
 | `cards.for_paths` | url paths on this site, viewer | {path: ContentCard} of those the viewer may see, in a constant number of queries (link cards in posts, newsletter cards: checked when shown) |
 
 Card providers recognise their own links with `paths_to(paths, endpoints, argument)`, which asks
@@ -95,6 +96,18 @@ class ContentCard:
     ends: datetime | None = None
     #: A short line of context: "Webinar · Online", "MOU · Stanislaus County".
     meta: str = ""
+
+
+@dataclass
+class ChecklistStep:
+    """One thing a newcomer does to get going ("Join a peer cluster"), and whether it is done."""
+
+    label: str
+    done: bool
+    url: str
+    #: One sentence on why the step matters.
+    hint: str = ""
+    order: int = 50
 
 
 def _registry(app):

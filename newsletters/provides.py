@@ -30,6 +30,20 @@ def register(app):
     # Connected once per process (blinker keeps one connection per function).
     content.content_purged.connect(blocks.on_content_purged, weak=False)
     ui.add_demo_seed(app, "newsletter", demo.seed_newsletter, order=50)
+    content.register_provider(app, "onboarding.steps", onboarding_steps)
+
+
+def onboarding_steps(user):
+    """The newcomer's checklist: subscribe to the partnership's newsletter (from one's profile)."""
+    from flask import url_for
+
+    from . import services
+
+    subscriber = services.member_subscription(user)
+    return [content.ChecklistStep(
+        "Get the Linkages newsletter", subscriber is not None and subscriber.receives_issues,
+        url_for("accounts.profile", handle=user.handle) + "#newsletter-section-panel",
+        "County spotlights, convening news and new toolkit resources, four times a year.", order=60)]
 
 
 def profile_section(person, viewer):

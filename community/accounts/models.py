@@ -68,6 +68,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     #: A short note about oneself shown on the profile.
     bio: Mapped[str] = mapped_column(Text, default="")
+    #: When the person hid the getting-started checklist on the home page (None: still shown).
+    checklist_hidden_at: Mapped[datetime | None]
     #: Why they asked for an account (shown to the approving admin).
     request_note: Mapped[str] = mapped_column(Text, default="")
     #: Failed sign-ins in the current window (see `record_failed_sign_in`).

@@ -1,11 +1,11 @@
 """Home page for members, landing page for visitors."""
-from flask import current_app, render_template
-from flask_login import current_user
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
 
 from .. import ui
 from ..accounts.models import User
 from ..extensions import db
-from . import bp
+from . import bp, checklist
 
 
 @bp.get("/")
@@ -14,6 +14,15 @@ def home():
         return render_template("core/landing.html")
     sections = ui.sections(current_app, "home", current_user)
     return render_template("core/home.html", sections=sections)
+
+
+@bp.post("/checklist/hide")
+@login_required
+def hide_checklist():
+    checklist.hide(current_user)
+    db.session.commit()
+    flash("The getting-started checklist is hidden. Your profile and settings are in the menu.", "info")
+    return redirect(url_for("core.home"))
 
 
 @bp.get("/about")
