@@ -6,7 +6,7 @@ TZID=America/Los_Angeles and its VTIMEZONE, recurring series as RRULE with EXDAT
 occurrences and RECURRENCE-ID overrides for moved ones, and METHOD:CANCEL/STATUS:CANCELLED for
 cancellations. The online join link goes only into a registrant's own copy.
 
-An event held over several days (`models.day_spans`) is one VEVENT for its first day with
+An event held over several days (`dates.day_spans`) is one VEVENT for its first day with
 RRULE:FREQ=DAILY;COUNT=<days>: one entry per day with that day's hours, under the one UID, which
 Outlook and Google accept in invitations (they show only the first of several UIDs in one).
 """
@@ -18,7 +18,7 @@ from flask import current_app
 
 from ..mail import external_url
 from ..timeutil import to_pacific, utcnow
-from .models import day_spans
+from .dates import day_spans
 
 PRODID = "-//CFPIC//Linkages Community//EN"
 

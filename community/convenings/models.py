@@ -2,9 +2,7 @@
 import secrets
 from bisect import bisect_left
 from datetime import datetime, timedelta
-from functools import lru_cache
 
-from dateutil.rrule import rrulestr
 from sqlalchemy import (Boolean, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint,
                         func, or_, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,8 +12,9 @@ from ..clusters.models import Cluster
 from ..errors import DomainError
 from ..extensions import db
 from ..permissions import CLUSTERS, MEMBERS, PUBLIC, Scope, access_filter
-from ..timeutil import from_pacific, to_pacific, utcnow
+from ..timeutil import to_pacific, utcnow
 from ..vocabulary import EVENT_KINDS
+from .dates import describe_rule, parse_rule, rule_starts
 
 KIND_LABELS = dict(EVENT_KINDS)
 DRAFT, PUBLISHED, CANCELLED = "draft", "published", "cancelled"
@@ -118,21 +117,7 @@ class Event(db.Model):
     @property
     def repeat_label(self):
         """The rule in words ("Every month on the third Tuesday")."""
-        if not self.rrule:
-            return ""
-        parts = dict(part.split("=", 1) for part in self.rrule.split(";") if "=" in part)
-        local = to_pacific(self.start_at)
-        if parts.get("FREQ") == "WEEKLY":
-            label = f"Every {'two weeks' if parts.get('INTERVAL') == '2' else 'week'} on {local:%A}"
-        elif "BYDAY" in parts:
-            nth = parts["BYDAY"][:-2]
-            ordinal = {"1": "first", "2": "second", "3": "third", "4": "fourth", "-1": "last"}.get(nth, nth)
-            label = f"Every month on the {ordinal} {local:%A}"
-        else:
-            label = f"Every month on day {local.day}"
-        if "COUNT" in parts:
-            label += f", {parts['COUNT']} times"
-        return label
+        return describe_rule(self.rrule, self.start_at)
 
     @property
     def kind_label(self):
@@ -178,7 +163,7 @@ class Event(db.Model):
 
     def rule(self):
         """The dateutil rule, anchored at the first start in Pacific wall-clock time."""
-        return rrulestr(self.rrule, dtstart=to_pacific(self.start_at).replace(tzinfo=None))
+        return parse_rule(self.rrule, self.start_at)
 
     def occurrences(self, start, end):
         """[(start, end, original_start)] in naive UTC overlapping [start, end), exceptions applied.
@@ -220,6 +205,10 @@ class Event(db.Model):
         upcoming = self.occurrences(after, after + timedelta(days=400))
         return upcoming[0] if upcoming else None
 
+    def accepts_registrations(self, now=None):
+        """Published, with registration on and its window open."""
+        return self.status == PUBLISHED and self.registration_enabled and self.registration_window_open(now)
+
     def registration_window_open(self, now=None):
         now = now or utcnow()
         closes = self.registration_closes_at or (self.next_occurrence(now) or (self.end_at,))[0]
@@ -259,20 +248,6 @@ class Event(db.Model):
         return select(cls).where(cls.visibility == PUBLIC, cls.status == PUBLISHED)
 
 
-@lru_cache(maxsize=4096)
-def rule_starts(rrule, first_start, year):
-    """The starts (naive UTC, in order) a series' rule gives in one Pacific calendar year.
-
-    A pure function of the rule text and the first start (naive UTC), so the cache needs no
-    invalidation: editing either gives a new key. Expanding a rule walks from its first start,
-    which is what made calendar pages slow when every request expanded every series.
-    """
-    rule = rrulestr(rrule, dtstart=to_pacific(first_start).replace(tzinfo=None))
-    following = datetime(year + 1, 1, 1)
-    return tuple(sorted(from_pacific(local) for local in rule.between(datetime(year, 1, 1), following, inc=True)
-                        if local < following))
-
-
 class EventException(db.Model):
     """One changed occurrence of a recurring series: skipped, or moved to another time."""
 
@@ -294,22 +269,6 @@ class EventException(db.Model):
     @property
     def is_skipped(self):
         return self.new_start is None
-
-
-def day_spans(start, end):
-    """[(start, end)] in naive UTC: a stretch over several Pacific days as one span per day.
-
-    A convening from Tuesday 8:30 to Wednesday 16:00 is held 8:30–16:00 on each day, not through
-    the night. That reading applies when the stretch lasts 24 hours or more and its end time of day
-    is later than its start time; anything else (an evening running past midnight) is one span.
-    """
-    begins, ends = to_pacific(start), to_pacific(end)
-    if end - start < timedelta(hours=24) or ends.time() <= begins.time():
-        return [(start, end)]
-    first, opens, closes = begins.date(), begins.time(), ends.time()
-    return [(from_pacific(datetime.combine(first + timedelta(days=n), opens)),
-             from_pacific(datetime.combine(first + timedelta(days=n), closes)))
-            for n in range((ends.date() - first).days + 1)]
 
 
 class EventSession(db.Model):

@@ -1,0 +1,20 @@
+"""The organizers' CSV export of an event's registrants."""
+from ...csvexport import csv_text
+from ...timeutil import format_pacific
+
+
+def registrants_csv(event, registrations):
+    """One row per registration, one column per session people choose (CSV text)."""
+    sessions = [s for s in event.sessions if s.needs_choice]
+    header = (["Name", "E-mail", "County", "Program", "Status", "Registered at (Pacific)",
+               "Dietary needs", "Accessibility needs", "Name on participant list", "Checked in"]
+              + [s.title for s in sessions])
+    rows = []
+    for r in registrations:
+        chosen = {c.session_id for c in r.choices}
+        rows.append([
+            r.user.name, r.user.email, r.county.name if r.county else "", r.program, r.status,
+            format_pacific(r.created_at), r.dietary_needs, r.accessibility_needs,
+            "yes" if r.show_name else "no", format_pacific(r.checked_in_at) if r.checked_in_at else ""]
+            + ["yes" if s.id in chosen else "" for s in sessions])
+    return csv_text(header, rows)
