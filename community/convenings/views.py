@@ -395,9 +395,9 @@ def decide(registration_id):
 def check_in_page(event_id):
     event = _managed(event_id)
     query = request.args.get("q", "").strip().lower()
-    registrations, present = services.check_in_list(event, query)
+    registrations, present, registered = services.check_in_list(event, query)
     return render_template("convenings/check_in.html", event=event, registrations=registrations,
-                           present=present, query=query)
+                           present=present, registered=registered, query=query)
 
 
 @bp.post("/registrations/<int:registration_id>/check-in")

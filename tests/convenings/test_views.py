@@ -334,3 +334,18 @@ def test_the_calendar_feed_links_to_site_url_whatever_host_the_request_names(cli
     make_event(title="Clinical Academy")
     feed = client.get("/events/calendar.ics", headers={"Host": "evil.example"}).get_data(as_text=True)
     assert "http://community.test/events/" in feed and "evil.example" not in feed
+
+
+def test_the_check_in_count_is_of_everyone_registered_whatever_name_is_searched(
+        client, make_event, make_user, organizer, sign_in):
+    event = make_event(kind="convening")
+    people = [make_user(name=name) for name in ("Ana Alvarez", "Ben Brooks", "Cy Castro")]
+    registrations = [register(event, person) for person in people]
+    for registration in registrations[:2]:
+        services.check_in(registration, organizer)
+    commit()
+    sign_in(organizer)
+    page = client.get(f"/events/{event.id}/check-in", query_string={"q": "castro"}).get_data(as_text=True)
+    assert "<strong>2</strong> of 3 here" in page
+    assert "Cy Castro" in page and "Ana Alvarez" not in page
+    assert "1 name matches" in page

@@ -224,11 +224,12 @@ def registrations_for(event):
 
 
 def check_in_list(event, name_query=""):
-    """(registered people whose name holds `name_query`, how many of those are checked in)."""
+    """(registered people whose name holds `name_query`, how many of everyone registered are
+    checked in, how many are registered): the count does not change with the search."""
     query = (name_query or "").strip().lower()
-    registrations = [r for r in registrations_for(event) if r.status == "registered"
-                     and (not query or query in r.user.name.lower())]
-    return registrations, sum(1 for r in registrations if r.checked_in_at)
+    registered = [r for r in registrations_for(event) if r.status == "registered"]
+    matching = [r for r in registered if not query or query in r.user.name.lower()]
+    return matching, sum(1 for r in registered if r.checked_in_at), len(registered)
 
 
 def active_clusters():
