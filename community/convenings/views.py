@@ -376,7 +376,7 @@ def registrants(event_id):
 def registrants_csv(event_id):
     event = _managed(event_id)
     body = services.registrants_csv(event, services.registrations_for(event))
-    return csv_response(f"event-{event.id}-registrants.csv", body)
+    return csv_response(f"event-{event.id}-registrants.csv", body, bom=True)
 
 
 @bp.post("/registrations/<int:registration_id>/decide")

@@ -349,3 +349,15 @@ def test_the_check_in_count_is_of_everyone_registered_whatever_name_is_searched(
     assert "<strong>2</strong> of 3 here" in page
     assert "Cy Castro" in page and "Ana Alvarez" not in page
     assert "1 name matches" in page
+
+
+def test_the_registrant_csv_starts_with_a_byte_order_mark_and_names_programs(
+        client, make_event, make_user, organizer, sign_in):
+    event = make_event(kind="convening")
+    register(event, make_user(name="Zoë Ramírez", program="calworks"))
+    sign_in(organizer)
+    body = client.get(f"/events/{event.id}/registrants.csv").data
+    assert body.startswith(b"\xef\xbb\xbfName,")  # Excel reads UTF-8 only after a BOM
+    text = body.decode("utf-8-sig")
+    [row] = text.splitlines()[1:]
+    assert "Zoë Ramírez" in row and ",CalWORKs / Welfare-to-Work," in row and ",calworks," not in row
