@@ -1,4 +1,5 @@
 """Date arithmetic of events: a series' starts in a year, and a multi-day stretch as one span per day."""
+from bisect import bisect_left
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -59,3 +60,33 @@ def day_spans(start, end):
     return [(from_pacific(datetime.combine(first + timedelta(days=n), opens)),
              from_pacific(datetime.combine(first + timedelta(days=n), closes)))
             for n in range((ends.date() - first).days + 1)]
+
+
+def series_occurrences(rrule, first_start, duration, exceptions, start, end):
+    """[(start, end, original_start)] in naive UTC of a series overlapping [start, end), its
+    `exceptions` (skipped or moved occurrences) applied.
+
+    Recurrences repeat at the same Pacific wall-clock time, so their UTC instant moves with DST.
+    The rule's dates come from `rule_starts`, cached per process by the rule and first start.
+    """
+    changes = {change.original_start: change for change in exceptions}
+    found = []
+    for year in range(to_pacific(start - duration).year, to_pacific(end).year + 1):
+        starts = rule_starts(rrule, first_start, year)
+        for original in starts[bisect_left(starts, start - duration):]:
+            if original >= end:
+                break
+            change = changes.get(original)
+            if change is None:
+                begins, ends = original, original + duration
+            elif change.is_skipped:
+                continue
+            else:
+                begins, ends = change.new_start, change.new_end
+            if begins < end and ends > start:
+                found.append((begins, ends, original))
+    for change in changes.values():  # a moved occurrence may land inside the window from outside
+        if (not change.is_skipped and change.new_start < end and change.new_end > start
+                and all(o != change.original_start for _, _, o in found)):
+            found.append((change.new_start, change.new_end, change.original_start))
+    return sorted(found)

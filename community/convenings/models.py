@@ -1,6 +1,5 @@
 """Events (convenings, webinars, cluster calls, trainings), their agendas, registrations and feedback."""
 import secrets
-from bisect import bisect_left
 from datetime import datetime, timedelta
 
 from sqlalchemy import (Boolean, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint,
@@ -12,9 +11,9 @@ from ..clusters.models import Cluster
 from ..errors import DomainError
 from ..extensions import db
 from ..permissions import CLUSTERS, MEMBERS, PUBLIC, Scope, access_filter
-from ..timeutil import to_pacific, utcnow
+from ..timeutil import utcnow
 from ..vocabulary import EVENT_KINDS
-from .dates import describe_rule, parse_rule, rule_starts
+from .dates import describe_rule, parse_rule, series_occurrences
 
 KIND_LABELS = dict(EVENT_KINDS)
 DRAFT, PUBLISHED, CANCELLED = "draft", "published", "cancelled"
@@ -166,37 +165,12 @@ class Event(db.Model):
         return parse_rule(self.rrule, self.start_at)
 
     def occurrences(self, start, end):
-        """[(start, end, original_start)] in naive UTC overlapping [start, end), exceptions applied.
-
-        Recurrences repeat at the same Pacific wall-clock time, so their UTC instant moves with DST.
-        The rule's dates come from `rule_starts`, cached per process by the rule and first start.
-        """
+        """[(start, end, original_start)] in naive UTC overlapping [start, end), exceptions applied
+        (`dates.series_occurrences`)."""
         if not self.rrule:
-            if self.start_at < end and self.end_at > start:
-                return [(self.start_at, self.end_at, self.start_at)]
-            return []
-        duration = self.duration
-        changes = {change.original_start: change for change in self.exceptions}
-        found = []
-        for year in range(to_pacific(start - duration).year, to_pacific(end).year + 1):
-            starts = rule_starts(self.rrule, self.start_at, year)
-            for original in starts[bisect_left(starts, start - duration):]:
-                if original >= end:
-                    break
-                change = changes.get(original)
-                if change is None:
-                    begins, ends = original, original + duration
-                elif change.is_skipped:
-                    continue
-                else:
-                    begins, ends = change.new_start, change.new_end
-                if begins < end and ends > start:
-                    found.append((begins, ends, original))
-        for change in changes.values():  # a moved occurrence may land inside the window from outside
-            if (not change.is_skipped and change.new_start < end and change.new_end > start
-                    and all(o != change.original_start for _, _, o in found)):
-                found.append((change.new_start, change.new_end, change.original_start))
-        return sorted(found)
+            overlaps = self.start_at < end and self.end_at > start
+            return [(self.start_at, self.end_at, self.start_at)] if overlaps else []
+        return series_occurrences(self.rrule, self.start_at, self.duration, self.exceptions, start, end)
 
     def next_occurrence(self, after=None):
         after = after or utcnow()
@@ -334,6 +308,8 @@ class EventRegistration(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     promoted_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    #: Who ended it: "self", "organizer", "access" (the event is no longer open to the person).
+    cancelled_by: Mapped[str] = mapped_column(String(20), default="", server_default="")
     checked_in_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship()
@@ -356,12 +332,22 @@ class EventRegistration(db.Model):
         self.status = "registered"
         self.promoted_at = self.updated_at = utcnow()
 
-    def cancel(self):
+    def cancel(self, by="self"):
+        """End the registration; `by` says who: "self", "organizer" or "access" (see `cancelled_by`)."""
         if not self.is_active:
             raise EventError("This registration is already cancelled.")
-        self.status = "cancelled"
+        self.status, self.cancelled_by = "cancelled", by
         self.cancelled_at = self.updated_at = utcnow()
         self.choices.clear()
+
+    def status_text(self, own=False):
+        """The status in words; a cancelled registration says who cancelled it (`own`: to its person)."""
+        if self.status != "cancelled":
+            return "awaiting approval" if self.status == "pending" else self.status
+        them = "you" if own else "them"
+        return {"self": "cancelled by you" if own else "cancelled by the registrant",
+                "organizer": "cancelled by an organizer",
+                "access": f"ended: the event is no longer open to {them}"}.get(self.cancelled_by, "cancelled")
 
     @classmethod
     def counts_by_status(cls, event_id):

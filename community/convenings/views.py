@@ -178,8 +178,9 @@ def cancel_registration(registration_id):
         waiting = services.waiting_for_seat(registration, current_user)
         if waiting and not request.form.get("confirmed"):
             return _confirm_cancel_registration(registration, waiting)
+        whose = "Your" if registration.user_id == current_user.id else f"{registration.user.name}'s"
         attempt(lambda: services.cancel_registration(registration, current_user),
-                success=f"Your registration for {registration.event.title} is cancelled.")
+                success=f"{whose} registration for {registration.event.title} is cancelled.")
     except NotAllowed:
         abort(404)
     return redirect(request.form.get("next") == "registrants"

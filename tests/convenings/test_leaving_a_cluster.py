@@ -90,6 +90,15 @@ def test_leaving_ends_the_registration_and_the_first_waiting_member_gets_the_sea
     assert [m["Subject"] for m in promoted] == [f"A seat opened: you are registered: {TITLE}"]
 
 
+def test_the_registrants_page_says_an_ended_registration_ended_because_access_did(
+        cluster_call, organizer, client, sign_in):
+    forums.leave_cluster(cluster_call["cluster"], cluster_call["leaver"])
+    commit()
+    sign_in(organizer)
+    page = client.get(f"/events/{cluster_call['event'].id}/registrants").get_data(as_text=True)
+    assert "ended: the event is no longer open to them" in page
+
+
 def test_the_leavers_one_notice_carries_no_title_description_or_join_link(cluster_call, outbox):
     outbox.clear()
     forums.leave_cluster(cluster_call["cluster"], cluster_call["leaver"])

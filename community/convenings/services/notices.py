@@ -37,17 +37,22 @@ NOTICES = {
     "reminder": ("Tomorrow", "REQUEST", "A reminder: {title} is coming up within a day."),
     "changed": ("Updated", "REQUEST",
                 "{title} has changed. Please check the details below; your calendar entry is updated."),
-    "event_cancelled": ("Cancelled", "CANCEL",
+    "event_cancelled": ("Event cancelled", "CANCEL",
                         "{title} is cancelled. We are sorry for the inconvenience; the calendar entry "
                         "is removed."),
     "registration_cancelled": ("Registration cancelled", "CANCEL",
-                               "Your registration for {title} is cancelled."),
+                               "You cancelled your registration for {title}. The calendar entry is removed."),
+    "cancelled_by_organizer": ("Your registration was cancelled", "CANCEL",
+                               "The organizers of {title} cancelled your registration. The calendar entry is "
+                               "removed. Please contact them with any questions."),
 }
 
 #: Notices about one person's own calendar copy (they joined, moved up, or left). Each raises the
 #: event's SEQUENCE first: RFC 5546 wants every REQUEST or CANCEL an attendee receives to carry a
 #: higher SEQUENCE than the last, and a CANCEL with the same SEQUENCE as the REQUEST is ignored.
-OWN_CHANGES = ("confirmation", "promoted", "registration_cancelled")
+OWN_CHANGES = ("confirmation", "promoted", "registration_cancelled", "cancelled_by_organizer")
+#: Notices that end what the person had: no join link, no workshops.
+ENDINGS = ("event_cancelled", "registration_cancelled", "cancelled_by_organizer")
 
 
 def may_hear_about(person, event):
@@ -86,7 +91,7 @@ def send_notice(registration_id, kind, occurrence=None):
     if kind == "changed" and registration.status != "registered":
         method = None  # waitlisted people get the news, not a calendar entry
     subject = f"{prefix}: {event.title}"
-    show_join = registration.status == "registered" and kind not in ("event_cancelled", "registration_cancelled")
+    show_join = registration.status == "registered" and kind not in ENDINGS
     alternatives, attachments = (), ()
     if method:
         ics = build_calendar([event], method=method, attendee=person,
@@ -96,7 +101,7 @@ def send_notice(registration_id, kind, occurrence=None):
         attachments = [("invite.ics", ics, "text/calendar", {"method": method, "charset": "utf-8"})]
     mail.send_now(mail.render_message(
         "event_notice", person, subject, attachments=attachments, alternatives=alternatives,
-        event=event, registration=registration, person=person, kind=kind,
+        event=event, registration=registration, person=person, kind=kind, ending=kind in ENDINGS,
         message=message.format(title=event.title), occurrence=occurrence or event.next_occurrence(),
         show_join=show_join, page_url=mail.external_url("convenings.event_page", event_id=event.id),
         mine_url=mail.external_url("convenings.my_registrations")))

@@ -71,6 +71,7 @@ def register(event, user, answers: Answers):
         registration.status, registration.arrival = status, arrival
         registration.created_at = registration.updated_at = utcnow()
         registration.cancelled_at = registration.promoted_at = None
+        registration.cancelled_by = ""
         set_choices(event, registration, answers.session_ids)
     db.session.flush()
     notify(registration, {"registered": "confirmation", "waitlisted": "waitlisted",
@@ -117,9 +118,10 @@ def cancel_registration(registration, actor):
     _require_own_or_edit(registration, actor)
     event = lock_event(registration.event_id)
     db.session.refresh(registration)
-    registration.cancel()
+    by_self = registration.user_id == actor.id
+    registration.cancel(by="self" if by_self else "organizer")
     db.session.flush()
-    notify(registration, "registration_cancelled")
+    notify(registration, "registration_cancelled" if by_self else "cancelled_by_organizer")
     promote_waitlist(event)
     return registration
 
@@ -198,7 +200,7 @@ def end_registrations_out_of_sight(registrations):
         db.session.refresh(registration)
         if not registration.is_active:
             continue
-        registration.cancel()
+        registration.cancel(by="access")
         db.session.flush()
         if event.status == PUBLISHED:
             promote_waitlist(event)
