@@ -10,7 +10,7 @@ from .events import (EDITABLE, NOTIFY_ON, add_material, cancel_event, change_occ
                      save_session, session_of, set_recording, speaker_choices, update_event)
 from .export import registrants_csv
 from .feedback import feedback_of, feedback_summary, submit_feedback
-from .feeds import (PUBLIC_FEED_HISTORY, calendar_token, feed_calendar, may_join, person_for_token,
+from .feeds import (PUBLIC_FEED_HISTORY, calendar_token, chosen_sessions, feed_calendar, may_join, person_for_token,
                     personal_feed, public_feed)
 from .listings import (Listed, active_clusters, event_page_facts, month_window, ListedCluster, Occurrence, agenda_of, check_in_list, month_weeks,
                        occurrences_for, own_registrations, participants, registration_counts,
@@ -25,7 +25,7 @@ from .seats import SessionFull, lock_event, promote_waitlist
 __all__ = [
     "EDITABLE", "NOTICES", "NOTIFY_ON", "OWN_CHANGES", "PUBLIC_FEED_HISTORY", "Answers", "Listed",
     "ListedCluster", "Occurrence", "active_clusters", "event_page_facts", "month_window", "RegistrationClosed", "SessionFull", "add_material", "agenda_of",
-    "app_cache", "calendar_token", "cancel_event", "cancel_registration", "change_occurrence",
+    "app_cache", "calendar_token", "chosen_sessions", "cancel_event", "cancel_registration", "change_occurrence",
     "check_in", "check_in_list", "create_event", "decide_registration", "delete_session",
     "end_cluster_registrations", "end_registrations_out_of_sight", "events_version", "feed_calendar",
     "feedback_of", "feedback_summary", "lock_event", "may_hear_about", "may_join", "month_weeks",

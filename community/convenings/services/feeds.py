@@ -9,7 +9,7 @@ from ...extensions import db
 from ...permissions import can, cluster_roles
 from ...timeutil import utcnow
 from ..calendar import build_calendar
-from ..models import CANCELLED, PUBLISHED, Event, EventCalendarToken, EventRegistration
+from ..models import CANCELLED, PUBLISHED, Event, EventCalendarToken, EventRegistration, EventSessionChoice
 from .caches import events_version, remember
 
 #: The public feed carries events that ended at most this long ago (and every live series).
@@ -53,6 +53,18 @@ def personal_feed(user):
     return events, join
 
 
+def chosen_sessions(user, event_ids):
+    """{event id: [sessions]} of the workshops a person holds a seat in, among `event_ids` (one query)."""
+    choices = db.session.scalars(
+        select(EventSessionChoice).join(EventRegistration, EventRegistration.id == EventSessionChoice.registration_id)
+        .where(EventRegistration.user_id == user.id, EventRegistration.status == "registered",
+               EventRegistration.event_id.in_(event_ids))).all()
+    found = {}
+    for choice in sorted(choices, key=lambda c: (c.session.start_at, c.session.id)):
+        found.setdefault(choice.session.event_id, []).append(choice.session)
+    return found
+
+
 def public_feed():
     """Public events for the site-wide feed: recent and upcoming ones, and every recurring series."""
     since = utcnow() - PUBLIC_FEED_HISTORY
@@ -82,7 +94,8 @@ def _build_feed(person):
     if person is None:
         return build_calendar(public_feed(), name="Linkages Community events")
     events, join = personal_feed(person)
-    return build_calendar(events, join_for=join, name=f"Linkages: {person.name}")
+    return build_calendar(events, join_for=join, name=f"Linkages: {person.name}",
+                          sessions=chosen_sessions(person, [e.id for e in events]))
 
 
 def _cluster_call_member(event, cluster_ids):
