@@ -137,14 +137,19 @@ def meeting_invitation(uid, sequence, title, start, end, location, description, 
     vevent.add("location", location or "Online")
     vevent.add("description", description)
     vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    address = current_app.config["MAIL_FROM"]
-    address = address.rpartition("<")[2].rstrip(">") or address
-    vevent.add("organizer", f"mailto:{address}", parameters={"cn": current_app.config["SITE_NAME"]})
+    _add_organizer(vevent)
     vevent.add("attendee", f"mailto:{attendee.email}", parameters={
         "cn": attendee.name, "role": "REQ-PARTICIPANT", "partstat": "ACCEPTED", "rsvp": "FALSE"})
     calendar.add_component(vevent)
     calendar.add_component(pacific_timezone())
     return calendar.to_ical()
+
+
+def _add_organizer(vevent):
+    """ORGANIZER: the site's sending address (MAIL_FROM without its display name)."""
+    address = current_app.config["MAIL_FROM"]
+    address = address.rpartition("<")[2].rstrip(">") or address
+    vevent.add("organizer", f"mailto:{address}", parameters={"cn": current_app.config["SITE_NAME"]})
 
 
 def pacific_timezone():
@@ -206,9 +211,7 @@ def _vevent(event, stamp, cancelled, with_join, attendee, start, end):
     if with_join and event.join_url:
         lines.append(f"Join online: {event.join_url}")
     vevent.add("description", "\n\n".join(line for line in lines if line))
-    address = current_app.config["MAIL_FROM"]
-    address = address.rpartition("<")[2].rstrip(">") or address
-    vevent.add("organizer", f"mailto:{address}", parameters={"cn": current_app.config["SITE_NAME"]})
+    _add_organizer(vevent)
     if attendee is not None:
         vevent.add("attendee", f"mailto:{attendee.email}",
                    parameters={"cn": attendee.name, "role": "REQ-PARTICIPANT",
