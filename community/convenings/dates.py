@@ -90,3 +90,11 @@ def series_occurrences(rrule, first_start, duration, exceptions, start, end):
                 and all(o != change.original_start for _, _, o in found)):
             found.append((change.new_start, change.new_end, change.original_start))
     return sorted(found)
+
+
+def day_range(start, end):
+    """The Pacific days from `start` to `end` in short: "Feb 23–24", "Feb 28 – Mar 2", "Dec 31 – Jan 2"."""
+    begins, ends = to_pacific(start), to_pacific(end)
+    if (begins.year, begins.month) == (ends.year, ends.month):
+        return f"{begins:%b %-d}–{ends:%-d}"
+    return f"{begins:%b %-d} – {ends:%b %-d}"

@@ -14,7 +14,7 @@ from ...extensions import db
 from ...markup import markdown_html
 from ...permissions import access_filter, can
 from ...timeutil import from_pacific, to_pacific, utcnow
-from ..dates import day_spans
+from ..dates import day_range, day_spans
 from ..models import Event, EventRegistration, EventSessionChoice
 from .caches import events_version, remember
 from .events import people_told_of_cancellation
@@ -58,6 +58,8 @@ class Occurrence:
     #: Which day of a multi-day event this entry shows (`dates.day_spans`), and of how many.
     day: int = 1
     days: int = 1
+    #: The days a multi-day event is held, in short ("Feb 23–24"); "" for a one-day entry.
+    dates: str = ""
 
     # Listings are cached, and their occurrences with them: these are formatted once per process.
     @cached_property
@@ -71,9 +73,11 @@ class Occurrence:
 
     @cached_property
     def day_label(self):
-        """("Dec", "8"): the Pacific month and day of the start, for a list's date badge."""
-        local = to_pacific(self.start)
-        return local.strftime("%b"), str(local.day)
+        """("Dec", "8"), or ("Feb", "23–24") for days in one month: the Pacific month and days,
+        for a list's date badge."""
+        begins, ends = to_pacific(self.start), to_pacific(self.end)
+        several = len(day_spans(self.start, self.end)) > 1 and begins.month == ends.month
+        return begins.strftime("%b"), f"{begins.day}–{ends.day}" if several else str(begins.day)
 
     @cached_property
     def when(self):
@@ -146,14 +150,16 @@ def _list_occurrences(user, start, end, kind, cluster_id, limit):
 def month_weeks(year, month, occurrences):
     """Weeks (Sunday first) of (date, in_month, [occurrences]) for a month grid, in Pacific days.
 
-    An event held over several days is on each of them, with that day's hours.
+    An event held over several days is on each of them, with that day's hours and its dates
+    ("Feb 23–24"): the grid draws it as a bar across those days.
     """
     by_day = {}
     for occurrence in occurrences:
         spans = day_spans(occurrence.start, occurrence.end)
+        dates = day_range(spans[0][0], spans[-1][1]) if len(spans) > 1 else ""
         for number, (begins, ends) in enumerate(spans, 1):
             shown = occurrence if len(spans) == 1 else replace(
-                occurrence, start=begins, end=ends, day=number, days=len(spans))
+                occurrence, start=begins, end=ends, day=number, days=len(spans), dates=dates)
             by_day.setdefault(to_pacific(begins).date(), []).append(shown)
     for items in by_day.values():
         items.sort(key=lambda o: (o.start, o.event.title, o.event.id))
