@@ -226,9 +226,8 @@ def my_registrations():
 @bp.post("/feed/regenerate")
 @login_required
 def regenerate_feed():
-    services.calendar_token(current_user, regenerate=True)
-    db.session.commit()
-    flash("Your calendar feed has a new address. The old one no longer works: subscribe again.", "success")
+    attempt(lambda: services.calendar_token(current_user, regenerate=True),
+            success="Your calendar feed has a new address. The old one no longer works: subscribe again.")
     return redirect(url_for(".my_registrations"))
 
 
