@@ -25,9 +25,14 @@ def csv_text(header, rows):
     return out.getvalue()
 
 
-def csv_response(filename, text):
-    """A download of CSV text made by `csv_text`."""
-    return Response(text, mimetype="text/csv", headers={
+#: The UTF-8 byte order mark: Excel reads a CSV file as UTF-8 only when it starts with one.
+BOM = "\ufeff"
+
+
+def csv_response(filename, text, bom=False):
+    """A download of CSV text made by `csv_text`; with `bom`, prefixed with the UTF-8 byte
+    order mark so that Excel shows accented names and dashes instead of mojibake."""
+    return Response((BOM if bom else "") + text, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Cache-Control": "private, no-store",
     })

@@ -6,9 +6,11 @@ TZID=America/Los_Angeles and its VTIMEZONE, recurring series as RRULE with EXDAT
 occurrences and RECURRENCE-ID overrides for moved ones, and METHOD:CANCEL/STATUS:CANCELLED for
 cancellations. The online join link goes only into a registrant's own copy.
 
-An event held over several days (`models.day_spans`) is one VEVENT for its first day with
+An event held over several days (`dates.day_spans`) is one VEVENT for its first day with
 RRULE:FREQ=DAILY;COUNT=<days>: one entry per day with that day's hours, under the one UID, which
 Outlook and Google accept in invitations (they show only the first of several UIDs in one).
+A personal feed adds an entry of its own (UID `event-<id>-session-<id>@…`) for each workshop the
+person chose, so the day shows where to be when.
 """
 from datetime import timedelta, timezone
 from urllib.parse import urlparse
@@ -18,7 +20,7 @@ from flask import current_app
 
 from ..mail import external_url
 from ..timeutil import to_pacific, utcnow
-from .models import day_spans
+from .dates import day_spans
 
 PRODID = "-//CFPIC//Linkages Community//EN"
 
@@ -87,13 +89,14 @@ def event_uid(event):
     return f"event-{event.id}@{host}"
 
 
-def build_calendar(events, *, method=None, join_for=frozenset(), attendee=None, name=None):
+def build_calendar(events, *, method=None, join_for=frozenset(), attendee=None, name=None, sessions=None):
     """Return the .ics bytes for `events`.
 
     :param method: REQUEST or CANCEL for e-mailed invitations; None for downloads and feeds.
     :param join_for: ids of the events whose join link this copy may carry (the reader is registered).
     :param attendee: the registrant (a User) for invitations.
     :param name: calendar name shown by subscribing clients.
+    :param sessions: {event id: [agenda sessions]} the reader chose, each given its own entry.
     """
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
@@ -109,6 +112,8 @@ def build_calendar(events, *, method=None, join_for=frozenset(), attendee=None, 
         cancelled = method == "CANCEL" or event.is_cancelled
         for component in _components(event, stamp, cancelled, event.id in join_for, attendee):
             calendar.add_component(component)
+        for session in (sessions or {}).get(event.id, ()):
+            calendar.add_component(_session_vevent(event, session, stamp, cancelled, event.id in join_for))
     calendar.add_component(pacific_timezone())
     return calendar.to_ical()
 
@@ -132,14 +137,19 @@ def meeting_invitation(uid, sequence, title, start, end, location, description, 
     vevent.add("location", location or "Online")
     vevent.add("description", description)
     vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    address = current_app.config["MAIL_FROM"]
-    address = address.rpartition("<")[2].rstrip(">") or address
-    vevent.add("organizer", f"mailto:{address}", parameters={"cn": current_app.config["SITE_NAME"]})
+    _add_organizer(vevent)
     vevent.add("attendee", f"mailto:{attendee.email}", parameters={
         "cn": attendee.name, "role": "REQ-PARTICIPANT", "partstat": "ACCEPTED", "rsvp": "FALSE"})
     calendar.add_component(vevent)
     calendar.add_component(pacific_timezone())
     return calendar.to_ical()
+
+
+def _add_organizer(vevent):
+    """ORGANIZER: the site's sending address (MAIL_FROM without its display name)."""
+    address = current_app.config["MAIL_FROM"]
+    address = address.rpartition("<")[2].rstrip(">") or address
+    vevent.add("organizer", f"mailto:{address}", parameters={"cn": current_app.config["SITE_NAME"]})
 
 
 def pacific_timezone():
@@ -172,6 +182,17 @@ def _components(event, stamp, cancelled, with_join, attendee):
     return [master, *overrides]
 
 
+def _session_vevent(event, session, stamp, cancelled, with_join):
+    """A chosen workshop as an entry of its own: its times and room, the event's SEQUENCE."""
+    vevent = _vevent(event, stamp, cancelled, with_join, None, session.start_at, session.end_at)
+    vevent["uid"] = event_uid(event).replace("@", f"-session-{session.id}@", 1)
+    vevent["summary"] = f"{session.title} · {event.title}"
+    vevent["location"] = ", ".join(part for part in (session.room, event.venue or "Online") if part)
+    details = [session.description.strip(), f"Speakers: {session.speakers}" if session.speakers else ""]
+    vevent["description"] = "\n\n".join(line for line in [*details, str(vevent["description"])] if line)
+    return vevent
+
+
 def _vevent(event, stamp, cancelled, with_join, attendee, start, end):
     page = external_url("convenings.event_page", event_id=event.id)
     vevent = icalendar.Event()
@@ -190,9 +211,7 @@ def _vevent(event, stamp, cancelled, with_join, attendee, start, end):
     if with_join and event.join_url:
         lines.append(f"Join online: {event.join_url}")
     vevent.add("description", "\n\n".join(line for line in lines if line))
-    address = current_app.config["MAIL_FROM"]
-    address = address.rpartition("<")[2].rstrip(">") or address
-    vevent.add("organizer", f"mailto:{address}", parameters={"cn": current_app.config["SITE_NAME"]})
+    _add_organizer(vevent)
     if attendee is not None:
         vevent.add("attendee", f"mailto:{attendee.email}",
                    parameters={"cn": attendee.name, "role": "REQ-PARTICIPANT",

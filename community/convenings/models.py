@@ -1,10 +1,7 @@
 """Events (convenings, webinars, cluster calls, trainings), their agendas, registrations and feedback."""
 import secrets
-from bisect import bisect_left
 from datetime import datetime, timedelta
-from functools import lru_cache
 
-from dateutil.rrule import rrulestr
 from sqlalchemy import (Boolean, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint,
                         func, or_, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,8 +11,9 @@ from ..clusters.models import Cluster
 from ..errors import DomainError
 from ..extensions import db
 from ..permissions import CLUSTERS, MEMBERS, PUBLIC, Scope, access_filter
-from ..timeutil import from_pacific, to_pacific, utcnow
+from ..timeutil import utcnow
 from ..vocabulary import EVENT_KINDS
+from .dates import describe_rule, parse_rule, series_occurrences
 
 KIND_LABELS = dict(EVENT_KINDS)
 DRAFT, PUBLISHED, CANCELLED = "draft", "published", "cancelled"
@@ -118,21 +116,7 @@ class Event(db.Model):
     @property
     def repeat_label(self):
         """The rule in words ("Every month on the third Tuesday")."""
-        if not self.rrule:
-            return ""
-        parts = dict(part.split("=", 1) for part in self.rrule.split(";") if "=" in part)
-        local = to_pacific(self.start_at)
-        if parts.get("FREQ") == "WEEKLY":
-            label = f"Every {'two weeks' if parts.get('INTERVAL') == '2' else 'week'} on {local:%A}"
-        elif "BYDAY" in parts:
-            nth = parts["BYDAY"][:-2]
-            ordinal = {"1": "first", "2": "second", "3": "third", "4": "fourth", "-1": "last"}.get(nth, nth)
-            label = f"Every month on the {ordinal} {local:%A}"
-        else:
-            label = f"Every month on day {local.day}"
-        if "COUNT" in parts:
-            label += f", {parts['COUNT']} times"
-        return label
+        return describe_rule(self.rrule, self.start_at)
 
     @property
     def kind_label(self):
@@ -178,40 +162,15 @@ class Event(db.Model):
 
     def rule(self):
         """The dateutil rule, anchored at the first start in Pacific wall-clock time."""
-        return rrulestr(self.rrule, dtstart=to_pacific(self.start_at).replace(tzinfo=None))
+        return parse_rule(self.rrule, self.start_at)
 
     def occurrences(self, start, end):
-        """[(start, end, original_start)] in naive UTC overlapping [start, end), exceptions applied.
-
-        Recurrences repeat at the same Pacific wall-clock time, so their UTC instant moves with DST.
-        The rule's dates come from `rule_starts`, cached per process by the rule and first start.
-        """
+        """[(start, end, original_start)] in naive UTC overlapping [start, end), exceptions applied
+        (`dates.series_occurrences`)."""
         if not self.rrule:
-            if self.start_at < end and self.end_at > start:
-                return [(self.start_at, self.end_at, self.start_at)]
-            return []
-        duration = self.duration
-        changes = {change.original_start: change for change in self.exceptions}
-        found = []
-        for year in range(to_pacific(start - duration).year, to_pacific(end).year + 1):
-            starts = rule_starts(self.rrule, self.start_at, year)
-            for original in starts[bisect_left(starts, start - duration):]:
-                if original >= end:
-                    break
-                change = changes.get(original)
-                if change is None:
-                    begins, ends = original, original + duration
-                elif change.is_skipped:
-                    continue
-                else:
-                    begins, ends = change.new_start, change.new_end
-                if begins < end and ends > start:
-                    found.append((begins, ends, original))
-        for change in changes.values():  # a moved occurrence may land inside the window from outside
-            if (not change.is_skipped and change.new_start < end and change.new_end > start
-                    and all(o != change.original_start for _, _, o in found)):
-                found.append((change.new_start, change.new_end, change.original_start))
-        return sorted(found)
+            overlaps = self.start_at < end and self.end_at > start
+            return [(self.start_at, self.end_at, self.start_at)] if overlaps else []
+        return series_occurrences(self.rrule, self.start_at, self.duration, self.exceptions, start, end)
 
     def next_occurrence(self, after=None):
         after = after or utcnow()
@@ -219,6 +178,10 @@ class Event(db.Model):
             return (self.start_at, self.end_at, self.start_at) if self.end_at > after else None
         upcoming = self.occurrences(after, after + timedelta(days=400))
         return upcoming[0] if upcoming else None
+
+    def accepts_registrations(self, now=None):
+        """Published, with registration on and its window open."""
+        return self.status == PUBLISHED and self.registration_enabled and self.registration_window_open(now)
 
     def registration_window_open(self, now=None):
         now = now or utcnow()
@@ -259,20 +222,6 @@ class Event(db.Model):
         return select(cls).where(cls.visibility == PUBLIC, cls.status == PUBLISHED)
 
 
-@lru_cache(maxsize=4096)
-def rule_starts(rrule, first_start, year):
-    """The starts (naive UTC, in order) a series' rule gives in one Pacific calendar year.
-
-    A pure function of the rule text and the first start (naive UTC), so the cache needs no
-    invalidation: editing either gives a new key. Expanding a rule walks from its first start,
-    which is what made calendar pages slow when every request expanded every series.
-    """
-    rule = rrulestr(rrule, dtstart=to_pacific(first_start).replace(tzinfo=None))
-    following = datetime(year + 1, 1, 1)
-    return tuple(sorted(from_pacific(local) for local in rule.between(datetime(year, 1, 1), following, inc=True)
-                        if local < following))
-
-
 class EventException(db.Model):
     """One changed occurrence of a recurring series: skipped, or moved to another time."""
 
@@ -294,22 +243,6 @@ class EventException(db.Model):
     @property
     def is_skipped(self):
         return self.new_start is None
-
-
-def day_spans(start, end):
-    """[(start, end)] in naive UTC: a stretch over several Pacific days as one span per day.
-
-    A convening from Tuesday 8:30 to Wednesday 16:00 is held 8:30–16:00 on each day, not through
-    the night. That reading applies when the stretch lasts 24 hours or more and its end time of day
-    is later than its start time; anything else (an evening running past midnight) is one span.
-    """
-    begins, ends = to_pacific(start), to_pacific(end)
-    if end - start < timedelta(hours=24) or ends.time() <= begins.time():
-        return [(start, end)]
-    first, opens, closes = begins.date(), begins.time(), ends.time()
-    return [(from_pacific(datetime.combine(first + timedelta(days=n), opens)),
-             from_pacific(datetime.combine(first + timedelta(days=n), closes)))
-            for n in range((ends.date() - first).days + 1)]
 
 
 class EventSession(db.Model):
@@ -375,6 +308,8 @@ class EventRegistration(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     promoted_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    #: Who ended it: "self", "organizer", "access" (the event is no longer open to the person).
+    cancelled_by: Mapped[str] = mapped_column(String(20), default="", server_default="")
     checked_in_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship()
@@ -397,12 +332,22 @@ class EventRegistration(db.Model):
         self.status = "registered"
         self.promoted_at = self.updated_at = utcnow()
 
-    def cancel(self):
+    def cancel(self, by="self"):
+        """End the registration; `by` says who: "self", "organizer" or "access" (see `cancelled_by`)."""
         if not self.is_active:
             raise EventError("This registration is already cancelled.")
-        self.status = "cancelled"
+        self.status, self.cancelled_by = "cancelled", by
         self.cancelled_at = self.updated_at = utcnow()
         self.choices.clear()
+
+    def status_text(self, own=False):
+        """The status in words; a cancelled registration says who cancelled it (`own`: to its person)."""
+        if self.status != "cancelled":
+            return "awaiting approval" if self.status == "pending" else self.status
+        them = "you" if own else "them"
+        return {"self": "cancelled by you" if own else "cancelled by the registrant",
+                "organizer": "cancelled by an organizer",
+                "access": f"ended: the event is no longer open to {them}"}.get(self.cancelled_by, "cancelled")
 
     @classmethod
     def counts_by_status(cls, event_id):

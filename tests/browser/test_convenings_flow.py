@@ -13,7 +13,7 @@ from community.convenings.models import Event, EventRegistration
 from community.core.demo import DEMO_PASSWORD, demo_user
 from community.extensions import db
 from community.jobs import run_ready
-from community.timeutil import utcnow
+from community.timeutil import to_pacific, utcnow
 
 pytestmark = pytest.mark.browser
 
@@ -52,6 +52,8 @@ def _prepare(app):
         for kind, key in (("convening", "convening"), ("webinar", "webinar")):
             ids[key] = db.session.scalar(select(Event.id).where(Event.kind == kind, Event.rrule == ("" if kind == "convening" else "FREQ=MONTHLY;BYDAY=3TU")))
         ids["past"] = db.session.scalar(select(Event.id).where(Event.recording_url != ""))
+        convening_start = to_pacific(db.session.get(Event, ids["convening"]).start_at)
+        ids["convening_month"] = f"{convening_start.year}-{convening_start.month}"
         return ids
 
 
@@ -78,6 +80,9 @@ def test_register_wait_get_promoted_and_download_the_invitation(page, live_serve
     page.get_by_role("heading", name="Coming up", exact=True).wait_for()
     page.get_by_role("link", name="Month", exact=True).click()
     check_page(page, "events-month")
+    page.goto(f"/events/month/{ids['convening_month']}")  # the two-day convening, drawn as a bar
+    page.locator(".month-grid li.bar-start").first.wait_for()
+    check_page(page, "events-month-convening")
     page.goto(f"/events/{ids['webinar']}")
     check_page(page, "event-recurring-webinar")
 
@@ -159,6 +164,10 @@ def test_organizer_pages_and_check_in_on_a_phone(page, live_server, check_page):
     check_page(page, "check-in-phone")
     page.get_by_role("button", name="Check in Maria Lopez").click()
     page.get_by_role("button", name="Undo check-in of Maria Lopez").wait_for()
+    page.goto(f"/events/month/{ids['convening_month']}")  # an agenda list, the bar one entry a day
+    check_page(page, "events-month-convening-phone")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the month agenda scrolls sideways on a phone ({width}px)"
     page.goto(f"/events/{convening}")
     check_page(page, "event-agenda-phone")
     width = page.evaluate("document.documentElement.scrollWidth")

@@ -31,6 +31,6 @@ def test_a_change_made_on_another_node_reaches_this_nodes_cached_listing_and_fee
 def test_two_apps_in_one_process_never_share_a_cache(app, app_factory):
     other = app_factory()
     with other.app_context():
-        theirs = services._cache("listings")
-    assert services._cache("listings") is not theirs
-    assert app.extensions["community.convenings.caches"]["listings"] is services._cache("listings")
+        theirs = services.app_cache("listings")
+    assert services.app_cache("listings") is not theirs
+    assert app.extensions["community.convenings.caches"]["listings"] is services.app_cache("listings")

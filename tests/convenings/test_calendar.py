@@ -142,3 +142,30 @@ def test_the_personal_feed_holds_registrations_and_cluster_calls_with_join_links
     # Calls on days 0, 14 and 28 (every two weeks), plus the webinar.
     assert len(_expand(ics.encode(), start, start + timedelta(days=29))) == 4
     assert services.personal_feed(outsider)[0] == []
+
+
+def test_the_personal_feed_has_an_entry_for_each_workshop_the_person_chose(make_event, make_user, organizer):
+    convening = make_event(kind="convening", title="Linkages Convening 2027", start_at=pacific(2027, 2, 23, 8, 30),
+                           end_at=pacific(2027, 2, 24, 16), venue="Sacramento Convention Center", capacity=1)
+    chosen, other = (services.save_session(convening, organizer, title=title, room=room, needs_choice=True,
+                                           start_at=pacific(2027, 2, 23, 13), end_at=pacific(2027, 2, 23, 14, 30))
+                     for title, room in (("Joint case reviews", "Room A"), ("Fiscal plans", "Room B")))
+    services.save_session(convening, organizer, title="Opening plenary", start_at=pacific(2027, 2, 23, 8, 30),
+                          end_at=pacific(2027, 2, 23, 9, 30))
+    commit()
+    person, waiting = make_user(), make_user()
+    register(convening, person, session_ids=(chosen.id,))
+    register(convening, waiting, session_ids=(other.id,))  # the one seat is taken: waitlisted
+
+    _, body = services.feed_calendar(person)
+    uid = event_uid(convening).replace("@", f"-session-{chosen.id}@")
+    assert f"UID:{uid}".encode() in body.replace(b"\r\n ", b"")
+    entries = {str(c["UID"]): c for c in icalendar.Calendar.from_ical(body).walk("VEVENT")}
+    assert set(entries) == {event_uid(convening), uid}
+    workshop = entries[uid]
+    assert str(workshop["SUMMARY"]) == "Joint case reviews · Linkages Convening 2027"
+    assert str(workshop["LOCATION"]) == "Room A, Sacramento Convention Center"
+    assert workshop["DTSTART"].dt.astimezone(UTC) == datetime(2027, 2, 23, 21, tzinfo=UTC)  # 1 PM PST
+    assert workshop["SEQUENCE"] == entries[event_uid(convening)]["SEQUENCE"]
+    _, theirs = services.feed_calendar(waiting)  # no seat, so no workshop entry
+    assert [str(c["UID"]) for c in icalendar.Calendar.from_ical(theirs).walk("VEVENT")] == [event_uid(convening)]

@@ -171,6 +171,29 @@ def test_the_month_grid_shows_a_two_day_convening_on_both_days_with_each_days_ho
     assert all(event.title not in cells[day] for day in cells if day not in (23, 24))
 
 
+def test_the_month_grid_draws_a_two_day_convening_as_one_bar_with_its_date_range(client, make_event):
+    event = _two_day_convening(make_event)
+    html = client.get("/events/month/2027-2").get_data(as_text=True)
+    bars = re.findall(r'<li class="kind-convening bar([^"]*)"><a href="/events/(\d+)"><span class="bar-dates">([^<]*)</span>',
+                      html)
+    assert bars == [(" bar-start", str(event.id), "Feb 23–24"), (" bar-continues bar-end", str(event.id), "Feb 23–24")]
+
+
+def test_a_bar_that_crosses_into_a_new_week_and_month_names_its_dates_again(client, make_event):
+    event = make_event(kind="convening", title="Year-end convening", start_at=pacific(2027, 2, 27, 9),
+                       end_at=pacific(2027, 3, 1, 15))  # Saturday to Monday
+    html = client.get("/events/month/2027-2").get_data(as_text=True)
+    classes = re.findall(r'<li class="kind-convening bar([^"]*)"><a href="/events/%d">' % event.id, html)
+    assert classes == [" bar-start", " bar-week-start", " bar-continues bar-end"]
+    assert html.count("Feb 27 – Mar 1") == 3
+
+
+def test_the_upcoming_list_badge_of_a_two_day_convening_shows_both_days(make_event):
+    _two_day_convening(make_event)
+    [occurrence] = services.occurrences_for(None, pacific(2027, 2, 1, 0), pacific(2027, 3, 1, 0))
+    assert occurrence.day_label == ("Feb", "23–24")
+
+
 def test_the_newsletter_event_card_of_a_two_day_convening_shows_the_date_range(app, make_event):
     _two_day_convening(make_event)
     [card] = content.provide("events.upcoming_public", pacific(2027, 2, 1, 0), pacific(2027, 3, 1, 0))

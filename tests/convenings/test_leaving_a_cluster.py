@@ -90,6 +90,15 @@ def test_leaving_ends_the_registration_and_the_first_waiting_member_gets_the_sea
     assert [m["Subject"] for m in promoted] == [f"A seat opened: you are registered: {TITLE}"]
 
 
+def test_the_registrants_page_says_an_ended_registration_ended_because_access_did(
+        cluster_call, organizer, client, sign_in):
+    forums.leave_cluster(cluster_call["cluster"], cluster_call["leaver"])
+    commit()
+    sign_in(organizer)
+    page = client.get(f"/events/{cluster_call['event'].id}/registrants").get_data(as_text=True)
+    assert "ended: the event is no longer open to them" in page
+
+
 def test_the_leavers_one_notice_carries_no_title_description_or_join_link(cluster_call, outbox):
     outbox.clear()
     forums.leave_cluster(cluster_call["cluster"], cluster_call["leaver"])
@@ -187,6 +196,35 @@ def test_update_notices_never_go_to_someone_who_can_no_longer_see_the_event(left
     commit()
     assert outbox.to(leftover["leaver"].email) == []
     assert [m["Subject"] for m in outbox.to(leftover["waiting"].email)] == [f"Updated: {TITLE}"]
+
+
+def test_a_notice_queued_while_the_person_could_see_the_event_is_not_sent_after_they_left(
+        cluster_call, organizer, outbox):
+    outbox.clear()
+    services.update_event(cluster_call["event"], organizer, venue="Room 4", join_url=JOIN + "-new")
+    # The membership ends (on another node, or by a path that bypassed the rule) before the
+    # job that sends the notice runs: the job asks the permission policy again.
+    db.session.execute(delete(ClusterMembership).where(
+        ClusterMembership.user_id == cluster_call["leaver"].id))
+    commit()
+    assert outbox.to(cluster_call["leaver"].email) == []
+    assert [m["Subject"] for m in outbox.to(cluster_call["waiting"].email)] == [f"Updated: {TITLE}"]
+
+
+def test_event_mail_is_queued_as_ids_and_rendered_by_the_job(cluster_call, organizer, outbox):
+    outbox.clear()
+    services.update_event(cluster_call["event"], organizer, venue="Room 4")
+    queued = db.session.info.get("pending_jobs", [])
+    assert {path for path, _, _ in queued} >= {"community.convenings.services.notices:send_notice"}
+    assert "community.mail:deliver" not in {path for path, _, _ in queued}  # nothing rendered yet
+    notices = [args for path, args, _ in queued if path.endswith(":send_notice")]
+    assert sorted(args[0] for args in notices) == sorted(
+        r.id for r in db.session.scalars(select(EventRegistration).where(
+            EventRegistration.event_id == cluster_call["event"].id,
+            EventRegistration.status.in_(("registered", "waitlisted")))))
+    assert all(isinstance(args[0], int) and args[1] == "changed" for args in notices)
+    commit()
+    assert len(outbox.messages()) == 2
 
 
 def test_a_leftover_registration_is_not_the_persons_anywhere(leftover, client, sign_in):

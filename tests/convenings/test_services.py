@@ -261,7 +261,7 @@ def test_csv_export_has_session_columns_and_neutralises_formulas(make_event, mak
     registration = register(event, person, session_ids=(workshop.id,), dietary_needs="+1 vegetarian")
     body = services.registrants_csv(event, [registration])
     header, row = body.splitlines()[:2]
-    assert header.endswith("'=HYPERLINK(\"\"x\"\")\"") or "'=HYPERLINK" in header
+    assert header.endswith(",\"'=HYPERLINK(\"\"x\"\")\"")  # neutralised, then quoted for its quotes
     assert row.startswith("'@SUM(A1) Evil") and "'+1 vegetarian" in row and row.endswith("yes")
 
 

@@ -334,3 +334,74 @@ def test_the_calendar_feed_links_to_site_url_whatever_host_the_request_names(cli
     make_event(title="Clinical Academy")
     feed = client.get("/events/calendar.ics", headers={"Host": "evil.example"}).get_data(as_text=True)
     assert "http://community.test/events/" in feed and "evil.example" not in feed
+
+
+def test_the_registrant_csv_starts_with_a_byte_order_mark_and_names_programs(
+        client, make_event, make_user, organizer, sign_in):
+    event = make_event(kind="convening")
+    register(event, make_user(name="Zoë Ramírez", program="calworks"))
+    sign_in(organizer)
+    body = client.get(f"/events/{event.id}/registrants.csv").data
+    assert body.startswith(b"\xef\xbb\xbfName,")  # Excel reads UTF-8 only after a BOM
+    text = body.decode("utf-8-sig")
+    [row] = text.splitlines()[1:]
+    assert "Zoë Ramírez" in row and ",CalWORKs / Welfare-to-Work," in row and ",calworks," not in row
+
+
+def test_the_check_in_count_is_of_everyone_registered_whatever_name_is_searched(
+        client, make_event, make_user, organizer, sign_in):
+    event = make_event(kind="convening")
+    people = [make_user(name=name) for name in ("Ana Alvarez", "Ben Brooks", "Cy Castro")]
+    registrations = [register(event, person) for person in people]
+    for registration in registrations[:2]:
+        services.check_in(registration, organizer)
+    commit()
+    sign_in(organizer)
+    page = client.get(f"/events/{event.id}/check-in", query_string={"q": "castro"}).get_data(as_text=True)
+    assert "<strong>2</strong> of 3 here" in page
+    assert "Cy Castro" in page and "Ana Alvarez" not in page
+    assert "1 name matches" in page
+
+
+def test_a_registration_an_organizer_cancels_says_so_on_the_pages_and_in_the_mail(
+        client, make_event, make_user, organizer, sign_in, outbox):
+    event = make_event(kind="convening")
+    person = make_user(name="Tanya Brooks")
+    registration = register(event, person)
+    outbox.clear()
+    sign_in(organizer)
+    response = client.post(f"/events/registrations/{registration.id}/cancel", data={"next": "registrants"},
+                           follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert f"Tanya Brooks&#39;s registration for {event.title} is cancelled" in page
+    assert "Your registration" not in page
+    assert "cancelled by an organizer" in page
+    [message] = outbox.to(person.email)
+    assert message["Subject"].strip() == f"Your registration was cancelled: {event.title}"
+    assert f"The organizers of {event.title} cancelled your registration" in message.get_body(("plain",)).get_content()
+
+
+def test_a_registration_one_cancels_oneself_says_you_cancelled_it(client, make_event, make_user, sign_in, outbox):
+    event = make_event(kind="convening")
+    person = make_user()
+    registration = register(event, person)
+    outbox.clear()
+    sign_in(person)
+    page = client.post(f"/events/registrations/{registration.id}/cancel", follow_redirects=True).get_data(as_text=True)
+    assert f"Your registration for {event.title} is cancelled" in page
+    assert "cancelled by you" in page
+    [message] = outbox.to(person.email)
+    assert message["Subject"] == f"Registration cancelled: {event.title}"
+    assert f"You cancelled your registration for {event.title}" in message.get_body(("plain",)).get_content()
+    assert "cancelled by the registrant" in services.registrants_csv(event, [registration])
+
+
+def test_the_event_page_tells_the_person_an_organizer_cancelled_their_registration(
+        client, make_event, make_user, organizer, sign_in):
+    event = make_event(kind="convening")
+    person = make_user()
+    services.cancel_registration(register(event, person), organizer)
+    commit()
+    sign_in(person)
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "Your last registration: cancelled by an organizer." in page

@@ -1,20 +1,44 @@
-"""What events offer the rest of the site: home and cluster sections, providers, search documents."""
+"""What events offer the rest of the site, and the only events file that touches `content` and `ui`:
+navigation, home and cluster sections, providers, search documents and change announcements."""
 import re
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import content, ui
 from ..content import ContentCard, SearchDocument
 from ..extensions import db
 from ..mail import external_url
 from ..markup import plain_text
 from ..permissions import can
 from ..timeutil import format_pacific, utcnow
-from . import services
+from . import calendar, demo, services
 from .models import PUBLISHED, Event
 
 HOME_LIMIT = 5
+
+
+def register(app):
+    ui.add_stylesheet(app, "css/convenings.css")
+    ui.add_nav(app, "Events", "convenings.upcoming", order=30)
+    ui.add_section(app, "home", "convenings/_home_section.html", home_section, order=20)
+    ui.add_section(app, "cluster", "convenings/_cluster_section.html", cluster_section, order=40)
+    content.register_provider(app, "events.upcoming_public", upcoming_public_cards)
+    content.register_provider(app, "cards.for_path", card_for_path)
+    content.register_provider(app, "cards.for_paths", cards_for_paths)
+    content.register_provider(app, "calendar.meeting_invitation", calendar.meeting_invitation)
+    content.register_source(app, "event", "Events", search_documents)
+    ui.add_demo_seed(app, "events", demo.seed_events, order=40)
+
+
+def announce_changed(event):
+    """Tell search (once the transaction commits) that a published event changed."""
+    content.announce_changed("event", [event.id])
+
+
+def announce_removed(event):
+    content.announce_removed("event", [event.id])
 
 
 def home_section(user):
