@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import icalendar
 from flask import current_app
 
-from ..mail import external_url
+from ..mail import external_url, sender_address
 from ..timeutil import to_pacific, utcnow
 from .dates import day_spans
 
@@ -147,9 +147,7 @@ def meeting_invitation(uid, sequence, title, start, end, location, description, 
 
 def _add_organizer(vevent):
     """ORGANIZER: the site's sending address (MAIL_FROM without its display name)."""
-    address = current_app.config["MAIL_FROM"]
-    address = address.rpartition("<")[2].rstrip(">") or address
-    vevent.add("organizer", f"mailto:{address}", parameters={"cn": current_app.config["SITE_NAME"]})
+    vevent.add("organizer", f"mailto:{sender_address()}", parameters={"cn": current_app.config["SITE_NAME"]})
 
 
 def pacific_timezone():

@@ -1,7 +1,7 @@
 """Events: who cancelled a registration (the person, an organizer, or access that ended).
 
-Revision ID: 0014_convenings
-Revises: 0013_reply_mail
+Revision ID: 0016_convenings
+Revises: 0015_checklist
 Create Date: 2026-11-30 23:00:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014_convenings'
-down_revision = '0013_reply_mail'
+revision = '0016_convenings'
+down_revision = '0015_checklist'
 branch_labels = None
 depends_on = None
 
