@@ -6,6 +6,7 @@ comes from a provider that promises public content only; highlights are checked 
 Whenever an issue is shown or sent, `public_cards` checks each card's target again: a card whose
 resource, event or thread the public may no longer see is dropped, title and all.
 """
+import re
 from datetime import datetime, time, timedelta
 from urllib.parse import urlparse
 
@@ -17,6 +18,8 @@ from sqlalchemy import select
 from community import content
 from community.errors import DomainError
 from community.extensions import db
+from community.permissions import access_filter
+from community.search import backend as search
 from community.timeutil import format_pacific, from_pacific, to_pacific
 
 from .models import Block, Issue
@@ -64,6 +67,70 @@ def _thread_card(thread_id):
     # Highlights carry only a title and a link: no excerpt of what members wrote.
     snapshot.update(summary="", meta="")
     return snapshot
+
+
+#: How many public threads the composer's picker offers for one search.
+PICKER_LIMIT = 8
+#: A thread's number at the end of its link ("/t/7/slug", "https://…/t/7") or alone ("7").
+_THREAD_NUMBER = re.compile(r"(?:^|/t/)(\d{1,9})(?:/[-\w]*)?/?$")
+
+
+def thread_number(text):
+    """The thread number a pasted link or number names, else None."""
+    match = _THREAD_NUMBER.search(urlparse((text or "").strip()).path)
+    return int(match.group(1)) if match else None
+
+
+def find_public_threads(text, limit=PICKER_LIMIT):
+    """Threads the public may follow that match `text` as typed so far, or the one its link names.
+
+    Searches as an anonymous visitor (the index never offers a private cluster's thread), then
+    the forums vouch for each hit as they do when the block is saved. Returns
+    [{"id", "title", "url", "meta"}]; raises BlockError when search is unavailable.
+    """
+    text = (text or "").strip()[:200]
+    if not text:
+        return []
+    if thread_number(text) is not None:
+        return _public_picks([thread_number(text)])
+    try:
+        results = search.search(access_filter(AnonymousUserMixin()), _as_you_type(text),
+                                {"kind": "thread"}, per_page=limit)
+    except search.SearchUnavailable:
+        raise BlockError("Search is not available right now; paste the thread's link instead.") \
+            from None
+    return _public_picks([thread_number(hit.url) for hit in results.hits])
+
+
+def chosen_threads(thread_ids):
+    """The picks already chosen, in order, with their titles (ids no longer public are left out:
+    saving then refuses them with the reason)."""
+    return _public_picks(thread_ids)
+
+
+def _public_picks(thread_ids):
+    picks, seen = [], set()
+    for thread_id in thread_ids:
+        if not isinstance(thread_id, int) or not 0 < thread_id < 2**31 or thread_id in seen:
+            continue
+        seen.add(thread_id)
+        try:
+            card = content.provide("forums.public_thread_card", thread_id)
+        except content.NotPublic:
+            continue
+        if card is not None:
+            picks.append({"id": thread_id, "title": card.title, "url": card.url,
+                          "meta": card.meta or ""})
+    return picks
+
+
+def _as_you_type(text):
+    """The last word also as a prefix, so "reunif" finds "reunification" while it is typed."""
+    words = text.split()
+    last = words[-1]
+    if not re.fullmatch(r"\w{2,}", last) or last.upper() in ("AND", "OR", "NOT"):
+        return text
+    return " ".join([*words[:-1], f"({last} OR {last}*)"])
 
 
 def _offered(name):

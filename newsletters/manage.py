@@ -87,14 +87,26 @@ def manage_block(issue_id, kind=None, block_id=None):
     form = BLOCK_FORMS[kind](obj=block)
     if block is not None and request.method == "GET" and hasattr(form, "load"):
         form.load(block)
-    if form.validate_on_submit() and attempt(lambda: services.save_block(
+    picker, searching = None, False
+    if kind == "highlights":  # searching (the picker's button without JavaScript) saves nothing
+        picker = services.pick_threads(current_user, form.thread_ids.data or [],
+                                       form.find.data or request.args.get("find", ""))
+        searching = request.form.get("action") == "search"
+    if not searching and form.validate_on_submit() and attempt(lambda: services.save_block(
             current_user, issue, kind, form.heading.data or "",
             getattr(form, "body", None) and form.body.data or "", form.settings(), block=block,
             confirmed=form.guard_confirmed), form=form,
             success=f"The {Block.KINDS[kind].lower()} block is saved."):
         return redirect(url_for(".manage_issue", issue_id=issue.id) + "#blocks")
     return render_template("newsletters/block.html", issue=issue, block=block, kind=kind,
-                           kind_label=Block.KINDS[kind], form=form)
+                           kind_label=Block.KINDS[kind], form=form, picker=picker)
+
+
+@bp.get("/newsletters/manage/threads.json")
+def find_threads():
+    """The highlights picker as it is typed in: public threads only."""
+    picker = services.pick_threads(current_user, [], request.args.get("find", ""))
+    return {"threads": picker.found, "problem": picker.problem}
 
 
 @bp.post("/newsletters/manage/<int:issue_id>/blocks/<int:block_id>/move")

@@ -290,6 +290,29 @@ def save_block(actor, issue, kind, heading="", body="", settings=None, block=Non
     return candidate
 
 
+@dataclass
+class ThreadPicker:
+    """What the highlights picker shows: the threads chosen so far and those a search found."""
+
+    chosen: list
+    found: list
+    query: str = ""
+    #: Why the search could not run, for the organizer.
+    problem: str = ""
+
+
+def pick_threads(actor, chosen_ids, text=""):
+    """The chosen public threads with their titles, and the public threads matching `text`."""
+    _require_organizer(actor)
+    chosen = block_content.chosen_threads(chosen_ids)
+    try:
+        found = block_content.find_public_threads(text)
+    except block_content.BlockError as problem:
+        return ThreadPicker(chosen, [], text, str(problem))
+    taken = {pick["id"] for pick in chosen}
+    return ThreadPicker(chosen, [pick for pick in found if pick["id"] not in taken], text)
+
+
 def move_block(actor, block, offset):
     _require_organizer(actor)
     block.issue.move_block(block, offset)

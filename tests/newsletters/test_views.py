@@ -142,12 +142,12 @@ def test_the_block_form_shows_why_a_block_was_refused_and_keeps_the_input(
     issue = compose_issue(organizer)
     sign_in(organizer)
     response = client.post(f"/newsletters/manage/{issue.id}/blocks/new/highlights",
-                           data={"heading": "From the clusters", "threads": "13"})
+                           data={"heading": "From the clusters", "thread_ids": "13"})
     page = response.get_data(as_text=True)
     assert "private Family Engagement cluster" in page
     assert 'value="From the clusters"' in page
     response = client.post(f"/newsletters/manage/{issue.id}/blocks/new/highlights",
-                           data={"threads": f"https://community.test/forums/threads/{PUBLIC_THREAD}"})
+                           data={"thread_ids": str(PUBLIC_THREAD)})
     assert response.status_code == 302
     assert [b.kind for b in db.session.get(Issue, issue.id).blocks] == ["story", "cta", "highlights"]
 
