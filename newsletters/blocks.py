@@ -51,7 +51,45 @@ def collect_cards(block, issue):
         return []
     if cards is None:
         raise BlockError(MISSING[block.kind])
+    if block.kind == "events":
+        return _event_snapshots(cards)
     return [card_snapshot(card) for card in cards]
+
+
+def _event_snapshots(cards):
+    """One snapshot per event, in the order of first occurrences: a series' dates share a line."""
+    series = {}
+    for card in cards:
+        series.setdefault(card.url, []).append(card)
+    snapshots = []
+    for occurrences in series.values():
+        snapshot = card_snapshot(occurrences[0])
+        if len(occurrences) > 1:
+            snapshot["when"] = _series_when(occurrences)
+        snapshots.append(snapshot)
+    return snapshots
+
+
+def _series_when(cards):
+    """ "Tuesdays: Jan 5, 19; Feb 2, 2027 · 10:00 AM PST": the dates by month, the time once
+    when every occurrence starts at the same hour (else the dates alone)."""
+    starts = [to_pacific(card.when) for card in cards]
+    months = []
+    for moment in starts:
+        if months and months[-1][0] == (moment.year, moment.month):
+            months[-1][1].append(f"{moment:%-d}")
+        else:
+            months.append(((moment.year, moment.month), [f"{moment:%b %-d}"]))
+    parts = []
+    for index, ((year, _), days) in enumerate(months):
+        year_ends = index + 1 == len(months) or months[index + 1][0][0] != year
+        parts.append(", ".join(days) + (f", {year}" if year_ends else ""))
+    dates = "; ".join(parts)
+    if len({moment.weekday() for moment in starts}) == 1:
+        dates = f"{starts[0]:%A}s: {dates}"
+    if len({(moment.hour, moment.minute) for moment in starts}) == 1:
+        return f"{dates} · {format_pacific(cards[0].when, '%-I:%M %p')}"
+    return dates
 
 
 def _thread_card(thread_id):
@@ -146,10 +184,46 @@ def card_snapshot(card):
         "kind": card.kind,
         "title": card.title,
         "url": card.url,
-        "summary": card.summary or "",
+        "summary": excerpt(card.summary or ""),
         "meta": card.meta or "",
         "when": _when(card),
     }
+
+
+#: Characters of a card's description the newsletter shows at most.
+SUMMARY_LIMIT = 200
+_SENTENCE_END = re.compile(r"[.!?][”’\")]?(?=\s|$)")
+
+
+def excerpt(text, limit=SUMMARY_LIMIT):
+    """A description cut after its last whole sentence (or word) within `limit`, marked with an
+    ellipsis; paragraphs and list items ("- " lines) stay whole lines, so lists stay lists."""
+    kept, room = [], limit
+    for line in (line.strip() for line in (text or "").splitlines()):
+        if not line:
+            continue
+        if len(line) <= room:
+            kept.append(line)
+            room -= len(line)
+            continue
+        cut = _cut(line, room)
+        if cut:
+            kept.append(cut)
+        elif kept:
+            kept[-1] += " …"
+        break
+    return "\n".join(kept)
+
+
+def _cut(line, room):
+    """`line` shortened to `room` characters at a sentence end, else at a word; "" if too short."""
+    if room < 40:
+        return ""
+    sentences = [match.end() for match in _SENTENCE_END.finditer(line, 0, room)]
+    if sentences and sentences[-1] > room // 3:
+        return line[:sentences[-1]] + " …"
+    words = line[:room].rsplit(" ", 1)[0].rstrip(" ,;:–-")
+    return words + "…"
 
 
 def _when(card):
