@@ -4,10 +4,28 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, SearchField,
                      SelectField, SelectMultipleField, StringField, TextAreaField, URLField)
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from community.accounts.services import county_choices
 from community.guard import GuardedForm
 from community.inputs import Form
+
+from .models import TOPICS
+
+
+class CheckboxesField(SelectMultipleField):
+    """A group of checkboxes (shown as a fieldset by the `field` macro)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def topics_field(label, description):
+    return CheckboxesField(label, choices=list(TOPICS.items()), description=description)
+
+
+SUBSCRIBER_TOPICS_HINT = ("Issues about a topic go to those who chose it; issues for everyone "
+                          "come whatever you choose.")
 
 
 class SubscribeForm(Form):
@@ -17,15 +35,19 @@ class SubscribeForm(Form):
         Length(max=254)])
     name = StringField("Name", validators=[DataRequired("Enter your name."), Length(max=120)])
     county_id = SelectField("County (optional)", coerce=int, validators=[Optional()])
+    topic_names = topics_field("Topics", SUBSCRIBER_TOPICS_HINT)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.county_id.choices = county_choices("No county")
+        if not self.is_submitted():
+            self.topic_names.data = list(TOPICS)
 
 
 class PreferencesForm(Form):
     name = StringField("Name", validators=[Optional(), Length(max=120)])
     county_id = SelectField("County", coerce=int, validators=[Optional()])
+    topic_names = topics_field("Topics", SUBSCRIBER_TOPICS_HINT)
     paused = BooleanField("Pause the newsletter for now (you stay on the list)")
 
     def __init__(self, *args, **kwargs):
@@ -46,6 +68,9 @@ class IssueForm(GuardedForm, Form):
                             description="The line mail clients show after the subject.")
     introduction = TextAreaField("Introduction", validators=[Optional(), Length(max=5000)],
                                  description="Markdown: **bold**, *italic*, [links](https://…).")
+    topic_names = topics_field("Topics of this issue",
+                               "It goes to the subscribers who chose any of the ticked topics; "
+                               "with none ticked, to every confirmed subscriber.")
 
 
 class ScheduleForm(Form):

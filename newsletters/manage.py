@@ -35,7 +35,8 @@ def manage():
     if form.validate_on_submit():
         try:
             issue = services.create_issue(current_user, form.subject.data, form.preheader.data,
-                                          form.introduction.data, form.guard_confirmed)
+                                          form.introduction.data, form.guard_confirmed,
+                                          form.topic_names.data)
         except guard.GuardStopped as stopped:
             form.guard_findings = stopped.findings
         else:
@@ -55,14 +56,14 @@ def manage_issue(issue_id):
     form = IssueForm(obj=issue)
     if form.validate_on_submit() and attempt(lambda: services.update_issue(
             current_user, issue, form.subject.data, form.preheader.data, form.introduction.data,
-            form.guard_confirmed), form=form, success="The issue is saved."):
+            form.guard_confirmed, form.topic_names.data), form=form, success="The issue is saved."):
         return redirect(url_for(".manage_issue", issue_id=issue.id))
     schedule_form = ScheduleForm()
     if issue.scheduled_at and not schedule_form.send_at.data:
         schedule_form.send_at.data = to_pacific(issue.scheduled_at).replace(tzinfo=None)
     return render_template("newsletters/compose.html", issue=issue, form=form,
                            schedule_form=schedule_form, kinds=Block.KINDS,
-                           recipients=_recipients(issue))
+                           recipients=services.recipients_label(issue))
 
 
 def _progress_page(issue):
@@ -180,7 +181,7 @@ def manage_send(issue_id):
     if not request.form.get("confirmed"):  # without JavaScript, this page asks first
         return render_template(
             "core/confirm.html", title="Send this issue now?", action=request.path,
-            question=f"This will e-mail {_recipients(issue)}. Send “{issue.subject}” now?",
+            question=f"This will e-mail {services.recipients_label(issue)}. Send “{issue.subject}” now?",
             button="Yes, send now", back=url_for(".manage_issue", issue_id=issue.id))
     attempt(lambda: services.send_issue_now(current_user, issue), success="Sending has started.")
     return redirect(url_for(".manage_issue", issue_id=issue.id))
@@ -216,11 +217,6 @@ def manage_import():
 @bp.get("/newsletters/manage/subscribers.csv")
 def manage_export():
     return csv_response("newsletter-subscribers.csv", services.export_subscribers_csv(current_user))
-
-
-def _recipients(issue):
-    count = Subscriber.count_by_status()["confirmed"]
-    return "1 confirmed subscriber" if count == 1 else f"{count} confirmed subscribers"
 
 
 def _issue_or_404(issue_id):

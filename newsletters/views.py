@@ -66,7 +66,8 @@ def subscribe():
     form = SubscribeForm()
     if form.validate_on_submit():
         try:
-            services.subscribe(form.email.data, form.name.data, form.county_id.data)
+            services.subscribe(form.email.data, form.name.data, form.county_id.data,
+                               form.topic_names.data)
         except services.InvalidAddress as error:
             form.email.errors.append(f"Enter a valid e-mail address ({error}).")
         else:
@@ -98,7 +99,7 @@ def preferences(token):
         form.paused.data = subscriber.status == "paused"
     if subscriber.status in ("confirmed", "paused") and form.validate_on_submit():
         services.update_preferences(subscriber, form.name.data, form.county_id.data,
-                                    form.paused.data)
+                                    form.paused.data, form.topic_names.data)
         db.session.commit()
         flash("Your newsletter preferences are saved.", "success")
         return redirect(url_for(".preferences", token=token))

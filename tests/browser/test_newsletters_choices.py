@@ -7,6 +7,7 @@ import pytest
 from community.extensions import db
 from community.search import backend as site_search
 from newsletters import services
+from newsletters.models import Subscriber
 from tests.forums.conftest import Forum
 
 pytestmark = pytest.mark.browser
@@ -84,3 +85,36 @@ def test_without_javascript_the_picker_is_a_search_field_and_a_list(browser, liv
         page.get_by_text("The cluster highlights block is saved.").wait_for()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_subscriber_chooses_topics_on_the_subscribe_and_preferences_pages(
+        page, live_server, check_page, width):
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width])))
+    page.goto("/newsletter/subscribe")
+    _fits(page, "the subscribe page")
+    assert page.get_by_role("group", name="Topics").get_by_role("checkbox").count() == 4
+    page.get_by_label("E-mail").fill("ana.ruiz@kern.example.gov")
+    page.get_by_label("Name").fill("Ana Ruiz")
+    page.get_by_label("Convenings").uncheck()
+    check_page(page, f"newsletter-subscribe-topics-{width}")
+    page.get_by_role("button", name="Subscribe").click()
+    page.get_by_role("heading", name="Check your inbox").wait_for()
+    with live_server.app.app_context():
+        reader = db.session.scalar(Subscriber.by_email("ana.ruiz@kern.example.gov"))
+        assert reader.topic_names == ["webinars", "resources", "clusters"]
+        reader.confirm()
+        db.session.commit()
+        preferences = services.preferences_url(reader)
+    page.goto(preferences)
+    assert not page.get_by_label("Convenings").is_checked()
+    page.get_by_label("New resources").uncheck()
+    page.get_by_label("Convenings").check()
+    page.get_by_role("button", name="Save preferences").click()
+    page.get_by_text("Your newsletter preferences are saved.").wait_for()
+    check_page(page, f"newsletter-preferences-topics-{width}")
+    _fits(page, "the preferences page")
+    with live_server.app.app_context():
+        db.session.expire_all()
+        reader = db.session.scalar(Subscriber.by_email("ana.ruiz@kern.example.gov"))
+        assert reader.topic_names == ["convenings", "webinars", "clusters"]
