@@ -181,7 +181,8 @@ def manage_send(issue_id):
     if not request.form.get("confirmed"):  # without JavaScript, this page asks first
         return render_template(
             "core/confirm.html", title="Send this issue now?", action=request.path,
-            question=f"This will e-mail {services.recipients_label(issue)}. Send “{issue.subject}” now?",
+            question=f"This will e-mail {services.recipients_label(issue)}. "
+                     f"Send “{issue.subject}” now?",
             button="Yes, send now", back=url_for(".manage_issue", issue_id=issue.id))
     attempt(lambda: services.send_issue_now(current_user, issue), success="Sending has started.")
     return redirect(url_for(".manage_issue", issue_id=issue.id))

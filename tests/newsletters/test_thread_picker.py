@@ -40,8 +40,8 @@ def test_the_picker_finds_public_threads_by_a_word_still_being_typed_and_never_p
 
 def test_a_pasted_link_or_number_finds_that_thread_only_when_it_is_public(app, threads):
     public, private = threads
-    assert [p["id"] for p in blocks.find_public_threads(f"https://community.test/t/{public.id}/x")] \
-        == [public.id]
+    pasted = blocks.find_public_threads(f"https://community.test/t/{public.id}/x")
+    assert [pick["id"] for pick in pasted] == [public.id]
     assert blocks.find_public_threads(f"/t/{private.id}") == []
     assert blocks.find_public_threads(str(2**40)) == []  # beyond any id: searched as words
 
