@@ -77,6 +77,8 @@ def test_the_composer_saves_the_issues_topics_and_says_who_it_goes_to(
     page = client.get(f"/newsletters/manage/{issue.id}").get_data(as_text=True)
     assert "Send now to 1 subscriber who chose Convenings" in page
     assert _ticked(page) == ["convenings"]
+    listing = client.get("/newsletters/manage").get_data(as_text=True)
+    assert "For subscribers of Convenings" in listing
 
 
 def test_a_member_cannot_change_an_issues_topics(client, sign_in, make_user, organizer,
