@@ -5,6 +5,7 @@ mentions and link cards (`community/forums/markup.py`); everything else calls it
 """
 import re
 from functools import lru_cache
+from html import unescape
 
 import nh3
 from markdown_it import MarkdownIt
@@ -33,3 +34,13 @@ def markdown_html(source, *, tags=None, attributes=None, url_schemes=None,
 def plain_text(source):
     """Markdown as one line of plain text, for search documents and previews."""
     return re.sub(r"\s+", " ", nh3.clean(_parser().render(source or ""), tags=set())).strip()
+
+
+def plain_lines(source):
+    """Markdown as plain text, one line per paragraph and per list item ("- item"), for cards
+    that keep a description's lists (newsletter event cards)."""
+    html = re.sub(r"<li>\s*(?:<p>)?", "\n- ", _parser().render(source or ""))
+    html = re.sub(r"</(?:p|li|h[1-6]|blockquote|pre)>|<br\s*/?>", "\n", html)
+    text = unescape(nh3.clean(html, tags=set()))
+    lines = (re.sub(r"\s+", " ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line and line != "-")

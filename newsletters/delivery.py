@@ -51,7 +51,7 @@ def claim_issue(issue_id, force=False):
     db.session.execute(insert(Delivery).from_select(
         ["issue_id", "subscriber_id", "status", "attempts", "error"],
         select(literal(issue_id), Subscriber.id, literal("pending"), literal(0), literal(""))
-        .where(Subscriber.status == "confirmed")))
+        .where(Subscriber.receiving(issue.topics))))  # the issue's topics choose recipients
     db.session.flush()
     jobs.enqueue(send_issue, issue_id)
     return True

@@ -1,14 +1,31 @@
 """Forms for subscribing, preferences, importing, and composing issues and their blocks."""
-import re
 
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, SelectField,
-                     StringField, TextAreaField, URLField)
+from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, SearchField,
+                     SelectField, SelectMultipleField, StringField, TextAreaField, URLField)
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from community.accounts.services import county_choices
 from community.guard import GuardedForm
 from community.inputs import Form
+
+from .models import TOPICS
+
+
+class CheckboxesField(SelectMultipleField):
+    """A group of checkboxes (shown as a fieldset by the `field` macro)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def topics_field(label, description):
+    return CheckboxesField(label, choices=list(TOPICS.items()), description=description)
+
+
+SUBSCRIBER_TOPICS_HINT = ("Issues about a topic go to those who chose it; issues for everyone "
+                          "come whatever you choose.")
 
 
 class SubscribeForm(Form):
@@ -18,15 +35,19 @@ class SubscribeForm(Form):
         Length(max=254)])
     name = StringField("Name", validators=[DataRequired("Enter your name."), Length(max=120)])
     county_id = SelectField("County (optional)", coerce=int, validators=[Optional()])
+    topic_names = topics_field("Topics", SUBSCRIBER_TOPICS_HINT)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.county_id.choices = county_choices("No county")
+        if not self.is_submitted():
+            self.topic_names.data = list(TOPICS)
 
 
 class PreferencesForm(Form):
     name = StringField("Name", validators=[Optional(), Length(max=120)])
     county_id = SelectField("County", coerce=int, validators=[Optional()])
+    topic_names = topics_field("Topics", SUBSCRIBER_TOPICS_HINT)
     paused = BooleanField("Pause the newsletter for now (you stay on the list)")
 
     def __init__(self, *args, **kwargs):
@@ -47,6 +68,9 @@ class IssueForm(GuardedForm, Form):
                             description="The line mail clients show after the subject.")
     introduction = TextAreaField("Introduction", validators=[Optional(), Length(max=5000)],
                                  description="Markdown: **bold**, *italic*, [links](https://…).")
+    topic_names = topics_field("Topics of this issue",
+                               "It goes to the subscribers who chose any of the ticked topics; "
+                               "with none ticked, to every confirmed subscriber.")
 
 
 class ScheduleForm(Form):
@@ -90,29 +114,33 @@ class ResourcesBlockForm(BlockForm):
 
 
 
-class HighlightsBlockForm(BlockForm):
-    threads = TextAreaField("Threads", validators=[DataRequired("List at least one thread.")],
-                            description="One per line: the thread's link or its number. Only "
-                                        "threads the public may follow can be included.")
+class ThreadIdsField(SelectMultipleField):
+    """Thread numbers ticked in the picker; which of them may be published is the service's call."""
 
-    def validate_threads(self, field):
-        self.thread_ids = []
-        for line in (field.data or "").splitlines():
-            line = line.strip().split("?")[0].split("#")[0]
-            if not line:
-                continue
-            match = re.search(r"(\d+)(?:/[-\w]*)?/?$", line)
-            if match is None:
-                raise ValidationError(f"“{line}” is not a thread link or number.")
-            self.thread_ids.append(int(match.group(1)))
-        if not self.thread_ids:
-            raise ValidationError("List at least one thread.")
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, coerce=int, validate_choice=False, **kwargs)
+
+    def pre_validate(self, form):
+        if any(not 0 < number < 2**31 for number in self.data or []):
+            raise ValidationError("Choose threads from the list.")
+
+
+class HighlightsBlockForm(BlockForm):
+    thread_ids = ThreadIdsField("Threads in this block",
+                                description="Only threads the public may follow can be chosen; "
+                                            "the newsletter shows each one's title and a link.")
+    find = SearchField("Find a public thread", validators=[Optional(), Length(max=200)],
+                       description="Words from its title or posts, or paste its link.")
+
+    def validate_thread_ids(self, field):
+        if not field.data:
+            raise ValidationError("Choose at least one thread.")
 
     def settings(self):
-        return {"thread_ids": self.thread_ids}
+        return {"thread_ids": list(dict.fromkeys(self.thread_ids.data))}
 
     def load(self, block):
-        self.threads.data = "\n".join(str(i) for i in block.settings.get("thread_ids", []))
+        self.thread_ids.data = list(block.settings.get("thread_ids", []))
 
 
 class CtaBlockForm(BlockForm):

@@ -35,7 +35,8 @@ def manage():
     if form.validate_on_submit():
         try:
             issue = services.create_issue(current_user, form.subject.data, form.preheader.data,
-                                          form.introduction.data, form.guard_confirmed)
+                                          form.introduction.data, form.guard_confirmed,
+                                          form.topic_names.data)
         except guard.GuardStopped as stopped:
             form.guard_findings = stopped.findings
         else:
@@ -55,14 +56,14 @@ def manage_issue(issue_id):
     form = IssueForm(obj=issue)
     if form.validate_on_submit() and attempt(lambda: services.update_issue(
             current_user, issue, form.subject.data, form.preheader.data, form.introduction.data,
-            form.guard_confirmed), form=form, success="The issue is saved."):
+            form.guard_confirmed, form.topic_names.data), form=form, success="The issue is saved."):
         return redirect(url_for(".manage_issue", issue_id=issue.id))
     schedule_form = ScheduleForm()
     if issue.scheduled_at and not schedule_form.send_at.data:
         schedule_form.send_at.data = to_pacific(issue.scheduled_at).replace(tzinfo=None)
     return render_template("newsletters/compose.html", issue=issue, form=form,
                            schedule_form=schedule_form, kinds=Block.KINDS,
-                           recipients=_recipients(issue))
+                           recipients=services.recipients_label(issue))
 
 
 def _progress_page(issue):
@@ -87,14 +88,26 @@ def manage_block(issue_id, kind=None, block_id=None):
     form = BLOCK_FORMS[kind](obj=block)
     if block is not None and request.method == "GET" and hasattr(form, "load"):
         form.load(block)
-    if form.validate_on_submit() and attempt(lambda: services.save_block(
+    picker, searching = None, False
+    if kind == "highlights":  # searching (the picker's button without JavaScript) saves nothing
+        picker = services.pick_threads(current_user, form.thread_ids.data or [],
+                                       form.find.data or request.args.get("find", ""))
+        searching = request.form.get("action") == "search"
+    if not searching and form.validate_on_submit() and attempt(lambda: services.save_block(
             current_user, issue, kind, form.heading.data or "",
             getattr(form, "body", None) and form.body.data or "", form.settings(), block=block,
             confirmed=form.guard_confirmed), form=form,
             success=f"The {Block.KINDS[kind].lower()} block is saved."):
         return redirect(url_for(".manage_issue", issue_id=issue.id) + "#blocks")
     return render_template("newsletters/block.html", issue=issue, block=block, kind=kind,
-                           kind_label=Block.KINDS[kind], form=form)
+                           kind_label=Block.KINDS[kind], form=form, picker=picker)
+
+
+@bp.get("/newsletters/manage/threads.json")
+def find_threads():
+    """The highlights picker as it is typed in: public threads only."""
+    picker = services.pick_threads(current_user, [], request.args.get("find", ""))
+    return {"threads": picker.found, "problem": picker.problem}
 
 
 @bp.post("/newsletters/manage/<int:issue_id>/blocks/<int:block_id>/move")
@@ -168,7 +181,8 @@ def manage_send(issue_id):
     if not request.form.get("confirmed"):  # without JavaScript, this page asks first
         return render_template(
             "core/confirm.html", title="Send this issue now?", action=request.path,
-            question=f"This will e-mail {_recipients(issue)}. Send “{issue.subject}” now?",
+            question=f"This will e-mail {services.recipients_label(issue)}. "
+                     f"Send “{issue.subject}” now?",
             button="Yes, send now", back=url_for(".manage_issue", issue_id=issue.id))
     attempt(lambda: services.send_issue_now(current_user, issue), success="Sending has started.")
     return redirect(url_for(".manage_issue", issue_id=issue.id))
@@ -204,11 +218,6 @@ def manage_import():
 @bp.get("/newsletters/manage/subscribers.csv")
 def manage_export():
     return csv_response("newsletter-subscribers.csv", services.export_subscribers_csv(current_user))
-
-
-def _recipients(issue):
-    count = Subscriber.count_by_status()["confirmed"]
-    return "1 confirmed subscriber" if count == 1 else f"{count} confirmed subscribers"
 
 
 def _issue_or_404(issue_id):

@@ -2,13 +2,40 @@
 import re
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, func, or_, select
+from sqlalchemy import (JSON, ForeignKey, Integer, String, Text, UniqueConstraint, and_, func, or_,
+                        select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import County, User
 from community.errors import DomainError
 from community.extensions import db
 from community.timeutil import utcnow
+
+
+#: What an issue may be about and a subscriber may choose to receive, in the order shown.
+TOPICS = {
+    "convenings": "Convenings",
+    "webinars": "Webinars",
+    "resources": "New resources",
+    "clusters": "Cluster news",
+}
+#: Each topic's bit in `Subscriber.topics` and `Issue.topics` (append new topics: never reorder).
+TOPIC_BITS = {name: 1 << position for position, name in enumerate(TOPICS)}
+ALL_TOPICS = sum(TOPIC_BITS.values())
+
+
+def topic_mask(names):
+    """The bits of the named topics (unknown names are ignored)."""
+    return sum(TOPIC_BITS[name] for name in set(names or ()) if name in TOPIC_BITS)
+
+
+def topic_names(mask):
+    """The names of the topics set in `mask`, in TOPICS order."""
+    return [name for name, bit in TOPIC_BITS.items() if (mask or 0) & bit]
+
+
+def topic_labels(mask):
+    return [TOPICS[name] for name in topic_names(mask)]
 
 
 class Subscriber(db.Model):
@@ -35,8 +62,30 @@ class Subscriber(db.Model):
     #: When the person gave consent (confirmation click, profile toggle, or the imported date).
     consent_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
+    #: The topics the person receives issues about (bits of TOPIC_BITS); everyone starts with
+    #: all of them. Issues about no topic in particular reach every confirmed subscriber.
+    topics: Mapped[int] = mapped_column(Integer, default=ALL_TOPICS, server_default=str(ALL_TOPICS))
 
     county: Mapped[County | None] = relationship(lazy="joined")
+
+    @property
+    def topic_names(self):
+        return topic_names(self.topics)
+
+    def choose_topics(self, names):
+        self.topics = topic_mask(names)
+
+    @classmethod
+    def receiving(cls, topics=0):
+        """The condition for who receives an issue about `topics` (a mask): confirmed
+        subscribers, and when the issue has topics, only those who chose one of them."""
+        if not topics:
+            return cls.status == "confirmed"
+        return and_(cls.status == "confirmed", cls.topics.op("&")(topics) != 0)
+
+    @classmethod
+    def count_receiving(cls, topics=0):
+        return db.session.scalar(select(func.count()).select_from(cls).where(cls.receiving(topics)))
 
     def __str__(self):
         return self.name or self.email
@@ -118,6 +167,9 @@ class Issue(db.Model):
     #: Last sign of life from a worker sending it; a stale heartbeat lets another worker resume.
     heartbeat_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: The topics the issue is about (bits of TOPIC_BITS): it goes to the subscribers who chose
+    #: any of them; 0 (no topic) sends it to every confirmed subscriber.
+    topics: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -128,6 +180,14 @@ class Issue(db.Model):
 
     def __str__(self):
         return self.subject
+
+    @property
+    def topic_names(self):
+        return topic_names(self.topics)
+
+    @property
+    def topic_labels(self):
+        return topic_labels(self.topics)
 
     @property
     def is_editable(self):

@@ -45,16 +45,40 @@ class Rendered:
         return html, text
 
 
+def issue_contents(issues):
+    """{issue id: what its blocks show now}, for several issues at once (the feed): each block
+    with the cards still public (see `blocks.public_cards`), checked in one round of lookups."""
+    blocks = [block for issue in issues for block in issue.blocks]
+    cards = iter(public_cards(blocks))
+    return {issue.id: {"issue": issue, "intro_html": markdown_to_html(issue.introduction),
+                       "blocks": [(block, next(cards)) for block in issue.blocks],
+                       "summary_parts": summary_parts, "absolute": absolute}
+            for issue in issues}
+
+
+def render_issue_content(contents):
+    """The issue's introduction and blocks as HTML for a web page or a feed (no e-mail frame)."""
+    return render_template("newsletters/_issue_content.html", audience="page", **contents)
+
+
+def summary_parts(text):
+    """A card's summary as paragraphs and lists: [("p", line)] or [("ul", [items])]."""
+    parts = []
+    for line in (text or "").splitlines():
+        if line.startswith("- "):
+            if not parts or parts[-1][0] != "ul":
+                parts.append(("ul", []))
+            parts[-1][1].append(line[2:])
+        elif line.strip():
+            parts.append(("p", line))
+    return parts
+
+
 def render_issue(issue, audience="email"):
-    """Render `issue` for e-mail (placeholders for the recipient's links) or for the web archive;
+    """Render `issue` for e-mail (placeholders for the recipient's links) or for the web version;
     cards whose target is no longer public are left out, whenever the issue is rendered."""
-    blocks = list(issue.blocks)
     context = {
-        "issue": issue,
-        "blocks": blocks,
-        #: Per block, the cards still public now (see `blocks.public_cards`).
-        "block_cards": public_cards(blocks),
-        "intro_html": markdown_to_html(issue.introduction),
+        **issue_contents([issue])[issue.id],
         "audience": audience,
         "web_url": mail.external_url("newsletters.issue_page", issue_id=issue.id, slug=issue.slug),
         "archive_url": mail.external_url("newsletters.archive"),
@@ -63,7 +87,6 @@ def render_issue(issue, audience="email"):
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
         "preferences_url": PREFERENCES_PLACEHOLDER,
         "config": current_app.config,
-        "absolute": absolute,
     }
     html = render_template("newsletters/email/issue.html", **context)
     html = css_inline.inline(html, keep_at_rules=True, load_remote_stylesheets=False)

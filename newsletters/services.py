@@ -23,7 +23,7 @@ from community.timeutil import utcnow
 
 from . import blocks as block_content
 from . import tokens
-from .models import Block, Delivery, Issue, Subscriber
+from .models import Block, Delivery, Issue, Subscriber, topic_labels, topic_mask
 from .rendering import build_issue_message, markdown_to_html, render_issue
 
 
@@ -41,7 +41,7 @@ def clean_address(email):
 
 # Subscriptions ---------------------------------------------------------------------------------
 
-def subscribe(email, name="", county_id=None):
+def subscribe(email, name="", county_id=None, topics=None):
     """Start a double opt-in: the person gets a confirmation link (or a reminder of their link).
 
     The answer never tells the visitor whether the address was already on the list.
@@ -59,6 +59,8 @@ def subscribe(email, name="", county_id=None):
             subscriber.source = "form"
         subscriber.name = name.strip() or subscriber.name
         subscriber.county_id = county_id or subscriber.county_id
+        if topics is not None:
+            subscriber.choose_topics(topics)
         url = mail.external_url("newsletters.confirm", token=tokens.confirmation_token(subscriber))
         mail.send(mail.render_message("newsletter_confirm", subscriber.email,
                                       "Confirm your Linkages newsletter subscription",
@@ -78,9 +80,11 @@ def confirm_subscription(subscriber):
     return subscriber
 
 
-def update_preferences(subscriber, name, county_id, paused):
+def update_preferences(subscriber, name, county_id, paused, topics=None):
     subscriber.name = (name or "").strip()
     subscriber.county_id = county_id or None
+    if topics is not None:
+        subscriber.choose_topics(topics)
     if paused and subscriber.status == "confirmed":
         subscriber.pause()
     elif not paused and subscriber.status == "paused":
@@ -251,22 +255,26 @@ def _iso(value):
 
 # Composing -------------------------------------------------------------------------------------
 
-def create_issue(actor, subject, preheader="", introduction="", confirmed=False):
+def create_issue(actor, subject, preheader="", introduction="", confirmed=False, topics=()):
     _require_organizer(actor)
     guard.screen({"subject": subject, "preheader": preheader, "introduction": introduction}, confirmed)
     issue = Issue(subject=subject.strip(), preheader=preheader.strip(),
-                  introduction=introduction.strip(), created_by_id=actor.id)
+                  introduction=introduction.strip(), created_by_id=actor.id,
+                  topics=topic_mask(topics))
     db.session.add(issue)
     db.session.flush()
     return issue
 
 
-def update_issue(actor, issue, subject, preheader, introduction, confirmed=False):
+def update_issue(actor, issue, subject, preheader, introduction, confirmed=False, topics=None):
+    """Change the issue's text, and its topics (who receives it) unless `topics` is None."""
     _require_organizer(actor)
     issue.require_editable()
     guard.screen({"subject": subject, "preheader": preheader, "introduction": introduction}, confirmed)
     issue.subject, issue.preheader = subject.strip(), preheader.strip()
     issue.introduction = introduction.strip()
+    if topics is not None:
+        issue.topics = topic_mask(topics)
     return issue
 
 
@@ -289,6 +297,29 @@ def save_block(actor, issue, kind, heading="", body="", settings=None, block=Non
         issue.blocks.append(candidate)
     db.session.flush()
     return candidate
+
+
+@dataclass
+class ThreadPicker:
+    """What the highlights picker shows: the threads chosen so far and those a search found."""
+
+    chosen: list
+    found: list
+    query: str = ""
+    #: Why the search could not run, for the organizer.
+    problem: str = ""
+
+
+def pick_threads(actor, chosen_ids, text=""):
+    """The chosen public threads with their titles, and the public threads matching `text`."""
+    _require_organizer(actor)
+    chosen = block_content.chosen_threads(chosen_ids)
+    try:
+        found = block_content.find_public_threads(text)
+    except block_content.BlockError as problem:
+        return ThreadPicker(chosen, [], text, str(problem))
+    taken = {pick["id"] for pick in chosen}
+    return ThreadPicker(chosen, [pick for pick in found if pick["id"] not in taken], text)
 
 
 def move_block(actor, block, offset):
@@ -318,6 +349,16 @@ def unschedule_issue(actor, issue):
     _require_organizer(actor)
     issue.unschedule()
     audit.record(actor, "newsletter.unschedule", "newsletter_issue", issue.id, issue.subject)
+
+
+def recipients_label(issue):
+    """Who the issue goes to, for the organizer: "3 confirmed subscribers", or for an issue with
+    topics "2 subscribers who chose Webinars or Convenings"."""
+    count = Subscriber.count_receiving(issue.topics)
+    if not issue.topics:
+        return "1 confirmed subscriber" if count == 1 else f"{count} confirmed subscribers"
+    chose = " or ".join(topic_labels(issue.topics))
+    return f"{count} subscriber{'' if count == 1 else 's'} who chose {chose}"
 
 
 def send_issue_now(actor, issue):

@@ -1,6 +1,7 @@
 """Public newsletter pages: the archive, its feed, and the pages subscribers reach from e-mail."""
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
 
 from community.extensions import csrf, db, limiter
 from community.mail import external_url
@@ -9,7 +10,7 @@ from community.timeutil import utcnow
 from . import bp, services, tokens
 from .forms import PreferencesForm, SubscribeForm
 from .models import Issue, Subscriber
-from .rendering import render_issue
+from .rendering import issue_contents, render_issue, render_issue_content
 
 ARCHIVE_PER_PAGE = 12
 #: The e-mail's own HTML (inline styles, no script), framed by our pages only.
@@ -32,8 +33,11 @@ def archive():
 
 @bp.get("/newsletter/feed.atom")
 def feed():
-    issues = db.session.scalars(Issue.archived().limit(20)).all()
+    issues = db.session.scalars(Issue.archived().limit(20)
+                                .options(selectinload(Issue.blocks))).all()
+    contents = issue_contents(issues)
     body = render_template("newsletters/feed.xml", issues=issues,
+                           content=lambda i: render_issue_content(contents[i.id]),
                            feed_url=external_url("newsletters.feed"),
                            archive_url=external_url("newsletters.archive"), atom_date=_atom_date,
                            issue_url=lambda i: external_url("newsletters.issue_page",
@@ -47,7 +51,7 @@ def issue_page(issue_id, slug):
     if slug != issue.slug:
         return redirect(url_for(".issue_page", issue_id=issue.id, slug=issue.slug), 301)
     return render_template("newsletters/issue.html", issue=issue,
-                           frame_url=url_for(".web_version", issue_id=issue.id))
+                           content=render_issue_content(issue_contents([issue])[issue.id]))
 
 
 @bp.get("/newsletter/<int:issue_id>/web.html")
@@ -62,7 +66,8 @@ def subscribe():
     form = SubscribeForm()
     if form.validate_on_submit():
         try:
-            services.subscribe(form.email.data, form.name.data, form.county_id.data)
+            services.subscribe(form.email.data, form.name.data, form.county_id.data,
+                               form.topic_names.data)
         except services.InvalidAddress as error:
             form.email.errors.append(f"Enter a valid e-mail address ({error}).")
         else:
@@ -94,7 +99,7 @@ def preferences(token):
         form.paused.data = subscriber.status == "paused"
     if subscriber.status in ("confirmed", "paused") and form.validate_on_submit():
         services.update_preferences(subscriber, form.name.data, form.county_id.data,
-                                    form.paused.data)
+                                    form.paused.data, form.topic_names.data)
         db.session.commit()
         flash("Your newsletter preferences are saved.", "success")
         return redirect(url_for(".preferences", token=token))

@@ -10,7 +10,7 @@ from .. import content, ui
 from ..content import ContentCard, SearchDocument
 from ..extensions import db
 from ..mail import external_url
-from ..markup import plain_text
+from ..markup import plain_lines, plain_text
 from ..permissions import can
 from ..timeutil import format_pacific, utcnow
 from . import calendar, demo, services
@@ -59,9 +59,9 @@ def cluster_section(cluster, viewer):
     return {"occurrences": occurrences, "cluster": cluster}
 
 
-def _card(event, when, url, ends=None):
+def _card(event, when, url, ends=None, summary=None):
     return ContentCard(kind="event", title=event.title, url=url, when=when, ends=ends,
-                       summary=plain_text(event.summary)[:240],
+                       summary=plain_text(event.summary)[:240] if summary is None else summary,
                        meta=f"{event.kind_label} · {event.place_label}")
 
 
@@ -72,7 +72,9 @@ def upcoming_public_cards(start, end):
     cards = []
     for event in events:
         url = external_url("convenings.event_page", event_id=event.id)
-        cards += [_card(event, begins, url, ends) for begins, ends, _ in event.occurrences(start, end)]
+        summary = plain_lines(event.summary)  # lists kept; the newsletter shortens it
+        cards += [_card(event, begins, url, ends, summary)
+                  for begins, ends, _ in event.occurrences(start, end)]
     return sorted(cards, key=lambda card: card.when)
 
 

@@ -198,3 +198,11 @@ def test_the_newsletter_event_card_of_a_two_day_convening_shows_the_date_range(a
     _two_day_convening(make_event)
     [card] = content.provide("events.upcoming_public", pacific(2027, 2, 1, 0), pacific(2027, 3, 1, 0))
     assert card_snapshot(card)["when"] == "Feb 23–24, 2027 · 8:30 AM–4:00 PM PST"
+
+
+def test_the_newsletter_event_card_keeps_the_summarys_list_items_as_lines(app, make_event):
+    make_event(kind="convening", title="Linkages Statewide Convening 2027",
+               start_at=pacific(2027, 2, 23, 8, 30), end_at=pacific(2027, 2, 24, 16),
+               summary="Two days in Sacramento.\n\n- Breakfast is *provided*.\n- Travel support.")
+    [card] = content.provide("events.upcoming_public", pacific(2027, 2, 1, 0), pacific(2027, 3, 1, 0))
+    assert card.summary == "Two days in Sacramento.\n- Breakfast is provided.\n- Travel support."

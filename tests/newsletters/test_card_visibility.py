@@ -51,6 +51,8 @@ def test_the_archive_no_longer_shows_a_resource_title_after_it_became_cluster_on
     _make_cluster_only(resource, organizer)
     web = client.get(f"/newsletter/{issue.id}/web.html").get_data(as_text=True)
     assert TITLE not in web and "A template both programs sign" not in web
+    page = client.get(f"/newsletter/{issue.id}-{issue.slug}").get_data(as_text=True)
+    assert TITLE not in page and "New in the library" in page  # the archive page, in the page
     assert f"/library/{resource.id}" not in web
     assert "New in the library" in web  # the block stays, without the card
     rendered = rendering.render_issue(db.session.get(Issue, issue.id))
