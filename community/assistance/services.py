@@ -188,9 +188,20 @@ def extract_attachment_text(attachment_id):
     attachment.extraction_state = result.state
     attachment.text = result.text.replace("\x00", "")
     findings = guard.check(attachment.text)
-    attachment.held_reason = "; ".join(dict.fromkeys(f.label for f in findings))[:300] or None
+    labels = list(dict.fromkeys(f.label for f in findings))
+    already = attachment.held_reason is not None
+    attachment.held_reason = "; ".join(labels)[:300] or None
     if guard.is_blocking(findings):
         attachment.guard_confirmed_at = None
+    uploader = attachment.uploaded_by
+    if attachment.is_held and not already and uploader is not None and uploader.is_active:
+        # The uploader hears what kind of thing was found, never the text itself.
+        mail.send(mail.render_message(
+            "assistance_file_held", (uploader.name, uploader.email),
+            "Your file is held: it may contain client information", user=uploader,
+            request=attachment.request, attachment=attachment, labels=labels,
+            blocking=guard.is_blocking(findings),
+            link=mail.external_url("assistance.show", request_id=attachment.request_id)))
     db.session.flush()
     content.announce_changed("assistance", [attachment.request_id])
 

@@ -110,10 +110,14 @@ def test_a_file_larger_than_the_site_accepts_is_refused(app, people):
     assert db.session.scalar(db.select(db.func.count(AssistanceAttachment.id))) == 0
 
 
-def test_a_file_with_a_social_security_number_is_held_and_cannot_be_released(app, people):
+def test_a_file_with_a_social_security_number_is_held_and_cannot_be_released(app, people, outbox):
     _ask_with(app, people, b"Mother: SSN 123-45-6789, needs childcare.\n", "family.txt")
     attachment = _only_attachment()
     assert attachment.is_held and "Social Security" in attachment.held_reason
+    told = [m for m in outbox.to(people.requester.email) if "held" in m["Subject"]]
+    assert len(told) == 1
+    parts = [told[0].get_body((kind,)).get_content() for kind in ("plain", "html")]
+    assert all("family.txt" in part and "cannot be shared" in part and "6789" not in part for part in parts)
     url = f"/assistance/{attachment.request_id}/files/{attachment.id}"
     assert _client(app, people.colleague).get(url).status_code == 404
     assert _client(app, people.requester).get(url).status_code == 200
