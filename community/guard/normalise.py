@@ -73,7 +73,7 @@ def normalise(text):
             index = run_end
         else:
             index += 1
-    chars = [c for c, k in zip(chars, keep) if k]
-    starts = [s for s, k in zip(starts, keep) if k]
-    ends = [e for e, k in zip(ends, keep) if k]
+    chars = [c for c, k in zip(chars, keep, strict=True) if k]
+    starts = [s for s, k in zip(starts, keep, strict=True) if k]
+    ends = [e for e, k in zip(ends, keep, strict=True) if k]
     return "".join(chars), starts, ends
