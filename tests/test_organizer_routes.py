@@ -11,7 +11,6 @@ such as `organize` or `admin`, or `edit`, `delete`, `manage`, `moderate`, `redac
 an object — which the member, owning and moderating nothing, never has.
 """
 import hashlib
-from functools import partial
 
 import pytest
 from sqlalchemy import select
@@ -64,11 +63,12 @@ class PolicyRecorder:
         if self.recording and staff:
             self.asked.add(action)
 
-    def ask(self, send):
-        """Send a request and return the staff rights the policy was asked about before rendering."""
+    def ask(self, send, *args):
+        """Send a request (`send(*args)`) and return the response and the staff rights the policy
+        was asked about before rendering."""
         self.asked, self.recording = set(), True
         try:
-            response = send()
+            response = send(*args)
         finally:
             self.recording = False
         return response, set(self.asked)
@@ -133,7 +133,7 @@ def test_a_member_posting_to_any_organizer_or_admin_route_is_refused_and_changes
         fields, multipart = world.form_of(rule)
         fields = {name: value for name, value in fields.items() if name != "csrf_token"}
         before = _snapshot()
-        response, asked = recorder.ask(partial(_send, member, method, path, fields, multipart))
+        response, asked = recorder.ask(_send, member, method, path, fields, multipart)
         after = _snapshot()
         changed = sorted(name for name in after if after[name] != before[name])
         answered[(path, method)] = (rule, path, response.status_code, changed, asked, fields, multipart)
@@ -142,7 +142,7 @@ def test_a_member_posting_to_any_organizer_or_admin_route_is_refused_and_changes
     for (_, method), (rule, path, status, changed, asked, fields, multipart) in answered.items():
         staff_asked = set()
         for client in staff:
-            staff_asked |= recorder.ask(partial(_send, client, method, path, fields, multipart))[1]
+            staff_asked |= recorder.ask(_send, client, method, path, fields, multipart)[1]
         assert status < 500, f"member {method} {path} answered {status}"
         if not (rule.endpoint.split(".")[0] in guarded or asked or staff_asked):
             continue
