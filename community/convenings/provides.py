@@ -1,6 +1,5 @@
 """What events offer the rest of the site, and the only events file that touches `content` and `ui`:
 navigation, home and cluster sections, providers, search documents and change announcements."""
-import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -78,20 +77,13 @@ def upcoming_public_cards(start, end):
     return sorted(cards, key=lambda card: card.when)
 
 
-_EVENT_PATH = re.compile(r"^/events/(\d+)/?$")
-
-
 def card_for_path(path, viewer):
     return cards_for_paths([path], viewer).get(path)
 
 
 def cards_for_paths(paths, viewer):
     """Provider `cards.for_paths`: {path: card} for the /events/<id> paths `viewer` may see (one query)."""
-    wanted = {}
-    for path in paths:
-        match = _EVENT_PATH.match(path or "")
-        if match and len(match.group(1)) < 12:
-            wanted[path] = int(match.group(1))
+    wanted = content.paths_to(paths, "convenings.event_page", "event_id")
     if not wanted:
         return {}
     events = {e.id: e for e in db.session.scalars(
