@@ -135,11 +135,13 @@ def newsletter_send(database_url, instance, port, count):
         elapsed = time.perf_counter() - started
         progress = Delivery.progress(issue.id)
         status = db.session.get(Issue, issue.id).status
-        from newsletters.rendering import WireTemplate, render_issue
+        from newsletters.rendering import build_issue_message, render_issue
 
-        raw = WireTemplate(render_issue(issue)).for_recipient(
-            "reader1@county1.example.gov", "Reader 1", "https://linkages.example.org/u/x",
-            "https://linkages.example.org/p/x", "<x@linkages.example.org>")
+        message = build_issue_message(
+            render_issue(issue), "reader1@county1.example.gov", "Reader 1",
+            "https://linkages.example.org/u/x", "https://linkages.example.org/p/x",
+            "<x@linkages.example.org>")
+        raw = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
     return elapsed, progress, status, raw
 
 
