@@ -1,8 +1,9 @@
 """Profile pages in-process: `python -m bench.profiling [--member EMAIL] PATH ...`.
 
 Serves each path through the Flask test client against the database in DATABASE_URL /
-INSTANCE_PATH (the demo data by default), warms it up, then reports milliseconds per request,
-SQL statements per request and the functions where the time goes (cProfile, cumulative).
+INSTANCE_PATH (the demo data by default), warms it up, then reports milliseconds per request
+(wall and this process's CPU: on a shared, loaded machine compare the CPU figures), SQL
+statements per request and the functions where the time goes (cProfile, cumulative).
 """
 import argparse
 import cProfile
@@ -39,10 +40,11 @@ def profile(paths, member=None, password="linkages-demo", repeat=50, top=25, con
         for _ in range(3):
             status = client.get(path).status_code
         statements[0] = 0
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         for _ in range(repeat):
             client.get(path)
         elapsed = (time.perf_counter() - started) / repeat
+        cpu = (time.process_time() - cpu_started) / repeat
         queries = statements[0] / repeat
         profiler = cProfile.Profile()
         profiler.enable()
@@ -51,10 +53,11 @@ def profile(paths, member=None, password="linkages-demo", repeat=50, top=25, con
         profiler.disable()
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
-        print(f"\n=== {path} (status {status}): {elapsed * 1000:.2f} ms/request, {queries:.1f} queries/request")
+        print(f"\n=== {path} (status {status}): {elapsed * 1000:.2f} ms/request ({cpu * 1000:.2f} ms CPU), "
+              f"{queries:.1f} queries/request")
         print("\n".join(out.getvalue().splitlines()[6:]))
-        summary.append((path, status, round(elapsed * 1000, 2), queries))
-    print("\npath | status | ms/request | queries/request")
+        summary.append((path, status, round(elapsed * 1000, 2), round(cpu * 1000, 2), queries))
+    print("\npath | status | ms/request | CPU ms/request | queries/request")
     for row in summary:
         print(" | ".join(str(v) for v in row))
     return summary
