@@ -311,6 +311,10 @@ class Marks:
         check = f"SELECT status FROM {table} WHERE id = ? AND claim = ?"
         if self.postgres:
             mark, check = mark.replace("?", "%s"), check.replace("?", "%s")
+            # One statement, one round trip: each statement is its own (unsynced) transaction.
+            self.both_sql = f"WITH marked AS ({mark}) {check}"
+            self.connection.rollback()  # the pool's liveness check may have opened a transaction
+            self.connection.driver_connection.autocommit = True
         self.mark_sql, self.check_sql = mark, check
         cursor = self.connection.cursor()
         cursor.execute("SET synchronous_commit TO off" if self.postgres else "PRAGMA synchronous = NORMAL")
@@ -321,17 +325,21 @@ class Marks:
         """Mark `sent` (a row or None) sent and say whether `next_row` is still ours, in one commit."""
         cursor = self.connection.cursor()
         try:
+            marked = ()
             if sent is not None:
                 now = utcnow()
-                cursor.execute(self.mark_sql, (now if self.postgres else now.strftime("%Y-%m-%d %H:%M:%S.%f"),
-                                               sent.id, sent.claim))
-            ours = False
-            if next_row is not None:
-                cursor.execute(self.check_sql, (next_row.id, next_row.claim))
-                found = cursor.fetchone()
-                ours = found is not None and found[0] == "sending"
-            self.connection.commit()
-            return ours
+                marked = (now if self.postgres else now.strftime("%Y-%m-%d %H:%M:%S.%f"), sent.id, sent.claim)
+            checked = (next_row.id, next_row.claim) if next_row is not None else ()
+            if self.postgres and marked and checked:
+                cursor.execute(self.both_sql, marked + checked)
+            else:
+                if marked:
+                    cursor.execute(self.mark_sql, marked)
+                if checked:
+                    cursor.execute(self.check_sql, checked)
+            found = cursor.fetchone() if checked else None
+            self.connection.commit()  # SQLite; PostgreSQL statements committed themselves
+            return found is not None and found[0] == "sending"
         finally:
             cursor.close()
 
@@ -341,7 +349,7 @@ class Marks:
                 cursor = self.connection.cursor()
                 cursor.execute("RESET synchronous_commit")
                 cursor.close()
-                self.connection.commit()
+                self.connection.driver_connection.autocommit = False
         finally:
             self.connection.close()
 
