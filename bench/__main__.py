@@ -1,11 +1,16 @@
 """Run benchmarks: `python -m bench [scenario ...]` (default: all). Scenarios are modules here
-with a `run(seconds)` function; each serves the real app under gunicorn next to a bare Flask app."""
+with a `run(seconds)` function; each serves the real app under gunicorn next to a bare Flask app.
+
+`--quick` (for development: `make bench BENCH_ARGS=--quick`) measures 1 s per page on a tenth of
+the data; the figures to publish come from a full run.
+"""
 import argparse
 import importlib
+import os
 import pkgutil
 from pathlib import Path
 
-SKIP = {"common", "hello_app"}
+SKIP = {"common", "hello_app", "profiling"}
 
 
 def main():
@@ -15,10 +20,37 @@ def main():
     parser.add_argument("scenarios", nargs="*", choices=available + [[]], default=[])
     parser.add_argument("--seconds", type=float, default=5.0, help="load duration per measurement")
     parser.add_argument("--documents", type=int, help="search: documents in the corpus (default 20000)")
+    parser.add_argument("--quick", action="store_true", help="1 s per measurement, a tenth of the data")
     options = parser.parse_args()
+    if options.quick:
+        os.environ.setdefault("BENCH_SCALE", "0.1")
+        os.environ.setdefault("BENCH_NEWSLETTER_RECIPIENTS", "1000")
+        os.environ.setdefault("BENCH_SEARCH_DOCUMENTS", "2000")
+        options.seconds = min(options.seconds, 1.0)
+    results = {}
     for name in options.scenarios or available:
         extra = {"documents": options.documents} if name == "search" and options.documents else {}
-        importlib.import_module(f"bench.{name}").run(seconds=options.seconds, **extra)
+        results[name] = importlib.import_module(f"bench.{name}").run(seconds=options.seconds, **extra)
+    summary(results)
+
+
+def summary(results):
+    """One table of every page: its requests/s, the bare Flask requests/s of its run, the ratio."""
+    print("\n## Summary (ratio = page ÷ bare Flask measured in the same scenario run)")
+    print("scenario | page | req/s (or msgs/s) | bare | ratio")
+    print("-|-|-|-|-")
+    for name, rows in results.items():
+        rows = rows or []
+        base = next((r for r in rows if "baseline" in r.get("what", "")), {})
+        bare = base.get("rps") or base.get("msgs_per_s")
+        for row in rows:
+            if row is base:
+                continue
+            rate = row.get("rps") or row.get("msgs_per_s")
+            ratio = row.get("ratio_to_bare_flask", row.get("ratio_to_bare"))
+            if rate is None:
+                continue
+            print(f"{name} | {row['what']} | {rate} | {bare} | {ratio}")
 
 
 if __name__ == "__main__":

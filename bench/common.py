@@ -19,6 +19,13 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+#: Data sizes are multiplied by this (`python -m bench --quick` sets 0.1 for development runs).
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+
+
+def scaled(count):
+    """`count` at the current data scale (never below 1)."""
+    return max(1, int(count * SCALE))
 
 
 def free_port():

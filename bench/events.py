@@ -7,15 +7,15 @@ import sys
 import tempfile
 from datetime import timedelta
 
-from bench.common import ROOT, baseline, gunicorn, measure, report, sign_in_cookie
+from bench.common import ROOT, baseline, gunicorn, measure, report, scaled, sign_in_cookie
 
-EVENTS, SERIES, REGISTRATIONS, PEOPLE = 2000, 100, 50_000, 600
+EVENTS, SERIES, REGISTRATIONS, PEOPLE = scaled(2000), scaled(100), scaled(50_000), 600
 FEED_PERSON = "maria.lopez@stanislaus.example.gov"
 
 
-def populate(env):
-    """Bulk-insert the events, series, people and registrations after the demo data."""
-    from sqlalchemy import insert, select
+def populate(env, share=1.0, first=True):
+    """Bulk-insert a `share` of the events, series and registrations (and, `first`, the people)."""
+    from sqlalchemy import func, insert, select
 
     from community import create_app
     from community.accounts.models import User
@@ -27,21 +27,24 @@ def populate(env):
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"] or None,
                       "INSTANCE_PATH": env["INSTANCE_PATH"], "MAIL_URL": "none"})
-    rng = random.Random(5)
+    rng = random.Random(5 if first else 6)
+    events, series = int(EVENTS * share), int(SERIES * share)
     with app.app_context():
         template = db.session.scalar(select(User).where(User.email == FEED_PERSON))
-        db.session.execute(insert(User), [
-            {"email": f"bench{n}@county.example.gov", "name": f"Bench Person {n}", "handle": f"bench{n}",
-             "status": "active", "program": "cws", "role": "member", "password_hash": template.password_hash,
-             "county_id": template.county_id}
-            for n in range(PEOPLE)])
+        if first:
+            db.session.execute(insert(User), [
+                {"email": f"bench{n}@county.example.gov", "name": f"Bench Person {n}",
+                 "handle": f"bench{n}", "status": "active", "program": "cws", "role": "member",
+                 "password_hash": template.password_hash, "county_id": template.county_id}
+                for n in range(PEOPLE)])
         people = db.session.scalars(select(User.id).order_by(User.id)).all()
         clusters = db.session.scalars(select(Cluster.id)).all()
         now = utcnow().replace(microsecond=0, second=0, minute=0)
         rows = []
-        for n in range(EVENTS):
+        before = db.session.scalar(select(func.max(Event.id))) or 0
+        for n in range(events):
             start = now + timedelta(days=rng.randint(-365, 365), hours=rng.randint(0, 8))
-            recurring = n < SERIES
+            recurring = n < series
             cluster_call = recurring and n % 2 == 0
             rows.append({
                 "kind": "cluster-call" if cluster_call else rng.choice(["webinar", "training", "convening"]),
@@ -53,8 +56,8 @@ def populate(env):
                 "capacity": None, "requires_approval": False, "registration_enabled": not cluster_call,
                 "sequence": 1, "recording_url": "", "feedback_open": False, "created_at": now, "updated_at": now})
         db.session.execute(insert(Event), rows)
-        event_ids = db.session.scalars(select(Event.id).where(Event.title.like("Bench event%"))).all()
-        per_event = REGISTRATIONS // len(event_ids)
+        event_ids = db.session.scalars(select(Event.id).where(Event.id > before)).all()
+        per_event = REGISTRATIONS // EVENTS
         feed_person = template.id
         registrations = []
         for index, event_id in enumerate(event_ids):
@@ -89,9 +92,14 @@ def run(seconds=5.0):
         flask = [sys.executable, "-m", "flask"]
         for command in (["db", "upgrade"], ["seed-demo"]):
             subprocess.run(flask + command, cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True)
-        token = populate(env)
+        token = populate(env, share=0.1)
         base = baseline(seconds)
         rows = []
+        with gunicorn("community:create_app()", env=env) as url:
+            cookie = sign_in_cookie(url, FEED_PERSON, "linkages-demo")
+            rows.append({"what": f"month page (signed in, {EVENTS // 10:,} events, 1×)",
+                         **measure(url + "/events/month", seconds, headers={"Cookie": cookie})})
+        populate(env, share=0.9, first=False)
         with gunicorn("community:create_app()", env=env) as url:
             rows.append({"what": "public feed, first request (builds the calendar)",
                          "p50_ms": _one_request_ms(url + "/events/calendar.ics")})
@@ -101,8 +109,8 @@ def run(seconds=5.0):
             rows.append({"what": "personal feed (100 registrations + cluster calls)",
                          **measure(url + f"/events/feed/{token}.ics", seconds)})
             cookie = sign_in_cookie(url, FEED_PERSON, "linkages-demo")
-            rows.append({"what": "month page (signed in)",
+            rows.append({"what": f"month page (signed in, {EVENTS:,} events, 10×)",
                          **measure(url + "/events/month", seconds, headers={"Cookie": cookie})})
             rows.append({"what": "upcoming list (signed in)",
                          **measure(url + "/events/", seconds, headers={"Cookie": cookie})})
-        report("events", rows, base)
+        return report("events", rows, base)

@@ -1,7 +1,9 @@
-"""Forums scenario: a cluster page and a 200-post thread page under gunicorn, next to bare Flask.
+"""Forums scenario: cluster pages and a long thread's pages under gunicorn, next to bare Flask.
 
 The data set (50 clusters, 5,000 threads, 100,000 posts) is generated with bulk inserts into a
-SQLite file in a temporary directory, on top of the demo accounts.
+SQLite file in a temporary directory, on top of the demo accounts. One cluster holds 500 threads
+and another 5,000 more (one post each), so the cluster page is measured at 1× and 10×; the long
+thread has 400 posts, so its page 1 and page 20 show whether a deep page costs more.
 """
 import os
 import random
@@ -10,11 +12,13 @@ import sys
 import tempfile
 import time
 
-from bench.common import ROOT, baseline, gunicorn, measure, report, sign_in_cookie
+from bench.common import ROOT, baseline, gunicorn, measure, report, scaled, sign_in_cookie
 
 #: The generated data set, on top of the demo data (whose 7 clusters count among the 50).
-CLUSTERS, THREADS, POSTS = 50, 5000, 100_000
-BIG_THREAD_POSTS = 200
+CLUSTERS, THREADS, POSTS = 50, scaled(5000), scaled(100_000)
+BIG_THREAD_POSTS = 400
+#: Threads in the measured cluster (1×), and in the 10× cluster on top of THREADS.
+CLUSTER_THREADS = scaled(500)
 READER = "maria.lopez@stanislaus.example.gov"
 WORDS = ("mutual families coordinated case plan Welfare-to-Work Team Decision Meeting joint case "
          "review county liaison CalWORKs child welfare reunification sanction good cause "
@@ -26,7 +30,9 @@ def _sentence(rng, n=40):
 
 
 def generate(env):
-    """Fill the database named in `env` with the benchmark data set; returns (cluster slug, thread id)."""
+    """Fill the database named in `env` with the benchmark data set.
+
+    Returns (1× cluster slug, 10× cluster slug, long thread id)."""
     os.environ.update(env)
     from sqlalchemy import func, insert, select
 
@@ -54,15 +60,20 @@ def generate(env):
             {"cluster_id": c, "user_id": reader, "role": "member", "status": "active"}
             for c in clusters if c not in member_of])
         now = utcnow()
-        per_thread = [BIG_THREAD_POSTS] + [0] * (THREADS - 1)
+        big = THREADS + 10 * CLUSTER_THREADS
+        per_thread = [BIG_THREAD_POSTS] + [0] * (big - 1)
         remaining = POSTS - BIG_THREAD_POSTS
         for i in range(1, THREADS):
             per_thread[i] = remaining // (THREADS - 1) + (1 if i <= remaining % (THREADS - 1) else 0)
+        per_thread[THREADS:] = [1] * (10 * CLUSTER_THREADS)
         threads = []
-        for i in range(THREADS):
+        others = clusters[2:]
+        for i in range(big):
             author = rng.choice(people)
+            cluster_id = (clusters[0] if i < CLUSTER_THREADS else others[i % len(others)]
+                          if i < THREADS else clusters[1])
             threads.append({
-                "cluster_id": clusters[0] if i == 0 else clusters[i % len(clusters)],
+                "cluster_id": cluster_id,
                 "author_id": author, "title": f"{_sentence(rng, 6)[:-1]} ({i})",
                 "is_question": i % 4 == 0, "is_pinned": i % 97 == 0, "is_locked": False,
                 "created_at": now, "last_number": per_thread[i], "reply_count": per_thread[i] - 1,
@@ -85,8 +96,8 @@ def generate(env):
         if batch:
             db.session.execute(insert(Post), batch)
         db.session.commit()
-        slug = db.session.scalar(select(Cluster.slug).where(Cluster.id == clusters[0]))
-        return slug, thread_ids[0]
+        slugs = [db.session.scalar(select(Cluster.slug).where(Cluster.id == c)) for c in clusters[:2]]
+        return slugs[0], slugs[1], thread_ids[0]
 
 
 def run(seconds=5.0):
@@ -98,17 +109,19 @@ def run(seconds=5.0):
             subprocess.run(flask + command, cwd=ROOT, env={**os.environ, **env}, check=True,
                            capture_output=True)
         started = time.perf_counter()
-        slug, thread_id = generate(env)
-        print(f"generated {CLUSTERS} clusters, {THREADS:,} threads, {POSTS:,} posts "
-              f"in {time.perf_counter() - started:.1f}s")
+        slug, big_slug, thread_id = generate(env)
+        print(f"generated {CLUSTERS} clusters, {THREADS + 10 * CLUSTER_THREADS:,} threads, "
+              f"{POSTS:,} posts in {time.perf_counter() - started:.1f}s")
         base = baseline(seconds)
         rows = []
         with gunicorn("community:create_app()", env=env) as url:
             cookie = {"Cookie": sign_in_cookie(url, READER, "linkages-demo")}
-            rows.append({"what": "cluster page (100 threads, first page)",
+            rows.append({"what": f"cluster page ({CLUSTER_THREADS:,} threads, 1×)",
                          **measure(f"{url}/clusters/{slug}", seconds, headers=cookie)})
-            rows.append({"what": "thread page (200-post thread, page 1)",
+            rows.append({"what": f"cluster page ({10 * CLUSTER_THREADS:,} threads, 10×)",
+                         **measure(f"{url}/clusters/{big_slug}", seconds, headers=cookie)})
+            rows.append({"what": f"thread page ({BIG_THREAD_POSTS}-post thread, page 1)",
                          **measure(f"{url}/t/{thread_id}?page=1", seconds, headers=cookie)})
-            rows.append({"what": "thread page (200-post thread, last page)",
-                         **measure(f"{url}/t/{thread_id}?page=10", seconds, headers=cookie)})
-        report("forums", rows, base)
+            rows.append({"what": f"thread page ({BIG_THREAD_POSTS}-post thread, page 20)",
+                         **measure(f"{url}/t/{thread_id}?page=20", seconds, headers=cookie)})
+        return report("forums", rows, base)

@@ -23,4 +23,4 @@ def run(seconds=5.0):
             cookie = sign_in_cookie(url, "maria.lopez@stanislaus.example.gov", "linkages-demo")
             rows.append({"what": "home page (signed in)",
                          **measure(url + "/", seconds, headers={"Cookie": cookie})})
-        report("home", rows, base)
+        return report("home", rows, base)

@@ -311,4 +311,4 @@ def run(seconds=5.0, documents=None):
             cookie = sign_in_cookie(url, "maria.lopez@stanislaus.example.gov", "linkages-demo")
             rows.append({"what": "library page, member", **measure(url + "/library/", seconds,
                                                                    headers={"Cookie": cookie})})
-        report(f"search-{documents}" if documents != 20000 else "search", rows, base)
+        return report(f"search-{documents}" if documents != 20000 else "search", rows, base)

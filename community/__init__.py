@@ -32,7 +32,7 @@ def create_app(config=None):
     load_config(app, config)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
-    from . import errors, inbound, inputs, jobs, security, templating
+    from . import caching, errors, inbound, inputs, jobs, security, templating
     from .extensions import csrf, db, limiter, login_manager, migrate
 
     inputs.init_app(app)  # first: routes added later use its URL converters
@@ -46,6 +46,7 @@ def create_app(config=None):
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    caching.init_app(app)
 
     for name in app.config.get("FEATURES", FEATURES) + app.config.get("EXTRA_FEATURES", []):
         importlib.import_module(name).init_app(app)

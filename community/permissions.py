@@ -123,6 +123,7 @@ _SITE_ACTIONS = {
 
 def can(user, action, thing=None):
     """May `user` (a User, or an anonymous user) do `action` to `thing`?"""
+    user = _unproxied(user)
     if thing is None:
         roles = _SITE_ACTIONS.get(action)
         if roles is None:
@@ -140,6 +141,13 @@ def can(user, action, thing=None):
         # Drafts (an unpublished event, say) are seen only by those who may edit them.
         return _can_scoped(user, "edit", scope)
     return _can_scoped(user, action, scope)
+
+
+def _unproxied(user):
+    """`current_user` itself: the proxy looks the person up again on every attribute read, and a
+    list page asks the policy several times per row."""
+    unwrap = getattr(user, "_get_current_object", None)
+    return unwrap() if unwrap is not None else user
 
 
 def _manages(user, scope: Scope):

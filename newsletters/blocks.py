@@ -6,6 +6,7 @@ comes from a provider that promises public content only; highlights are checked 
 Whenever an issue is shown or sent, `public_cards` checks each card's target again: a card whose
 resource, event or thread the public may no longer see is dropped, title and all.
 """
+import contextlib
 import re
 from datetime import datetime, time, timedelta
 from urllib.parse import urlparse
@@ -240,10 +241,9 @@ def refresh_cards(issue):
     """Take fresh snapshots before sending; a highlight no longer public is dropped, never sent."""
     for block in issue.blocks:
         if block.kind in ("events", "resources"):
-            try:
+            # When the feature went away, the snapshot the organizer saw is kept.
+            with contextlib.suppress(BlockError):
                 block.cards = collect_cards(block, issue)
-            except BlockError:
-                pass  # the feature went away: keep the snapshot the organizer saw
         elif block.kind == "highlights":
             kept = []
             for thread_id in block.settings.get("thread_ids", []):

@@ -4,6 +4,11 @@ An issue is rendered once per send with placeholders where each recipient's link
 with css-inline, and then personalized per recipient by replacing the placeholders; that keeps a
 10,000-recipient send from inlining CSS 10,000 times.
 """
+import binascii
+import re
+import uuid
+from datetime import datetime, timezone
+from email.utils import format_datetime, formataddr
 from urllib.parse import urljoin
 
 import css_inline
@@ -124,3 +129,82 @@ def build_issue_message(rendered, address, name, unsubscribe_url, preferences_ur
         # Stable per issue and recipient: a copy re-sent after a crash carries the same id.
         msg.replace_header("Message-ID", message_id)
     return msg
+
+
+class WireTemplate:
+    """An issue's message as wire bytes, encoded once; `for_recipient` fills in one person.
+
+    The same headers and parts as `build_issue_message` (which test sends keep using), but the
+    quoted-printable bodies are encoded once per send: each body is cut at the recipient's links
+    and every piece encoded on its own, ending in a soft line break, so a recipient costs a few
+    small encodings and a join instead of building and encoding a 40 kB message.
+    """
+
+    _PLACEHOLDERS = re.compile(f"({UNSUBSCRIBE_PLACEHOLDER}|{PREFERENCES_PLACEHOLDER})")
+
+    def __init__(self, rendered, subject_prefix=""):
+        self.envelope_from = mail.sender_address()
+        policy = mail.POLICY.clone(linesep="\r\n")
+        self._fold = lambda name, value: policy.fold_binary(name, policy.header_factory(name, value))
+        self.boundary = f"=============={uuid.uuid4().hex}=="
+        self.head = b"".join(self._fold(name, value) for name, value in [
+            ("From", current_app.config["MAIL_FROM"]),
+            ("Subject", subject_prefix + rendered.issue.subject)])
+        self.list_headers = b"".join(self._fold(name, value) for name, value in [
+            ("List-Id", list_id()),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            ("List-Archive", f"<{mail.external_url('newsletters.archive')}>"),
+            ("Precedence", "bulk"),
+            ("MIME-Version", "1.0"),
+            ("Content-Type", f'multipart/alternative; boundary="{self.boundary}"')])
+        self.parts = [self._part("plain", rendered.text), self._part("html", rendered.html)]
+
+    def _part(self, subtype, body):
+        """[bytes, placeholder, bytes, ...]: the part's head and encoded pieces."""
+        head = (f"--{self.boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
+                "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode()
+        if not body.endswith("\n"):
+            body += "\n"
+        pieces = self._PLACEHOLDERS.split(body.replace("\r\n", "\n").replace("\n", "\r\n"))
+        encoded = [head]
+        for index, piece in enumerate(pieces):
+            if index % 2:
+                encoded.append(piece)  # a placeholder, filled per recipient
+            elif index < len(pieces) - 1:
+                encoded.append(_quoted_printable(piece.encode()) + b"=\r\n")
+            else:
+                encoded.append(_quoted_printable(piece.encode()))
+        return encoded
+
+    def for_recipient(self, address, name, unsubscribe_url, preferences_url, message_id):
+        """The wire bytes of the message to one person."""
+        links = {UNSUBSCRIBE_PLACEHOLDER: _quoted_printable(unsubscribe_url.encode()) + b"=\r\n",
+                 PREFERENCES_PLACEHOLDER: _quoted_printable(preferences_url.encode()) + b"=\r\n"}
+        out = [self.head, self._to(address, name),
+               b"Date: " + format_datetime(datetime.now(timezone.utc)).encode() + b"\r\n",
+               b"Message-ID: " + message_id.encode("ascii") + b"\r\n",
+               # One unbroken line, as `mail.MailPolicy` writes URL headers (a URL has no spaces).
+               b"List-Unsubscribe: <" + unsubscribe_url.encode("ascii") + b">\r\n",
+               self.list_headers, b"\r\n"]
+        for part in self.parts:
+            out += [links[piece] if isinstance(piece, str) else piece for piece in part]
+            out.append(b"\r\n")
+        out.append(f"--{self.boundary}--\r\n".encode())
+        return b"".join(out)
+
+
+    def _to(self, address, name):
+        """The To header; the standard folder (slow) only for what needs encoding or folding."""
+        try:
+            line = f"To: {formataddr((name, address)) if name else address}\r\n".encode("ascii")
+        except UnicodeEncodeError:  # an address with non-ASCII letters
+            line = b""
+        if not line or len(line) > 78 or b"=?" in line:
+            return self._fold("To", formataddr((name, address)) if name else address)
+        return line
+
+
+def _quoted_printable(data):
+    """Quoted-printable with CRLF soft line breaks (binascii uses LF when `data` holds no CRLF)."""
+    encoded = binascii.b2a_qp(data, istext=True)
+    return encoded if b"\r\n" in data else encoded.replace(b"=\n", b"=\r\n")

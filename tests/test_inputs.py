@@ -186,3 +186,34 @@ def test_search_index_dir_is_read_from_the_environment(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(wanted), str(wanted)]
+
+
+def test_the_quick_select_writes_exactly_the_html_of_wtforms_select():
+    from wtforms import Form as PlainForm
+    from wtforms import SelectField
+    from wtforms.widgets import Select
+
+    from community.inputs import QuickSelect
+
+    class Plain(PlainForm):
+        flat = SelectField(coerce=str, choices=[
+            (1, "a<b"), (2, "B & c"), ('x"y', "q"), (True, "t"), (0, ""), ("", "None"),
+            ("kw", "With attributes", {"disabled": True})])
+        grouped = SelectField(coerce=str, choices={"North": [("a", "Alpine")], "South <": [("b", "Kern")]})
+
+    form = Plain(data={"flat": "2", "grouped": "b"})
+    for field in (form.flat, form.grouped):
+        assert QuickSelect()(field) == Select()(field)
+        assert QuickSelect()(field, **{"aria-invalid": "true"}) == Select()(field, **{"aria-invalid": "true"})
+
+
+def test_every_form_renders_its_select_fields_with_the_quick_select(app):
+    from wtforms import SelectField
+
+    from community.inputs import Form, QuickSelect
+
+    class Picked(Form):
+        county = SelectField(choices=[(1, "Alpine")])
+
+    with app.test_request_context():
+        assert isinstance(Picked(meta={"csrf": False}).county.widget, QuickSelect)

@@ -13,6 +13,7 @@ and emphasis, zero-width characters), so `545&#8211;12&#8211;7789` or `**545**-1
 SSN; findings point back at the author's original text. The rules are measured against a labelled
 corpus (tests/guard_corpus.py); precision and recall per kind print with the test run.
 """
+import functools
 from dataclasses import dataclass, replace
 
 from wtforms import BooleanField
@@ -106,9 +107,10 @@ def screen(fields, confirmed=False):
     return findings
 
 
+@functools.lru_cache(maxsize=4096)
 def without_findings(text):
     """`text` with everything the guard flags taken out (for URLs and other places never shown
-    with a confirmation)."""
+    with a confirmation). Remembered per process: thread slugs ask for it on every list row."""
     text = text or ""
     for finding in reversed(check(text)):
         text = text[:finding.start] + " " + text[finding.end:]
