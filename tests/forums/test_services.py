@@ -6,7 +6,7 @@ from community.audit import AuditEntry
 from community.clusters.models import ClusterMembership
 from community.extensions import db
 from community.forums import notify, services
-from community.forums.models import ForumError, Notification, PostRevision, ReadState
+from community.forums.models import ForumError, Notification, Post, PostRevision, ReadState
 from community.permissions import NotAllowed
 
 
@@ -17,7 +17,7 @@ def _notifications(user):
 
 def test_starting_a_thread_stores_source_and_sanitized_html_and_watches_it(forum):
     thread = forum.thread(body="**Bold** <script>alert(1)</script> [link](https://example.org)")
-    post = db.session.scalars(select(services.Post).where(services.Post.thread_id == thread.id)).one()
+    post = db.session.scalars(select(Post).where(Post.thread_id == thread.id)).one()
     assert post.number == 1 and post.body_source.startswith("**Bold**")
     assert "<strong>Bold</strong>" in post.body_html and "<script>" not in post.body_html
     assert 'rel="nofollow noopener"' in post.body_html

@@ -4,7 +4,7 @@ import re
 from sqlalchemy import insert, select
 
 from community.extensions import db
-from community.forums import queries, services
+from community.forums import notify, queries, services
 from community.forums.models import Post, ReadState, Thread
 
 
@@ -130,7 +130,7 @@ def test_cluster_page_marks_new_threads_and_counts_new_posts_for_tracked_ones(fo
     services.mark_read(seen, forum.facilitator, 1)
     services.post_reply(seen, forum.other, "New reply one")
     services.post_reply(seen, forum.other, "New reply two")
-    services.notify.set_watch_level(forum.facilitator, "tracking", cluster=forum.cluster)
+    notify.set_watch_level(forum.facilitator, "tracking", cluster=forum.cluster)
     db.session.commit()
     sign_in(forum.facilitator)
     page = _html(client.get(f"/clusters/{forum.cluster.slug}"))
@@ -180,8 +180,8 @@ def test_settings_page_changes_email_mode_and_levels(forum, client, sign_in):
     page = _html(client.get("/notifications/settings"))
     assert thread.title in page
     client.post("/notifications/settings", data={"mode": "immediate", f"thread-{thread.id}": "muted"})
-    assert services.notify.email_mode(forum.member) == "immediate"
-    assert services.notify.level_for(forum.member, thread) == "muted"
+    assert notify.email_mode(forum.member) == "immediate"
+    assert notify.level_for(forum.member, thread) == "muted"
 
 
 def test_profile_shows_only_posts_the_viewer_may_see(forum, client, sign_in):
@@ -332,7 +332,7 @@ def _activity(forum, rounds):
         thread = forum.thread(author=forum.other, title=f"Joint case review practice {n}")
         post = forum.reply(thread, author=forum.other, body=f"@maria.lopez and @james.chen, round {n}")
         services.flag_post(post, forum.member, f"Check round {n}")
-        services.notify.set_watch_level(forum.facilitator, "tracking", thread=thread)
+        notify.set_watch_level(forum.facilitator, "tracking", thread=thread)
         services.join_cluster(forum.cluster, forum.make_user())
         db.session.commit()
 
