@@ -8,7 +8,7 @@ bp = Blueprint("forums", __name__, template_folder="templates")
 
 def init_app(app):
     from .. import content, ui
-    from . import cli, demo, replies, sections, sharing, views  # noqa: F401  (routes register on import)
+    from . import cli, demo, moderation_views, replies, sections, sharing, views  # noqa: F401  (routes register on import)
     ui.add_stylesheet(app, "css/forums.css")
 
     app.config.setdefault("LIMIT_FORUM_POST",

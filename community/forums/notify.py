@@ -59,20 +59,32 @@ def set_watch_level(user, level, cluster=None, thread=None):
     return row
 
 
+def chosen_level(user, cluster=None, thread=None):
+    """The level a person chose on a cluster or a thread: "default" when they chose none
+    (visitors, who choose nothing, see "normal")."""
+    if not getattr(user, "is_authenticated", False):
+        return "normal"
+    row = _watch_row(user, cluster, thread)
+    return row.level if row is not None else "default"
+
+
+def set_watch_levels(user, choices):
+    """Apply the settings page's levels: `choices` is [(Cluster or Thread, level)]. A level for
+    something the person can no longer read is left alone."""
+    for target, level in choices:
+        is_thread = target.__class__.__name__ == "Thread"
+        try:
+            set_watch_level(user, level, cluster=None if is_thread else target,
+                            thread=target if is_thread else None)
+        except ForumError:
+            pass
+
+
 def watch_on_participation(user, thread):
     """Starting or replying to a thread watches it, unless the person chose a level before."""
     if _watch_row(user, thread=thread) is None:
         db.session.add(Watch(user_id=user.id, thread_id=thread.id, level="watching"))
         db.session.flush()
-
-
-def level_for(user, thread):
-    """The effective level: the thread's, else the cluster's, else normal."""
-    rows = dict(db.session.execute(
-        select(Watch.thread_id.is_not(None), Watch.level).where(
-            Watch.user_id == user.id,
-            or_(Watch.thread_id == thread.id, Watch.cluster_id == thread.cluster_id))).all())
-    return rows.get(True) or rows.get(False) or "normal"
 
 
 def levels_for_thread(thread, user_ids=None):

@@ -21,7 +21,7 @@ def test_starting_a_thread_stores_source_and_sanitized_html_and_watches_it(forum
     assert post.number == 1 and post.body_source.startswith("**Bold**")
     assert "<strong>Bold</strong>" in post.body_html and "<script>" not in post.body_html
     assert 'rel="nofollow noopener"' in post.body_html
-    assert notify.level_for(forum.member, thread) == "watching"
+    assert notify.levels_for_thread(thread)[forum.member.id] == "watching"
 
 
 def test_empty_and_over_long_posts_are_refused_with_a_clear_message(forum, app):
@@ -44,7 +44,7 @@ def test_a_reply_notifies_the_thread_author_and_a_mention_notifies_a_member(foru
     thread = forum.thread()
     forum.reply(thread, body="Good question. @maria.lopez how does Stanislaus do it?")
     kinds = {(n.user_id, n.kind) for n in db.session.scalars(select(Notification))}
-    assert (forum.member.id, "posted") in kinds or (forum.member.id, "reply") in kinds
+    assert (forum.member.id, "reply") in kinds and (forum.member.id, "posted") not in kinds
     assert (forum.facilitator.id, "mention") in kinds
 
 
@@ -81,8 +81,21 @@ def test_replying_watches_the_thread_unless_a_level_was_chosen(forum):
     notify.set_watch_level(forum.facilitator, "normal", thread=thread)
     forum.reply(thread)
     forum.reply(thread, author=forum.facilitator, body="Facilitator reply")
-    assert notify.level_for(forum.other, thread) == "watching"
-    assert notify.level_for(forum.facilitator, thread) == "normal"
+    levels = notify.levels_for_thread(thread)
+    assert levels[forum.other.id] == "watching"
+    assert levels[forum.facilitator.id] == "normal"
+
+
+def test_a_threads_level_outranks_the_clusters_and_people_without_a_choice_are_left_out(forum):
+    thread = forum.thread()
+    notify.set_watch_level(forum.other, "tracking", cluster=forum.cluster)
+    notify.set_watch_level(forum.facilitator, "watching", cluster=forum.cluster)
+    notify.set_watch_level(forum.facilitator, "muted", thread=thread)
+    db.session.commit()
+    levels = notify.levels_for_thread(thread)
+    assert levels == {forum.member.id: "watching", forum.other.id: "tracking",
+                      forum.facilitator.id: "muted"}
+    assert notify.levels_for_thread(thread, [forum.other.id]) == {forum.other.id: "tracking"}
 
 
 def test_read_state_never_moves_backwards(forum):

@@ -11,7 +11,8 @@ from .membership import (  # noqa: F401
     create_cluster, decide_join_request, facilitators_of, join_cluster, leave_cluster,
     remove_member, request_to_join, set_cluster_archived, set_member_role, update_cluster)
 from .moderation import (  # noqa: F401
-    dismiss_flag, flag_post, hide_post, move_thread, set_locked, set_pinned, unhide_post)
+    dismiss_flag, flag_post, hide_post, moderated_clusters, move_targets, move_thread,
+    open_flags_for, set_locked, set_pinned, unhide_post)
 from .redaction import (  # noqa: F401
     REDACTED_NOTE, REDACTED_POST, REDACTED_TITLE, redact_post, redact_thread_title,
     redactions_of)

@@ -5,6 +5,7 @@ Every function checks the permission policy, changes objects and flushes; the ca
 from sqlalchemy import select, update
 
 from ... import audit, content, guard
+from ...clusters.models import Cluster
 from ...extensions import db
 from ...permissions import can
 from ...timeutil import utcnow
@@ -32,6 +33,27 @@ def set_pinned(thread, actor, pinned):
 
 def set_locked(thread, actor, locked):
     _set_thread_state(thread, actor, "is_locked", locked, "lock")
+
+
+def moderated_clusters(user, include_archived=False):
+    """The clusters `user` moderates, by name (admins: every one); archived ones on request."""
+    query = select(Cluster).order_by(Cluster.name) if include_archived else Cluster.active()
+    return [cluster for cluster in db.session.scalars(query) if can(user, "moderate", cluster)]
+
+
+def move_targets(thread, actor):
+    """The clusters `actor` may move `thread` to (none unless they moderate it)."""
+    if not can(actor, "moderate", thread):
+        return []
+    return [cluster for cluster in moderated_clusters(actor) if cluster.id != thread.cluster_id]
+
+
+def open_flags_for(user):
+    """Open flags in the clusters `user` moderates, oldest first; None when they moderate none."""
+    cluster_ids = [cluster.id for cluster in moderated_clusters(user, include_archived=True)]
+    if not cluster_ids:
+        return None
+    return db.session.scalars(Flag.open_in(cluster_ids)).all()
 
 
 def move_thread(thread, actor, target):
