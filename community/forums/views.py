@@ -7,7 +7,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import guard, ui
+from .. import guard
 from ..clusters.models import Cluster
 from ..errors import attempt
 from ..extensions import db, limiter
@@ -15,7 +15,7 @@ from ..guard import GuardStopped
 from ..inputs import bounded_int
 from ..permissions import NotAllowed, can, get_or_404, require, visible_or_404
 from ..security import safe_next
-from . import bp, markup, notify, queries, services
+from . import bp, markup, notify, provides, queries, services
 from .forms import ClusterForm, EditPostForm, EmailModeForm, MoveForm, PostForm, ThreadForm, WatchForm
 from .models import WATCH_LEVELS, Notification, Post, Thread
 
@@ -144,7 +144,7 @@ def cluster(slug):
         pagination, rows = queries.cluster_threads(cluster, current_user,
                                                    request.args.get("page", 1, type=int))
         level = notify.chosen_level(current_user, cluster=cluster)
-    sections = ui.sections(current_app, "cluster", cluster, current_user) if readable else []
+    sections = provides.cluster_sections(cluster, current_user) if readable else []
     # Visitors see only the name and description; members also see who facilitates.
     facilitators = services.facilitators_of(cluster) if current_user.is_authenticated else []
     watch_form = WatchForm(level=level)

@@ -6,13 +6,13 @@ import re
 
 from sqlalchemy import func, select
 
-from ... import audit, content
+from ... import audit
 from ...accounts.models import User
 from ...clusters.models import Cluster, ClusterMembership, membership_ended
 from ...extensions import db
 from ...permissions import can, forget_cluster_roles
 from ...timeutil import utcnow
-from .. import notify
+from .. import notify, provides
 from ..models import ForumError, Thread
 from .posts import _require
 
@@ -154,7 +154,7 @@ def update_cluster(cluster, actor, name, description, is_open, is_public):
     if was_public != is_public:  # every thread's visibility changed for search
         ids = db.session.scalars(select(Thread.id).where(Thread.cluster_id == cluster.id)).all()
         if ids:
-            content.announce_changed("thread", ids)
+            provides.threads_changed(ids)
     return cluster
 
 

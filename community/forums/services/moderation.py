@@ -4,11 +4,12 @@ Every function checks the permission policy, changes objects and flushes; the ca
 """
 from sqlalchemy import select, update
 
-from ... import audit, content, guard
+from ... import audit, guard
 from ...clusters.models import Cluster
 from ...extensions import db
 from ...permissions import can
 from ...timeutil import utcnow
+from .. import provides
 from ..models import Flag, ForumError, Post, Thread
 from .posts import _require, _take_out
 
@@ -71,7 +72,7 @@ def move_thread(thread, actor, target):
     audit.record(actor, "thread.move", "thread", thread.id,
                  f"moved the thread from {source.name} to {target.name}", source.id)
     db.session.flush()
-    content.announce_changed("thread", [thread.id])
+    provides.threads_changed([thread.id])
 
 
 def hide_post(post, actor, reason, confirmed=False):
@@ -106,7 +107,7 @@ def unhide_post(post, actor):
             thread.removed_at = None
         else:
             thread.reply_count = Thread.reply_count + 1
-        content.announce_changed("thread", [thread.id])
+        provides.threads_changed([thread.id])
     audit.record(actor, "post.unhide", "post", post.id, f"restored post #{post.number}",
                  thread.cluster_id)
     db.session.flush()

@@ -6,12 +6,12 @@ from flask import current_app
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ... import audit, content, guard
+from ... import audit, guard
 from ...accounts.models import User
 from ...extensions import db
 from ...permissions import NotAllowed, can
 from ...timeutil import utcnow
-from .. import markup, notify
+from .. import markup, notify, provides
 from ..models import ForumError, Post, PostRevision, Reaction, ReadState, Thread
 
 MIN_TITLE = 5
@@ -115,7 +115,7 @@ def start_thread(cluster, author, title, body, is_question=False, confirmed=Fals
     notify.watch_on_participation(author, thread)
     mark_read(thread, author, post.number)
     notify.new_post(post, mentioned)
-    content.announce_changed("thread", [thread.id])
+    provides.threads_changed([thread.id])
     return thread
 
 
@@ -144,7 +144,7 @@ def post_reply(thread, author, body, reply_to=None, confirmed=False):
     notify.watch_on_participation(author, thread)
     mark_read(thread, author, post.number)
     notify.new_post(post, mentioned)
-    content.announce_changed("thread", [thread.id])
+    provides.threads_changed([thread.id])
     return post
 
 
@@ -173,7 +173,7 @@ def edit_post(post, editor, body, title=None, confirmed=False):
                      thread.cluster_id)
     db.session.flush()
     notify.new_mentions(post, mentioned - before)
-    content.announce_changed("thread", [thread.id])
+    provides.threads_changed([thread.id])
     return post
 
 
@@ -189,12 +189,12 @@ def _take_out(post):
     thread = post.thread
     if post.is_opening:
         thread.removed_at = utcnow()
-        content.announce_removed("thread", [thread.id])
+        provides.threads_removed([thread.id])
     else:
         thread.reply_count = case((Thread.reply_count > 0, Thread.reply_count - 1), else_=0)
         if thread.answer_post_id == post.id:
             thread.answer_post_id = None
-        content.announce_changed("thread", [thread.id])
+        provides.threads_changed([thread.id])
 
 
 def delete_post(post, actor):

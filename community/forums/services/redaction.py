@@ -9,10 +9,11 @@ import re
 
 from sqlalchemy import or_, select
 
-from ... import audit, content, guard
+from ... import audit, guard
 from ...extensions import db
 from ...permissions import can
 from ...timeutil import utcnow
+from .. import provides
 from ..models import Flag, ForumError, Post, PostRevision, Thread
 from .posts import _render, _require, check_title, max_post_chars
 
@@ -184,7 +185,7 @@ def redact_post(post, actor, reason, replacement=None):
     audit.record(actor, "post.redact", "post", post.id, f"Redacted post #{post.number}{quotes}. "
                  f"Reason: {reason}", thread.cluster_id)
     db.session.flush()
-    content.announce_purged("thread", [thread.id])
+    provides.threads_purged([thread.id])
     return _echoes(traces, thread, post.id)
 
 
@@ -215,7 +216,7 @@ def redact_thread_title(thread, actor, new_title, reason):
     audit.record(actor, "thread.redact_title", "thread", thread.id,
                  f"Redacted the thread's title. Reason: {reason}", thread.cluster_id)
     db.session.flush()
-    content.announce_purged("thread", sorted(threads_to_reindex))
+    provides.threads_purged(sorted(threads_to_reindex))
 
 
 def _relink(thread, old_slugs):

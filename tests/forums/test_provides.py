@@ -7,7 +7,7 @@ from community import content
 from community.extensions import db
 from community.forums import services
 from community.forums.models import Post
-from community.forums.sharing import search_documents
+from community.forums.provides import search_documents
 
 
 @pytest.fixture
