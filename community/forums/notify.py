@@ -188,6 +188,16 @@ def mark_notifications_read(user, ids=None):
     db.session.execute(query.values(read_at=utcnow()))
 
 
+def mark_thread_read(user, thread, number):
+    """Reading `thread` up to post `number` marks the person's notifications about it read;
+    those about later posts stay unread."""
+    seen = select(Post.id).where(Post.thread_id == thread.id, Post.number <= number)
+    db.session.execute(Notification.__table__.update().where(
+        Notification.user_id == user.id, Notification.thread_id == thread.id,
+        Notification.read_at.is_(None),
+        or_(Notification.post_id.is_(None), Notification.post_id.in_(seen))).values(read_at=utcnow()))
+
+
 def still_visible(notification, user):
     """Whether the notification's content may still go to this person."""
     if notification.thread is None:
@@ -354,4 +364,14 @@ def unread_count(user):
 
 def recent_for(user, page, per_page=30):
     return db.paginate(Notification.for_user(user.id), page=page, per_page=per_page, error_out=False)
+
+
+def grouped_by_thread(notifications):
+    """[(thread or None, cluster, [notification])]: a page's notifications grouped by thread (the
+    others by cluster), groups in the order of their newest notification."""
+    groups = OrderedDict()
+    for notification in notifications:
+        key = ("thread", notification.thread_id) if notification.thread_id else ("cluster", notification.cluster_id)
+        groups.setdefault(key, (notification.thread, notification.cluster, []))[2].append(notification)
+    return list(groups.values())
 

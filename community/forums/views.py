@@ -373,7 +373,8 @@ def edit_post(post_id):
 @login_required
 def notifications():
     page = notify.recent_for(current_user, request.args.get("page", 1, type=int))
-    return render_template("forums/notifications.html", notifications=page)
+    return render_template("forums/notifications.html", notifications=page,
+                           groups=notify.grouped_by_thread(page.items))
 
 
 @bp.post("/notifications/read")

@@ -5,7 +5,7 @@ from sqlalchemy import insert, select
 
 from community.extensions import db
 from community.forums import notify, queries, services
-from community.forums.models import Post, ReadState, Thread
+from community.forums.models import Notification, Post, ReadState, Thread
 from tests.support.queries import count_queries, queries_for
 
 
@@ -163,6 +163,42 @@ def test_notifications_page_lists_and_opens_a_mention_and_the_bell_counts_it(for
     assert "unread" not in _html(client.get("/")).split("Notifications")[1][:20]
 
 
+def test_reading_a_thread_marks_its_notifications_read_up_to_the_last_post_shown(
+        forum, client, sign_in):
+    thread = _bulk_thread(forum, queries.POSTS_PER_PAGE + 5)
+    early = db.session.scalar(select(Post).where(Post.thread_id == thread.id, Post.number == 2))
+    late = db.session.scalar(select(Post).where(Post.thread_id == thread.id,
+                                                Post.number == queries.POSTS_PER_PAGE + 3))
+    for post in (early, late):
+        notify.add(forum.facilitator, "mention", actor=forum.member, thread=thread, post=post)
+    other = forum.thread(title="Another discussion entirely")
+    notify.add(forum.facilitator, "posted", actor=forum.member, thread=other, post=None)
+    db.session.commit()
+    sign_in(forum.facilitator)
+    assert "3 unread" in _html(client.get("/notifications"))
+    client.get(f"/t/{thread.id}?page=1")
+    unread = db.session.scalars(select(Notification.post_id).where(
+        Notification.user_id == forum.facilitator.id, Notification.read_at.is_(None))).all()
+    assert sorted(unread, key=str) == sorted([late.id, None], key=str)
+    client.get(f"/t/{thread.id}?page=2")
+    client.get(f"/t/{other.id}")
+    assert notify.unread_count(forum.facilitator) == 0
+
+
+def test_the_notifications_page_groups_notifications_by_thread(forum, client, sign_in):
+    first = forum.thread(title="Braiding funds for a shared position")
+    second = forum.thread(title="Warm handoffs between programs")
+    forum.reply(first, body="@maria.lopez one")
+    forum.reply(second, body="@maria.lopez two")
+    forum.reply(first, body="@maria.lopez three")
+    sign_in(forum.facilitator)
+    page = _html(client.get("/notifications"))
+    headings = re.findall(r'<h2 id="notification-group-\d+"[^>]*>\s*([^<]+?)\s*<', page)
+    assert headings == [first.title, second.title]
+    first_group = page.split(first.title)[1].split(second.title)[0]
+    assert first_group.count("mentioned you") == 2
+
+
 def test_after_leaving_a_cluster_its_thread_titles_disappear_from_notifications_and_home(
         forum, client, sign_in):
     thread = forum.thread(title="Braiding funds for a co-located position")
@@ -170,7 +206,7 @@ def test_after_leaving_a_cluster_its_thread_titles_disappear_from_notifications_
     services.leave_cluster(forum.cluster, forum.facilitator)
     db.session.commit()
     sign_in(forum.facilitator)
-    assert "in a thread you can no longer see" in _html(client.get("/notifications"))
+    assert "A thread you can no longer see" in _html(client.get("/notifications"))
     assert "Braiding funds" not in _html(client.get("/notifications"))
     assert "Braiding funds" not in _html(client.get("/"))
 
@@ -238,7 +274,7 @@ def test_thread_page_query_count_does_not_grow_with_posts(forum, client, sign_in
         with count_queries() as counted:
             assert client.get(f"/t/{thread_id}?page={page}").status_code == 200
         counts.append(len(counted))
-    assert len(set(counts)) == 1 and counts[0] <= 12, counts
+    assert len(set(counts)) == 1 and counts[0] <= 13, counts  # 13: reading marks notifications read
 
 
 def test_cluster_page_query_count_does_not_grow_with_threads(forum, client, sign_in, app):

@@ -263,7 +263,8 @@ def mark_answer(thread, post, actor):
 
 
 def mark_read(thread, user, number):
-    """Remember that `user` has read `thread` up to post `number` (never moves backwards).
+    """Remember that `user` has read `thread` up to post `number` (never moves backwards), and
+    mark their notifications about the posts read so far read.
 
     Two tabs may open the thread at once: the row is inserted if missing (ON CONFLICT DO
     NOTHING) and then only ever raised, both in SQL.
@@ -277,3 +278,4 @@ def mark_read(thread, user, number):
     db.session.execute(update(ReadState).where(
         ReadState.user_id == user.id, ReadState.thread_id == thread.id,
         ReadState.last_read_number < number).values(last_read_number=number, updated_at=utcnow()))
+    notify.mark_thread_read(user, thread, number)
