@@ -188,7 +188,8 @@ def flags():
     open_flags = services.open_flags_for(current_user)
     if open_flags is None:  # a page only facilitators have
         abort(404)
-    return render_template("forums/flags.html", flags=open_flags)
+    return render_template("forums/flags.html", flags=open_flags, bodies=markup.bodies_with_cards(
+        [flag.post for flag in open_flags], current_user))
 
 
 @bp.post("/flags/<int:flag_id>/dismiss")

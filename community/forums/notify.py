@@ -170,6 +170,19 @@ def new_post(post, mentioned):
         add(person, kind, actor=post.author, thread=thread, post=post)
 
 
+def moderated(actor, kind, person, thread=None, cluster=None):
+    """Tell `person` a moderator acted on what they wrote (not when they acted themselves)."""
+    if person is not None and person.id != actor.id and person.is_active:
+        add(person, kind, actor=actor, cluster=cluster, thread=thread)
+
+
+def new_flag(flag, facilitators):
+    """Tell the cluster's facilitators (but the one who flagged) of a new flag."""
+    for person in facilitators:
+        if person.id != flag.flagged_by_id and person.is_active:
+            add(person, "flag", actor=flag.flagged_by, thread=flag.post.thread, post=flag.post)
+
+
 def new_mentions(post, people):
     """People mentioned for the first time by an edit."""
     thread = post.thread
@@ -234,16 +247,30 @@ def send_notification_email(notification_id):
 def _subject(notification):
     actor = notification.actor.name if notification.actor else "Someone"
     if notification.thread is not None:
-        return f"{actor} {notification.verb} in “{notification.thread.title}”"
+        about = "" if notification.kind in Notification.ABOUT_THE_THREAD else "in "
+        return f"{actor} {notification.verb} {about}“{notification.thread.title}”"
     return f"{actor} {notification.verb} {notification.cluster.name}"
 
 
-def _url(notification):
-    if notification.post_id:
-        return mail.external_url("forums.post_link", post_id=notification.post_id)
+def destination(notification, user):
+    """(endpoint, values) of the page a notification leads `user` to: the post, the flag queue,
+    the members page for a join request, the thread, else the cluster."""
+    visible = still_visible(notification, user)
+    if notification.kind == "flag" and visible:
+        return "forums.flags", {}
+    if notification.post_id and visible:
+        return "forums.post_link", {"post_id": notification.post_id}
     if notification.kind == "join_request":
-        return mail.external_url("forums.members", slug=notification.cluster.slug)
-    return mail.external_url("forums.cluster", slug=notification.cluster.slug)
+        return "forums.members", {"slug": notification.cluster.slug}
+    if notification.thread is not None and visible:
+        return "forums.thread", {"thread_id": notification.thread_id,
+                                 "slug": notification.thread.slug}
+    return "forums.cluster", {"slug": notification.cluster.slug}
+
+
+def _url(notification):
+    endpoint, values = destination(notification, notification.user)
+    return mail.external_url(endpoint, **values)
 
 
 # --- Daily digests --------------------------------------------------------------------------

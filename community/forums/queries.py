@@ -1,13 +1,13 @@
 """Read-only page queries, each a constant number of SQL statements whatever the page shows."""
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..clusters.models import Cluster, ClusterMembership
 from ..extensions import db
 from ..permissions import access_filter, cluster_roles
-from .models import Post, Reaction, ReadState, Thread, Watch
+from .models import Flag, Post, Reaction, ReadState, Thread, Watch
 
 THREADS_PER_PAGE = 30
 POSTS_PER_PAGE = 20
@@ -132,6 +132,16 @@ def recent_posts_by(person, viewer, limit=8):
     if not allowed.everything:
         query = query.where(or_(Cluster.is_public.is_(True), Cluster.id.in_(allowed.cluster_ids)))
     return db.session.scalars(query).all()
+
+
+def waiting_for_facilitators(cluster):
+    """(pending requests to join, open flags) in a cluster, in one query."""
+    pending = (select(func.count()).select_from(ClusterMembership)
+               .where(ClusterMembership.cluster_id == cluster.id,
+                      ClusterMembership.status == "pending").scalar_subquery())
+    flags = (select(func.count()).select_from(Flag)
+             .where(Flag.cluster_id == cluster.id, Flag.resolved_at.is_(None)).scalar_subquery())
+    return tuple(db.session.execute(select(pending, flags)).one())
 
 
 def members_of(cluster):

@@ -148,8 +148,9 @@ def cluster(slug):
     # Visitors see only the name and description; members also see who facilitates.
     facilitators = services.facilitators_of(cluster) if current_user.is_authenticated else []
     watch_form = WatchForm(level=level)
+    waiting = queries.waiting_for_facilitators(cluster) if can(current_user, "moderate", cluster) else None
     return render_template("forums/cluster.html", cluster=cluster, membership=membership,
-                           readable=readable, pagination=pagination, rows=rows,
+                           readable=readable, pagination=pagination, rows=rows, waiting=waiting,
                            sections=sections, watch_form=watch_form, facilitators=facilitators,
                            member_count=db.session.scalar(cluster.member_count_query()))
 
@@ -394,11 +395,8 @@ def open_notification(notification_id):
         abort(404)
     notify.mark_notifications_read(current_user, [notification.id])
     db.session.commit()
-    if notification.post_id and notify.still_visible(notification, current_user):
-        return redirect(url_for("forums.post_link", post_id=notification.post_id))
-    if notification.kind == "join_request":
-        return redirect(url_for("forums.members", slug=notification.cluster.slug))
-    return redirect(url_for("forums.cluster", slug=notification.cluster.slug))
+    endpoint, values = notify.destination(notification, current_user)
+    return redirect(url_for(endpoint, **values))
 
 
 @bp.route("/notifications/settings", methods=["GET", "POST"])

@@ -303,7 +303,9 @@ def test_flag_queue_shows_open_flags_to_facilitators_and_hiding_clears_it(forum,
     assert client.get("/flags").status_code == 404  # members have no queue
     client.post("/sign-out")
     sign_in(forum.facilitator)
-    assert "Includes a last name" in _html(client.get("/flags"))
+    queue = _html(client.get("/flags"))
+    assert "Includes a last name" in queue
+    assert "We send the TDM invitation to both workers." in queue  # the flagged text itself
     empty = _html(client.post(f"/p/{post.id}/hide", data={"reason": ""}))
     assert "Give a reason" in empty
     client.post(f"/p/{post.id}/hide", data={"reason": "Identifying detail"})
@@ -392,3 +394,52 @@ def test_list_pages_run_the_same_number_of_queries_for_more_items(forum, client,
     _activity(forum, 6)
     many = measure()
     assert few == many
+
+
+def test_facilitators_are_told_of_new_flags_and_see_what_waits_for_them_on_the_cluster_page(
+        forum, client, sign_in):
+    post = forum.reply(forum.thread())
+    services.flag_post(post, forum.member, "Names a child")
+    services.request_to_join(closed := forum.add_cluster("Closed Circle", [forum.facilitator],
+                                                         is_open=False), forum.outsider)
+    db.session.commit()
+    kinds = [(n.kind, n.post_id) for n in db.session.scalars(
+        select(Notification).where(Notification.user_id == forum.facilitator.id))]
+    assert ("flag", post.id) in kinds and ("join_request", None) in kinds
+    assert not db.session.scalars(select(Notification).where(
+        Notification.user_id == forum.member.id, Notification.kind == "flag")).all()
+    sign_in(forum.facilitator)
+    flag_note = next(n for n in db.session.scalars(select(Notification).where(
+        Notification.user_id == forum.facilitator.id, Notification.kind == "flag")))
+    assert client.get(f"/notifications/{flag_note.id}").location.endswith("/flags")
+    assert "0 requests to join waiting" in _html(client.get(f"/clusters/{forum.cluster.slug}"))
+    assert "1 open flag<" in _html(client.get(f"/clusters/{forum.cluster.slug}"))
+    assert "1 request to join waiting" in _html(client.get(f"/clusters/{closed.slug}"))
+    client.post("/sign-out")
+    sign_in(forum.member)
+    assert "open flag" not in _html(client.get(f"/clusters/{forum.cluster.slug}"))
+
+
+def test_authors_are_told_when_their_post_is_hidden_or_their_thread_locked_or_moved(forum):
+    thread = forum.thread()
+    reply = forum.reply(thread)
+    target = forum.add_cluster("Coordinated Case Planning", [forum.facilitator], [forum.member])
+    services.hide_post(reply, forum.facilitator, "Too specific")
+    services.set_locked(thread, forum.facilitator, True)
+    services.set_locked(thread, forum.facilitator, False)
+    services.move_thread(thread, forum.facilitator, target)
+    db.session.commit()
+    told = {(n.user_id, n.kind): n for n in db.session.scalars(select(Notification).where(
+        Notification.kind.in_(("post_hidden", "thread_locked", "thread_moved"))))}
+    assert set(told) == {(forum.other.id, "post_hidden"), (forum.member.id, "thread_locked"),
+                         (forum.member.id, "thread_moved")}
+    assert told[(forum.member.id, "thread_moved")].verb == "moved your thread to Coordinated Case Planning"
+    assert told[(forum.other.id, "post_hidden")].thread_id == thread.id
+
+
+def test_a_moderator_acting_on_their_own_thread_is_not_told(forum):
+    thread = forum.thread(author=forum.facilitator)
+    services.set_locked(thread, forum.facilitator, True)
+    db.session.commit()
+    assert not db.session.scalars(select(Notification).where(
+        Notification.kind == "thread_locked")).all()

@@ -9,8 +9,9 @@ from ...clusters.models import Cluster
 from ...extensions import db
 from ...permissions import can
 from ...timeutil import utcnow
-from .. import provides
+from .. import notify, provides
 from ..models import Flag, ForumError, Post, Thread
+from .membership import facilitators_of
 from .posts import _require, _take_out
 
 def _moderate(thread, actor):
@@ -33,7 +34,11 @@ def set_pinned(thread, actor, pinned):
 
 
 def set_locked(thread, actor, locked):
+    """Lock a thread (or open it again); its author hears of a lock."""
+    was_locked = thread.is_locked
     _set_thread_state(thread, actor, "is_locked", locked, "lock")
+    if locked and not was_locked:
+        notify.moderated(actor, "thread_locked", thread.author, thread=thread)
 
 
 def moderated_clusters(user, include_archived=False):
@@ -72,6 +77,7 @@ def move_thread(thread, actor, target):
     audit.record(actor, "thread.move", "thread", thread.id,
                  f"moved the thread from {source.name} to {target.name}", source.id)
     db.session.flush()
+    notify.moderated(actor, "thread_moved", thread.author, thread=thread)
     provides.threads_changed([thread.id])
 
 
@@ -93,6 +99,9 @@ def hide_post(post, actor, reason, confirmed=False):
     if was_visible:
         _take_out(post)
     db.session.flush()
+    if was_visible:  # a hidden opening post takes its thread out of sight: name the cluster only
+        notify.moderated(actor, "post_hidden", post.author, cluster=post.thread.cluster,
+                         thread=None if post.is_opening else post.thread)
 
 
 def unhide_post(post, actor):
@@ -127,8 +136,10 @@ def flag_post(post, member, reason, confirmed=False):
         raise ForumError("You already flagged this post; a facilitator will look at it.")
     flag = Flag(post_id=post.id, cluster_id=post.thread.cluster_id, flagged_by_id=member.id,
                 reason=reason[:500])
+    flag.flagged_by, flag.post = member, post
     db.session.add(flag)
     db.session.flush()
+    notify.new_flag(flag, facilitators_of(post.thread.cluster))
     return flag
 
 
