@@ -48,6 +48,16 @@ def test_preview_renders_the_markdown_without_saving_and_keeps_the_text(forum, c
     assert db.session.scalar(select(Thread.id)) is None
 
 
+def test_the_compose_page_has_write_and_preview_parts_and_a_preview_button_but_no_empty_panel(
+        forum, client, sign_in):
+    sign_in(forum.member)
+    page = _html(client.get(f"/clusters/{forum.cluster.slug}/new"))
+    assert "Live preview" not in page
+    assert 'id="compose-write"' in page and 'id="compose-preview"' in page
+    assert re.search(r'<div id="compose-preview"[^>]*hidden', page)
+    assert re.search(r'<button[^>]*name="preview"[^>]*>Preview</button>', page)
+
+
 def test_live_preview_returns_sanitized_html_for_signed_in_members_only(forum, client, sign_in):
     assert client.post("/preview", data={"body": "**hi**"}).status_code == 302
     sign_in(forum.member)
