@@ -298,8 +298,8 @@ def thread(thread_id, slug=None):
                            helpful=queries.helpful_marks(current_user, posts.items),
                            form=form, watch_form=WatchForm(level=level), move_form=move_form,
                            can_reply=services.can_reply(current_user, thread),
-                           can_mark_answer=services.can_mark_answer(current_user, thread)
-                           if current_user.is_authenticated else False)
+                           answerable=services.answerable_posts(current_user, thread,
+                                                                [*posts.items, answer]))
     if posts.items:  # after rendering, so that committing does not expire what the page shows
         services.mark_read(thread, current_user, posts.items[-1].number)
         db.session.commit()

@@ -157,6 +157,20 @@ def test_the_asker_or_a_facilitator_marks_the_answer_and_its_author_hears(forum)
     assert services.mark_answer(thread, post, forum.facilitator) is False  # unmarks
 
 
+def test_a_facilitator_cannot_accept_her_own_reply_to_someone_elses_question(forum):
+    thread = forum.thread(is_question=True)
+    own = forum.reply(thread, author=forum.facilitator, body="Invite both workers by e-mail.")
+    other = forum.reply(thread)
+    with pytest.raises(ForumError, match="your own reply"):
+        services.mark_answer(thread, own, forum.facilitator)
+    assert services.answerable_posts(forum.facilitator, thread, [own, other]) == {other.id}
+    assert services.answerable_posts(forum.member, thread, [own, other]) == {own.id, other.id}
+    assert services.mark_answer(thread, own, forum.member) is True  # the asker may
+    asked = forum.thread(author=forum.facilitator, is_question=True, title="Her own question here")
+    reply = forum.reply(asked, author=forum.facilitator, body="Found it myself: the liaison list.")
+    assert services.mark_answer(asked, reply, forum.facilitator) is True
+
+
 def test_moderation_acts_are_audited_and_need_a_facilitator(forum, make_user):
     thread = forum.thread()
     post = forum.reply(thread)

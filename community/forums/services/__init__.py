@@ -4,8 +4,8 @@ Every function checks the permission policy, changes objects and flushes; the ca
 Callers import them from here (`services.post_reply`); the modules group them for readers.
 """
 from .posts import (  # noqa: F401
-    MAX_TITLE, MIN_TITLE, can_mark_answer, can_reply, check_body, check_title, delete_post,
-    edit_post, lock_thread, mark_answer, mark_read, max_post_chars, post_reply,
+    MAX_TITLE, MIN_TITLE, answerable_posts, can_mark_answer, can_reply, check_body, check_title,
+    delete_post, edit_post, lock_thread, mark_answer, mark_read, max_post_chars, post_reply,
     preview_html, revisions_of, start_thread, toggle_helpful)
 from .membership import (  # noqa: F401
     create_cluster, decide_join_request, facilitators_of, join_cluster, leave_cluster,

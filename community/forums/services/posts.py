@@ -244,8 +244,17 @@ def can_mark_answer(user, thread):
             and (user.id == thread.author_id or can(user, "moderate", thread)))
 
 
+def answerable_posts(user, thread, posts):
+    """Ids of the replies among `posts` that `user` may mark (or unmark) as the answer."""
+    if not getattr(user, "is_authenticated", False) or not can_mark_answer(user, thread):
+        return set()
+    return {post.id for post in posts if post is not None and post.number > 1
+            and (post.author_id != user.id or user.id == thread.author_id)}
+
+
 def mark_answer(thread, post, actor):
-    """The asker or a facilitator marks a reply as the answer (again to unmark it)."""
+    """The asker or a facilitator marks a reply as the answer (again to unmark it); a
+    facilitator never accepts her own reply to someone else's question."""
     _require(can_mark_answer(actor, thread), "Only the asker or a facilitator marks the answer.")
     thread = lock_thread(thread.id)  # a double click toggles twice, never notifies twice
     if post.thread_id != thread.id or post.is_opening or not post.is_visible:
@@ -254,6 +263,9 @@ def mark_answer(thread, post, actor):
         thread.answer_post_id = None
         db.session.flush()
         return False
+    if post.author_id == actor.id and actor.id != thread.author_id:
+        raise ForumError("You cannot accept your own reply as the answer to someone else's "
+                         "question: the asker (or another facilitator) decides.")
     thread.answer_post_id = post.id
     if post.author_id != actor.id:
         notify.add(post.author, "answer", actor=actor, cluster=thread.cluster, thread=thread,
