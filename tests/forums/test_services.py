@@ -245,3 +245,30 @@ def test_organizers_create_and_archive_clusters_and_appoint_facilitators(forum, 
     assert roles == {organizer.id: "facilitator", forum.member.id: "facilitator"}
     with pytest.raises(NotAllowed):
         services.start_thread(cluster, forum.member, "After archiving", "Hello")
+
+
+def test_a_facilitator_moves_threads_to_clusters_she_moderates_or_to_public_announcements(forum):
+    thread = forum.thread()
+    announcements = forum.add_cluster("Linkages Announcements", [forum.other], is_public=True)
+    private = forum.add_cluster("Coordinated Case Planning", [forum.other])
+    own = forum.add_cluster("Fiscal & Sustainability", [forum.facilitator])
+    db.session.commit()
+    targets = services.move_targets(thread, forum.facilitator)
+    assert [c.name for c in targets] == ["Fiscal & Sustainability", "Linkages Announcements"]
+    assert services.move_targets(thread, forum.member) == []
+    with pytest.raises(NotAllowed):
+        services.move_thread(thread, forum.facilitator, private)
+    services.move_thread(thread, forum.facilitator, announcements)
+    assert thread.cluster_id == announcements.id
+    assert own.id  # moderated: a target as well
+
+
+def test_a_thread_that_looks_like_it_holds_client_data_does_not_go_public(forum):
+    thread = forum.thread()
+    forum.reply(thread, body="Her DOB is 04/12/1988 and case number 1234-5678-9012-3456789.",
+                confirmed=True)
+    announcements = forum.add_cluster("Linkages Announcements", [forum.other], is_public=True)
+    db.session.commit()
+    with pytest.raises(ForumError, match="#2 may hold client information"):
+        services.move_thread(thread, forum.facilitator, announcements)
+    assert thread.cluster_id == forum.cluster.id

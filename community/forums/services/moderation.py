@@ -47,11 +47,18 @@ def moderated_clusters(user, include_archived=False):
     return [cluster for cluster in db.session.scalars(query) if can(user, "moderate", cluster)]
 
 
+def _may_move_to(actor, cluster):
+    """A moderator moves threads into the clusters they moderate and into public ones (the
+    announcements)."""
+    return not cluster.is_archived and (cluster.is_public or can(actor, "moderate", cluster))
+
+
 def move_targets(thread, actor):
-    """The clusters `actor` may move `thread` to (none unless they moderate it)."""
+    """The clusters `actor` may move `thread` to (none unless they moderate it), by name."""
     if not can(actor, "moderate", thread):
         return []
-    return [cluster for cluster in moderated_clusters(actor) if cluster.id != thread.cluster_id]
+    return [cluster for cluster in db.session.scalars(Cluster.active())
+            if cluster.id != thread.cluster_id and _may_move_to(actor, cluster)]
 
 
 def open_flags_for(user):
@@ -63,13 +70,26 @@ def open_flags_for(user):
 
 
 def move_thread(thread, actor, target):
-    """Move a thread to another cluster the moderator may moderate; search follows."""
+    """Move a thread to a cluster the moderator moderates, or to a public one; search follows.
+
+    A thread going public is checked by the confidentiality guard first: posts written for a
+    cluster's members may hold what the public must not read.
+    """
     _moderate(thread, actor)
-    _require(can(actor, "moderate", target), "You can only move threads to clusters you moderate.")
     if target.id == thread.cluster_id:
         raise ForumError("The thread is already in that cluster.")
     if target.is_archived:
         raise ForumError("Archived clusters take no threads.")
+    _require(_may_move_to(actor, target),
+             "You can only move threads to clusters you moderate or to a public cluster.")
+    if target.is_public and not thread.cluster.is_public:
+        flagged = [post.number for post in db.session.scalars(
+            select(Post).where(Post.thread_id == thread.id, Post.visible()).order_by(Post.number))
+            if guard.check(post.body_source)] + ([0] if guard.check(thread.title) else [])
+        if flagged:
+            where = ", ".join("the title" if n == 0 else f"#{n}" for n in flagged)
+            raise ForumError(f"{target.name} is public, and {where} may hold client "
+                             "information: redact it before moving the thread.")
     source = thread.cluster
     thread.cluster = target
     db.session.execute(update(Flag).where(Flag.post_id.in_(select(Post.id).where(
