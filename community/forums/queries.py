@@ -157,7 +157,8 @@ def members_of(cluster):
 
 
 def cluster_overview(user):
-    """Every active cluster with its thread count and the person's standing in it."""
+    """Every cluster with its thread and member counts and the person's standing in it, as
+    (the person's clusters, the others): active before archived, public first, then by name."""
     from sqlalchemy import func
 
     counts = dict(db.session.execute(
@@ -173,4 +174,5 @@ def cluster_overview(user):
             ClusterMembership.user_id == user.id)).all())
     clusters = db.session.scalars(select(Cluster).order_by(Cluster.archived_at.is_not(None),
                                                            Cluster.is_public.desc(), Cluster.name)).all()
-    return [(c, counts.get(c.id, 0), members.get(c.id, 0), standing.get(c.id)) for c in clusters]
+    rows = [(c, counts.get(c.id, 0), members.get(c.id, 0), standing.get(c.id)) for c in clusters]
+    return ([row for row in rows if row[3] == "active"], [row for row in rows if row[3] != "active"])

@@ -130,7 +130,8 @@ def _compose(form, save):
 
 @bp.get("/clusters")
 def clusters():
-    return render_template("forums/clusters.html", overview=queries.cluster_overview(current_user))
+    mine, others = queries.cluster_overview(current_user)
+    return render_template("forums/clusters.html", mine=mine, others=others)
 
 
 @bp.get("/clusters/<slug>")

@@ -146,7 +146,9 @@ def test_cluster_page_marks_new_threads_and_counts_new_posts_for_tracked_ones(fo
     sign_in(forum.facilitator)
     page = _html(client.get(f"/clusters/{forum.cluster.slug}"))
     assert "2 new posts" in page
-    assert re.search(r"A thread never opened</a>\s*(<span[^>]*>[^<]*</span>\s*)*<span class=\"tag tag-new\">New", page)
+    never_opened = next(row for row in page.split('class="thread-item')[1:]
+                        if "A thread never opened</a>" in row).split("</li>")[0]
+    assert '<span class="tag tag-new">New</span>' in never_opened
 
 
 def test_moderators_see_history_others_get_404(forum, client, sign_in):
@@ -453,3 +455,24 @@ def test_a_moderator_acting_on_their_own_thread_is_not_told(forum):
     db.session.commit()
     assert not db.session.scalars(select(Notification).where(
         Notification.kind == "thread_locked")).all()
+
+
+def test_the_clusters_page_lists_your_clusters_first(forum, client, sign_in):
+    forum.add_cluster("Aardvark Practice Circle", [forum.other])
+    db.session.commit()
+    sign_in(forum.member)
+    page = _html(client.get("/clusters"))
+    mine, others = page.split("Your clusters")[1].split("Other clusters")
+    assert "Family Engagement" in mine and "Aardvark Practice Circle" not in mine
+    assert "Aardvark Practice Circle" in others
+
+
+def test_thread_rows_show_who_started_who_replied_last_and_the_replies(forum, client, sign_in):
+    thread = forum.thread()
+    forum.reply(thread, author=forum.facilitator)
+    sign_in(forum.other)
+    page = _html(client.get(f"/clusters/{forum.cluster.slug}"))
+    row = page.split('class="thread-item')[1].split("</li>")[0]
+    assert '<span class="avatar" aria-hidden="true">JC</span>' in row  # James Chen started it
+    assert "Last reply by </span>Maria Lopez" in row and 'aria-hidden="true">ML</span>' in row
+    assert '<span class="count">1</span> reply' in row and "New" in row
