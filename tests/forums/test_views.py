@@ -228,6 +228,7 @@ def test_settings_page_changes_email_mode_and_levels(forum, client, sign_in):
     sign_in(forum.member)
     page = _html(client.get("/notifications/settings"))
     assert thread.title in page
+    assert "<dt>Muted</dt><dd>Nothing notifies you, not even a mention.</dd>" in page
     client.post("/notifications/settings", data={"mode": "immediate", f"thread-{thread.id}": "muted"})
     assert notify.email_mode(forum.member) == "immediate"
     assert notify.levels_for_thread(thread)[forum.member.id] == "muted"
