@@ -36,7 +36,7 @@ class ForumError(DomainError):
 def _scope_for(cluster, owner_id):
     visibility = PUBLIC if cluster.is_public else CLUSTERS
     return Scope(visibility, frozenset({cluster.id}), owner_id=owner_id, cluster_id=cluster.id,
-                 organizers_manage=False)
+                 organizers_manage=False, moderators_edit=True)
 
 
 class Thread(db.Model):

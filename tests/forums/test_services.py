@@ -272,3 +272,21 @@ def test_a_thread_that_looks_like_it_holds_client_data_does_not_go_public(forum)
     with pytest.raises(ForumError, match="#2 may hold client information"):
         services.move_thread(thread, forum.facilitator, announcements)
     assert thread.cluster_id == forum.cluster.id
+
+
+def test_a_facilitator_edits_others_posts_in_her_cluster_and_the_edit_is_audited(forum):
+    thread = forum.thread()
+    post = forum.reply(thread)
+    elsewhere = forum.add_cluster("Coordinated Case Planning", [forum.other], [forum.member])
+    other_thread = forum.thread(cluster=elsewhere, title="A thread in another cluster")
+    db.session.commit()
+    services.edit_post(post, forum.facilitator, "We send the TDM invitation to both workers, by e-mail.")
+    db.session.commit()
+    assert post.body_source.endswith("by e-mail.") and post.edited_by_id == forum.facilitator.id
+    assert db.session.scalar(select(AuditEntry.action).where(
+        AuditEntry.target_type == "post", AuditEntry.target_id == post.id)) == "post.edit"
+    with pytest.raises(NotAllowed):  # members edit only their own posts
+        services.edit_post(post, forum.member, "Changed by someone else")
+    opening = db.session.scalar(select(Post).where(Post.thread_id == other_thread.id))
+    with pytest.raises(NotAllowed):  # a facilitator only in her own clusters
+        services.edit_post(opening, forum.facilitator, "Not hers to change")

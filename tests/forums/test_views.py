@@ -477,3 +477,14 @@ def test_thread_rows_show_who_started_who_replied_last_and_the_replies(forum, cl
     assert '<span class="avatar" aria-hidden="true">JC</span>' in row  # James Chen started it
     assert "Last reply by </span>Maria Lopez" in row and 'aria-hidden="true">ML</span>' in row
     assert '<span class="count">1</span> reply' in row and "New" in row
+
+
+def test_a_facilitator_edits_a_members_post_from_the_thread_page(forum, client, sign_in):
+    post = forum.reply(forum.thread())
+    sign_in(forum.facilitator)
+    page = _html(client.get(f"/t/{post.thread_id}?page=1"))
+    assert f'href="/p/{post.id}/edit"' in page
+    assert "Edit post #2 by Tanya Brooks" in _html(client.get(f"/p/{post.id}/edit"))
+    client.post(f"/p/{post.id}/edit", data={"body": "Shortened by the facilitator.", "submit": "Save changes"})
+    db.session.expire_all()
+    assert db.session.get(Post, post.id).body_source == "Shortened by the facilitator."
