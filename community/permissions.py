@@ -34,6 +34,7 @@ class Scope:
     :param owner_id: the person who created it (may edit and delete it).
     :param cluster_id: the cluster whose facilitators moderate it, if any.
     :param organizers_manage: whether organizers may edit and delete it (library, events).
+    :param moderators_edit: whether the facilitators of `cluster_id` may edit it too (forum posts).
     :param managers_see: whether those who manage it (owner, admins, organizers when
         `organizers_manage`) may see and manage it even outside its clusters (events: CFPIC staff
         run every cluster's calls without being members).
@@ -46,6 +47,7 @@ class Scope:
     organizers_manage: bool = True
     managers_see: bool = False
     county_id: int | None = None
+    moderators_edit: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,9 @@ def _can_scoped(user, action, scope: Scope):
     if not _signed_in(user) or not access_filter(user).allows(scope):
         return False
     if action in ("edit", "delete"):
+        if action == "edit" and scope.moderators_edit and scope.cluster_id is not None \
+                and is_facilitator(user, scope.cluster_id):
+            return True
         return _manages(user, scope)
     if action in ("moderate", "redact"):
         # Redacting (purging client data from a post everywhere) is a moderator's act.

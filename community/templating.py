@@ -24,5 +24,6 @@ def init_app(app):
             "site_name": current_app.config["SITE_NAME"],
             "nav_items": ui.nav_items(current_app, current_user),
             "feature_stylesheets": ui.stylesheets(current_app),
-            "header_partials": ui.header_partials(current_app),
+            # Called by the layout, so a partial's loader runs only when the header renders.
+            "header_partials": lambda place="menu": ui.header_partials(current_app, place, current_user),
         }

@@ -28,6 +28,15 @@ class Section:
     load: Callable = field(compare=False)
 
 
+@dataclass
+class HeaderPart:
+    #: "menu" or "bar" (see `add_header_partial`).
+    place: str
+    template: str
+    #: load(user) -> dict of template context, or None to leave the partial out.
+    load: Callable
+
+
 @dataclass(order=True)
 class DemoSeed:
     order: int
@@ -48,13 +57,25 @@ def add_stylesheet(app, filename):
         _registry(app)["stylesheets"].append(filename)
 
 
-def add_header_partial(app, template):
-    """Show a partial in the site header (the search box) on every page."""
-    _registry(app)["header"].append(template)
+def add_header_partial(app, template, place="menu", load=None):
+    """Show a partial in the site header on every page.
+
+    :param place: "menu", inside the menu (the search box); "bar", in the header bar beside it,
+        for signed-in people and visible while a phone's menu is folded (the bell).
+    :param load: load(user) -> dict of context (the partial sees it as `section`), or None to
+        leave the partial out.
+    """
+    _registry(app)["header"].append(HeaderPart(place, template, load or (lambda user: {})))
 
 
-def header_partials(app):
-    return list(_registry(app)["header"])
+def header_partials(app, place="menu", user=None):
+    """[(template, context)] of the header's partials in `place`, leaving out empty ones."""
+    found = []
+    for part in _registry(app)["header"]:
+        context = part.load(user) if part.place == place else None
+        if context is not None:
+            found.append((part.template, context))
+    return found
 
 
 def stylesheets(app):

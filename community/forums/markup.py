@@ -1,4 +1,5 @@
-"""Markdown to safe HTML, once at save time: markdown-it-py, @mentions, then nh3; link cards when shown.
+"""Forum posts' Markdown: the site's one renderer (`community/markup.py`) with linkify,
+strikethrough, headings from h3 and linked @mentions, once at save time; link cards when shown.
 
 Link cards: a link on a line of its own that points to a path on this site is stored as that
 plain link (a card slot) and becomes a card only when a post is shown, for the person reading it:
@@ -12,12 +13,10 @@ import html
 import re
 from urllib.parse import urlparse
 
-import nh3
 from flask import current_app, has_request_context, request, url_for
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from .. import content
+from .. import markup as core
 
 #: The HTML a post may contain after sanitizing.
 ALLOWED_TAGS = {
@@ -33,9 +32,6 @@ ALLOWED_ATTRIBUTES = {
 #: @handle, or @"Full Name" for people whose handle one does not know.
 MENTION = re.compile(r'(?<![\w@./])@(?:"([^"\n]{2,120})"|([a-z0-9][a-z0-9._-]{1,39}[a-z0-9]))',
                      re.IGNORECASE)
-
-_markdown = (MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
-             .enable("table").enable("strikethrough").enable("linkify"))
 
 
 def site_path(endpoint, **values):
@@ -132,11 +128,9 @@ def cards_for(stored_htmls, viewer):
     paths = set()
     for stored in stored_htmls:
         paths.update(path for _, path in map(_slot_path, _CARD_SLOT.finditer(stored or "")) if path)
-    found = {}
-    if paths:
-        for answer in content.provide_all("cards.for_paths", sorted(paths), viewer):
-            found.update(answer)
-    return found
+    from .provides import linked_cards
+
+    return linked_cards(paths, viewer) if paths else {}
 
 
 def show_cards(stored, cards):
@@ -164,17 +158,16 @@ def bodies_with_cards(posts, viewer):
 
 def render(source, people=None):
     """Sanitized HTML for Markdown `source`; `people` maps mention keys to users to link."""
-    tokens = _demote_headings(_markdown.parse(source or ""))
-    rendered = _markdown.renderer.render(tokens, _markdown.options, {})
-    rendered = _link_mentions(rendered, people or {})
-    return nh3.clean(rendered, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                     url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener")
+    return core.markdown_html(
+        source, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener", linkify=True,
+        strikethrough=True, tokens_hook=_demote_headings,
+        html_hook=lambda rendered: _link_mentions(rendered, people or {}))
 
 
 def to_text(source):
     """Plain text of Markdown source, for search and e-mail excerpts."""
-    rendered = _markdown.render(source or "")
-    text = nh3.clean(rendered, tags=set())
+    text = core.plain_text(source, linkify=True, strikethrough=True)
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
 

@@ -36,7 +36,7 @@ class ForumError(DomainError):
 def _scope_for(cluster, owner_id):
     visibility = PUBLIC if cluster.is_public else CLUSTERS
     return Scope(visibility, frozenset({cluster.id}), owner_id=owner_id, cluster_id=cluster.id,
-                 organizers_manage=False)
+                 organizers_manage=False, moderators_edit=True)
 
 
 class Thread(db.Model):
@@ -261,7 +261,13 @@ class Notification(db.Model):
         "join_approved": "approved your request to join",
         "join_declined": "declined your request to join",
         "member_removed": "removed you from",
+        "post_hidden": "hid your post",
+        "thread_locked": "locked your thread",
+        "thread_moved": "moved your thread",
+        "flag": "flagged a post",
     }
+    #: Kinds whose verb takes the thread as its object ("locked your thread “…”"), not "in “…”".
+    ABOUT_THE_THREAD = ("thread_locked", "thread_moved")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -289,6 +295,8 @@ class Notification(db.Model):
 
     @property
     def verb(self):
+        if self.kind == "thread_moved":
+            return f"moved your thread to {self.cluster.name}"
         return self.KINDS.get(self.kind, self.kind)
 
     @classmethod

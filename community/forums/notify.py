@@ -59,20 +59,32 @@ def set_watch_level(user, level, cluster=None, thread=None):
     return row
 
 
+def chosen_level(user, cluster=None, thread=None):
+    """The level a person chose on a cluster or a thread: "default" when they chose none
+    (visitors, who choose nothing, see "normal")."""
+    if not getattr(user, "is_authenticated", False):
+        return "normal"
+    row = _watch_row(user, cluster, thread)
+    return row.level if row is not None else "default"
+
+
+def set_watch_levels(user, choices):
+    """Apply the settings page's levels: `choices` is [(Cluster or Thread, level)]. A level for
+    something the person can no longer read is left alone."""
+    for target, level in choices:
+        is_thread = target.__class__.__name__ == "Thread"
+        try:
+            set_watch_level(user, level, cluster=None if is_thread else target,
+                            thread=target if is_thread else None)
+        except ForumError:
+            pass
+
+
 def watch_on_participation(user, thread):
     """Starting or replying to a thread watches it, unless the person chose a level before."""
     if _watch_row(user, thread=thread) is None:
         db.session.add(Watch(user_id=user.id, thread_id=thread.id, level="watching"))
         db.session.flush()
-
-
-def level_for(user, thread):
-    """The effective level: the thread's, else the cluster's, else normal."""
-    rows = dict(db.session.execute(
-        select(Watch.thread_id.is_not(None), Watch.level).where(
-            Watch.user_id == user.id,
-            or_(Watch.thread_id == thread.id, Watch.cluster_id == thread.cluster_id))).all())
-    return rows.get(True) or rows.get(False) or "normal"
 
 
 def levels_for_thread(thread, user_ids=None):
@@ -158,6 +170,19 @@ def new_post(post, mentioned):
         add(person, kind, actor=post.author, thread=thread, post=post)
 
 
+def moderated(actor, kind, person, thread=None, cluster=None):
+    """Tell `person` a moderator acted on what they wrote (not when they acted themselves)."""
+    if person is not None and person.id != actor.id and person.is_active:
+        add(person, kind, actor=actor, cluster=cluster, thread=thread)
+
+
+def new_flag(flag, facilitators):
+    """Tell the cluster's facilitators (but the one who flagged) of a new flag."""
+    for person in facilitators:
+        if person.id != flag.flagged_by_id and person.is_active:
+            add(person, "flag", actor=flag.flagged_by, thread=flag.post.thread, post=flag.post)
+
+
 def new_mentions(post, people):
     """People mentioned for the first time by an edit."""
     thread = post.thread
@@ -174,6 +199,16 @@ def mark_notifications_read(user, ids=None):
     if ids is not None:
         query = query.where(Notification.id.in_(ids))
     db.session.execute(query.values(read_at=utcnow()))
+
+
+def mark_thread_read(user, thread, number):
+    """Reading `thread` up to post `number` marks the person's notifications about it read;
+    those about later posts stay unread."""
+    seen = select(Post.id).where(Post.thread_id == thread.id, Post.number <= number)
+    db.session.execute(Notification.__table__.update().where(
+        Notification.user_id == user.id, Notification.thread_id == thread.id,
+        Notification.read_at.is_(None),
+        or_(Notification.post_id.is_(None), Notification.post_id.in_(seen))).values(read_at=utcnow()))
 
 
 def still_visible(notification, user):
@@ -212,16 +247,30 @@ def send_notification_email(notification_id):
 def _subject(notification):
     actor = notification.actor.name if notification.actor else "Someone"
     if notification.thread is not None:
-        return f"{actor} {notification.verb} in “{notification.thread.title}”"
+        about = "" if notification.kind in Notification.ABOUT_THE_THREAD else "in "
+        return f"{actor} {notification.verb} {about}“{notification.thread.title}”"
     return f"{actor} {notification.verb} {notification.cluster.name}"
 
 
-def _url(notification):
-    if notification.post_id:
-        return mail.external_url("forums.post_link", post_id=notification.post_id)
+def destination(notification, user):
+    """(endpoint, values) of the page a notification leads `user` to: the post, the flag queue,
+    the members page for a join request, the thread, else the cluster."""
+    visible = still_visible(notification, user)
+    if notification.kind == "flag" and visible:
+        return "forums.flags", {}
+    if notification.post_id and visible:
+        return "forums.post_link", {"post_id": notification.post_id}
     if notification.kind == "join_request":
-        return mail.external_url("forums.members", slug=notification.cluster.slug)
-    return mail.external_url("forums.cluster", slug=notification.cluster.slug)
+        return "forums.members", {"slug": notification.cluster.slug}
+    if notification.thread is not None and visible:
+        return "forums.thread", {"thread_id": notification.thread_id,
+                                 "slug": notification.thread.slug}
+    return "forums.cluster", {"slug": notification.cluster.slug}
+
+
+def _url(notification):
+    endpoint, values = destination(notification, notification.user)
+    return mail.external_url(endpoint, **values)
 
 
 # --- Daily digests --------------------------------------------------------------------------
@@ -342,4 +391,14 @@ def unread_count(user):
 
 def recent_for(user, page, per_page=30):
     return db.paginate(Notification.for_user(user.id), page=page, per_page=per_page, error_out=False)
+
+
+def grouped_by_thread(notifications):
+    """[(thread or None, cluster, [notification])]: a page's notifications grouped by thread (the
+    others by cluster), groups in the order of their newest notification."""
+    groups = OrderedDict()
+    for notification in notifications:
+        key = ("thread", notification.thread_id) if notification.thread_id else ("cluster", notification.cluster_id)
+        groups.setdefault(key, (notification.thread, notification.cluster, []))[2].append(notification)
+    return list(groups.values())
 

@@ -1,13 +1,13 @@
 """Read-only page queries, each a constant number of SQL statements whatever the page shows."""
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..clusters.models import Cluster, ClusterMembership
 from ..extensions import db
 from ..permissions import access_filter, cluster_roles
-from .models import Post, Reaction, ReadState, Thread, Watch
+from .models import Flag, Post, Reaction, ReadState, Thread, Watch
 
 THREADS_PER_PAGE = 30
 POSTS_PER_PAGE = 20
@@ -134,6 +134,16 @@ def recent_posts_by(person, viewer, limit=8):
     return db.session.scalars(query).all()
 
 
+def waiting_for_facilitators(cluster):
+    """(pending requests to join, open flags) in a cluster, in one query."""
+    pending = (select(func.count()).select_from(ClusterMembership)
+               .where(ClusterMembership.cluster_id == cluster.id,
+                      ClusterMembership.status == "pending").scalar_subquery())
+    flags = (select(func.count()).select_from(Flag)
+             .where(Flag.cluster_id == cluster.id, Flag.resolved_at.is_(None)).scalar_subquery())
+    return tuple(db.session.execute(select(pending, flags)).one())
+
+
 def members_of(cluster):
     """Active memberships (facilitators first) and pending requests, people loaded."""
     memberships = db.session.scalars(
@@ -147,7 +157,8 @@ def members_of(cluster):
 
 
 def cluster_overview(user):
-    """Every active cluster with its thread count and the person's standing in it."""
+    """Every cluster with its thread and member counts and the person's standing in it, as
+    (the person's clusters, the others): active before archived, public first, then by name."""
     from sqlalchemy import func
 
     counts = dict(db.session.execute(
@@ -163,4 +174,5 @@ def cluster_overview(user):
             ClusterMembership.user_id == user.id)).all())
     clusters = db.session.scalars(select(Cluster).order_by(Cluster.archived_at.is_not(None),
                                                            Cluster.is_public.desc(), Cluster.name)).all()
-    return [(c, counts.get(c.id, 0), members.get(c.id, 0), standing.get(c.id)) for c in clusters]
+    rows = [(c, counts.get(c.id, 0), members.get(c.id, 0), standing.get(c.id)) for c in clusters]
+    return ([row for row in rows if row[3] == "active"], [row for row in rows if row[3] != "active"])

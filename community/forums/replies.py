@@ -19,7 +19,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import ForeignKey, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -216,7 +216,7 @@ def revoke_reply_addresses():
 @login_required
 def held_reply(held_id):
     """The author's own held reply, in the reply form, to check and post (or change)."""
-    from .views import _compose, _thread_url
+    from .views import _thread_url, compose_page
 
     held = db.session.get(HeldReply, held_id)
     if held is None or held.user_id != current_user.id or not can(current_user, "view", held.thread):
@@ -238,8 +238,4 @@ def held_reply(held_id):
         flash("Your reply is posted.", "success")
         return redirect(_thread_url(thread, post.number))
 
-    done, preview, stopped = _compose(form, save)
-    if done:
-        return done
-    return render_template("forums/compose.html", form=form, cluster=thread.cluster, thread=thread,
-                           preview=preview, findings=stopped or findings, mode="reply")
+    return compose_page(form, save, thread.cluster, thread, "reply", findings=findings)

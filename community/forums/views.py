@@ -1,20 +1,23 @@
-"""Forum pages: clusters, threads, posting, moderation, notifications and their settings."""
+"""Forum pages: clusters, threads, posting, notifications and their settings.
+
+Moderation pages (membership decisions, pinning, moving, hiding, redacting, flags) are in
+`moderation_views.py`; both register on the forums blueprint.
+"""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import guard, ui
-from ..clusters.models import Cluster, ClusterMembership
+from .. import guard
+from ..clusters.models import Cluster
 from ..errors import attempt
 from ..extensions import db, limiter
 from ..guard import GuardStopped
 from ..inputs import bounded_int
-from ..permissions import NotAllowed, can, cluster_roles, get_or_404, require, visible_or_404
+from ..permissions import NotAllowed, can, get_or_404, require, visible_or_404
 from ..security import safe_next
-from . import bp, markup, notify, queries, services
-from .forms import (ClusterForm, EditPostForm, EmailModeForm, MoveForm, PostForm, ReasonForm,
-                    RedactPostForm, RedactTitleForm, ThreadForm, WatchForm)
-from .models import WATCH_LEVELS, Flag, ForumError, Notification, Post, Thread
+from . import bp, markup, notify, provides, queries, services
+from .forms import ClusterForm, EditPostForm, EmailModeForm, MoveForm, PostForm, ThreadForm, WatchForm
+from .models import WATCH_LEVELS, Notification, Post, Thread
 
 
 def _posting_limit():
@@ -50,8 +53,7 @@ def _posting_too_fast(error):
         return render_template("core/error.html", code=429, title="Too many attempts",
                                message=message), 429
     form.body.errors = [message]
-    return render_template("forums/compose.html", form=form, cluster=cluster, thread=thread,
-                           preview=None, findings=[], mode=mode), 429
+    return _render_compose(form, cluster, thread, mode), 429
 
 
 def _cluster_or_404(slug):
@@ -81,6 +83,21 @@ def _thread_url(thread, number=None):
         return url_for("forums.thread", thread_id=thread.id, slug=thread.slug)
     return url_for("forums.thread", thread_id=thread.id, slug=thread.slug,
                    page=queries.page_of(number), _anchor=f"post-{number}")
+
+
+def _render_compose(form, cluster, thread, mode, post=None, preview=None, findings=()):
+    return render_template("forums/compose.html", form=form, cluster=cluster, thread=thread,
+                           post=post, preview=preview, findings=list(findings), mode=mode)
+
+
+def compose_page(form, save, cluster, thread, mode, post=None, findings=()):
+    """The compose page's whole cycle: Preview, Post (the redirect `save` returns), or the form
+    again with the preview, the guard's findings (`findings` before anything is submitted) and
+    the errors."""
+    done, preview, stopped = _compose(form, save)
+    if done:
+        return done
+    return _render_compose(form, cluster, thread, mode, post, preview, stopped or findings)
 
 
 def _compose(form, save):
@@ -113,7 +130,8 @@ def _compose(form, save):
 
 @bp.get("/clusters")
 def clusters():
-    return render_template("forums/clusters.html", overview=queries.cluster_overview(current_user))
+    mine, others = queries.cluster_overview(current_user)
+    return render_template("forums/clusters.html", mine=mine, others=others)
 
 
 @bp.get("/clusters/<slug>")
@@ -126,15 +144,14 @@ def cluster(slug):
     if readable:
         pagination, rows = queries.cluster_threads(cluster, current_user,
                                                    request.args.get("page", 1, type=int))
-        if current_user.is_authenticated:
-            watch = notify._watch_row(current_user, cluster=cluster)
-            level = watch.level if watch else "default"
-    sections = ui.sections(current_app, "cluster", cluster, current_user) if readable else []
+        level = notify.chosen_level(current_user, cluster=cluster)
+    sections = provides.cluster_sections(cluster, current_user) if readable else []
     # Visitors see only the name and description; members also see who facilitates.
     facilitators = services.facilitators_of(cluster) if current_user.is_authenticated else []
     watch_form = WatchForm(level=level)
+    waiting = queries.waiting_for_facilitators(cluster) if can(current_user, "moderate", cluster) else None
     return render_template("forums/cluster.html", cluster=cluster, membership=membership,
-                           readable=readable, pagination=pagination, rows=rows,
+                           readable=readable, pagination=pagination, rows=rows, waiting=waiting,
                            sections=sections, watch_form=watch_form, facilitators=facilitators,
                            member_count=db.session.scalar(cluster.member_count_query()))
 
@@ -172,46 +189,6 @@ def leave(slug):
     db.session.commit()
     flash(f"You left {cluster.name}.", "success")
     return redirect(url_for("forums.cluster", slug=cluster.slug))
-
-
-@bp.post("/clusters/<slug>/requests/<int:membership_id>/<any(approve, decline):decision>")
-@login_required
-def decide_request(slug, membership_id, decision):
-    cluster = _readable_cluster_or_404(slug)
-    membership = db.session.get(ClusterMembership, membership_id)
-    if membership is None or membership.cluster_id != cluster.id:
-        abort(404)
-    attempt(lambda: services.decide_join_request(membership, current_user, decision == "approve"),
-            success=f"{membership.user.name}: request {decision}d.")
-    return redirect(url_for("forums.members", slug=cluster.slug))
-
-
-@bp.post("/clusters/<slug>/members/<int:user_id>/role")
-@login_required
-def set_role(slug, user_id):
-    cluster = _readable_cluster_or_404(slug)
-    membership = db.session.scalar(select(ClusterMembership).where(
-        ClusterMembership.cluster_id == cluster.id, ClusterMembership.user_id == user_id))
-    if membership is None:
-        abort(404)
-    role = request.form.get("role", "")
-    attempt(lambda: services.set_member_role(cluster, membership.user, role, current_user),
-            success=f"{membership.user.name} is now a {role} of {cluster.name}.")
-    return redirect(url_for("forums.members", slug=cluster.slug))
-
-
-@bp.post("/clusters/<slug>/members/<int:user_id>/remove")
-@login_required
-def remove_member(slug, user_id):
-    cluster = _readable_cluster_or_404(slug)
-    membership = db.session.scalar(select(ClusterMembership).where(
-        ClusterMembership.cluster_id == cluster.id, ClusterMembership.user_id == user_id))
-    if membership is None:
-        abort(404)
-    person = membership.user
-    attempt(lambda: services.remove_member(cluster, person, current_user),
-            success=f"{person.name} is no longer a member of {cluster.name}.")
-    return redirect(url_for("forums.members", slug=cluster.slug))
 
 
 @bp.route("/clusters/new", methods=["GET", "POST"])
@@ -286,11 +263,7 @@ def new_thread(slug):
         flash("Your thread is posted.", "success")
         return redirect(_thread_url(thread))
 
-    done, preview, findings = _compose(form, save)
-    if done:
-        return done
-    return render_template("forums/compose.html", form=form, cluster=cluster, thread=None,
-                           preview=preview, findings=findings, mode="thread")
+    return compose_page(form, save, cluster, None, "thread")
 
 
 @bp.post("/preview")
@@ -315,25 +288,19 @@ def thread(thread_id, slug=None):
             return redirect(_thread_url(thread, last_read + 1))
         page = 1
     posts = queries.thread_posts(thread, page)
-    level = "normal"
-    if current_user.is_authenticated:
-        watch = notify._watch_row(current_user, thread=thread)
-        level = watch.level if watch else "default"
+    level = notify.chosen_level(current_user, thread=thread)
     form = PostForm()
-    targets = []
-    if can(current_user, "moderate", thread):
-        targets = [c for c in db.session.scalars(Cluster.active())
-                   if c.id != thread.cluster_id and can(current_user, "moderate", c)]
     move_form = MoveForm()
-    move_form.cluster_id.choices = [(c.id, c.name) for c in targets]
+    move_form.cluster_id.choices = [(c.id, c.name)
+                                    for c in services.move_targets(thread, current_user)]
     answer = queries.answer_of(thread) if page == 1 else None
     html = render_template("forums/thread.html", thread=thread, posts=posts, answer=answer,
                            post_bodies=markup.bodies_with_cards([*posts.items, answer], current_user),
                            helpful=queries.helpful_marks(current_user, posts.items),
                            form=form, watch_form=WatchForm(level=level), move_form=move_form,
                            can_reply=services.can_reply(current_user, thread),
-                           can_mark_answer=services.can_mark_answer(current_user, thread)
-                           if current_user.is_authenticated else False)
+                           answerable=services.answerable_posts(current_user, thread,
+                                                                [*posts.items, answer]))
     if posts.items:  # after rendering, so that committing does not expire what the page shows
         services.mark_read(thread, current_user, posts.items[-1].number)
         db.session.commit()
@@ -373,11 +340,7 @@ def reply(thread_id):
         flash("Your reply is posted.", "success")
         return redirect(_thread_url(thread, post.number))
 
-    done, preview, findings = _compose(form, save)
-    if done:
-        return done
-    return render_template("forums/compose.html", form=form, cluster=thread.cluster, thread=thread,
-                           preview=preview, findings=findings, mode="reply")
+    return compose_page(form, save, thread.cluster, thread, "reply")
 
 
 @bp.post("/t/<int:thread_id>/watch")
@@ -386,31 +349,6 @@ def thread_watch(thread_id):
     thread = _thread_or_404(thread_id)
     _save_watch_level(thread=thread)
     return redirect(safe_next(request.form.get("back"), _thread_url(thread)))
-
-
-@bp.post("/t/<int:thread_id>/<any(pin, unpin, lock, unlock):action>")
-@login_required
-def moderate_thread(thread_id, action):
-    thread = _thread_or_404(thread_id)
-    if action in ("pin", "unpin"):
-        services.set_pinned(thread, current_user, action == "pin")
-    else:
-        services.set_locked(thread, current_user, action == "lock")
-    db.session.commit()
-    flash(f"Thread {action}ned." if action.endswith("pin") else f"Thread {action}ed.", "success")
-    return redirect(_thread_url(thread))
-
-
-@bp.post("/t/<int:thread_id>/move")
-@login_required
-def move(thread_id):
-    thread = _thread_or_404(thread_id)
-    target = db.session.get(Cluster, request.form.get("cluster_id", type=int) or 0)
-    if target is None:
-        abort(404)
-    attempt(lambda: services.move_thread(thread, current_user, target),
-            success=f"Thread moved to {target.name}.")
-    return redirect(_thread_url(thread))
 
 
 @bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
@@ -428,133 +366,7 @@ def edit_post(post_id):
         flash("Your changes are saved.", "success")
         return redirect(_thread_url(post.thread, post.number))
 
-    done, preview, findings = _compose(form, save)
-    if done:
-        return done
-    return render_template("forums/compose.html", form=form, cluster=post.thread.cluster,
-                           thread=post.thread, post=post, preview=preview, findings=findings,
-                           mode="edit")
-
-
-def _mark_answer(post, user):
-    return services.mark_answer(post.thread, post, user)
-
-
-#: One-click acts on a post: the service, and what to say when it returns true or false.
-POST_ACTIONS = {
-    "delete": (services.delete_post, "The post is removed.", None),
-    "unhide": (services.unhide_post, "The post is visible again.", None),
-    "helpful": (services.toggle_helpful, "Marked as helpful.", "Helpful mark removed."),
-    "answer": (_mark_answer, "Marked as the answer.", "No longer marked as the answer."),
-}
-
-
-@bp.post("/p/<int:post_id>/<any(delete, unhide, helpful, answer):action>")
-@login_required
-def post_action(post_id, action):
-    post = _post_or_404(post_id)
-    act, done, undone = POST_ACTIONS[action]
-    attempt(lambda: act(post, current_user),
-            success=lambda result: undone if undone and not result else done)
-    return redirect(_thread_url(post.thread, post.number))
-
-
-@bp.get("/p/<int:post_id>/history")
-@login_required
-def history(post_id):
-    post = _post_or_404(post_id)
-    require("moderate", post, status=404)
-    return render_template("forums/history.html", post=post,
-                           revisions=services.revisions_of(post, current_user),
-                           redactions=services.redactions_of(post, current_user))
-
-
-@bp.route("/p/<int:post_id>/redact", methods=["GET", "POST"])
-@login_required
-def redact_post(post_id):
-    post = get_or_404(Post, post_id, action="redact")
-    form = RedactPostForm()
-    if request.method == "GET":
-        form.replacement.data = post.body_source
-    if form.validate_on_submit():
-        try:
-            echoes = services.redact_post(post, current_user, form.reason.data,
-                                          form.replacement.data)
-        except ForumError as error:
-            target = getattr(form, error.field or "reason", form.reason)
-            target.errors = list(target.errors) + [str(error)]
-        else:
-            db.session.commit()
-            flash(f"Post #{post.number} is redacted: its earlier versions, quotes of it in replies, "
-                  "e-mail not yet sent and search no longer hold the removed text.", "success")
-            if echoes:
-                numbers = ", ".join(f"#{other.number}" for other in echoes)
-                flash(f"Other posts in this thread repeat some of the removed text: {numbers}. "
-                      "Redact them too.", "error")
-            return redirect(_thread_url(post.thread, post.number))
-    return render_template("forums/redact.html", form=form, post=post, thread=post.thread,
-                           mode="post")
-
-
-@bp.route("/t/<int:thread_id>/redact-title", methods=["GET", "POST"])
-@login_required
-def redact_title(thread_id):
-    thread = get_or_404(Thread, thread_id, action="redact")
-    form = RedactTitleForm()
-    if form.validate_on_submit():
-        try:
-            services.redact_thread_title(thread, current_user, form.title.data, form.reason.data)
-        except ForumError as error:
-            target = getattr(form, error.field or "reason", form.reason)
-            target.errors = list(target.errors) + [str(error)]
-        else:
-            db.session.commit()
-            flash("The title is redacted: the thread's link, earlier titles, e-mail not yet sent "
-                  "and search use the new one.", "success")
-            return redirect(_thread_url(thread))
-    return render_template("forums/redact.html", form=form, post=None, thread=thread, mode="title")
-
-
-@bp.route("/p/<int:post_id>/<any(hide, flag):action>", methods=["GET", "POST"])
-@login_required
-def reason_action(post_id, action):
-    post = _post_or_404(post_id)
-    form, findings = ReasonForm(), []
-    if form.validate_on_submit():
-        confirmed = bool(form.confirm_not_client_data.data)
-        act = services.hide_post if action == "hide" else services.flag_post
-        outcome = attempt(lambda: act(post, current_user, form.reason.data, confirmed), form=form,
-                          field="reason", success="The post is hidden." if action == "hide"
-                          else "Thank you. The cluster's facilitators will look at it.")
-        if isinstance(outcome.error, GuardStopped):
-            findings = outcome.error.findings
-        if outcome:
-            return redirect(_thread_url(post.thread, post.number))
-    return render_template("forums/reason.html", form=form, post=post, action=action,
-                           findings=findings, body=markup.bodies_with_cards([post], current_user)[post.id])
-
-
-@bp.get("/flags")
-@login_required
-def flags():
-    moderated = None if current_user.is_admin else [
-        cid for cid, role in cluster_roles(current_user).items() if role == "facilitator"]
-    if moderated == []:
-        abort(404)
-    open_flags = db.session.scalars(Flag.open_in(moderated)).all()
-    return render_template("forums/flags.html", flags=open_flags)
-
-
-@bp.post("/flags/<int:flag_id>/dismiss")
-@login_required
-def dismiss_flag(flag_id):
-    flag = db.session.get(Flag, flag_id)
-    if flag is None or not can(current_user, "moderate", flag.post):
-        abort(404)
-    services.dismiss_flag(flag, current_user)
-    db.session.commit()
-    flash("Flag dismissed.", "success")
-    return redirect(url_for("forums.flags"))
+    return compose_page(form, save, post.thread.cluster, post.thread, "edit", post=post)
 
 
 # --- Notifications --------------------------------------------------------------------------
@@ -563,7 +375,8 @@ def dismiss_flag(flag_id):
 @login_required
 def notifications():
     page = notify.recent_for(current_user, request.args.get("page", 1, type=int))
-    return render_template("forums/notifications.html", notifications=page)
+    return render_template("forums/notifications.html", notifications=page,
+                           groups=notify.grouped_by_thread(page.items))
 
 
 @bp.post("/notifications/read")
@@ -583,11 +396,8 @@ def open_notification(notification_id):
         abort(404)
     notify.mark_notifications_read(current_user, [notification.id])
     db.session.commit()
-    if notification.post_id and notify.still_visible(notification, current_user):
-        return redirect(url_for("forums.post_link", post_id=notification.post_id))
-    if notification.kind == "join_request":
-        return redirect(url_for("forums.members", slug=notification.cluster.slug))
-    return redirect(url_for("forums.cluster", slug=notification.cluster.slug))
+    endpoint, values = notify.destination(notification, current_user)
+    return redirect(url_for(endpoint, **values))
 
 
 @bp.route("/notifications/settings", methods=["GET", "POST"])
@@ -596,10 +406,7 @@ def settings():
     form = EmailModeForm(mode=notify.email_mode(current_user))
     if form.validate_on_submit():
         notify.set_email_mode(current_user, form.mode.data)
-        for key, level in request.form.items():
-            kind, _, ident = key.partition("-")
-            if kind in ("cluster", "thread") and _id_or_zero(ident):
-                _apply_level(kind, _id_or_zero(ident), level)
+        notify.set_watch_levels(current_user, _chosen_levels(request.form))
         db.session.commit()
         flash("Your notification settings are saved.", "success")
         return redirect(url_for("forums.settings"))
@@ -616,14 +423,14 @@ def _id_or_zero(text):
         return 0
 
 
-def _apply_level(kind, ident, level):
-    target = db.session.get(Cluster if kind == "cluster" else Thread, ident)
-    if target is None:
-        return
-    try:
-        if kind == "cluster":
-            notify.set_watch_level(current_user, level, cluster=target)
-        else:
-            notify.set_watch_level(current_user, level, thread=visible_or_404(target))
-    except ForumError:
-        pass  # a level for something the person can no longer read is left alone
+def _chosen_levels(fields):
+    """[(cluster or thread, level)] from the settings form's "cluster-<id>"/"thread-<id>" fields;
+    threads the person may not see answer 404."""
+    chosen = []
+    for key, level in fields.items():
+        kind, _, ident = key.partition("-")
+        model = {"cluster": Cluster, "thread": Thread}.get(kind)
+        target = db.session.get(model, _id_or_zero(ident)) if model and _id_or_zero(ident) else None
+        if target is not None:
+            chosen.append((visible_or_404(target) if kind == "thread" else target, level))
+    return chosen

@@ -47,17 +47,19 @@ def test_join_post_preview_mention_notification_and_answer(page, live_server, ch
     page.get_by_role("button", name="Join this cluster").click()
     page.get_by_text("Welcome to Family Engagement").wait_for()
     page.get_by_role("link", name="Start a thread").first.click()
-    check_page(page, "compose-thread")
     page.get_by_label("Title").fill("Inviting the WTW case manager to Team Decision Meetings")
     page.get_by_label("What would you like to discuss?").fill(
         "How do your counties invite the **Welfare-to-Work** case manager before a TDM?")
     page.get_by_label("This is a question").check()
-    page.get_by_role("heading", name="Live preview").wait_for()  # typed: the live preview shows
-    assert page.locator("#live-preview strong").inner_text() == "Welfare-to-Work"
-    page.get_by_role("button", name="Preview").click()
-    page.get_by_role("heading", name="Preview", exact=True).wait_for()
-    assert page.locator(".post-preview .post-body strong").inner_text() == "Welfare-to-Work"
-    check_page(page, "compose-preview")
+    assert page.get_by_role("heading", name="Live preview").count() == 0
+    page.get_by_role("tab", name="Preview").click()  # the Write / Preview tabs
+    page.locator("#compose-preview strong").wait_for()
+    assert page.locator("#compose-preview strong").inner_text() == "Welfare-to-Work"
+    assert not page.get_by_label("What would you like to discuss?").is_visible()
+    check_page(page, "compose-thread")  # with the Preview tab open
+    page.get_by_role("tab", name="Write").click()
+    assert page.get_by_label("What would you like to discuss?").is_visible()
+    assert page.get_by_role("button", name="Preview").count() == 0  # the tab does its job
     page.get_by_role("button", name="Start thread").click()
     page.get_by_text("Your thread is posted.").wait_for()
     check_page(page, "thread")

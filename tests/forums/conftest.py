@@ -1,8 +1,5 @@
 """Forum fixtures: a cluster with a facilitator and members, built through the services."""
-import contextlib
-
 import pytest
-from sqlalchemy import event
 
 from community.clusters.models import Cluster, ClusterMembership
 from community.extensions import db
@@ -63,27 +60,3 @@ def quick_password_hashing(monkeypatch):
 @pytest.fixture
 def forum(app, make_user):
     return Forum(make_user)
-
-
-@pytest.fixture
-def count_queries():
-    """with count_queries() as counted: ...; counted.n is the number of SQL statements run."""
-
-    @contextlib.contextmanager
-    def counting():
-        class Counter:
-            n = 0
-            statements = []
-
-        def before(conn, cursor, statement, parameters, context, executemany):
-            Counter.n += 1
-            Counter.statements.append(statement)
-
-        engine = db.engine
-        event.listen(engine, "before_cursor_execute", before)
-        try:
-            yield Counter
-        finally:
-            event.remove(engine, "before_cursor_execute", before)
-
-    return counting

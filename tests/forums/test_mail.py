@@ -114,3 +114,15 @@ def test_people_who_chose_no_email_get_no_digest(mailed_forum):
     thread = forum.thread()
     forum.reply(thread, author=forum.member, body="@maria.lopez hello")
     assert notify.send_digests(period="2026-11-23") == (0, 0)
+
+
+def test_an_author_whose_thread_is_locked_gets_an_email_naming_the_thread(mailed_forum):
+    forum, smtp, app = mailed_forum
+    notify.set_email_mode(forum.member, "immediate")
+    thread = forum.thread()
+    services.set_locked(thread, forum.facilitator, True)
+    db.session.commit()
+    _run_jobs()
+    (message,) = smtp.wait_for(1)
+    assert message["Subject"] == f"Maria Lopez locked your thread “{thread.title}”"
+    assert f"http://community.test/t/{thread.id}/" in text_of(message)

@@ -6,7 +6,7 @@ from community.audit import AuditEntry
 from community.clusters.models import ClusterMembership
 from community.extensions import db
 from community.forums import notify, services
-from community.forums.models import ForumError, Notification, PostRevision, ReadState
+from community.forums.models import ForumError, Notification, Post, PostRevision, ReadState
 from community.permissions import NotAllowed
 
 
@@ -17,11 +17,11 @@ def _notifications(user):
 
 def test_starting_a_thread_stores_source_and_sanitized_html_and_watches_it(forum):
     thread = forum.thread(body="**Bold** <script>alert(1)</script> [link](https://example.org)")
-    post = db.session.scalars(select(services.Post).where(services.Post.thread_id == thread.id)).one()
+    post = db.session.scalars(select(Post).where(Post.thread_id == thread.id)).one()
     assert post.number == 1 and post.body_source.startswith("**Bold**")
     assert "<strong>Bold</strong>" in post.body_html and "<script>" not in post.body_html
     assert 'rel="nofollow noopener"' in post.body_html
-    assert notify.level_for(forum.member, thread) == "watching"
+    assert notify.levels_for_thread(thread)[forum.member.id] == "watching"
 
 
 def test_empty_and_over_long_posts_are_refused_with_a_clear_message(forum, app):
@@ -44,7 +44,7 @@ def test_a_reply_notifies_the_thread_author_and_a_mention_notifies_a_member(foru
     thread = forum.thread()
     forum.reply(thread, body="Good question. @maria.lopez how does Stanislaus do it?")
     kinds = {(n.user_id, n.kind) for n in db.session.scalars(select(Notification))}
-    assert (forum.member.id, "posted") in kinds or (forum.member.id, "reply") in kinds
+    assert (forum.member.id, "reply") in kinds and (forum.member.id, "posted") not in kinds
     assert (forum.facilitator.id, "mention") in kinds
 
 
@@ -81,8 +81,21 @@ def test_replying_watches_the_thread_unless_a_level_was_chosen(forum):
     notify.set_watch_level(forum.facilitator, "normal", thread=thread)
     forum.reply(thread)
     forum.reply(thread, author=forum.facilitator, body="Facilitator reply")
-    assert notify.level_for(forum.other, thread) == "watching"
-    assert notify.level_for(forum.facilitator, thread) == "normal"
+    levels = notify.levels_for_thread(thread)
+    assert levels[forum.other.id] == "watching"
+    assert levels[forum.facilitator.id] == "normal"
+
+
+def test_a_threads_level_outranks_the_clusters_and_people_without_a_choice_are_left_out(forum):
+    thread = forum.thread()
+    notify.set_watch_level(forum.other, "tracking", cluster=forum.cluster)
+    notify.set_watch_level(forum.facilitator, "watching", cluster=forum.cluster)
+    notify.set_watch_level(forum.facilitator, "muted", thread=thread)
+    db.session.commit()
+    levels = notify.levels_for_thread(thread)
+    assert levels == {forum.member.id: "watching", forum.other.id: "tracking",
+                      forum.facilitator.id: "muted"}
+    assert notify.levels_for_thread(thread, [forum.other.id]) == {forum.other.id: "tracking"}
 
 
 def test_read_state_never_moves_backwards(forum):
@@ -142,6 +155,20 @@ def test_the_asker_or_a_facilitator_marks_the_answer_and_its_author_hears(forum)
     assert thread.answer_post_id == post.id
     assert "answer" in [n.kind for n in _notifications(forum.other)]
     assert services.mark_answer(thread, post, forum.facilitator) is False  # unmarks
+
+
+def test_a_facilitator_cannot_accept_her_own_reply_to_someone_elses_question(forum):
+    thread = forum.thread(is_question=True)
+    own = forum.reply(thread, author=forum.facilitator, body="Invite both workers by e-mail.")
+    other = forum.reply(thread)
+    with pytest.raises(ForumError, match="your own reply"):
+        services.mark_answer(thread, own, forum.facilitator)
+    assert services.answerable_posts(forum.facilitator, thread, [own, other]) == {other.id}
+    assert services.answerable_posts(forum.member, thread, [own, other]) == {own.id, other.id}
+    assert services.mark_answer(thread, own, forum.member) is True  # the asker may
+    asked = forum.thread(author=forum.facilitator, is_question=True, title="Her own question here")
+    reply = forum.reply(asked, author=forum.facilitator, body="Found it myself: the liaison list.")
+    assert services.mark_answer(asked, reply, forum.facilitator) is True
 
 
 def test_moderation_acts_are_audited_and_need_a_facilitator(forum, make_user):
@@ -218,3 +245,48 @@ def test_organizers_create_and_archive_clusters_and_appoint_facilitators(forum, 
     assert roles == {organizer.id: "facilitator", forum.member.id: "facilitator"}
     with pytest.raises(NotAllowed):
         services.start_thread(cluster, forum.member, "After archiving", "Hello")
+
+
+def test_a_facilitator_moves_threads_to_clusters_she_moderates_or_to_public_announcements(forum):
+    thread = forum.thread()
+    announcements = forum.add_cluster("Linkages Announcements", [forum.other], is_public=True)
+    private = forum.add_cluster("Coordinated Case Planning", [forum.other])
+    own = forum.add_cluster("Fiscal & Sustainability", [forum.facilitator])
+    db.session.commit()
+    targets = services.move_targets(thread, forum.facilitator)
+    assert [c.name for c in targets] == ["Fiscal & Sustainability", "Linkages Announcements"]
+    assert services.move_targets(thread, forum.member) == []
+    with pytest.raises(NotAllowed):
+        services.move_thread(thread, forum.facilitator, private)
+    services.move_thread(thread, forum.facilitator, announcements)
+    assert thread.cluster_id == announcements.id
+    assert own.id  # moderated: a target as well
+
+
+def test_a_thread_that_looks_like_it_holds_client_data_does_not_go_public(forum):
+    thread = forum.thread()
+    forum.reply(thread, body="Her DOB is 04/12/1988 and case number 1234-5678-9012-3456789.",
+                confirmed=True)
+    announcements = forum.add_cluster("Linkages Announcements", [forum.other], is_public=True)
+    db.session.commit()
+    with pytest.raises(ForumError, match="#2 may hold client information"):
+        services.move_thread(thread, forum.facilitator, announcements)
+    assert thread.cluster_id == forum.cluster.id
+
+
+def test_a_facilitator_edits_others_posts_in_her_cluster_and_the_edit_is_audited(forum):
+    thread = forum.thread()
+    post = forum.reply(thread)
+    elsewhere = forum.add_cluster("Coordinated Case Planning", [forum.other], [forum.member])
+    other_thread = forum.thread(cluster=elsewhere, title="A thread in another cluster")
+    db.session.commit()
+    services.edit_post(post, forum.facilitator, "We send the TDM invitation to both workers, by e-mail.")
+    db.session.commit()
+    assert post.body_source.endswith("by e-mail.") and post.edited_by_id == forum.facilitator.id
+    assert db.session.scalar(select(AuditEntry.action).where(
+        AuditEntry.target_type == "post", AuditEntry.target_id == post.id)) == "post.edit"
+    with pytest.raises(NotAllowed):  # members edit only their own posts
+        services.edit_post(post, forum.member, "Changed by someone else")
+    opening = db.session.scalar(select(Post).where(Post.thread_id == other_thread.id))
+    with pytest.raises(NotAllowed):  # a facilitator only in her own clusters
+        services.edit_post(opening, forum.facilitator, "Not hers to change")

@@ -1,18 +1,95 @@
-"""What the forums share with other areas: search documents, newsletter cards and link cards.
+"""What the forums offer the rest of the site, and the only forums file that touches `content`
+and `ui`: search documents, cards for newsletters, link cards and the audit log, sections on the
+home, profile and cluster pages, the header's bell, navigation and demo data.
 
 Search gets one document per thread: its title and the text of its visible posts, with the
 thread's cluster as its scope (public only for public clusters). Removed threads yield nothing.
+Services tell search of changes through `threads_changed`, `threads_removed` and `threads_purged`.
 """
 from itertools import groupby
 
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from .. import content, ui
 from ..content import ContentCard, NotPublic, SearchDocument
 from ..extensions import db
 from ..permissions import CLUSTERS, PUBLIC, can
+from . import notify, queries
 from .markup import site_path, to_text
 from .models import Post, Thread
+
+
+def register(app):
+    """Plug the forums into the shared layout and the content seams."""
+    from . import demo, replies
+
+    ui.add_stylesheet(app, "css/forums.css")
+    ui.add_nav(app, "Clusters", "forums.clusters", order=20)
+    ui.add_section(app, "home", "forums/_home_latest.html", latest_in_clusters, order=20)
+    ui.add_section(app, "profile", "forums/_profile_posts.html", recent_posts, order=20)
+    ui.add_header_partial(app, "forums/_bell.html", place="bar", load=bell)
+    ui.add_demo_seed(app, "forums", demo.seed_forums, order=20)
+    content.register_source(app, "thread", "Discussions", search_documents)
+    content.register_provider(app, "forums.public_thread_card", public_thread_card)
+    content.register_provider(app, "cards.for_path", card_for_path)
+    content.register_provider(app, "audit.targets", audit_targets)
+    content.register_provider(app, "cards.for_paths", cards_for_paths)
+    content.register_provider(app, "mail.reply_handler", replies.handle)
+
+
+# --- Telling search, asking other areas ---------------------------------------------------------
+
+def threads_changed(ids):
+    """Search indexes these threads again once the transaction commits."""
+    content.announce_changed("thread", ids)
+
+
+def threads_removed(ids):
+    content.announce_removed("thread", ids)
+
+
+def threads_purged(ids):
+    """After a redaction: search drops every trace of the threads' old text."""
+    content.announce_purged("thread", ids)
+
+
+def linked_cards(paths, viewer):
+    """{path: ContentCard} for the paths on this site `viewer` may see, asking every area once."""
+    found = {}
+    for answer in content.provide_all("cards.for_paths", sorted(paths), viewer):
+        found.update(answer)
+    return found
+
+
+def cluster_sections(cluster, viewer):
+    """Other areas' sections on a cluster page: [(template, context)]."""
+    return ui.sections(current_app, "cluster", cluster, viewer)
+
+
+# --- Sections on shared pages and the header ----------------------------------------------------
+
+def latest_in_clusters(user):
+    """Home page: "Latest in your clusters"."""
+    rows = queries.latest_in_clusters(user)
+    return {"rows": rows} if rows else None
+
+
+def recent_posts(person, viewer):
+    """Profile page: the person's recent posts the viewer may see."""
+    posts = queries.recent_posts_by(person, viewer)
+    return {"posts": posts, "person": person} if posts else None
+
+
+def bell(user):
+    """The header's bell, for signed-in people: the unread count."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return {"unread": notify.unread_count(user)}
+
+
+# --- Search, cards and the audit log ------------------------------------------------------------
 
 BATCH = 500
 
@@ -97,8 +174,6 @@ def card_for_path(path, viewer):
 
 def cards_for_paths(paths, viewer):
     """Provider `cards.for_paths`: {path: card} for the thread paths `viewer` may see (one query)."""
-    from flask import current_app
-
     adapter = current_app.url_map.bind("localhost")
     wanted = {}
     for path in paths:

@@ -6,7 +6,8 @@ from sqlalchemy import select
 from community import content
 from community.extensions import db
 from community.forums import services
-from community.forums.sharing import search_documents
+from community.forums.models import Post
+from community.forums.provides import search_documents
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def test_search_gets_one_document_per_thread_with_visible_posts_only(forum, anno
 
 def test_a_removed_thread_yields_no_search_document(forum):
     thread = forum.thread()
-    post = db.session.scalar(select(services.Post).where(services.Post.thread_id == thread.id))
+    post = db.session.scalar(select(Post).where(Post.thread_id == thread.id))
     services.delete_post(post, forum.member)
     db.session.commit()
     assert list(search_documents()) == []
