@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from .. import audit, guard, mail
+from ..clusters.models import join_public_clusters
 from ..errors import DomainError
 from ..extensions import db
 from ..permissions import NotAllowed, can
@@ -206,7 +207,10 @@ def set_password_with_token(secret, purpose, password):
         raise AccountError("This account cannot be used. Contact an administrator.")
     check_password_strength(password, user.email)
     user.set_password(password)
+    first_time = user.activated_at is None
     user.activate()
+    if first_time:  # a new member starts in the announcements cluster
+        join_public_clusters(user)
     person_changed(user)
     user.end_sessions()
     user.clear_failed_sign_ins()  # the mailbox owner chose a new password: no more pause

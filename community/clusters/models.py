@@ -98,3 +98,15 @@ class ClusterMembership(db.Model):
     def active_roles_for(cls, user_id):
         """Query of (cluster_id, role) for a person's active memberships."""
         return select(cls.cluster_id, cls.role).where(cls.user_id == user_id, cls.status == "active")
+
+
+def join_public_clusters(user):
+    """A new member starts in every open public cluster (the CFPIC announcements), so news reaches
+    them without a search; they may leave like any member. Called once, at first activation."""
+    already = select(ClusterMembership.cluster_id).where(ClusterMembership.user_id == user.id)
+    for cluster_id in db.session.scalars(select(Cluster.id).where(
+            Cluster.is_public.is_(True), Cluster.is_open.is_(True), Cluster.archived_at.is_(None),
+            Cluster.id.not_in(already))):
+        db.session.add(ClusterMembership(cluster_id=cluster_id, user_id=user.id, role="member",
+                                         status="active", decided_at=utcnow()))
+

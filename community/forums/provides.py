@@ -10,7 +10,6 @@ from itertools import groupby
 
 from flask import current_app
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
 
 from .. import content, ui
 from ..content import ContentCard, NotPublic, SearchDocument
@@ -37,6 +36,31 @@ def register(app):
     content.register_provider(app, "audit.targets", audit_targets)
     content.register_provider(app, "cards.for_paths", cards_for_paths)
     content.register_provider(app, "mail.reply_handler", replies.handle)
+    content.register_provider(app, "onboarding.steps", onboarding_steps)
+
+
+def onboarding_steps(user):
+    """A newcomer's first forum steps: join a peer cluster, choose how forum e-mail arrives."""
+    from flask import url_for
+
+    from ..clusters.models import Cluster, ClusterMembership
+    from .models import EmailPreference
+
+    in_peer_cluster = db.session.scalar(
+        select(ClusterMembership.id).join(Cluster, Cluster.id == ClusterMembership.cluster_id)
+        .where(ClusterMembership.user_id == user.id, ClusterMembership.status == "active",
+               Cluster.is_public.is_(False)).limit(1)) is not None
+    chose_mail = db.session.scalar(
+        select(EmailPreference.user_id).where(EmailPreference.user_id == user.id)) is not None
+    return [
+        content.ChecklistStep(
+            "Join a peer cluster", in_peer_cluster, url_for("forums.clusters"),
+            "Peer clusters are where county staff compare notes on one topic, among colleagues.",
+            order=10),
+        content.ChecklistStep(
+            "Choose how forum e-mail reaches you", chose_mail, url_for("forums.settings"),
+            "Right away, a daily digest, or only on the site.", order=20),
+    ]
 
 
 # --- Telling search, asking other areas ---------------------------------------------------------
@@ -174,15 +198,7 @@ def card_for_path(path, viewer):
 
 def cards_for_paths(paths, viewer):
     """Provider `cards.for_paths`: {path: card} for the thread paths `viewer` may see (one query)."""
-    adapter = current_app.url_map.bind("localhost")
-    wanted = {}
-    for path in paths:
-        try:
-            endpoint, values = adapter.match(path, method="GET")
-        except HTTPException:
-            continue
-        if endpoint in ("forums.thread", "forums.thread_post"):
-            wanted[path] = values["thread_id"]
+    wanted = content.paths_to(paths, {"forums.thread", "forums.thread_post"}, "thread_id")
     if not wanted:
         return {}
     threads = {t.id: t for t in db.session.scalars(select(Thread).where(Thread.id.in_(set(wanted.values()))))}

@@ -78,6 +78,15 @@ def cluster_threads(cluster, user, page):
     return pagination, thread_rows(pagination.items, user)
 
 
+def preview_titles(cluster, limit=5):
+    """What a member who may join an open cluster sees before joining: the latest threads' titles,
+    reply counts and activity (columns only: no post text, no people)."""
+    return db.session.execute(
+        select(Thread.title, Thread.reply_count, Thread.last_posted_at)
+        .where(Thread.cluster_id == cluster.id, Thread.removed_at.is_(None))
+        .order_by(Thread.last_posted_at.desc(), Thread.id.desc()).limit(limit)).all()
+
+
 def latest_in_clusters(user, limit=8):
     """The latest threads across a person's clusters, leaving out muted ones."""
     cluster_ids = list(cluster_roles(user))

@@ -146,12 +146,15 @@ def cluster(slug):
                                                    request.args.get("page", 1, type=int))
         level = notify.chosen_level(current_user, cluster=cluster)
     sections = provides.cluster_sections(cluster, current_user) if readable else []
+    # Someone who may join an open cluster sees what it talks about before joining.
+    preview = queries.preview_titles(cluster) if not readable and can(current_user, "join", cluster) else []
     # Visitors see only the name and description; members also see who facilitates.
     facilitators = services.facilitators_of(cluster) if current_user.is_authenticated else []
     watch_form = WatchForm(level=level)
     waiting = queries.waiting_for_facilitators(cluster) if can(current_user, "moderate", cluster) else None
     return render_template("forums/cluster.html", cluster=cluster, membership=membership,
                            readable=readable, pagination=pagination, rows=rows, waiting=waiting,
+                           preview=preview,
                            sections=sections, watch_form=watch_form, facilitators=facilitators,
                            member_count=db.session.scalar(cluster.member_count_query()))
 
