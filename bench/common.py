@@ -48,9 +48,9 @@ def gunicorn(app_spec, env=None, workers=2, threads=1):
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                     break
-            except OSError:
+            except OSError as refused:
                 if process.poll() is not None:
-                    raise RuntimeError(f"gunicorn exited with {process.returncode}")
+                    raise RuntimeError(f"gunicorn exited with {process.returncode}") from refused
                 time.sleep(0.1)
         yield base
     finally:

@@ -83,7 +83,7 @@ def generate(env):
         thread_ids = db.session.scalars(select(Thread.id).where(Thread.id > before)
                                         .order_by(Thread.id)).all()
         batch = []
-        for thread_id, count in zip(thread_ids, per_thread):
+        for thread_id, count in zip(thread_ids, per_thread, strict=True):
             for number in range(1, count + 1):
                 text = _sentence(rng)
                 batch.append({"thread_id": thread_id, "number": number, "author_id": rng.choice(people),

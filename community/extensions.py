@@ -5,6 +5,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+import contextlib
 import sqlite3
 
 from sqlalchemy import MetaData, event
@@ -37,7 +38,6 @@ def _sqlite_write_ahead_log(dbapi_connection, record):
     `synchronous = NORMAL` (newsletter marks) survives a killed process without waiting for
     the disk; only a power cut can lose the last commits, never corrupt the file."""
     if isinstance(dbapi_connection, sqlite3.Connection):
-        try:
+        # Another connection may hold a lock; the mode is kept in the file anyway.
+        with contextlib.suppress(sqlite3.OperationalError):
             dbapi_connection.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.OperationalError:
-            pass  # another connection holds a lock; the mode is kept in the file anyway

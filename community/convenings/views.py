@@ -147,10 +147,10 @@ def register(event_id):
         return redirect(url_for(".edit_registration", registration_id=registration.id))
     form = RegistrationForm(county_id=current_user.county_id, program=current_user.program)
     form.offer(event, county_choices())
-    if form.validate_on_submit():
-        if attempt(lambda: services.register(event, current_user, form.answers()), form=form,
-                   success=lambda registration: REGISTERED_MESSAGES[registration.status]):
-            return redirect(url_for(".event_page", event_id=event.id))
+    if form.validate_on_submit() and attempt(
+            lambda: services.register(event, current_user, form.answers()), form=form,
+            success=lambda registration: REGISTERED_MESSAGES[registration.status]):
+        return redirect(url_for(".event_page", event_id=event.id))
     return render_template("convenings/register.html", event=event, form=form, registration=None)
 
 

@@ -8,6 +8,7 @@ rendered by the job that hands it to the transport (`mail.send_now`), never queu
 bytes: a post redacted while its notification or digest waits goes out redacted, and a retried
 job renders again from the live rows.
 """
+import contextlib
 from collections import OrderedDict
 
 from sqlalchemy import func, or_, select
@@ -73,11 +74,9 @@ def set_watch_levels(user, choices):
     something the person can no longer read is left alone."""
     for target, level in choices:
         is_thread = target.__class__.__name__ == "Thread"
-        try:
+        with contextlib.suppress(ForumError):
             set_watch_level(user, level, cluster=None if is_thread else target,
                             thread=target if is_thread else None)
-        except ForumError:
-            pass
 
 
 def watch_on_participation(user, thread):

@@ -215,11 +215,10 @@ def edit_cluster(slug):
     cluster = _cluster_or_404(slug)
     require("manage", cluster)
     form = ClusterForm(obj=cluster)
-    if form.validate_on_submit():
-        if attempt(lambda: services.update_cluster(
-                cluster, current_user, form.name.data, form.description.data, form.is_open.data,
-                form.is_public.data), form=form, field="name", success="The cluster is saved."):
-            return redirect(url_for("forums.cluster", slug=cluster.slug))
+    if form.validate_on_submit() and attempt(lambda: services.update_cluster(
+            cluster, current_user, form.name.data, form.description.data, form.is_open.data,
+            form.is_public.data), form=form, field="name", success="The cluster is saved."):
+        return redirect(url_for("forums.cluster", slug=cluster.slug))
     return render_template("forums/cluster_form.html", form=form, cluster=cluster)
 
 

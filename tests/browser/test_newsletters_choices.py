@@ -50,7 +50,7 @@ def composer(live_server, make_user):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_an_organizer_picks_public_threads_as_she_types(page, composer, check_page, width):
-    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width])))
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
     _sign_in(page, "organizer@linkages.example.org")
     page.goto(composer)
     _fits(page, "the highlights block")
@@ -90,7 +90,7 @@ def test_without_javascript_the_picker_is_a_search_field_and_a_list(browser, liv
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_subscriber_chooses_topics_on_the_subscribe_and_preferences_pages(
         page, live_server, check_page, width):
-    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width])))
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
     page.goto("/newsletter/subscribe")
     _fits(page, "the subscribe page")
     assert page.get_by_role("group", name="Topics").get_by_role("checkbox").count() == 4

@@ -86,7 +86,7 @@ def test_double_clicking_register_after_cancelling_takes_the_free_seat_once_with
     people = [(make_user(name=f"Ana Early {n}"), make_user(name=f"Xavier Double {n}")) for n in range(6)]
     events = [make_event(capacity=2, title=f"Site visit {n}: Stanislaus intake") for n in range(6)]
     with serve(app, tmp_path, workers=WORKERS, MAIL_URL=smtp_server.url) as server:
-        for event, (early, doubler) in zip(events, people):
+        for event, (early, doubler) in zip(events, people, strict=True):
             path = f"/events/{event.id}/register"
             early_cookie, cookie = session_cookie(app, early), session_cookie(app, doubler)
             assert server.post(path, early_cookie, {"program": "cws"}).status == 302

@@ -316,7 +316,7 @@ def test_cached_calendars_show_changes_at_once_and_each_person_only_what_they_ma
     def pages(who):
         return [who.get(path).get_data(as_text=True) for path in paths]
 
-    for seen, hidden in zip(pages(member_client), pages(client)):  # same listings asked twice: the cache is warm
+    for seen, hidden in zip(pages(member_client), pages(client), strict=True):  # same listings asked twice: the cache is warm
         assert "Family Engagement call" in seen and "Family Engagement call" not in hidden
     services.update_event(webinar, organizer, title="Trauma-informed supervision, part 2")
     commit()

@@ -66,7 +66,7 @@ class Mailroom:
             except smtplib.SMTPRecipientsRefused as error:
                 return next(iter(error.recipients.values()))[0]
         db.session.expire_all()
-        return 250 if not refused else refused
+        return refused or 250
 
     def send_stdin(self, raw, *args):
         """Pipe the message to `flask mail receive`, as Postfix's pipe transport does."""
@@ -343,9 +343,9 @@ def test_a_message_over_the_size_limit_is_refused_by_both_ways_in(mailroom, thre
     small_listener.start()
     try:
         db.session.commit()
-        with smtplib.SMTP("127.0.0.1", small_listener.port, timeout=30) as smtp:
-            with pytest.raises(smtplib.SMTPException):
-                smtp.sendmail("bounces@mail.example.gov", [address], big)
+        with smtplib.SMTP("127.0.0.1", small_listener.port, timeout=30) as smtp, \
+                pytest.raises(smtplib.SMTPException):
+            smtp.sendmail("bounces@mail.example.gov", [address], big)
     finally:
         small_listener.stop()
     assert len(mailroom.posts_in(thread)) == before

@@ -13,7 +13,7 @@ def _row_counts():
     row = db.session.execute(text("SELECT " + ", ".join(
         f'(SELECT count(*) FROM "{name}")' for name in tables))).one()
     db.session.rollback()
-    return dict(zip(tables, row))
+    return dict(zip(tables, row, strict=True))
 
 
 def _organizer_routes(app, issue, block):
