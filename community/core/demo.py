@@ -80,12 +80,18 @@ DEMO_MEMBERSHIPS = {
 CLOSED_CLUSTERS = {"state-laws-policies", "fiscal-sustainability"}
 
 
+#: The demo member who still sees the getting-started checklist on the home page.
+NEWCOMER = "james.chen@lacounty.example.gov"
+
+
 def seed_people_and_clusters():
     """Demo accounts, two account requests waiting for approval, and the seven peer clusters."""
     people = {}
     for email, name, role, county, program, title in DEMO_PEOPLE:
         people[email] = accounts.create_user(email, name, DEMO_PASSWORD, role=role,
                                              county_name=county, program=program, title=title)
+        if email != NEWCOMER:  # long-standing members have put the getting-started list away
+            people[email].checklist_hidden_at = utcnow()
     accounts.request_account("Jordan Ellis", "jordan.ellis@placer.example.gov",
                              _county_id("Placer"), "calworks", "Employment Specialist",
                              "Our county is starting a Linkages pilot this spring.")
