@@ -9,24 +9,19 @@ from ..accounts import services as accounts
 from ..errors import attempt
 from ..extensions import db
 from ..permissions import can, require
-from ..vocabulary import DOCUMENT_TYPES, TOOLKIT_AREAS
-from . import bp, files, services
+from ..vocabulary import TOOLKIT_AREAS
+from . import browse, bp, files, services
 from .forms import ConfirmForm, ResourceForm, ToolkitAddForm, ToolkitIntroductionForm, VersionForm
 from .models import Resource, ToolkitEntry
-
-PER_PAGE = 20
 
 
 @bp.get("/")
 def library():
-    query = services.visible_resources(current_user)
-    doc_type = request.args.get("type", "")
-    if doc_type in dict(DOCUMENT_TYPES):
-        query = query.where(Resource.doc_type == doc_type)
-    resources = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
-                            error_out=False)
-    return render_template("resources/library.html", resources=resources, doc_type=doc_type,
-                           doc_types=DOCUMENT_TYPES)
+    found = browse.browse_library(current_user, request.args.get("q", ""), browse.parse_filters(request.args),
+                                  request.args.get("sort", ""), request.args.get("page", 1, type=int))
+    if found.search_unavailable:
+        db.session.commit()  # dispatches the index rebuild the search asked for
+    return render_template("resources/library.html", found=found, facets=browse.FACETS)
 
 
 def _form(resource=None):
