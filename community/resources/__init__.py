@@ -7,6 +7,7 @@ bp = Blueprint("resources", __name__, url_prefix="/library")
 def init_app(app):
     from .. import content, ui
     from . import demo, files, search_source, sections, views  # noqa: F401  (routes register on import)
+    from .manage import bp as manage_bp
     ui.add_stylesheet(app, "css/resources.css")
 
     app.config.setdefault("UPLOAD_ZIP_MAX_ENTRIES", 3000)
@@ -15,6 +16,7 @@ def init_app(app):
     files.store_name(app)  # refuse an unknown FILE_STORE at start-up
     files.init_cli(app)
     app.register_blueprint(bp)
+    app.register_blueprint(manage_bp)
     ui.add_nav(app, "Library", "resources.library", order=30)
     content.register_source(app, "resource", "Library resources", search_source.search_documents)
     content.register_provider(app, "resources.new_public", search_source.new_public)

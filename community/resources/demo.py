@@ -304,7 +304,7 @@ def seed_library():
     # The curated Toolkit: introductions and up to four public resources per area.
     services.ensure_toolkit_areas()
     for key, introduction in TOOLKIT_INTRODUCTIONS.items():
-        services.set_area_introduction(key, introduction, organizer)
+        services.describe_area(key, organizer, introduction, organizer.id)
         chosen = [r for r in made if r.visibility == "public" and key in (r.toolkit_areas or [])][:4]
         for resource in chosen:
             services.add_to_toolkit(key, resource, organizer)
