@@ -108,7 +108,7 @@ def test_share_find_narrow_and_download(page, live_server, check_page, make_user
     page.get_by_role("button", name="Add to Assessment & Planning").click()
     page.get_by_role("link", name="Stanislaus shared release of information").wait_for()
     check_page(page, "toolkit-curate")
-    page.get_by_role("link", name="Assessment & Planning").click()
+    page.get_by_role("link", name="Assessment & Planning", exact=True).click()
     page.get_by_text("Curated by Renee Okafor for CFPIC").wait_for()
     page.get_by_text("Tools to identify mutual cases and plan together.").wait_for()
     check_page(page, "toolkit-area")

@@ -50,7 +50,8 @@ def test_library_and_toolkit_pages_fit_a_desktop_and_a_phone(browser, live_serve
     assert problems == [], "\n".join(problems)
 
 
-def test_a_visitor_filters_and_removes_a_chip_without_javascript(browser, live_server, check_page):
+def test_a_visitor_filters_and_removes_a_chip_without_javascript(browser, live_server):
+    """(axe-core needs JavaScript: the same pages are checked with it in the test above.)"""
     with live_server.app.app_context():
         seed_demo(live_server.app)
         db.session.commit()
@@ -75,10 +76,10 @@ def test_a_visitor_filters_and_removes_a_chip_without_javascript(browser, live_s
         page.get_by_role("heading", name=total).wait_for()
         assert page.get_by_label("Sort by").input_value() == "title"
         page.get_by_role("link", name="The Linkages Toolkit").click()
-        page.get_by_role("link", name="Assessment & Planning").click()
+        page.get_by_role("link", name="Assessment & Planning", exact=True).click()
         page.get_by_role("heading", name="Start here").wait_for()
         page.get_by_role("link", name="Everything tagged Assessment & Planning in the library").click()
         page.get_by_role("link", name="Toolkit area: Assessment & Planning (remove this filter)").wait_for()
-        check_page(page, "library-area-without-javascript")
+        assert page.get_by_label("Toolkit area").input_value() == "assessment-planning"
     finally:
         context.close()
