@@ -12,14 +12,14 @@ from ..permissions import CLUSTERS, MEMBERS, PUBLIC, Scope
 from ..timeutil import utcnow
 from ..vocabulary import DOCUMENT_TYPES, PROGRAM_LABELS, STRATEGIES, TOOLKIT_AREAS
 
-#: Content type -> (icon key, the name people know the format by).
+#: Content type -> (icon key, the name people know the format by, what the icon says).
 FILE_KINDS = {
-    "application/pdf": ("pdf", "PDF"),
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("word", "Word"),
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("excel", "Excel"),
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ("slides", "PowerPoint"),
-    "text/plain": ("text", "Text"),
-    "text/markdown": ("text", "Markdown"),
+    "application/pdf": ("pdf", "PDF", "PDF"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("word", "Word", "DOCX"),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("excel", "Excel", "XLSX"),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ("slides", "PowerPoint", "PPTX"),
+    "text/plain": ("text", "Text", "TXT"),
+    "text/markdown": ("text", "Markdown", "MD"),
 }
 
 resource_clusters = Table(
@@ -72,9 +72,11 @@ class Resource(db.Model):
     county: Mapped[County | None] = relationship(lazy="joined")
     clusters: Mapped[list[Cluster]] = relationship(secondary=resource_clusters, lazy="selectin",
                                                    order_by=Cluster.name)
+    #: Loaded with the resources (one query for a whole list): every list item shows the current
+    #: version's format and size.
     versions: Mapped[list["ResourceVersion"]] = relationship(
         back_populates="resource", order_by="ResourceVersion.number.desc()",
-        cascade="all, delete-orphan")
+        cascade="all, delete-orphan", lazy="selectin")
 
     def __str__(self):
         return self.title
@@ -98,11 +100,11 @@ class Resource(db.Model):
 
     @property
     def file_kind(self):
-        """(icon key, format name) of what a download gives: ("pdf", "PDF"), ("link", "Link") …"""
+        """(icon key, format name, icon text) of what a download gives: ("word", "Word", "DOCX") …"""
         if self.is_link:
-            return ("video", "Video") if self.doc_type == "video" else ("link", "Link")
+            return ("video", "Video", "VIDEO") if self.doc_type == "video" else ("link", "Link", "LINK")
         current = self.current_version
-        return FILE_KINDS.get(current.content_type if current else "", ("file", "File"))
+        return FILE_KINDS.get(current.content_type if current else "", ("file", "File", "FILE"))
 
     @property
     def doc_type_label(self):

@@ -1,16 +1,18 @@
 """The library and the Toolkit on a desktop (1280 px) and a phone (390 px), with and without JavaScript.
 
-The demo library is loaded; each page is checked with axe-core and the Nu HTML Checker, and none
-may scroll sideways. The filter panel is a plain GET form: it works with JavaScript turned off.
+The demo library is loaded; each page is checked with axe-core and the Nu HTML Checker, none may
+scroll sideways, and a screenshot of each is saved under tests/_artifacts/screenshots/. The filter panel is a plain GET form: it works with JavaScript turned off.
 """
 import pytest
 
 from community.cli import seed_demo
 from community.core.demo import DEMO_PASSWORD
 from community.extensions import db
+from tests.support.browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
+SCREENSHOTS = ARTIFACTS / "screenshots"
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 PAGES = [("library", "/library/"), ("library-filtered", "/library/?county=stanislaus&sort=title"),
          ("library-search", "/library/?q=calworks+sanction&sort=relevance"),
@@ -30,6 +32,7 @@ def test_library_and_toolkit_pages_fit_a_desktop_and_a_phone(browser, live_serve
     with live_server.app.app_context():
         seed_demo(live_server.app)
         db.session.commit()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
     for width_name, (width, height) in WIDTHS.items():
         context = browser.new_context(base_url=live_server.url, bypass_csp=True,
@@ -44,6 +47,7 @@ def test_library_and_toolkit_pages_fit_a_desktop_and_a_phone(browser, live_serve
                 scroll_width = page.evaluate("document.documentElement.scrollWidth")
                 if scroll_width > width:
                     problems.append(f"{name} at {width} px is {scroll_width} px wide")
+                page.screenshot(path=str(SCREENSHOTS / f"organizer-{width_name}-{name}.png"), full_page=True)
                 check_page(page, f"{width_name}-{name}")
         finally:
             context.close()

@@ -175,7 +175,7 @@ def test_each_item_shows_its_format_size_date_and_downloads(client, sign_in, lib
     assert re.search(r"Link · added .* · 40 views", page)
 
 
-def test_the_library_page_runs_the_same_number_of_queries_for_more_resources(app, client, sign_in, library):
+def test_library_lists_run_the_same_number_of_queries_for_more_resources(app, client, sign_in, library):
     sign_in(library["insider"])
     counts = []
     for more in (0, 15):
@@ -184,13 +184,14 @@ def test_the_library_page_runs_the_same_number_of_queries_for_more_resources(app
                        visibility="clusters" if n % 2 else "members", clusters=[library["cluster"]])
         per_view = []
         for path in ("/library/", "/library/?county=kern&sort=downloads", "/library/?q=kern",
-                     "/library/toolkit", "/library/toolkit/definitional"):
+                     "/library/toolkit", "/library/toolkit/definitional",
+                     f"/people/{library['owner'].handle}"):  # (the home page caches events: not here)
             with count_queries(app) as statements:
                 assert client.get(path).status_code == 200
             per_view.append(len(statements))
         counts.append(per_view)
     assert counts[0] == counts[1]
-    assert max(counts[0]) <= 12  # the PostgreSQL search backend reads its own tables too
+    assert max(counts[0][:5]) <= 12  # the PostgreSQL search backend reads its own tables too
 
 
 def test_browse_counts_each_toolkit_area_once_per_resource(app, library):
