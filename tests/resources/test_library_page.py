@@ -199,3 +199,17 @@ def test_browse_counts_each_toolkit_area_once_per_resource(app, library):
         "definitional": 2, "assessment-planning": 2, "training": 0, "evaluation": 0,
         "communication": 0, "fiscal": 1, "sustainability": 1}
     assert browse.counts_by_area(None)["assessment-planning"] == 1
+
+
+def test_when_the_index_cannot_be_read_the_library_still_lists_and_filters(client, library, monkeypatch):
+    def broken(*args, **kwargs):
+        raise site_search.SearchUnavailable("the index folder is gone")
+
+    rebuilds = []
+    monkeypatch.setattr(site_search, "search", broken)
+    monkeypatch.setattr(site_search, "request_rebuild", lambda: rebuilds.append(True))
+    response = client.get("/library/?q=kern&county=kern")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and rebuilds == [True]
+    assert "Searching by words is unavailable for a few minutes" in page
+    assert titles(page) == ["Kern shared release of information", "Kern MOU between CWS and CalWORKs"]
