@@ -220,6 +220,10 @@ def _direct_urls(world):
     urls += [f"/search?q={word}" for word in ORDINARY_WORDS]
     urls += ["/search?q=plan&sort=newest", "/search?q=check&type=protocol", "/search?q=step+OR+notes",
              "/search?q=protocol&sort=downloads", "/search"]
+    # The library page searches and counts too (the site search narrowed to resources, or the table).
+    urls += [f"/library/?q={NEAR_MISSES[word]}" for word in MARKERS.values()]
+    urls += ["/library/?q=check&type=protocol", "/library/?q=step+OR+notes&sort=downloads",
+             "/library/?type=protocol&sort=title", "/library/?year=2024", "/library/toolkit/assessment-planning"]
     return urls
 
 

@@ -81,8 +81,13 @@ def limit_file_size(field):
     field.render_kw = {**(field.render_kw or {}), "data-max-bytes": current_app.config["MAX_CONTENT_LENGTH"]}
 
 
-class ToolkitIntroductionForm(GuardedForm, Form):
-    introduction = TextAreaField("Introduction", validators=[Optional(), Length(max=4000)])
+class ToolkitAreaForm(GuardedForm, Form):
+    """What an area's page says before its resources, and who curates it."""
+
+    introduction = TextAreaField("Start here", validators=[Optional(), Length(max=4000)],
+                                 description="Shown first on the area's page: what the area is for and "
+                                             "where to begin. Separate paragraphs with a blank line.")
+    curator_id = SelectField("Curated by", coerce=int, validators=[Optional()])
 
 
 class ConfirmForm(Form):

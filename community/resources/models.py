@@ -12,6 +12,16 @@ from ..permissions import CLUSTERS, MEMBERS, PUBLIC, Scope
 from ..timeutil import utcnow
 from ..vocabulary import DOCUMENT_TYPES, PROGRAM_LABELS, STRATEGIES, TOOLKIT_AREAS
 
+#: Content type -> (icon key, the name people know the format by, what the icon says).
+FILE_KINDS = {
+    "application/pdf": ("pdf", "PDF", "PDF"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("word", "Word", "DOCX"),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("excel", "Excel", "XLSX"),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ("slides", "PowerPoint", "PPTX"),
+    "text/plain": ("text", "Text", "TXT"),
+    "text/markdown": ("text", "Markdown", "MD"),
+}
+
 resource_clusters = Table(
     "resource_clusters", db.metadata,
     Column("resource_id", ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True),
@@ -62,9 +72,11 @@ class Resource(db.Model):
     county: Mapped[County | None] = relationship(lazy="joined")
     clusters: Mapped[list[Cluster]] = relationship(secondary=resource_clusters, lazy="selectin",
                                                    order_by=Cluster.name)
+    #: Loaded with the resources (one query for a whole list): every list item shows the current
+    #: version's format and size.
     versions: Mapped[list["ResourceVersion"]] = relationship(
         back_populates="resource", order_by="ResourceVersion.number.desc()",
-        cascade="all, delete-orphan")
+        cascade="all, delete-orphan", lazy="selectin")
 
     def __str__(self):
         return self.title
@@ -85,6 +97,14 @@ class Resource(db.Model):
     @property
     def current_version(self):
         return self.versions[0] if self.versions else None
+
+    @property
+    def file_kind(self):
+        """(icon key, format name, icon text) of what a download gives: ("word", "Word", "DOCX") …"""
+        if self.is_link:
+            return ("video", "Video", "VIDEO") if self.doc_type == "video" else ("link", "Link", "LINK")
+        current = self.current_version
+        return FILE_KINDS.get(current.content_type if current else "", ("file", "File", "FILE"))
 
     @property
     def doc_type_label(self):
@@ -136,18 +156,23 @@ class Resource(db.Model):
     @classmethod
     def visible_to(cls, allowed):
         """Live resources an AccessFilter allows, as a select (newest first)."""
-        query = select(cls).where(cls.deleted_at.is_(None))
-        if not allowed.everything:
-            in_clusters = cls.id.in_(
-                select(resource_clusters.c.resource_id)
-                .where(resource_clusters.c.cluster_id.in_(sorted(allowed.cluster_ids)))
-            ) if allowed.cluster_ids else false()
-            query = query.where(or_(
-                cls.visibility == PUBLIC,
-                (cls.visibility == MEMBERS) if allowed.members else false(),
-                (cls.visibility == CLUSTERS) & in_clusters,
-            ))
-        return query.order_by(cls.created_at.desc(), cls.id.desc())
+        return select(cls).where(cls.allowed_by(allowed)).order_by(cls.created_at.desc(), cls.id.desc())
+
+    @classmethod
+    def allowed_by(cls, allowed):
+        """The SQL condition for live resources an AccessFilter allows (for any select)."""
+        live = cls.deleted_at.is_(None)
+        if allowed.everything:
+            return live
+        in_clusters = cls.id.in_(
+            select(resource_clusters.c.resource_id)
+            .where(resource_clusters.c.cluster_id.in_(sorted(allowed.cluster_ids)))
+        ) if allowed.cluster_ids else false()
+        return live & or_(
+            cls.visibility == PUBLIC,
+            (cls.visibility == MEMBERS) if allowed.members else false(),
+            (cls.visibility == CLUSTERS) & in_clusters,
+        )
 
 
 class ResourceVersion(db.Model):
@@ -197,6 +222,13 @@ class ResourceVersion(db.Model):
         return self.content_type == "application/pdf"
 
     @property
+    def size_label(self):
+        """"18 KB", "2.4 MB"."""
+        if self.size >= 1024 * 1024:
+            return f"{self.size / (1024 * 1024):.1f} MB"
+        return f"{max(1, round(self.size / 1024))} KB"
+
+    @property
     def is_held(self):
         """The file's text looked like client data and nobody confirmed it is not."""
         return self.held_reason is not None and self.guard_confirmed_at is None
@@ -212,6 +244,10 @@ class ToolkitArea(db.Model):
     #: A short introduction shown above the area's resources (plain text, paragraphs).
     introduction: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The organizer who curates the area (named on its page); None: "CFPIC staff".
+    curator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    curator: Mapped[User | None] = relationship(lazy="joined")
 
     entries: Mapped[list["ToolkitEntry"]] = relationship(
         back_populates="area", order_by="ToolkitEntry.position", cascade="all, delete-orphan")

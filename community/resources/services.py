@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from flask import abort, current_app
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import audit, guard, jobs, mail
+from ..accounts.models import User
 from ..clusters.models import Cluster
 from ..errors import DomainError
 from ..extensions import db
@@ -272,22 +274,30 @@ def ensure_toolkit_areas():
     db.session.flush()
 
 
-def toolkit(user):
-    """[(area, [entries whose resource the person may see, in order])] for the seven areas."""
-    areas = {a.key: a for a in db.session.scalars(select(ToolkitArea))}
+def toolkit(user, only=None):
+    """[(area, [entries whose resource the person may see, in order])] for the seven areas
+    (or for the one area `only`)."""
+    keys = [key for key, _ in TOOLKIT_AREAS if only in (None, key)]
+    areas = {a.key: a for a in db.session.scalars(select(ToolkitArea).where(ToolkitArea.key.in_(keys)))}
     allowed = access_filter(user)
     entries = db.session.execute(
         select(ToolkitEntry).join(ToolkitEntry.resource)
-        .where(Resource.deleted_at.is_(None))
+        .where(Resource.deleted_at.is_(None), ToolkitEntry.area_key.in_(keys))
+        .options(selectinload(ToolkitEntry.resource).selectinload(Resource.versions))
         .order_by(ToolkitEntry.area_key, ToolkitEntry.position)
     ).scalars().all()
-    by_area = {key: [] for key, _ in TOOLKIT_AREAS}
+    by_area = {key: [] for key in keys}
     for entry in entries:
         if allowed.allows(entry.resource.access_scope()):
             by_area[entry.area_key].append(entry)
     # Areas nobody has curated yet show with an empty introduction (nothing is written on a read).
-    return [(areas.get(key) or ToolkitArea(key=key, introduction=""), by_area[key])
-            for key, _ in TOOLKIT_AREAS]
+    return [(areas.get(key) or ToolkitArea(key=key, introduction=""), by_area[key]) for key in keys]
+
+
+def curator_choices():
+    """The people who may curate a toolkit area: active organizers and admins, by name."""
+    return db.session.scalars(select(User).where(User.role.in_(("organizer", "admin")),
+                                                 User.status == "active").order_by(User.name)).all()
 
 
 def toolkit_candidates(user, area_entries, limit=500):
@@ -302,15 +312,21 @@ def _require_organizer(user):
         raise NotAllowed("Only organizers curate the toolkit.")
 
 
-def set_area_introduction(area_key, introduction, user, confirmed=False):
+def describe_area(area_key, user, introduction, curator_id=None, confirmed=False):
+    """Set an area's "start here" introduction and the organizer who curates it (None: CFPIC staff)."""
     _require_organizer(user)
     guard.screen({"introduction": introduction}, confirmed)
+    curator = db.session.get(User, curator_id) if curator_id else None
+    if curator_id and (curator is None or not (curator.is_organizer and curator.is_active)):
+        raise DomainError("Choose an organizer to curate the area.", "curator_id")
     ensure_toolkit_areas()
     area = db.session.get(ToolkitArea, area_key)
     if area is None:
         raise ValueError(f"unknown toolkit area {area_key!r}")
     area.introduction = (introduction or "").strip()
+    area.curator = curator
     area.updated_at = utcnow()
+    db.session.flush()
     audit.record(user, "toolkit.introduction", "toolkit_area", None, area.label)
     return area
 

@@ -9,24 +9,18 @@ from ..accounts import services as accounts
 from ..errors import attempt
 from ..extensions import db
 from ..permissions import can, require
-from ..vocabulary import DOCUMENT_TYPES, TOOLKIT_AREAS
-from . import bp, files, services
-from .forms import ConfirmForm, ResourceForm, ToolkitAddForm, ToolkitIntroductionForm, VersionForm
-from .models import Resource, ToolkitEntry
-
-PER_PAGE = 20
+from ..vocabulary import TOOLKIT_AREAS
+from . import browse, bp, files, services
+from .forms import ConfirmForm, ResourceForm, VersionForm
 
 
 @bp.get("/")
 def library():
-    query = services.visible_resources(current_user)
-    doc_type = request.args.get("type", "")
-    if doc_type in dict(DOCUMENT_TYPES):
-        query = query.where(Resource.doc_type == doc_type)
-    resources = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
-                            error_out=False)
-    return render_template("resources/library.html", resources=resources, doc_type=doc_type,
-                           doc_types=DOCUMENT_TYPES)
+    found = browse.browse_library(current_user, request.args.get("q", ""), browse.parse_filters(request.args),
+                                  request.args.get("sort", ""), request.args.get("page", 1, type=int))
+    if found.search_unavailable:
+        db.session.commit()  # dispatches the index rebuild the search asked for
+    return render_template("resources/library.html", found=found, facets=browse.FACETS)
 
 
 def _form(resource=None):
@@ -201,56 +195,14 @@ def delete(resource_id):
 @bp.get("/toolkit")
 def toolkit():
     return render_template("resources/toolkit.html", areas=services.toolkit(current_user),
-                           can_curate=can(current_user, "organize"))
+                           tagged=browse.counts_by_area(current_user))
 
 
-@bp.route("/toolkit/<area_key>", methods=["GET", "POST"])
-@login_required
-def curate(area_key):
-    require("organize")
+@bp.get("/toolkit/<area_key>")
+def toolkit_area(area_key):
     if area_key not in dict(TOOLKIT_AREAS):
         abort(404)
-    areas = dict((area.key, (area, entries)) for area, entries in services.toolkit(current_user))
-    area, entries = areas[area_key]
-    intro_form = ToolkitIntroductionForm(obj=area, prefix="intro")
-    add_form = ToolkitAddForm(prefix="add")
-    add_form.resource_id.choices = [("", "Choose a resource")] + [
-        (r.id, f"{r.title} ({r.meta_line})") for r in services.toolkit_candidates(current_user, entries)]
-    findings = []
-    if request.method == "POST":
-        action = request.form.get("action")
-        if action == "introduction" and intro_form.validate():
-            try:
-                services.set_area_introduction(area_key, intro_form.introduction.data, current_user,
-                                               bool(intro_form.confirm_not_client_data.data))
-            except guard.GuardStopped as stopped:
-                findings = stopped.findings
-            else:
-                db.session.commit()
-                flash(f"The {area.label} introduction is saved.", "success")
-                return redirect(url_for("resources.curate", area_key=area_key))
-        if action == "add" and add_form.validate():
-            resource = services.get_resource_or_404(add_form.resource_id.data)
-            services.add_to_toolkit(area_key, resource, current_user)
-            db.session.commit()
-            flash(f"“{resource.title}” is added to {area.label}.", "success")
-            return redirect(url_for("resources.curate", area_key=area_key))
-    return render_template("resources/curate.html", area=area, entries=entries,
-                           intro_form=intro_form, add_form=add_form, findings=findings)
-
-
-@bp.post("/toolkit/entries/<int:entry_id>")
-@login_required
-def change_entry(entry_id):
-    require("organize")
-    entry = db.session.get(ToolkitEntry, entry_id) or abort(404)
-    area_key = entry.area_key
-    action = request.form.get("action")
-    if action == "remove":
-        services.remove_from_toolkit(entry, current_user)
-        flash("Removed from the toolkit (the resource stays in the library).", "success")
-    elif action in ("up", "down"):
-        services.move_toolkit_entry(entry, current_user, -1 if action == "up" else 1)
-    db.session.commit()
-    return redirect(url_for("resources.curate", area_key=area_key))
-
+    [(area, entries)] = services.toolkit(current_user, only=area_key)
+    return render_template("resources/toolkit_area.html", area=area, entries=entries,
+                           tagged=browse.counts_by_area(current_user)[area_key],
+                           areas=TOOLKIT_AREAS)

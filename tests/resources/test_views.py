@@ -232,13 +232,13 @@ def test_toolkit_curation_by_organizers_and_public_view(client, sign_in, people,
     public = make_resource(people["owner"], pdf_bytes, "Cross-training curriculum", doc_type="curriculum")
     members = make_resource(people["owner"], pdf_bytes, "Members-only fiscal plan", "members")
     sign_in(people["outsider"])
-    assert client.get("/library/toolkit/training").status_code == 403
+    assert client.get("/library/toolkit/training/manage").status_code == 404
     client.post("/sign-out")
     sign_in(people["organizer"])
-    client.post("/library/toolkit/training", data={"action": "introduction",
-                                                  "intro-introduction": "Curricula for joint training."})
+    client.post("/library/toolkit/training/manage", data={"action": "describe",
+                                                         "area-introduction": "Curricula for joint training."})
     for resource in (public, members):
-        client.post("/library/toolkit/training", data={"action": "add", "add-resource_id": resource.id})
+        client.post("/library/toolkit/training/manage", data={"action": "add", "add-resource_id": resource.id})
     entries = db.session.scalars(select(ToolkitEntry).order_by(ToolkitEntry.position)).all()
     assert [e.resource_id for e in entries] == [public.id, members.id]
     client.post(f"/library/toolkit/entries/{entries[1].id}", data={"action": "up"})
@@ -246,7 +246,7 @@ def test_toolkit_curation_by_organizers_and_public_view(client, sign_in, people,
     assert [e.resource_id for e in db.session.scalars(select(ToolkitEntry).order_by(ToolkitEntry.position))] == [members.id, public.id]
     client.post("/sign-out")
     client.get("/")  # shows (and clears) the flashed messages
-    page = client.get("/library/toolkit").get_data(as_text=True)
+    page = client.get("/library/toolkit/training").get_data(as_text=True)
     assert "Curricula for joint training." in page and "Cross-training curriculum" in page
     assert "Members-only fiscal plan" not in page
 
