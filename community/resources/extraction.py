@@ -5,6 +5,7 @@ characters, a deadline checked between pages). `extract_isolated` runs it in a f
 an address-space limit and a hard timeout, so a hostile file can neither hang nor exhaust the
 worker. Nothing here raises on a bad file: the result says why no text could be read.
 """
+import contextlib
 import io
 import logging
 import multiprocessing
@@ -211,10 +212,8 @@ def _child(path, content_type, limits, conn):
         rlimit.setrlimit(rlimit.RLIMIT_AS, (budget, budget))
         conn.send(extract(path, content_type, limits))
     except BaseException as error:  # report anything; the parent decides
-        try:
+        with contextlib.suppress(Exception):
             conn.send(Extraction("no_text", note=f"The file could not be read ({type(error).__name__})."))
-        except Exception:
-            pass
     finally:
         conn.close()
 

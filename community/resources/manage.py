@@ -35,11 +35,11 @@ def curate(area_key):
     add_form.resource_id.choices = [("", "Choose a resource")] + [
         (r.id, f"{r.title} ({r.meta_line})") for r in services.toolkit_candidates(current_user, entries)]
     action = request.form.get("action")
-    if action == "describe" and area_form.validate_on_submit():
-        if attempt(lambda: services.describe_area(area_key, current_user, area_form.introduction.data,
-                                                  area_form.curator_id.data or None, area_form.guard_confirmed),
-                   form=area_form, success=f"The {area.label} page is saved."):
-            return redirect(url_for(".curate", area_key=area_key))
+    if action == "describe" and area_form.validate_on_submit() and attempt(
+            lambda: services.describe_area(area_key, current_user, area_form.introduction.data,
+                                           area_form.curator_id.data or None, area_form.guard_confirmed),
+            form=area_form, success=f"The {area.label} page is saved."):
+        return redirect(url_for(".curate", area_key=area_key))
     if action == "add" and add_form.validate_on_submit():
         resource = services.get_resource_or_404(add_form.resource_id.data)
         if attempt(lambda: services.add_to_toolkit(area_key, resource, current_user), form=add_form,

@@ -151,11 +151,11 @@ def download(resource_id, number=None):
 def edit(resource_id):
     resource = services.get_resource_or_404(resource_id, "edit")
     form = _form(resource)
-    if form.validate_on_submit():
-        if _saved(form, lambda: services.update_resource(resource, current_user, _details(form),
-                                                         bool(form.confirm_not_client_data.data)),
-                  "The resource is updated."):
-            return redirect(url_for("resources.show", resource_id=resource.id))
+    if form.validate_on_submit() and _saved(
+            form, lambda: services.update_resource(resource, current_user, _details(form),
+                                                   bool(form.confirm_not_client_data.data)),
+            "The resource is updated."):
+        return redirect(url_for("resources.show", resource_id=resource.id))
     return _edit_page(form, resource)
 
 
