@@ -34,7 +34,9 @@ run: install
 
 #: The suite runs on every core (pytest-xdist, one file per worker at a time); PYTEST_WORKERS=0 runs it serially.
 PYTEST_WORKERS ?= auto
+#: ruff (pyflakes, bugbear, simplify; settings in pyproject.toml) runs first: a finding fails the run.
 test: install node_modules/.installed
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 worker: install
