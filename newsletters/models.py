@@ -6,6 +6,7 @@ from sqlalchemy import (JSON, ForeignKey, Integer, String, Text, UniqueConstrain
                         select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from community import ordering
 from community.accounts.models import County, User
 from community.errors import DomainError
 from community.extensions import db
@@ -215,14 +216,7 @@ class Issue(db.Model):
     def move_block(self, block, offset):
         """Move a block up (-1) or down (+1) and renumber the positions."""
         self.require_editable()
-        blocks = list(self.blocks)
-        index = blocks.index(block)
-        target = index + offset
-        if 0 <= target < len(blocks):
-            blocks[index], blocks[target] = blocks[target], blocks[index]
-        for position, item in enumerate(blocks):
-            item.position = position
-        self.blocks = blocks
+        self.blocks = ordering.move(self.blocks, block, offset, start=0)
 
     @classmethod
     def archived(cls):

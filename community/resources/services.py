@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import audit, guard, jobs, mail
+from .. import audit, guard, jobs, mail, ordering
 from ..accounts.models import User
 from ..clusters.models import Cluster
 from ..errors import DomainError
@@ -364,12 +364,6 @@ def remove_from_toolkit(entry, user):
 def move_toolkit_entry(entry, user, offset):
     """Move an entry up (-1) or down (+1) within its area."""
     _require_organizer(user)
-    entries = list(entry.area.entries)
-    index = entries.index(entry)
-    target = index + offset
-    if 0 <= target < len(entries):
-        entries[index], entries[target] = entries[target], entries[index]
-        for position, other in enumerate(entries, start=1):
-            other.position = position
+    ordering.move(entry.area.entries, entry, offset)
     db.session.flush()
 

@@ -10,11 +10,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, jobs, mail
+from .. import audit, guard, jobs, mail, ordering
 from ..accounts.models import County, User
 from ..errors import DomainError
 from ..extensions import db
-from .. import guard
 from ..permissions import NotAllowed, can
 from ..timeutil import format_pacific, utcnow
 from ..vocabulary import IMPLEMENTATION_STAGES
@@ -119,13 +118,8 @@ def save_question(survey, actor, question=None, *, kind, prompt, help_text="", r
 
 def move_question(question, actor, offset):
     _require_organizer(actor)
-    ordered = list(question.survey.questions)
-    index = ordered.index(question)
-    target = index + offset
-    if 0 <= target < len(ordered):
-        other = ordered[target]
-        question.position, other.position = other.position, question.position
-        db.session.flush()
+    ordering.move(question.survey.questions, question, offset)
+    db.session.flush()
 
 
 def delete_question(question, actor):
