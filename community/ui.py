@@ -83,7 +83,10 @@ def stylesheets(app):
 
 
 def add_nav(app, label, endpoint, order=50, visible=None):
-    _registry(app)["nav"].append(NavItem(order, label, endpoint, visible or (lambda user: True)))
+    nav = _registry(app)["nav"]
+    nav.append(NavItem(order, label, endpoint, visible or (lambda user: True)))
+    nav.sort()
+    app.extensions.pop("community.ui.visitor_nav", None)
 
 
 def add_section(app, page, template, load, order=50):
@@ -98,7 +101,14 @@ def add_demo_seed(app, name, run, order=50):
 
 
 def nav_items(app, user):
-    return [item for item in sorted(_registry(app)["nav"]) if item.visible(user)]
+    """The navigation `user` may see; a visitor's (not signed in) is the same every request."""
+    if getattr(user, "is_authenticated", False):
+        return [item for item in _registry(app)["nav"] if item.visible(user)]
+    visitor_nav = app.extensions.get("community.ui.visitor_nav")
+    if visitor_nav is None:
+        visitor_nav = app.extensions["community.ui.visitor_nav"] = tuple(
+            item for item in _registry(app)["nav"] if item.visible(user))
+    return visitor_nav
 
 
 def sections(app, page, *args):

@@ -60,3 +60,19 @@ def test_the_layout_runs_no_query_for_a_visitor_and_one_per_person_signed_in(
     signed_in = queries_for(client, app, "/about")
     # The live session with its person, and the notification bell's count: nothing per nav item.
     assert signed_in == queries_for(client, app, "/about") <= 2
+
+
+def test_a_visitors_navigation_is_decided_once_per_app_and_a_members_on_every_request(
+        app, client, make_user, sign_in):
+    from community import ui
+
+    asked = []
+    ui.add_nav(app, "Probe", "forums.clusters", order=99, visible=lambda user: asked.append(user) or True)
+    for _ in range(3):
+        page = client.get("/about").get_data(as_text=True)
+    assert len(asked) == 1 and "Probe" in page and ">Admin<" not in page
+    admin = make_user(role="admin")
+    sign_in(admin)
+    for _ in range(2):
+        page = client.get("/about").get_data(as_text=True)
+    assert len(asked) == 3 and ">Admin<" in page

@@ -218,6 +218,11 @@ class User(UserMixin, db.Model):
         )
 
     @classmethod
+    def recent_members_and_total(cls, limit=8):
+        """`recent_members` rows (User, total), total being every active member: one query."""
+        return cls.recent_members(limit).add_columns(func.count().over().label("total"))
+
+    @classmethod
     def count_active(cls):
         return select(func.count()).select_from(cls).where(cls.status == "active")
 

@@ -2,10 +2,12 @@
 
 Functions here change objects and flush; the caller (view, CLI or job) commits.
 """
+import time
 from datetime import timedelta
 
-from flask import current_app
-from sqlalchemy import func, select
+from flask import current_app, has_app_context
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import object_session
 
 from .. import audit, guard, mail
 from ..clusters.models import join_public_clusters
@@ -25,9 +27,50 @@ class AccountError(DomainError):
     """A request about an account that cannot be carried out; the message is for the person."""
 
 
+#: How long each app keeps the county list before reading it again. Counties change only through
+#: migrations and `flask seed-demo` (missing ones added); the process that changes them forgets
+#: its copy at once, other processes and machines see the change within this many seconds.
+COUNTY_CACHE_SECONDS = 300
+
+_COUNTIES = "community.accounts.counties"
+
+
+def counties():
+    """Every county as (id, name), by name: one query per app every `COUNTY_CACHE_SECONDS`."""
+    cached = current_app.extensions.get(_COUNTIES)
+    now = time.monotonic()
+    if cached is None or now - cached[0] > COUNTY_CACHE_SECONDS:
+        rows = db.session.execute(select(County.id, County.name).order_by(County.name)).all()
+        cached = current_app.extensions[_COUNTIES] = (now, tuple((row.id, row.name) for row in rows))
+    return cached[1]
+
+
 def county_choices(blank="Choose a county"):
-    rows = db.session.execute(select(County.id, County.name).order_by(County.name)).all()
-    return [(0, blank)] + [(row.id, f"{row.name} County") for row in rows]
+    return [(0, blank)] + [(county_id, f"{name} County") for county_id, name in counties()]
+
+
+def _forget_counties(*_):
+    if has_app_context():
+        current_app.extensions.pop(_COUNTIES, None)
+
+
+def _county_changed(mapper, connection, county):
+    # Forget now (this transaction may read the list again) and when it ends (it may roll back).
+    _forget_counties()
+    session = object_session(county)
+    if session is not None and not session.info.get(_COUNTIES):
+        session.info[_COUNTIES] = True
+        event.listen(session, "after_commit", _session_ended, once=True)
+        event.listen(session, "after_soft_rollback", _session_ended, once=True)
+
+
+def _session_ended(session, *_):
+    session.info.pop(_COUNTIES, None)
+    _forget_counties()
+
+
+for _change in ("after_insert", "after_update", "after_delete"):
+    event.listen(County, _change, _county_changed)
 
 
 def authenticate(email, password):

@@ -31,7 +31,7 @@ def about():
 
 
 def new_members_section(user):
-    members = db.session.scalars(User.recent_members(limit=8)).all()
-    if not members:
+    rows = db.session.execute(User.recent_members_and_total(limit=8)).all()
+    if not rows:
         return None
-    return {"members": members, "total": db.session.scalar(User.count_active())}
+    return {"members": [row.User for row in rows], "total": rows[0].total}

@@ -9,6 +9,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from .. import audit, guard, jobs, mail, ordering
 from ..accounts.models import County, User
@@ -419,7 +420,8 @@ def rounds_for(user):
         return []
     now = utcnow()
     rounds = db.session.scalars(
-        select(Round).join(Survey).where(Round.status.in_((OPEN, CLOSED)), Round.opens_at <= now)
+        select(Round).join(Survey).options(contains_eager(Round.survey))
+        .where(Round.status.in_((OPEN, CLOSED)), Round.opens_at <= now)
         .order_by(Round.closes_at.desc())).all()
     keys = {r.id: respondent_key(r.survey, user) for r in rounds}
     responses = {(r.round_id, r.respondent_key): r for r in db.session.scalars(

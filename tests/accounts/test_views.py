@@ -244,3 +244,15 @@ def test_audit_log_reads_as_words_and_filters_by_area_action_and_person(client, 
     assert '<option value="account.role" selected>' in client.get("/admin/audit?action=account.role").get_data(as_text=True)
     assert "Nothing recorded matches" in rows("?actor=nobody+here")
     assert audit.action_label("thing.make_new") == "Thing: make new"
+
+
+def test_the_home_lists_the_newest_members_and_counts_them_all_in_one_query(client, app, make_user, sign_in):
+    from tests.support.queries import count_queries
+
+    people = [make_user(name=f"Member {n}") for n in range(10)]
+    db.session.commit()
+    sign_in(people[0])
+    with count_queries(app) as statements:
+        page = client.get("/").get_data(as_text=True)
+    assert "All 10 members" in page and "Member 9" in page and "Member 1<" not in page
+    assert len([s for s in statements if "FROM users" in s]) == 1

@@ -60,6 +60,24 @@ def test_month_and_upcoming_pages_run_a_constant_number_of_queries(client, make_
     assert few == many
 
 
+def test_the_calendar_filter_menu_reads_only_the_names_of_active_clusters(client, make_event, make_user, sign_in):
+    member = make_user()
+    _cluster_with(member)
+    archived = Cluster(slug="old", name="Old Cluster", archived_at=utcnow())
+    db.session.add(archived)
+    commit()
+    sign_in(member)
+    for path in ("/events/", "/events/month"):
+        client.get(path)  # the events themselves are cached per version: this reads them once
+        with count_queries() as counted:
+            page = client.get(path).get_data(as_text=True)
+        cluster_reads = [s for s in counted if "FROM clusters" in s]
+        assert len(cluster_reads) == 1 and "clusters.description" not in cluster_reads[0]
+        assert ">Family Engagement</option>" in page and "Old Cluster" not in page
+        # session, bell, filter menu, memberships, events version, the viewer's registrations
+        assert len(counted) == 6
+
+
 def test_the_upcoming_list_filters_by_kind_and_cluster(client, make_event, make_user, sign_in):
     member = make_user()
     cluster = _cluster_with(member)

@@ -10,6 +10,8 @@ from community.surveys import services
 from community.surveys.models import Answer, Question, Survey, SurveyResponse
 from community.timeutil import utcnow
 
+from tests.support.queries import count_queries
+
 from .conftest import answers_for, build_survey, commit
 
 PASSWORD = "correct horse battery"
@@ -138,3 +140,27 @@ def test_the_results_page_draws_the_county_map_with_a_table_beside_it(client, pe
     assert "<title>Kern: Initial implementation</title>" in page
     assert "<th scope=\"row\">Madera</th><td>Initial implementation</td>" in page
     assert "Fewer than 5 responses" not in page
+
+
+def test_the_home_section_reads_rounds_with_their_surveys_in_one_query_however_many_are_open(
+        client, people):
+    def open_rounds(count):
+        for n in range(count):
+            survey = build_survey(people.organizer)
+            survey_round = services.create_round(survey, people.organizer, f"Round {n}",
+                                                 utcnow() - timedelta(hours=1), utcnow() + timedelta(days=5))
+            services.open_round(survey_round, people.organizer)
+        commit()
+
+    def survey_queries():
+        with count_queries() as statements:
+            page = client.get("/").get_data(as_text=True)
+        return page, [s for s in statements if "survey" in s]
+
+    _sign_in(client, people.coordinator)
+    open_rounds(1)
+    page, few = survey_queries()
+    open_rounds(3)
+    page, many = survey_queries()
+    assert page.count("Linkages implementation status") == 4
+    assert len(few) == len(many) == 2  # the rounds with their surveys, then this person's responses

@@ -239,10 +239,11 @@ def check_in_list(event, name_query=""):
 
 
 def active_clusters():
-    """The clusters a calendar can be filtered by, and an event can belong to."""
+    """(id, name) rows of the clusters a calendar can be filtered by, and an event can belong to."""
     from ...clusters.models import Cluster
 
-    return db.session.scalars(Cluster.active()).all()
+    return db.session.execute(select(Cluster.id, Cluster.name).where(Cluster.archived_at.is_(None))
+                              .order_by(Cluster.name)).all()
 
 
 def month_window(year, month):
