@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..clusters.models import Cluster, ClusterMembership
 from ..extensions import db
@@ -68,7 +68,8 @@ def thread_rows(threads, user):
 
 
 def _with_people(query):
-    return query.options(selectinload(Thread.author), selectinload(Thread.last_poster))
+    """Threads with their starter and last poster, in the same query (joined, not a query each)."""
+    return query.options(joinedload(Thread.author), joinedload(Thread.last_poster))
 
 
 def cluster_threads(cluster, user, page):
