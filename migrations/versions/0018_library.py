@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0014_library"
-down_revision = "0013_reply_mail"
+revision = "0018_library"
+down_revision = "0017_newsui"
 branch_labels = None
 depends_on = None
 

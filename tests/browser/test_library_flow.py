@@ -81,7 +81,7 @@ def test_share_find_narrow_and_download(page, live_server, check_page, make_user
     assert page.locator("mark").count() >= 1
     check_page(page, "search")
 
-    page.goto("/search?q=")
+    page.goto("/search?q=&kind=resource")  # the library resources (members find people too)
     page.get_by_role("heading", name="2 results").wait_for()
     page.get_by_role("complementary", name="Narrow the results").get_by_role("link", name="Form").click()
     page.get_by_role("heading", name="1 result").wait_for()

@@ -46,11 +46,12 @@ def test_changes_are_announced_to_search_after_commit(forum):
     def listener(kind, ids, removed):
         heard.append((kind, ids, removed))
 
+    from community.jobs import run_ready
+
+    run_ready()  # making the forum's people queued their own (person) announcements
     content.content_changed.connect(listener)
     try:
         thread = forum.thread()
-        from community.jobs import run_ready
-
         run_ready()
         assert heard == [("thread", [str(thread.id)], False)]
     finally:

@@ -78,8 +78,8 @@ def test_a_version_note_with_an_ssn_is_refused(client, sign_in, people, pdf_byte
 
 def test_a_toolkit_introduction_is_guarded(client, sign_in, people):
     sign_in(people["organizer"])
-    page = _html(client.post("/library/toolkit/definitional", data={
-        "action": "introduction", "intro-introduction": "Start with Marisol Vega, age 4."}))
+    page = _html(client.post("/library/toolkit/definitional/manage", data={
+        "action": "describe", "area-introduction": "Start with Marisol Vega, age 4."}))
     assert "Check this before it is saved" in page
     assert db.session.scalar(select(ToolkitArea.introduction)) in (None, "")
 
