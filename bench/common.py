@@ -165,3 +165,15 @@ def report(name, rows, base=None):
         print(" | ".join(str(row.get(k, "")).ljust(widths[k]) for k in keys))
     (RESULTS / f"{name}.json").write_text(json.dumps(rows, indent=2, default=str))
     return rows
+
+
+def app_for(env, **overrides):
+    """The site of a scenario (`env`: its instance folder and database), built in this process.
+
+    `community.config` read the environment when an earlier scenario of the same run first
+    imported it, so the folder and database are passed as overrides, never through os.environ.
+    """
+    from community import create_app
+
+    return create_app({"INSTANCE_PATH": env["INSTANCE_PATH"],
+                       "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or None, **overrides})

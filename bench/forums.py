@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 
-from bench.common import ROOT, baseline, gunicorn, measure, report, scaled, sign_in_cookie
+from bench.common import ROOT, app_for, baseline, gunicorn, measure, report, scaled, sign_in_cookie
 
 #: The generated data set, on top of the demo data (whose 7 clusters count among the 50).
 CLUSTERS, THREADS, POSTS = 50, scaled(5000), scaled(100_000)
@@ -33,10 +33,8 @@ def generate(env):
     """Fill the database named in `env` with the benchmark data set.
 
     Returns (1× cluster slug, 10× cluster slug, long thread id)."""
-    os.environ.update(env)
     from sqlalchemy import func, insert, select
 
-    from community import create_app
     from community.accounts.models import User
     from community.clusters.models import Cluster, ClusterMembership
     from community.extensions import db
@@ -44,7 +42,7 @@ def generate(env):
     from community.timeutil import utcnow
 
     rng = random.Random(7)
-    app = create_app()
+    app = app_for(env)
     with app.app_context():
         people = db.session.scalars(select(User.id).where(User.status == "active")).all()
         reader = db.session.scalar(select(User.id).where(User.email == READER))

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 
-from bench.common import ROOT, baseline, gunicorn, measure, report, scaled, sign_in_cookie
+from bench.common import ROOT, app_for, baseline, gunicorn, measure, report, scaled, sign_in_cookie
 
 PUBLIC = ["/", "/about", "/sign-in", "/events/", "/newsletter", "/clusters", "/request-account",
           "/library/"]
@@ -20,17 +20,15 @@ MEMBER = "maria.lopez@stanislaus.example.gov"
 
 def add_resources(env, count, seed):
     """Bulk-insert `count` link resources (public and members-only) owned by demo people."""
-    os.environ.update(env)
     from sqlalchemy import insert, select
 
-    from community import create_app
     from community.accounts.models import County, User
     from community.extensions import db
     from community.resources.models import Resource
     from community.timeutil import utcnow
 
     rng = random.Random(seed)
-    app = create_app()
+    app = app_for(env)
     with app.app_context():
         people = db.session.scalars(select(User.id).where(User.status == "active")).all()
         counties = db.session.scalars(select(County.id)).all()
