@@ -2,15 +2,20 @@
 
 Without words, the library's own table answers: one query reads the facet columns of every
 resource the permission policy lets the viewer see, filters and counts them, and one more loads
-the page shown. With words, the site search backend answers (narrowed to resources, with the same
+the page shown. The filtered, sorted ids and the counts are kept per app for each (what the viewer
+may see, filters, sort) and used while one aggregate over the resources table — how many, the
+latest change and deletion, the downloads — is unchanged, so every process and machine notices
+an edit, a deletion, a new resource or a download at its next page view. With words, the site search backend answers (narrowed to resources, with the same
 filters), so relevance, snippets and "did you mean" are the ones the search page gives.
 """
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from flask import current_app
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import County
@@ -126,23 +131,50 @@ def browse_library(user, query="", filters=None, sort="", page=1, per_page=PER_P
     if searched is not None:
         return searched
     sort = sort if sort in SORTS else "newest"
+    ids, facets = _browsed(access_filter(user), filters, sort)
+    total = len(ids)
+    shown = ids[(page - 1) * per_page: page * per_page]
+    library = Library(query=query, sort=sort, sorts=SORTS, filters=filters, total=total, page=page,
+                      pages=max(1, math.ceil(total / per_page)), facets=facets,
+                      search_unavailable=bool(query))
+    library.items = [Item(resource) for resource in _load(shown)]
+    return library
+
+
+#: Browsing results kept per app: (viewer's access, filters, sort) of the most recent ones.
+_KEPT = 64
+_lock = threading.Lock()
+
+
+def _browsed(allowed, filters, sort):
+    """(ids of every matching resource in order, the panel's facets) for this access and filters."""
+    kept = current_app.extensions.setdefault("community.resources.browsed", OrderedDict())
+    version = tuple(db.session.execute(select(
+        func.count(Resource.id), func.max(Resource.updated_at), func.max(Resource.deleted_at),
+        func.coalesce(func.sum(Resource.download_count), 0))).one())
+    key = (allowed.everything, allowed.members, allowed.cluster_ids, tuple(sorted(filters.items())), sort)
+    with _lock:
+        found = kept.get(key)
+        if found is not None and found[0] == version:
+            kept.move_to_end(key)
+            return found[1], found[2]
     rows = db.session.execute(
         select(Resource.id, Resource.title, Resource.created_at, Resource.download_count,
                Resource.program, Resource.doc_type, Resource.toolkit_areas, Resource.strategies,
                Resource.year, County.slug)
         .select_from(Resource).outerjoin(County, County.id == Resource.county_id)
-        .where(Resource.allowed_by(access_filter(user)))).all()
+        .where(Resource.allowed_by(allowed))).all()
     described = [(row, _facet_values(row)) for row in rows]
     matched = [(row, values) for row, values in described if _matches(values, filters)]
     matched.sort(key=_SORT_KEYS[sort])
-    total = len(matched)
-    shown = [row.id for row, _ in matched[(page - 1) * per_page: page * per_page]]
-    library = Library(query=query, sort=sort, sorts=SORTS, filters=filters, total=total, page=page,
-                      pages=max(1, math.ceil(total / per_page)),
-                      facets=_facets([values for _, values in matched], filters),
-                      search_unavailable=bool(query))
-    library.items = [Item(resource) for resource in _load(shown)]
-    return library
+    ids = [row.id for row, _ in matched]
+    facets = _facets([values for _, values in matched], filters)
+    with _lock:
+        kept[key] = (version, ids, facets)
+        kept.move_to_end(key)
+        while len(kept) > _KEPT:
+            kept.popitem(last=False)
+    return ids, facets
 
 
 def _facet_values(row):

@@ -213,3 +213,36 @@ def test_when_the_index_cannot_be_read_the_library_still_lists_and_filters(clien
     assert response.status_code == 200 and rebuilds == [True]
     assert "Searching by words is unavailable for a few minutes" in page
     assert titles(page) == ["Kern shared release of information", "Kern MOU between CWS and CalWORKs"]
+
+
+def test_browsing_is_kept_between_views_and_notices_changes_made_anywhere(client, sign_in, people):
+    """The panel's ids and counts are reused while the resources table is unchanged; an edit,
+    a deletion or a download made by another process (a direct UPDATE here) shows at once."""
+    from sqlalchemy import update
+
+    from community.resources.models import Resource
+
+    first = share_link(people["owner"], "Joint case plan template", county="Kern", days_ago=2)
+    second = share_link(people["owner"], "Co-location guide", county="Fresno", days_ago=1)
+    sign_in(people["outsider"])
+    assert titles(client.get("/library/").get_data(as_text=True)) == ["Co-location guide", "Joint case plan template"]
+    with count_queries() as warm:
+        client.get("/library/")
+    with count_queries() as again:
+        client.get("/library/")
+    assert len(again) == len(warm)  # the kept answer: no reading of every resource
+
+    db.session.execute(update(Resource).where(Resource.id == first.id)
+                       .values(title="Joint case plan template (2026)", updated_at=utcnow()))
+    db.session.commit()
+    assert "Joint case plan template (2026)" in titles(client.get("/library/").get_data(as_text=True))
+
+    db.session.execute(update(Resource).where(Resource.id == first.id).values(download_count=9))
+    db.session.commit()
+    assert titles(client.get("/library/?sort=downloads").get_data(as_text=True))[0].startswith("Joint")
+
+    db.session.execute(update(Resource).where(Resource.id == second.id).values(deleted_at=utcnow()))
+    db.session.commit()
+    page = client.get("/library/").get_data(as_text=True)
+    assert titles(page) == ["Joint case plan template (2026)"]
+    assert set(options(page, "county")) == {"", "kern"}, options(page, "county")
