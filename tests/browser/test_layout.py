@@ -20,6 +20,7 @@ SCREENSHOTS = ARTIFACTS / "screenshots"
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 MEMBER, ORGANIZER, ADMIN = ("maria.lopez@stanislaus.example.gov", "organizer@linkages.example.org",
                             "admin@linkages.example.org")
+NEWCOMER = "james.chen@lacounty.example.gov"
 
 
 def _first_href(page, path, pattern):
@@ -126,9 +127,22 @@ def test_a_member_sees_every_main_page_fit_a_desktop_and_a_phone(browser, live_s
                 ("month", "/events/month"), ("event", event), ("register", f"{event}/register"),
                 ("my-registrations", "/events/mine"), ("newsletter", "/newsletter"), ("surveys", "/surveys/"),
                 ("assistance", "/assistance/"), ("ask-for-help", "/assistance/new"),
-                ("profile", "/people/maria-lopez"), ("notifications", "/notifications")]
+                ("profile", "/people/maria-lopez"), ("notifications", "/notifications"),
+                ("people", "/people?program=calworks"),
+                # an open cluster she is not in: its recent titles, before joining
+                ("cluster-preview", "/clusters/training-workforce")]
 
     _walk(browser, live_server, check_page, "member", MEMBER, pages)
+
+
+def test_a_newcomers_home_with_its_checklist_fits_a_desktop_and_a_phone(browser, live_server, check_page):
+    """James (the demo's newcomer) still has the getting-started checklist on his home page."""
+    _seed(live_server.app)
+    def pages(page):
+        page.get_by_role("heading", name="Getting started").wait_for()
+        return [("home-checklist", "/")]
+
+    _walk(browser, live_server, check_page, "newcomer", NEWCOMER, pages)
 
 
 def test_an_organizer_sees_the_organizer_pages_fit_a_desktop_and_a_phone(browser, live_server, check_page):
@@ -150,6 +164,6 @@ def test_an_admin_sees_the_admin_pages_fit_a_desktop_and_a_phone(browser, live_s
 
     def pages(page):
         return [("home", "/"), ("admin-people", "/admin/people"), ("admin-people-active", "/admin/people?status=active"),
-                ("admin-invite", "/admin/invite"), ("admin-audit", "/admin/audit")]
+                ("admin-invite", "/admin/invite"), ("admin-audit", "/admin/audit?area=account")]
 
     _walk(browser, live_server, check_page, "admin", ADMIN, pages)
