@@ -3,25 +3,17 @@ organizer triages it and reads the dashboard. Every page is checked with axe-cor
 import pytest
 
 from community.cli import seed_demo
-from community.core.demo import DEMO_PASSWORD
 from community.extensions import db
+from tests.support.browser import sign_in_page
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, email):
-    page.goto("/sign-in")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Welcome").first.wait_for()
 
 
 def test_ask_for_help_then_triage_it(page, live_server, check_page):
     with live_server.app.app_context():
         seed_demo(live_server.app)
         db.session.commit()
-    _sign_in(page, "hector.villanueva@tulare.example.gov")
+    sign_in_page(page, "hector.villanueva@tulare.example.gov")
     page.goto("/assistance/")
     check_page(page, "assistance-index")
     page.get_by_role("link", name="Ask CFPIC for help").click()
@@ -41,7 +33,7 @@ def test_ask_for_help_then_triage_it(page, live_server, check_page):
     url = page.url
     page.get_by_role("button", name="Sign out").click()
 
-    _sign_in(page, "organizer@linkages.example.org")
+    sign_in_page(page, "organizer@linkages.example.org")
     page.goto(url)
     page.get_by_label("Status").select_option("in_progress")
     page.get_by_label("CFPIC staff member").select_option(label="Renee Okafor")

@@ -10,23 +10,15 @@ from sqlalchemy import select
 from community.cli import seed_demo
 from community.convenings import services, views
 from community.convenings.models import Event, EventRegistration
-from community.core.demo import DEMO_PASSWORD, demo_user
+from community.core.demo import demo_user
 from community.extensions import db
 from community.jobs import run_ready
 from community.timeutil import to_pacific, utcnow
+from tests.support.browser import sign_in_page
 
 pytestmark = pytest.mark.browser
 
 MARIA, JAMES = "maria.lopez@stanislaus.example.gov", "james.chen@lacounty.example.gov"
-
-
-def _sign_in(page, email):
-    page.goto("/sign-in")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Welcome").first.wait_for()
-    page.wait_for_load_state()
 
 
 def _sign_out(page):
@@ -67,7 +59,7 @@ def test_register_wait_get_promoted_and_download_the_invitation(page, live_serve
     page.get_by_role("heading", name="Agenda").wait_for()
     check_page(page, "event-convening-agenda")
 
-    _sign_in(page, MARIA)
+    sign_in_page(page, MARIA)
     page.get_by_role("heading", name="Upcoming events").wait_for()
     check_page(page, "home-with-events")
     page.get_by_role("link", name="Events", exact=True).click()
@@ -96,7 +88,7 @@ def test_register_wait_get_promoted_and_download_the_invitation(page, live_serve
     check_page(page, "event-waitlisted")
     _sign_out(page)
 
-    _sign_in(page, JAMES)
+    sign_in_page(page, JAMES)
     page.goto("/events/mine")
     check_page(page, "my-registrations")
     page.get_by_role("button", name="Cancel my registration for Peer exchange").click()
@@ -106,7 +98,7 @@ def test_register_wait_get_promoted_and_download_the_invitation(page, live_serve
     page.get_by_text("is cancelled").first.wait_for()
     _sign_out(page)
 
-    _sign_in(page, MARIA)
+    sign_in_page(page, MARIA)
     page.goto("/events/mine")
     page.get_by_text("Registered").first.wait_for()
     with page.expect_download() as download:
@@ -131,7 +123,7 @@ def test_register_wait_get_promoted_and_download_the_invitation(page, live_serve
 
 def test_organizer_pages_and_check_in_on_a_phone(page, live_server, check_page):
     ids = _prepare(live_server.app)
-    _sign_in(page, "organizer@linkages.example.org")
+    sign_in_page(page, "organizer@linkages.example.org")
     page.goto("/events/new")
     check_page(page, "event-new")
     page.get_by_label("Title").fill("Webinar: Family Stabilization referrals")

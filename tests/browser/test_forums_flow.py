@@ -6,16 +6,9 @@ import pytest
 
 from community.clusters.models import Cluster, ClusterMembership
 from community.extensions import db
+from tests.support.browser import sign_in_page
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, email):
-    page.goto("/sign-in")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Welcome").wait_for()
 
 
 def _sign_out(page):
@@ -35,7 +28,7 @@ def test_join_post_preview_mention_notification_and_answer(page, live_server, ch
                                description="Joint fiscal plans.", is_open=False))
         db.session.commit()
 
-    _sign_in(page, "james@lacounty.example.gov")
+    sign_in_page(page, "james@lacounty.example.gov", "correct horse battery")
     page.get_by_role("link", name="Clusters").first.click()
     check_page(page, "clusters")
     page.get_by_role("link", name="Fiscal & Sustainability").click()
@@ -68,7 +61,7 @@ def test_join_post_preview_mention_notification_and_answer(page, live_server, ch
     check_page(page, "notification-settings")
     _sign_out(page)
 
-    _sign_in(page, "maria@stanislaus.example.gov")
+    sign_in_page(page, "maria@stanislaus.example.gov", "correct horse battery")
     page.get_by_role("link", name="Inviting the WTW case manager").first.click()
     page.get_by_label("Your reply").fill(
         "In Stanislaus the TDM facilitator invites the Linkages liaison. @james.chen happy to share our protocol.")
@@ -83,7 +76,7 @@ def test_join_post_preview_mention_notification_and_answer(page, live_server, ch
     check_page(page, "flags")
     _sign_out(page)
 
-    _sign_in(page, "james@lacounty.example.gov")
+    sign_in_page(page, "james@lacounty.example.gov", "correct horse battery")
     check_page(page, "home-with-latest")
     page.get_by_role("link", name="Notifications, 1 unread").click()
     check_page(page, "notifications")
@@ -102,7 +95,7 @@ def test_join_post_preview_mention_notification_and_answer(page, live_server, ch
     page.get_by_text("The cluster's facilitators will look at it").wait_for()
     _sign_out(page)
 
-    _sign_in(page, "maria@stanislaus.example.gov")
+    sign_in_page(page, "maria@stanislaus.example.gov", "correct horse battery")
     page.goto("/flags")
     page.get_by_text("Mentions our county's protocol").wait_for()
     page.get_by_role("link", name="Inviting the WTW case manager").first.click()
@@ -118,7 +111,7 @@ def test_join_post_preview_mention_notification_and_answer(page, live_server, ch
     check_page(page, "hide-post")
     _sign_out(page)
 
-    _sign_in(page, "renee@cfpic.example.org")
+    sign_in_page(page, "renee@cfpic.example.org", "correct horse battery")
     page.goto("/clusters/new")
     check_page(page, "new-cluster")
     page.goto("/clusters/family-engagement/edit")

@@ -10,9 +10,8 @@ import re
 import pytest
 
 from community.cli import seed_demo
-from community.core.demo import DEMO_PASSWORD
 from community.extensions import db
-from tests.support.browser import ARTIFACTS
+from tests.support.browser import ARTIFACTS, sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -36,14 +35,6 @@ def _convening(page):
     """The demo's two-day convening: an agenda, workshop choices and a dozen registrants."""
     page.goto("/events/")
     return page.get_by_role("link", name="Linkages Convening 2027").first.get_attribute("href")
-
-
-def _sign_in(page, email):
-    page.goto("/sign-in")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Welcome").first.wait_for()
 
 
 def _small_targets(page, selector):
@@ -100,7 +91,7 @@ def _walk(browser, live_server, check_page, role, email, pages_for):
         context.set_default_timeout(15000)
         page = context.new_page()
         try:
-            _sign_in(page, email)
+            sign_in_page(page, email)
             pages = pages_for(page)
             problems += _visit(page, check_page, role, width_name, pages)
         finally:

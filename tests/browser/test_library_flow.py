@@ -9,16 +9,9 @@ from community.clusters.models import Cluster, ClusterMembership
 from community.extensions import db
 from community.resources import services
 from community.resources.demo import make_docx, make_pdf, upload_bytes
+from tests.support.browser import sign_in_page
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, email):
-    page.goto("/sign-in")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Welcome").wait_for()
 
 
 def test_share_find_narrow_and_download(page, live_server, check_page, make_user, tmp_path):
@@ -41,7 +34,7 @@ def test_share_find_narrow_and_download(page, live_server, check_page, make_user
         "Welfare-to-Work plan so that classes and work hours fit in one week."]))
 
     live_server.app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
-    _sign_in(page, "maria.lopez@stanislaus.example.gov")
+    sign_in_page(page, "maria.lopez@stanislaus.example.gov", "correct horse battery")
     page.get_by_role("link", name="Library").first.click()
     page.get_by_role("heading", name="Resource library").wait_for()
     check_page(page, "library")
@@ -98,7 +91,7 @@ def test_share_find_narrow_and_download(page, live_server, check_page, make_user
     check_page(page, "toolkit")
     page.get_by_role("button", name="Sign out").click()
 
-    _sign_in(page, "organizer@linkages.example.org")
+    sign_in_page(page, "organizer@linkages.example.org", "correct horse battery")
     page.goto("/library/toolkit/assessment-planning")
     page.get_by_role("link", name="Curate this area").click()
     page.get_by_role("textbox", name="Start here").fill("Tools to identify mutual cases and plan together.")

@@ -6,9 +6,8 @@ scroll sideways, and a screenshot of each is saved under tests/_artifacts/screen
 import pytest
 
 from community.cli import seed_demo
-from community.core.demo import DEMO_PASSWORD
 from community.extensions import db
-from tests.support.browser import ARTIFACTS
+from tests.support.browser import ARTIFACTS, sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -18,14 +17,6 @@ PAGES = [("library", "/library/"), ("library-filtered", "/library/?county=stanis
          ("library-search", "/library/?q=calworks+sanction&sort=relevance"),
          ("library-nothing", "/library/?county=alpine"), ("toolkit", "/library/toolkit"),
          ("toolkit-area", "/library/toolkit/definitional"), ("toolkit-curate", "/library/toolkit/training/manage")]
-
-
-def _sign_in(page, email):
-    page.goto("/sign-in")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Welcome").first.wait_for()
 
 
 def test_library_and_toolkit_pages_fit_a_desktop_and_a_phone(browser, live_server, check_page):
@@ -40,7 +31,7 @@ def test_library_and_toolkit_pages_fit_a_desktop_and_a_phone(browser, live_serve
         context.set_default_timeout(15000)
         page = context.new_page()
         try:
-            _sign_in(page, "organizer@linkages.example.org")
+            sign_in_page(page, "organizer@linkages.example.org")
             for name, path in PAGES:
                 page.goto(path)
                 page.wait_for_load_state()

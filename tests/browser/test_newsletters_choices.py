@@ -9,6 +9,7 @@ from community.search import backend as site_search
 from newsletters import services
 from newsletters.models import Subscriber
 from tests.forums.conftest import Forum
+from tests.support.browser import sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -18,13 +19,6 @@ WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 def _fits(page, name):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"], f"{name} scrolls sideways ({width}px)"
-
-
-def _sign_in(page, email):
-    page.goto("/sign-in")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
 
 
 @pytest.fixture
@@ -51,7 +45,7 @@ def composer(live_server, make_user):
 @pytest.mark.parametrize("width", WIDTHS)
 def test_an_organizer_picks_public_threads_as_she_types(page, composer, check_page, width):
     page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
-    _sign_in(page, "organizer@linkages.example.org")
+    sign_in_page(page, "organizer@linkages.example.org", "correct horse battery")
     page.goto(composer)
     _fits(page, "the highlights block")
     page.get_by_label("Find a public thread").press_sequentially("reunif", delay=30)
@@ -75,7 +69,7 @@ def test_without_javascript_the_picker_is_a_search_field_and_a_list(browser, liv
                                   bypass_csp=True, viewport={"width": 390, "height": 844})
     try:
         page = context.new_page()
-        _sign_in(page, "organizer@linkages.example.org")
+        sign_in_page(page, "organizer@linkages.example.org", "correct horse battery")
         page.goto(composer)
         page.get_by_label("Find a public thread").fill("reunification")
         page.get_by_role("button", name="Search threads").click()

@@ -5,21 +5,13 @@ import pytest
 from sqlalchemy import select
 
 from community.cli import seed_demo
-from community.core.demo import DEMO_PASSWORD
 from community.extensions import db
 from community.surveys.models import Round, SurveyResponse
+from tests.support.browser import sign_in_page
 
 pytestmark = pytest.mark.browser
 
 ORGANIZER, MARIA = "organizer@linkages.example.org", "maria.lopez@stanislaus.example.gov"
-
-
-def _sign_in(page, email):
-    page.goto("/sign-in")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Welcome").first.wait_for()
 
 
 def test_build_a_survey_answer_it_for_a_county_and_read_the_results(page, live_server, check_page):
@@ -29,7 +21,7 @@ def test_build_a_survey_answer_it_for_a_county_and_read_the_results(page, live_s
         db.session.commit()
         closed = db.session.scalar(select(Round.id).where(Round.name == "Spring 2026").order_by(Round.id))
 
-    _sign_in(page, ORGANIZER)
+    sign_in_page(page, ORGANIZER)
     page.goto("/surveys/manage/")
     check_page(page, "surveys-manage")
     page.get_by_label("Title").fill("Cross-training readiness")
@@ -62,7 +54,7 @@ def test_build_a_survey_answer_it_for_a_county_and_read_the_results(page, live_s
     page.get_by_role("button", name="Sign out").click()
 
     page.set_viewport_size({"width": 390, "height": 844})
-    _sign_in(page, MARIA)
+    sign_in_page(page, MARIA)
     page.goto("/surveys/")
     check_page(page, "surveys-index")
     page.get_by_role("link", name="Cross-training readiness").click()

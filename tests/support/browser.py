@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from community.core.demo import DEMO_PASSWORD
 from tests.support import summary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,3 +149,14 @@ def validate_html(paths):
     result = subprocess.run([exe, "--format", "text", *map(str, paths)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"Nu HTML Checker found errors:\n{result.stdout}\n{result.stderr}"
+
+
+def sign_in_page(page, email, password=DEMO_PASSWORD):
+    """Sign in through the real form in a browser page (default: the demo password) and wait
+    for the home page's welcome."""
+    page.goto("/sign-in")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Welcome").first.wait_for()
+    page.wait_for_load_state()
