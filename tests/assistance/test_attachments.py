@@ -7,12 +7,13 @@ import pytest
 
 from community import jobs
 from community.assistance.models import AssistanceAttachment, AssistanceRequest
-from community.clusters.models import Cluster, ClusterMembership
 from community.extensions import db
 from community.permissions import access_filter
 from community.resources import files
 from community.resources.demo import make_pdf
 from community.search import backend as site_search
+
+from .conftest import county_people
 
 PASSWORD = "correct horse battery"
 FILE_WORD = "pellucidor"
@@ -20,33 +21,9 @@ ASK = {"topic": "Joint case review protocol", "details": "Our draft is attached.
        "preferred_format": "documents"}
 
 
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    from werkzeug.security import generate_password_hash
-
-    from community.accounts import models
-
-    monkeypatch.setattr(models, "generate_password_hash",
-                        lambda password, method=None: generate_password_hash(password, method="pbkdf2:sha256:1000"))
-
-
 @pytest.fixture
 def people(app, make_user):
-    class People:
-        organizer = make_user(role="organizer", name="Renee Okafor", email="organizer@linkages.example.org",
-                              county="Sacramento", program="cfpic")
-        requester = make_user(name="Luis Ramirez", email="luis@fresno.example.gov", county="Fresno")
-        colleague = make_user(name="Ana Soto", email="ana@fresno.example.gov", county="Fresno")
-        elsewhere = make_user(name="James Chen", email="james@lacounty.example.gov", county="Los Angeles")
-        cluster_mate = make_user(name="Maria Lopez", email="maria@stanislaus.example.gov", county="Stanislaus")
-
-    cluster = Cluster(slug="family-engagement", name="Family Engagement", description="Peers.",
-                      is_open=False, is_public=False)
-    db.session.add(cluster)
-    cluster.memberships.append(ClusterMembership(user=People.requester, role="member"))
-    cluster.memberships.append(ClusterMembership(user=People.cluster_mate, role="member"))
-    db.session.commit()
-    return People
+    return county_people(make_user, "member")
 
 
 def _client(app, person=None):

@@ -7,24 +7,15 @@ import pytest
 
 from community import jobs
 from community.assistance import services
-from community.clusters.models import Cluster, ClusterMembership
 from community.extensions import db
 from community.permissions import access_filter
 from community.search import backend as site_search
 
+from .conftest import county_people
+
 PASSWORD = "correct horse battery"
 TOPIC_WORD, DETAILS_WORD, NOTE_WORD = "quillbrindle", "marrowfinch", "tamberlode"
 ANONYMOUS = type("Anonymous", (), {"is_authenticated": False, "is_active": False})()
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    from werkzeug.security import generate_password_hash
-
-    from community.accounts import models
-
-    monkeypatch.setattr(models, "generate_password_hash",
-                        lambda password, method=None: generate_password_hash(password, method="pbkdf2:sha256:1000"))
 
 
 def commit():
@@ -35,20 +26,7 @@ def commit():
 @pytest.fixture
 def people(app, make_user):
     """A Fresno request; who must find it and who must not (a cluster-mate from another county too)."""
-    class People:
-        organizer = make_user(role="organizer", name="Renee Okafor", email="organizer@linkages.example.org",
-                              county="Sacramento", program="cfpic")
-        requester = make_user(name="Luis Ramirez", email="luis@fresno.example.gov", county="Fresno")
-        colleague = make_user(name="Ana Soto", email="ana@fresno.example.gov", county="Fresno")
-        elsewhere = make_user(name="James Chen", email="james@lacounty.example.gov", county="Los Angeles")
-        cluster_mate = make_user(name="Maria Lopez", email="maria@stanislaus.example.gov", county="Stanislaus")
-
-    cluster = Cluster(slug="family-engagement", name="Family Engagement", description="Peers.",
-                      is_open=False, is_public=False)
-    db.session.add(cluster)
-    cluster.memberships.append(ClusterMembership(user=People.requester, role="member"))
-    cluster.memberships.append(ClusterMembership(user=People.cluster_mate, role="facilitator"))
-    db.session.commit()
+    People = county_people(make_user, "facilitator")
     People.request = services.ask_for_help(People.requester, services.Ask(
         topic=f"Starting {TOPIC_WORD} reviews", details=f"We tried the {DETAILS_WORD} approach for mutual cases.",
         toolkit_area="evaluation", strategy="joint-case-reviews"))
