@@ -11,10 +11,19 @@
 - URLs of the layout (static files, navigation) are built once per worker and script root; they
   never depend on the request otherwise.
 
-Everything here is per process and derived from files or request data, so it is correct with
-any number of processes and machines.
+- Kept answers (`remember`): what a page builds from the database (calendar listings, feeds,
+  rendered posts and thread rows), kept in a bounded cache of the app and found again by a key
+  that holds everything the answer depends on, read from the database in this request (the
+  values themselves, or a version the database raises on every change). A change made by any
+  process or machine therefore changes the key at the next read; nothing is ever invalidated,
+  old entries fall off the end.
+
+Everything here is per process and derived from files, request data or the database's current
+values, so it is correct with any number of processes and machines.
 """
 import hashlib
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from flask import current_app, has_request_context, request, url_for
@@ -78,3 +87,37 @@ def _cache_headers(response):
         response.add_etag()
         response = response.make_conditional(request)
     return response
+
+
+#: Entries kept per named cache unless its user asks for another size.
+KEPT = 256
+_kept_lock = threading.Lock()
+
+
+def kept(name):
+    """The current app's cache `name` (in `app.extensions`: never shared between two apps)."""
+    caches = current_app.extensions.setdefault("community.kept", {})
+    cache = caches.get(name)
+    if cache is None:
+        with _kept_lock:
+            cache = caches.setdefault(name, OrderedDict())
+    return cache
+
+
+def remember(name, key, build, size=KEPT):
+    """The answer kept in cache `name` under `key`; on a miss `build()` makes it and the least
+    recently used entries beyond `size` are dropped. `key` must hold everything the answer
+    depends on (see the module's note)."""
+    cache = kept(name)
+    found = cache.get(key)
+    if found is not None:
+        with _kept_lock:
+            if key in cache:
+                cache.move_to_end(key)
+        return found
+    found = build()
+    with _kept_lock:
+        cache[key] = found
+        while len(cache) > size:
+            cache.popitem(last=False)
+    return found

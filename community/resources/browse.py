@@ -9,8 +9,6 @@ an edit, a deletion, a new resource or a download at its next page view. With wo
 filters), so relevance, snippets and "did you mean" are the ones the search page gives.
 """
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -19,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import County
+from ..caching import remember
 from ..extensions import db
 from ..permissions import access_filter
 from ..search import backend as site_search
@@ -143,21 +142,21 @@ def browse_library(user, query="", filters=None, sort="", page=1, per_page=PER_P
 
 #: Browsing results kept per app: (viewer's access, filters, sort) of the most recent ones.
 _KEPT = 64
-_lock = threading.Lock()
 
 
 def _browsed(allowed, filters, sort):
-    """(ids of every matching resource in order, the panel's facets) for this access and filters."""
-    kept = current_app.extensions.setdefault("community.resources.browsed", OrderedDict())
+    """(ids of every matching resource in order, the panel's facets) for this access and filters,
+    kept while one aggregate over the table (count, latest change and deletion, downloads) is
+    unchanged: an edit, deletion, upload or download on any process or machine changes it."""
     version = tuple(db.session.execute(select(
         func.count(Resource.id), func.max(Resource.updated_at), func.max(Resource.deleted_at),
         func.coalesce(func.sum(Resource.download_count), 0))).one())
-    key = (allowed.everything, allowed.members, allowed.cluster_ids, tuple(sorted(filters.items())), sort)
-    with _lock:
-        found = kept.get(key)
-        if found is not None and found[0] == version:
-            kept.move_to_end(key)
-            return found[1], found[2]
+    key = (version, allowed.everything, allowed.members, allowed.cluster_ids,
+           tuple(sorted(filters.items())), sort)
+    return remember("resources.browsed", key, lambda: _browse(allowed, filters, sort), _KEPT)
+
+
+def _browse(allowed, filters, sort):
     rows = db.session.execute(
         select(Resource.id, Resource.title, Resource.created_at, Resource.download_count,
                Resource.program, Resource.doc_type, Resource.toolkit_areas, Resource.strategies,
@@ -167,14 +166,7 @@ def _browsed(allowed, filters, sort):
     described = [(row, _facet_values(row)) for row in rows]
     matched = [(row, values) for row, values in described if _matches(values, filters)]
     matched.sort(key=_SORT_KEYS[sort])
-    ids = [row.id for row, _ in matched]
-    facets = _facets([values for _, values in matched], filters)
-    with _lock:
-        kept[key] = (version, ids, facets)
-        kept.move_to_end(key)
-        while len(kept) > _KEPT:
-            kept.popitem(last=False)
-    return ids, facets
+    return [row.id for row, _ in matched], _facets([values for _, values in matched], filters)
 
 
 def _facet_values(row):

@@ -33,4 +33,4 @@ def test_two_apps_in_one_process_never_share_a_cache(app, app_factory):
     with other.app_context():
         theirs = services.app_cache("listings")
     assert services.app_cache("listings") is not theirs
-    assert app.extensions["community.convenings.caches"]["listings"] is services.app_cache("listings")
+    assert app.extensions["community.kept"]["convenings.listings"] is services.app_cache("listings")

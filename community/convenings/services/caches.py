@@ -1,9 +1,7 @@
-"""Each app's own in-memory caches for calendar listings and feeds."""
-from collections import OrderedDict
-
-from flask import current_app
+"""The calendar's kept answers: listings and feeds, in the app's caches (`community.caching`)."""
 from sqlalchemy import func, select
 
+from ...caching import kept
 from ...extensions import db
 from ..models import Event
 
@@ -12,24 +10,12 @@ CACHE_SIZE = 256
 
 
 def app_cache(name):
-    """The current app's cache `name` (in `app.extensions`, never shared between apps).
+    """The current app's calendar cache `name` (never shared between apps).
 
     Keys hold a version read from the database, so a change made on any node (every node
     shares the database) is seen by every node's next read.
     """
-    caches = current_app.extensions.setdefault("community.convenings.caches", {})
-    return caches.setdefault(name, OrderedDict())
-
-
-def remember(name, key, build):
-    """The value cached under `key`, built (and the oldest entries dropped) on a miss."""
-    cache = app_cache(name)
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = build()
-        while len(cache) > CACHE_SIZE:
-            cache.popitem(last=False)
-    return found
+    return kept(f"convenings.{name}")
 
 
 def events_version():

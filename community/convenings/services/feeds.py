@@ -5,12 +5,13 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ...caching import remember
 from ...extensions import db
 from ...permissions import can, cluster_roles
 from ...timeutil import utcnow
 from ..calendar import build_calendar
 from ..models import CANCELLED, PUBLISHED, Event, EventCalendarToken, EventRegistration, EventSessionChoice
-from .caches import events_version, remember
+from .caches import CACHE_SIZE, events_version
 
 #: The public feed carries events that ended at most this long ago (and every live series).
 PUBLIC_FEED_HISTORY = timedelta(days=180)
@@ -87,7 +88,7 @@ def feed_calendar(person=None):
         key = ("person", person.id, person.name, events_version(), tuple(mine),
                tuple(sorted(cluster_roles(person))), utcnow().date())
     etag = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
-    return etag, remember("feeds", etag, lambda: _build_feed(person))
+    return etag, remember("convenings.feeds", etag, lambda: _build_feed(person), CACHE_SIZE)
 
 
 def _build_feed(person):

@@ -10,13 +10,14 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ...caching import remember
 from ...extensions import db
 from ...markup import markdown_html
 from ...permissions import access_filter, can
 from ...timeutil import from_pacific, to_pacific, utcnow
 from ..dates import day_range, day_spans
 from ..models import Event, EventRegistration, EventSessionChoice
-from .caches import events_version, remember
+from .caches import CACHE_SIZE, events_version
 from .events import people_told_of_cancellation
 from .feeds import may_join
 from .registration import waiting_for_seat
@@ -116,7 +117,8 @@ def occurrences_for(user, start, end, kind=None, cluster_id=None, limit=None):
     allowed = access_filter(user)
     key = (events_version(), allowed.everything or getattr(user, "is_organizer", False), allowed.members,
            tuple(sorted(allowed.cluster_ids)), kind, cluster_id, start, end, limit, _minute(utcnow()))
-    return remember("listings", key, lambda: _list_occurrences(user, start, end, kind, cluster_id, limit))
+    return remember("convenings.listings", key, lambda: _list_occurrences(user, start, end, kind, cluster_id, limit),
+                    CACHE_SIZE)
 
 
 def _minute(moment):
