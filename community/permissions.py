@@ -98,15 +98,28 @@ def forget_cluster_roles(user):
     """Drop the per-request cache after a membership changes."""
     if has_request_context():
         g.pop(f"_cluster_roles_{getattr(user, 'id', None)}", None)
+        g.pop(f"_access_filter_{getattr(user, 'id', None)}", None)
+        g.pop("_policy_answers", None)
+
+
+_VISITOR = AccessFilter(everything=False, members=False, cluster_ids=frozenset())
 
 
 def access_filter(user):
-    """The AccessFilter for this person (anonymous visitors see public content only)."""
+    """The AccessFilter for this person (anonymous visitors see public content only), built once
+    per request with the memberships it comes from (a list page asks for it once per row)."""
     if not _signed_in(user):
-        return AccessFilter(everything=False, members=False, cluster_ids=frozenset())
-    return AccessFilter(everything=user.is_admin, members=True,
-                        cluster_ids=frozenset(cluster_roles(user)), county_id=user.county_id,
-                        all_counties=user.is_organizer)
+        return _VISITOR
+    cache_key = f"_access_filter_{user.id}"
+    found = g.get(cache_key) if has_request_context() else None
+    if found is not None and found[0] == (user.role, user.county_id):
+        return found[1]
+    allowed = AccessFilter(everything=user.is_admin, members=True,
+                           cluster_ids=frozenset(cluster_roles(user)), county_id=user.county_id,
+                           all_counties=user.is_organizer)
+    if has_request_context():
+        setattr(g, cache_key, ((user.role, user.county_id), allowed))
+    return allowed
 
 
 def is_facilitator(user, cluster_id):
@@ -141,8 +154,25 @@ def can(user, action, thing=None):
     scope = scope_of()
     if action == "view" and getattr(thing, "is_draft", False):
         # Drafts (an unpublished event, say) are seen only by those who may edit them.
-        return _can_scoped(user, "edit", scope)
-    return _can_scoped(user, action, scope)
+        action = "edit"
+    return _can_scoped_once(user, action, scope)
+
+
+def _can_scoped_once(user, action, scope: Scope):
+    """`_can_scoped`, answered once per request for each (person as they are now, action, scope):
+    the answer depends on nothing else, and a list page asks the same question of every row
+    (every post of one author in one thread has the same scope)."""
+    if not has_request_context():
+        return _can_scoped(user, action, scope)
+    signed_in = _signed_in(user)
+    key = (action, scope, signed_in and (user.id, user.role, user.county_id))
+    answers = g.get("_policy_answers")
+    if answers is None:
+        answers = g._policy_answers = {}
+    found = answers.get(key)
+    if found is None:
+        found = answers[key] = _can_scoped(user, action, scope)
+    return found
 
 
 def _unproxied(user):

@@ -11,7 +11,8 @@ job renders again from the live rows.
 import contextlib
 from collections import OrderedDict
 
-from sqlalchemy import func, or_, select
+from flask import g
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -138,6 +139,7 @@ def add(user, kind, actor=None, cluster=None, thread=None, post=None):
                                 post_id=getattr(post, "id", None))
     db.session.add(notification)
     db.session.flush()
+    _forget_unread(user.id)
     if email_mode(user) == "immediate":
         enqueue(send_notification_email, notification.id)
     return notification
@@ -193,6 +195,7 @@ def new_mentions(post, people):
 
 
 def mark_notifications_read(user, ids=None):
+    _forget_unread(user.id)
     query = Notification.__table__.update().where(Notification.user_id == user.id,
                                                   Notification.read_at.is_(None))
     if ids is not None:
@@ -200,14 +203,26 @@ def mark_notifications_read(user, ids=None):
     db.session.execute(query.values(read_at=utcnow()))
 
 
+def _unread_about(user, thread, number):
+    seen = select(Post.id).where(Post.thread_id == thread.id, Post.number <= number)
+    return and_(Notification.user_id == user.id, Notification.thread_id == thread.id,
+                Notification.read_at.is_(None),
+                or_(Notification.post_id.is_(None), Notification.post_id.in_(seen)))
+
+
+def unread_about(user, thread, number):
+    """Whether the person has unread notifications about `thread` up to post `number` (no
+    query when they have none at all: the bell has counted them in this request)."""
+    return bool(unread_count(user)) and db.session.scalar(
+        select(exists().where(_unread_about(user, thread, number))))
+
+
 def mark_thread_read(user, thread, number):
     """Reading `thread` up to post `number` marks the person's notifications about it read;
     those about later posts stay unread."""
-    seen = select(Post.id).where(Post.thread_id == thread.id, Post.number <= number)
-    db.session.execute(Notification.__table__.update().where(
-        Notification.user_id == user.id, Notification.thread_id == thread.id,
-        Notification.read_at.is_(None),
-        or_(Notification.post_id.is_(None), Notification.post_id.in_(seen))).values(read_at=utcnow()))
+    _forget_unread(user.id)
+    db.session.execute(Notification.__table__.update().where(_unread_about(user, thread, number))
+                       .values(read_at=utcnow()))
 
 
 def still_visible(notification, user):
@@ -385,7 +400,16 @@ def send_digests(period=None, now=None):
 
 
 def unread_count(user):
-    return db.session.scalar(Notification.unread_count(user.id))
+    """The person's unread notifications (read once per request: the bell and the thread page
+    both ask; marking notifications read forgets it)."""
+    key = f"_forum_unread_{user.id}"
+    if key not in g:
+        setattr(g, key, db.session.scalar(Notification.unread_count(user.id)))
+    return g.get(key)
+
+
+def _forget_unread(user_id):
+    g.pop(f"_forum_unread_{user_id}", None)
 
 
 def recent_for(user, page, per_page=30):

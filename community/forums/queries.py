@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..accounts.models import User
 from ..clusters.models import Cluster, ClusterMembership
 from ..extensions import db
 from ..permissions import access_filter, cluster_roles
@@ -67,9 +68,14 @@ def thread_rows(threads, user):
             for t in threads]
 
 
+#: What a thread list shows of its people (a list reads no more of their rows).
+_LISTED_PERSON = (User.id, User.name, User.handle)
+
+
 def _with_people(query):
     """Threads with their starter and last poster, in the same query (joined, not a query each)."""
-    return query.options(joinedload(Thread.author), joinedload(Thread.last_poster))
+    return query.options(joinedload(Thread.author).load_only(*_LISTED_PERSON),
+                         joinedload(Thread.last_poster).load_only(*_LISTED_PERSON))
 
 
 def cluster_threads(cluster, user, page):
@@ -100,8 +106,13 @@ def latest_in_clusters(user, limit=8):
 
 
 def thread_posts(thread, page):
+    """A page of the thread's posts with their authors. Posts are numbered from 1 and never
+    removed from the table (a deleted post keeps its place), so the thread's last number is
+    their count: no `COUNT(*)` over the posts, whose cost grows with the thread."""
     query = Post.in_thread(thread.id).options(selectinload(Post.author))
-    return db.paginate(query, page=page, per_page=POSTS_PER_PAGE, error_out=False)
+    pagination = db.paginate(query, page=page, per_page=POSTS_PER_PAGE, error_out=False, count=False)
+    pagination.total = thread.last_number
+    return pagination
 
 
 def page_of(number):

@@ -15,7 +15,7 @@ from ..guard import GuardStopped
 from ..inputs import bounded_int
 from ..permissions import NotAllowed, can, get_or_404, require, visible_or_404
 from ..security import safe_next
-from . import bp, markup, notify, provides, queries, services
+from . import bp, fragments, markup, notify, provides, queries, services
 from .forms import ClusterForm, EditPostForm, EmailModeForm, MoveForm, PostForm, ThreadForm, WatchForm
 from .models import WATCH_LEVELS, Notification, Post, Thread
 
@@ -154,6 +154,7 @@ def cluster(slug):
     waiting = queries.waiting_for_facilitators(cluster) if can(current_user, "moderate", cluster) else None
     return render_template("forums/cluster.html", cluster=cluster, membership=membership,
                            readable=readable, pagination=pagination, rows=rows, waiting=waiting,
+                           rows_html=fragments.thread_rows_html(rows or []),
                            preview=preview,
                            sections=sections, watch_form=watch_form, facilitators=facilitators,
                            member_count=db.session.scalar(cluster.member_count_query()))
@@ -284,8 +285,8 @@ def thread(thread_id, slug=None):
         return redirect(url_for("forums.thread", thread_id=thread.id, slug=thread.slug,
                                 **request.args.to_dict()))
     page = request.args.get("page", type=int)
+    last_read = queries.read_position(thread, current_user)
     if page is None:
-        last_read = queries.read_position(thread, current_user)
         if last_read and last_read < thread.last_number:
             return redirect(_thread_url(thread, last_read + 1))
         page = 1
@@ -296,15 +297,13 @@ def thread(thread_id, slug=None):
     move_form.cluster_id.choices = [(c.id, c.name)
                                     for c in services.move_targets(thread, current_user)]
     answer = queries.answer_of(thread) if page == 1 else None
-    html = render_template("forums/thread.html", thread=thread, posts=posts, answer=answer,
-                           post_bodies=markup.bodies_with_cards([*posts.items, answer], current_user),
-                           helpful=queries.helpful_marks(current_user, posts.items),
-                           form=form, watch_form=WatchForm(level=level), move_form=move_form,
-                           can_reply=services.can_reply(current_user, thread),
-                           answerable=services.answerable_posts(current_user, thread,
-                                                                [*posts.items, answer]))
-    if posts.items:  # after rendering, so that committing does not expire what the page shows
-        services.mark_read(thread, current_user, posts.items[-1].number)
+    shown = fragments.ThreadPage.build(thread, current_user, [*posts.items, answer],
+                                       helpful=queries.helpful_marks(current_user, posts.items))
+    html = render_template("forums/thread.html", thread=thread, posts=posts, answer=answer, page=shown,
+                           form=form, watch_form=WatchForm(level=level), move_form=move_form)
+    # After rendering, so that committing does not expire what the page shows; a page read
+    # before writes nothing.
+    if posts.items and services.mark_read(thread, current_user, posts.items[-1].number, last_read):
         db.session.commit()
     return html
 

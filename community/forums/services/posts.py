@@ -274,15 +274,21 @@ def mark_answer(thread, post, actor):
     return True
 
 
-def mark_read(thread, user, number):
+def mark_read(thread, user, number, read_before=None):
     """Remember that `user` has read `thread` up to post `number` (never moves backwards), and
-    mark their notifications about the posts read so far read.
+    mark their notifications about the posts read so far read. Returns whether anything was
+    written.
 
-    Two tabs may open the thread at once: the row is inserted if missing (ON CONFLICT DO
-    NOTHING) and then only ever raised, both in SQL.
+    `read_before`: the position this request read, if it did (None: not read, or never opened).
+    A page read before,
+    by someone with no unread notification about it, writes nothing; otherwise two tabs may open the
+    thread at once: the row is inserted if missing (ON CONFLICT DO NOTHING) and then only ever
+    raised, both in SQL.
     """
     if not getattr(user, "is_authenticated", False):
-        return
+        return False
+    if read_before is not None and read_before >= number and not notify.unread_about(user, thread, number):
+        return False
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     db.session.execute(dialect.insert(ReadState).values(
         user_id=user.id, thread_id=thread.id, last_read_number=0, updated_at=utcnow())
@@ -291,3 +297,4 @@ def mark_read(thread, user, number):
         ReadState.user_id == user.id, ReadState.thread_id == thread.id,
         ReadState.last_read_number < number).values(last_read_number=number, updated_at=utcnow()))
     notify.mark_thread_read(user, thread, number)
+    return True
