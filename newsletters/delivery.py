@@ -14,6 +14,7 @@ How this avoids the failures listmonk users reported (see docs/newsletters.md):
   costs a signed token, a few small encodings and one short commit.
 """
 import logging
+import select as sockets
 import smtplib
 import time
 import uuid
@@ -202,28 +203,40 @@ class Sender:
         self.smtp = None
 
     def send_batch(self, batch, throttle):
-        """Send each row still ours; a row is marked sent before the next message's DATA."""
+        """Send each row still ours; a row is marked sent before the next message's DATA.
+
+        The mark of the message just sent and the question "is the next row still ours?" go to
+        the database together (`Marks.ask`); on PostgreSQL the answer is read only after the mail
+        server has taken the next envelope (MAIL FROM, RCPT TO), so the two round trips overlap,
+        and DATA is sent only once the answer says the row is ours (otherwise RSET)."""
         marks = Marks()
         try:
             with self._connection() as transport:
                 sent = None
                 for row in batch:
-                    ours = marks.advance(sent, row)  # one commit: `sent` is sent, is `row` ours?
+                    marks.ask(sent, row)  # one commit: `sent` is sent; is `row` still ours?
                     sent = None
-                    if not ours:
-                        continue  # unsubscribed since the claim
                     throttle.wait()
+                    raw = self._message(row)
                     try:
-                        transport(row.email, self._message(row))
+                        transport.start(row.email, raw)
+                        if not marks.answer():  # unsubscribed since the claim
+                            transport.abandon()
+                            continue
+                        transport.finish(raw)
                     except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError) as error:
+                        marks.answer()
                         self._transport_down(batch, error)
                     except smtplib.SMTPException as error:  # this recipient or this message
-                        self._failed(row, error)
+                        if marks.answer():
+                            self._failed(row, error)
                         continue
                     except OSError as error:  # SMTPException is an OSError: keep this one last
+                        marks.answer()
                         self._transport_down(batch, error)
                     sent = row
-                marks.advance(sent, None)
+                marks.ask(sent, None)
+                marks.answer()
         finally:
             marks.close()
 
@@ -268,17 +281,17 @@ class Sender:
     def _connection(self):
         url = current_app.config.get("MAIL_URL") or "file"
         if not url.startswith("smtp"):
-            yield lambda address, raw: mail.deliver(raw)
+            yield FileTransport()
             return
         try:
-            yield self._smtp_send
+            yield SMTPTransport(self)
         finally:
             self.close()  # one connection per batch
 
-    def _smtp_send(self, address, raw):
+    def smtp_connection(self):
         if self.smtp is None:
             self.smtp = mail.smtp_connection()
-        self.smtp.sendmail(self.wire.envelope_from, [address], raw)
+        return self.smtp
 
     def close(self):
         if self.smtp is not None:
@@ -287,12 +300,68 @@ class Sender:
             self.smtp = None
 
 
+class FileTransport:
+    """Development: each message goes to the outbox folder (or wherever `mail.deliver` sends)."""
+
+    def start(self, address, raw):
+        pass
+
+    def abandon(self):
+        pass
+
+    def finish(self, raw):
+        mail.deliver(raw)
+
+
+class SMTPTransport:
+    """`smtplib.SMTP.sendmail` in two steps: the envelope (`start`: MAIL FROM, RCPT TO), then
+    the message (`finish`: DATA) or nothing (`abandon`: RSET). Replies are handled as sendmail
+    handles them, raising the same exceptions."""
+
+    def __init__(self, sender):
+        self.sender = sender
+        self.smtp = None
+
+    def start(self, address, raw):
+        smtp = self.smtp = self.sender.smtp_connection()
+        smtp.ehlo_or_helo_if_needed()
+        options = [f"size={len(raw)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+        from_address = self.sender.wire.envelope_from
+        code, reply = smtp.mail(from_address, options)
+        if code != 250:
+            self._refused(code)
+            raise smtplib.SMTPSenderRefused(code, reply, from_address)
+        code, reply = smtp.rcpt(address)
+        if code not in (250, 251):
+            self._refused(code)
+            raise smtplib.SMTPRecipientsRefused({address: (code, reply)})
+
+    def abandon(self):
+        self.smtp.rset()
+
+    def finish(self, raw):
+        code, reply = self.smtp.data(raw)
+        if code != 250:
+            self._refused(code)
+            raise smtplib.SMTPDataError(code, reply)
+
+    def _refused(self, code):
+        if code == 421:  # the server is closing the connection
+            self.sender.close()
+        else:
+            with suppress(smtplib.SMTPServerDisconnected):
+                self.smtp.rset()
+
+
 class Marks:
     """Durable per-message marks, one short transaction each, on a connection of their own.
 
-    `advance(sent, next_row)` marks the message just accepted by the server as sent and re-reads
-    the next row in the same commit, before that message's DATA: a worker killed at any moment
-    leaves at most the one message in flight (accepted, not yet marked) to be sent again. The
+    `ask(sent, next_row)` marks the message just accepted by the server as sent and re-reads the
+    next row in the same commit, and `answer()` says whether that row is still ours; `send_batch`
+    asks before the next message's envelope and waits for the answer before its DATA, so a worker
+    killed at any moment leaves at most the one message in flight (accepted, not yet marked) to be
+    sent again. On PostgreSQL the statement is sent without waiting (libpq's asynchronous calls on
+    the driver's connection) and answered after the envelope; on SQLite it runs at once. The
     commit does not wait for the disk (`synchronous_commit = off` on PostgreSQL; WAL with
     `synchronous = NORMAL` on SQLite): a killed worker loses nothing, and only a crash of the
     database server or machine can lose the last fraction of a second of marks, whose messages
@@ -305,43 +374,100 @@ class Marks:
         table = Delivery.__table__.name
         mark = f"UPDATE {table} SET status = 'sent', sent_at = ?, error = '' WHERE id = ? AND claim = ?"
         check = f"SELECT status FROM {table} WHERE id = ? AND claim = ?"
+        self.mark_sql, self.check_sql = mark, check
+        self.pending = False
+        self.ours = None
         if self.postgres:
-            mark, check = mark.replace("?", "%s"), check.replace("?", "%s")
+            def numbered(sql, first=1):
+                parts = sql.split("?")
+                return "".join(part + (f"${first + n}" if n < len(parts) - 1 else "")
+                               for n, part in enumerate(parts))
             # One statement, one round trip: each statement is its own (unsynced) transaction.
-            self.both_sql = f"WITH marked AS ({mark}) {check}"
+            self.pg_sql = {(True, False): numbered(mark).encode(), (False, True): numbered(check).encode(),
+                           (True, True): f"WITH marked AS ({numbered(mark)}) {numbered(check, 4)}".encode()}
             self.connection.rollback()  # the pool's liveness check may have opened a transaction
             self.connection.driver_connection.autocommit = True
-        self.mark_sql, self.check_sql = mark, check
+            self.pgconn = self.connection.driver_connection.pgconn
         cursor = self.connection.cursor()
         cursor.execute("SET synchronous_commit TO off" if self.postgres else "PRAGMA synchronous = NORMAL")
         cursor.close()
         self.connection.commit()
 
+    def ask(self, sent, next_row):
+        """Mark `sent` (a row or None) sent and ask whether `next_row` (or None) is still ours."""
+        marked = checked = ()
+        if sent is not None:
+            marked = (utcnow(), sent.id, sent.claim)
+        if next_row is not None:
+            checked = (next_row.id, next_row.claim)
+        self.ours = None
+        if not marked and not checked:
+            self.ours = False
+        elif self.postgres:
+            values = [str(value).encode() for value in marked + checked]
+            self.pgconn.send_query_params(self.pg_sql[bool(marked), bool(checked)], values)
+            self.pending = True
+            while self.pgconn.flush():  # 1: more to send (the connection is non-blocking)
+                sockets.select([], [self.pgconn.socket], [])
+        else:
+            self.ours = self._sqlite(marked, checked)
+
+    def answer(self):
+        """Whether the row last asked about is still ours (waits for PostgreSQL's answer)."""
+        if self.pending:
+            self.pending = False
+            status = self._pg_result()
+            self.ours = status == "sending"
+        return bool(self.ours)
+
     def advance(self, sent, next_row):
-        """Mark `sent` (a row or None) sent and say whether `next_row` is still ours, in one commit."""
+        self.ask(sent, next_row)
+        return self.answer()
+
+    def _sqlite(self, marked, checked):
         cursor = self.connection.cursor()
         try:
-            marked = ()
-            if sent is not None:
-                now = utcnow()
-                marked = (now if self.postgres else now.strftime("%Y-%m-%d %H:%M:%S.%f"), sent.id, sent.claim)
-            checked = (next_row.id, next_row.claim) if next_row is not None else ()
-            if self.postgres and marked and checked:
-                cursor.execute(self.both_sql, marked + checked)
-            else:
-                if marked:
-                    cursor.execute(self.mark_sql, marked)
-                if checked:
-                    cursor.execute(self.check_sql, checked)
-            found = cursor.fetchone() if checked else None
-            self.connection.commit()  # SQLite; PostgreSQL statements committed themselves
+            if marked:
+                cursor.execute(self.mark_sql, (marked[0].strftime("%Y-%m-%d %H:%M:%S.%f"), *marked[1:]))
+            found = None
+            if checked:
+                cursor.execute(self.check_sql, checked)
+                found = cursor.fetchone()
+            self.connection.commit()
             return found is not None and found[0] == "sending"
         finally:
             cursor.close()
 
+    def _pg_result(self):
+        """The status the pending statement read (None: no row), after reading every result."""
+        import psycopg
+        from psycopg import pq
+
+        status, error = None, None
+        while True:
+            while True:
+                self.pgconn.consume_input()
+                if not self.pgconn.is_busy():
+                    break
+                sockets.select([self.pgconn.socket], [], [])
+            result = self.pgconn.get_result()
+            if result is None:
+                break
+            if result.status == pq.ExecStatus.TUPLES_OK:
+                if result.ntuples:
+                    status = result.get_value(0, 0).decode()
+            elif result.status != pq.ExecStatus.COMMAND_OK:
+                error = result.error_message.decode(errors="replace")
+        if error:
+            raise psycopg.DatabaseError(error)
+        return status
+
     def close(self):
         try:
             if self.postgres:
+                if self.pending:
+                    with suppress(Exception):
+                        self.answer()
                 cursor = self.connection.cursor()
                 cursor.execute("RESET synchronous_commit")
                 cursor.close()
