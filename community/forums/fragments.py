@@ -16,8 +16,7 @@ from markupsafe import Markup
 
 from ..caching import remember
 from ..permissions import can
-from . import markup
-from .services import answerable_posts, can_reply
+from . import markup, services
 
 #: Stands for the CSRF token in a kept post; never valid in a page.
 CSRF_SLOT = "\x00csrf-token\x00"
@@ -60,8 +59,8 @@ class ThreadPage:
         viewer = getattr(viewer, "_get_current_object", lambda: viewer)()  # not the proxy, per post
         shown = [post for post in posts if post is not None]
         return cls(thread, viewer, shown, bodies=markup.bodies_with_cards(shown, viewer),
-                   helpful=helpful, answerable=answerable_posts(viewer, thread, shown),
-                   can_reply=can_reply(viewer, thread), may_moderate=can(viewer, "moderate", thread),
+                   helpful=helpful, answerable=services.answerable_posts(viewer, thread, shown),
+                   can_reply=services.can_reply(viewer, thread), may_moderate=can(viewer, "moderate", thread),
                    may_post=can(viewer, "post", thread.cluster))
 
     def rights(self, post):
@@ -91,21 +90,25 @@ class ThreadPage:
         return Markup(html.replace(CSRF_SLOT, generate_csrf()) if rights.signed_in else html)
 
 
-def thread_rows_html(rows, show_cluster=False):
+#: The two thread lists: a cluster's (people, unread, replies, activity) and the home page's.
+ROW_TEMPLATES = {"cluster": "forums/_thread_row.html", "home": "forums/_home_thread_row.html"}
+
+
+def thread_rows_html(rows, kind="cluster", show_cluster=False):
     """The rows of a thread list (`queries.ThreadRow`s) as HTML list items, each kept by what it
     shows: the thread's title, flags, counts, activity and people, and this reader's unread state."""
+    template = ROW_TEMPLATES[kind]
     parts = []
     for row in rows:
         thread = row.thread
         last = thread.last_poster if thread.last_poster and thread.reply_count else thread.author
-        key = (request.script_root, thread.id, thread.title, thread.slug, thread.is_pinned,
+        key = (template, request.script_root, thread.id, thread.title, thread.slug, thread.is_pinned,
                thread.is_locked, thread.is_question, bool(thread.answer_post_id), thread.reply_count,
                thread.last_posted_at, thread.author.initials, thread.author.name, last is thread.author,
                last.initials, last.name, row.is_new, row.new_posts, row.first_unread, row.shows_count,
                row.is_muted, thread.cluster.name if show_cluster else None)
         parts.append(remember("forums.rows", key, lambda row=row, last=last: _render(
-            "forums/_thread_row.html", row=row, t=row.thread, last=last, show_cluster=show_cluster),
-            KEPT_ROWS))
+            template, row=row, t=row.thread, last=last, show_cluster=show_cluster), KEPT_ROWS))
     return Markup("".join(parts))
 
 

@@ -15,7 +15,7 @@ from .. import content, ui
 from ..content import ContentCard, NotPublic, SearchDocument
 from ..extensions import db
 from ..permissions import CLUSTERS, PUBLIC, can
-from . import notify, queries
+from . import fragments, notify, queries
 from .markup import site_path, to_text
 from .models import Post, Thread
 
@@ -97,7 +97,9 @@ def cluster_sections(cluster, viewer):
 def latest_in_clusters(user):
     """Home page: "Latest in your clusters"."""
     rows = queries.latest_in_clusters(user)
-    return {"rows": rows} if rows else None
+    if not rows:
+        return None
+    return {"rows": rows, "rows_html": fragments.thread_rows_html(rows, "home", show_cluster=True)}
 
 
 def recent_posts(person, viewer):

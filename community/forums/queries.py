@@ -1,8 +1,8 @@
 """Read-only page queries, each a constant number of SQL statements whatever the page shows."""
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..accounts.models import User
 from ..clusters.models import Cluster, ClusterMembership
@@ -48,24 +48,28 @@ class ThreadRow:
         return (self.last_read or 0) + 1
 
 
+#: A reader's watch on a thread and on its cluster (aliases made once: making them is costly).
+_ON_THREAD, _ON_CLUSTER = aliased(Watch, name="on_thread"), aliased(Watch, name="on_cluster")
+
+
 def thread_rows(threads, user):
-    """ThreadRows for `threads` with two queries: read states and thread watch levels."""
+    """ThreadRows for `threads` with one query: the reader's read states and watch levels (on
+    the thread, else on its cluster)."""
     ids = [t.id for t in threads]
     if not ids or not getattr(user, "is_authenticated", False):
         return [ThreadRow(t, None if getattr(user, "is_authenticated", False) else t.last_number,
                           "normal") for t in threads]
-    reads = dict(db.session.execute(select(ReadState.thread_id, ReadState.last_read_number).where(
-        ReadState.user_id == user.id, ReadState.thread_id.in_(ids))).all())
-    cluster_ids = {t.cluster_id for t in threads}
-    levels = {}
-    for thread_id, cluster_id, level in db.session.execute(
-            select(Watch.thread_id, Watch.cluster_id, Watch.level).where(
-                Watch.user_id == user.id,
-                or_(Watch.thread_id.in_(ids), Watch.cluster_id.in_(cluster_ids)))):
-        levels[("t", thread_id) if thread_id else ("c", cluster_id)] = level
-    return [ThreadRow(t, reads.get(t.id),
-                      levels.get(("t", t.id)) or levels.get(("c", t.cluster_id)) or "normal")
-            for t in threads]
+    on_thread, on_cluster = _ON_THREAD, _ON_CLUSTER
+    states = {}
+    for thread_id, last_read, thread_level, cluster_level in db.session.execute(
+            select(Thread.id, ReadState.last_read_number, on_thread.level, on_cluster.level)
+            .outerjoin(ReadState, and_(ReadState.thread_id == Thread.id, ReadState.user_id == user.id))
+            .outerjoin(on_thread, and_(on_thread.thread_id == Thread.id, on_thread.user_id == user.id))
+            .outerjoin(on_cluster, and_(on_cluster.cluster_id == Thread.cluster_id,
+                                        on_cluster.thread_id.is_(None), on_cluster.user_id == user.id))
+            .where(Thread.id.in_(ids))):
+        states[thread_id] = (last_read, thread_level or cluster_level or "normal")
+    return [ThreadRow(t, *states.get(t.id, (None, "normal"))) for t in threads]
 
 
 #: What a thread list shows of its people (a list reads no more of their rows).
