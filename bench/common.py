@@ -143,6 +143,13 @@ def sign_in_cookie(base, email, password):
     if response.status != 302:
         raise RuntimeError(f"sign-in failed with {response.status}")
     jar.load(response.headers.get("Set-Cookie", ""))
+    # The first page after signing in adds this session's CSRF token to the cookie; a browser
+    # keeps that cookie, so the measured requests send it too (without it, every request would
+    # make a token and set a new cookie, which no browser's session does twice).
+    conn.request("GET", "/", headers={"Cookie": "; ".join(f"{k}={v.value}" for k, v in jar.items())})
+    response = conn.getresponse()
+    response.read()
+    jar.load(response.headers.get("Set-Cookie", ""))
     return "; ".join(f"{k}={v.value}" for k, v in jar.items())
 
 
