@@ -7,6 +7,7 @@ raises `SearchUnavailable`, which the page turns into a message.
 """
 import math
 from collections import Counter
+from itertools import chain
 from datetime import datetime
 from threading import local
 
@@ -166,7 +167,8 @@ def _as_filter(allowed_docs):
 
 
 def _facet_counts(searcher, name, docs):
-    """{value: count} of a facet over these documents, from the field's column (read once)."""
+    """{value: count} of a facet over these documents, from the field's column (read once per
+    searcher), counted in one pass of `Counter` (no Python call per document)."""
     cache = _cache(searcher)
     if ("facet", name) not in cache:
         reader = searcher.reader()
@@ -174,13 +176,14 @@ def _facet_counts(searcher, name, docs):
         column = reader.column_reader(name, translate=not several)
         size = reader.doc_count_all()
         if several:
-            cache[("facet", name)] = [[v.decode("utf-8") for v in column[d]] for d in range(size)]
+            values = [tuple(v.decode("utf-8") for v in column[d]) for d in range(size)]
         else:
-            cache[("facet", name)] = [[column[d]] if column[d] else [] for d in range(size)]
-    values = cache[("facet", name)]
-    counts = Counter()
-    for doc in docs:
-        counts.update(values[doc])
+            values = [column[d] or None for d in range(size)]
+        cache[("facet", name)] = (several, values)
+    several, values = cache[("facet", name)]
+    found = map(values.__getitem__, docs)
+    counts = Counter(chain.from_iterable(found) if several else found)
+    counts.pop(None, None)
     return counts
 
 
