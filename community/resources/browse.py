@@ -11,7 +11,7 @@ filters), so relevance, snippets and "did you mean" are the ones the search page
 import math
 from dataclasses import dataclass, field
 
-from flask import current_app
+from flask import current_app, request
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -111,6 +111,15 @@ class Library:
     error: str = ""
     #: The search index could not be read: the list is not narrowed by the words.
     search_unavailable: bool = False
+    #: Browsing (no words): what the page shows depends on nothing but this key (see `page_html`).
+    kept_key: tuple | None = None
+    #: Browsing: the ids of the page's resources, loaded into `items` only when it is rendered.
+    item_ids: list = field(default_factory=list)
+
+    def load_items(self):
+        if self.item_ids and not self.items:
+            self.items = [Item(resource) for resource in _load(self.item_ids)]
+        return self.items
 
     @property
     def chips(self):
@@ -130,14 +139,30 @@ def browse_library(user, query="", filters=None, sort="", page=1, per_page=PER_P
     if searched is not None:
         return searched
     sort = sort if sort in SORTS else "newest"
-    ids, facets = _browsed(access_filter(user), filters, sort)
+    key, (ids, facets) = _browsed(access_filter(user), filters, sort)
     total = len(ids)
-    shown = ids[(page - 1) * per_page: page * per_page]
     library = Library(query=query, sort=sort, sorts=SORTS, filters=filters, total=total, page=page,
                       pages=max(1, math.ceil(total / per_page)), facets=facets,
-                      search_unavailable=bool(query))
-    library.items = [Item(resource) for resource in _load(shown)]
+                      search_unavailable=bool(query), item_ids=ids[(page - 1) * per_page: page * per_page],
+                      kept_key=None if query else (key, page, per_page))
     return library
+
+
+def page_html(library, signed_in, render):
+    """The library page's filter panel and results as HTML: `render()` once, then, when browsing
+    without words, kept per app under the browse's key (the table's aggregate version, the
+    viewer's access, filters, sort, page), the page's own query string (its links keep it) and
+    whether the viewer is signed in — everything the panel and the list show. Searches are not
+    kept."""
+    if library.kept_key is None:
+        library.load_items()
+        return render()
+    key = (library.kept_key, request.script_root, tuple(sorted(request.args.items(multi=True))), signed_in)
+
+    def build():
+        library.load_items()
+        return render()
+    return remember("resources.pages", key, build, _KEPT)
 
 
 #: Browsing results kept per app: (viewer's access, filters, sort) of the most recent ones.
@@ -145,7 +170,8 @@ _KEPT = 64
 
 
 def _browsed(allowed, filters, sort):
-    """(ids of every matching resource in order, the panel's facets) for this access and filters,
+    """(its key, (ids of every matching resource in order, the panel's facets)) for this access
+    and filters,
     kept while one aggregate over the table (count, latest change and deletion, downloads) is
     unchanged: an edit, deletion, upload or download on any process or machine changes it."""
     version = tuple(db.session.execute(select(
@@ -153,7 +179,7 @@ def _browsed(allowed, filters, sort):
         func.coalesce(func.sum(Resource.download_count), 0))).one())
     key = (version, allowed.everything, allowed.members, allowed.cluster_ids,
            tuple(sorted(filters.items())), sort)
-    return remember("resources.browsed", key, lambda: _browse(allowed, filters, sort), _KEPT)
+    return key, remember("resources.browsed", key, lambda: _browse(allowed, filters, sort), _KEPT)
 
 
 def _browse(allowed, filters, sort):

@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from .. import guard
 from ..accounts import services as accounts
@@ -20,7 +21,9 @@ def library():
                                   request.args.get("sort", ""), request.args.get("page", 1, type=int))
     if found.search_unavailable:
         db.session.commit()  # dispatches the index rebuild the search asked for
-    return render_template("resources/library.html", found=found, facets=browse.FACETS)
+    body = browse.page_html(found, current_user.is_authenticated,
+                            lambda: render_template("resources/_library_body.html", found=found))
+    return render_template("resources/library.html", found=found, body=Markup(body))
 
 
 def _form(resource=None):

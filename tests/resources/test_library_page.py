@@ -246,3 +246,36 @@ def test_browsing_is_kept_between_views_and_notices_changes_made_anywhere(client
     page = client.get("/library/").get_data(as_text=True)
     assert titles(page) == ["Joint case plan template (2026)"]
     assert set(options(page, "county")) == {"", "kern"}, options(page, "county")
+
+
+def test_a_kept_library_page_is_never_shown_to_someone_who_may_see_less(client, app, sign_in, people):
+    """The panel and list are kept per (access, filters, sort, page, query string, signed in):
+    a cluster member's page, viewed first, never reaches an outsider or a visitor."""
+    share_link(people["owner"], "Fiscal cluster budget worksheet", clusters=[people["cluster"]],
+               visibility="clusters")
+    share_link(people["owner"], "Members-only screening protocol", visibility="members")
+    share_link(people["owner"], "Public MOU template", county="Kern")
+    sign_in(people["insider"])
+    inside = client.get("/library/").get_data(as_text=True)
+    assert {"Fiscal cluster budget worksheet", "Members-only screening protocol", "Public MOU template"} \
+        <= set(titles(inside))
+    client.post("/sign-out")
+    sign_in(people["outsider"])
+    outside = client.get("/library/").get_data(as_text=True)
+    assert "Fiscal cluster budget worksheet" not in outside
+    assert set(titles(outside)) == {"Members-only screening protocol", "Public MOU template"}
+    with app.test_client() as visitor:
+        public = visitor.get("/library/").get_data(as_text=True)
+    assert titles(public) == ["Public MOU template"]
+    assert "Members-only" not in public and "(3)" not in public  # no member's counts either
+
+
+def test_a_kept_library_page_keeps_its_own_links(client, sign_in, people):
+    for n in range(3):
+        share_link(people["owner"], f"Protocol {n}", county="Kern", days_ago=n)
+    sign_in(people["outsider"])
+    newest = client.get("/library/?sort=newest").get_data(as_text=True)
+    by_title = client.get("/library/?sort=title&county=kern").get_data(as_text=True)
+    assert titles(newest) == ["Protocol 0", "Protocol 1", "Protocol 2"]
+    assert "County: Kern" in by_title and "County: Kern" not in newest
+    assert 'href="/library/?sort=title"' in by_title  # the chip's link keeps the page's own sort
