@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from ..accounts.services import county_choices
 from ..csvexport import csv_response
@@ -59,11 +60,14 @@ def month(year=None, month=None):
         abort(404)
     kind, cluster_id, clusters = _filters()
     first, previous, following, start, end = services.month_window(year, month)
-    occurrences = services.occurrences_for(current_user, start, end, kind=kind, cluster_id=cluster_id)
-    return render_template("convenings/month.html", weeks=services.month_weeks(year, month, occurrences),
-                           first=first, previous=previous, following=following, today=today,
-                           mine=_my_registrations(occurrences), paths=_event_paths(occurrences), kind=kind,
-                           cluster_id=cluster_id, clusters=clusters, kinds=EVENT_KINDS)
+    listing, occurrences = services.kept_occurrences(current_user, start, end, kind=kind, cluster_id=cluster_id)
+    mine = _my_registrations(occurrences)
+    grid = services.month_grid_html(listing, year, month, mine, lambda: render_template(
+        "convenings/_month_grid.html", weeks=services.month_weeks(year, month, occurrences), first=first,
+        today=today, mine=mine, paths=_event_paths(occurrences)))
+    return render_template("convenings/month.html", grid=Markup(grid), first=first, previous=previous,
+                           following=following, kind=kind, cluster_id=cluster_id, clusters=clusters,
+                           kinds=EVENT_KINDS)
 
 
 def _event_paths(occurrences):

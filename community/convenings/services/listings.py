@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
+from flask import request
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -112,13 +113,35 @@ def occurrences_for(user, start, end, kind=None, cluster_id=None, limit=None):
     within a minute. The window is widened to whole minutes: event times are whole minutes, so
     an occurrence overlaps the widened window exactly when it overlaps [start, end).
     """
+    return kept_occurrences(user, start, end, kind, cluster_id, limit)[1]
+
+
+def kept_occurrences(user, start, end, kind=None, cluster_id=None, limit=None):
+    """(the key the listing is kept under, the occurrences): see `occurrences_for`."""
+    key, start, end = listing_key(user, start, end, kind, cluster_id, limit)
+    return key, remember("convenings.listings", key,
+                         lambda: _list_occurrences(user, start, end, kind, cluster_id, limit), CACHE_SIZE)
+
+
+def listing_key(user, start, end, kind=None, cluster_id=None, limit=None):
+    """(the key a listing is kept under, the window widened to whole minutes): everything the
+    listing depends on, so a page built only from the listing may be kept under it too."""
     start, whole = _minute(start), _minute(end)
     end = whole if whole == end else whole + timedelta(minutes=1)
     allowed = access_filter(user)
     key = (events_version(), allowed.everything or getattr(user, "is_organizer", False), allowed.members,
            tuple(sorted(allowed.cluster_ids)), kind, cluster_id, start, end, limit, _minute(utcnow()))
-    return remember("convenings.listings", key, lambda: _list_occurrences(user, start, end, kind, cluster_id, limit),
-                    CACHE_SIZE)
+    return key, start, end
+
+
+def month_grid_html(listing, year, month, mine, render):
+    """The month page's grid: `render()` once, then kept per app under the month's listing key
+    (`kept_occurrences`), the day, the viewer's registrations shown in it (`mine`: {event id:
+    registration}) and the script root of its links."""
+    key = (listing, year, month,
+           to_pacific(utcnow()).date(), tuple(sorted((event_id, r.status, r.is_active) for event_id, r in mine.items())),
+           request.script_root)
+    return remember("convenings.month_grids", key, render, CACHE_SIZE)
 
 
 def _minute(moment):
