@@ -40,13 +40,15 @@ def upcoming():
         abort(404)
     now = utcnow()
     shown = page * UPCOMING_PER_PAGE
-    found = services.occurrences_for(current_user, now, now + timedelta(days=UPCOMING_DAYS),
-                                     kind=kind, cluster_id=cluster_id, limit=shown + 1)
+    listing, found = services.kept_occurrences(current_user, now, now + timedelta(days=UPCOMING_DAYS),
+                                               kind=kind, cluster_id=cluster_id, limit=shown + 1)
     occurrences = found[shown - UPCOMING_PER_PAGE:shown]
     if page > 1 and not occurrences:
         abort(404)
     mine = _my_registrations(occurrences)
-    return render_template("convenings/upcoming.html", occurrences=occurrences, mine=mine, kind=kind,
+    items = services.listing_html(listing, ("upcoming", page), mine, lambda: render_template(
+        "convenings/_upcoming_items.html", occurrences=occurrences, mine=mine))
+    return render_template("convenings/upcoming.html", items=Markup(items), kind=kind,
                            cluster_id=cluster_id, clusters=clusters, kinds=EVENT_KINDS, page=page,
                            has_later=len(found) > shown)
 
@@ -62,7 +64,7 @@ def month(year=None, month=None):
     first, previous, following, start, end = services.month_window(year, month)
     listing, occurrences = services.kept_occurrences(current_user, start, end, kind=kind, cluster_id=cluster_id)
     mine = _my_registrations(occurrences)
-    grid = services.month_grid_html(listing, year, month, mine, lambda: render_template(
+    grid = services.listing_html(listing, ("month", year, month), mine, lambda: render_template(
         "convenings/_month_grid.html", weeks=services.month_weeks(year, month, occurrences), first=first,
         today=today, mine=mine, paths=_event_paths(occurrences)))
     return render_template("convenings/month.html", grid=Markup(grid), first=first, previous=previous,

@@ -4,7 +4,9 @@ from datetime import timedelta
 from community.convenings import services
 from community.convenings.models import Event
 from community.extensions import db
-from community.timeutil import utcnow
+from community.timeutil import to_pacific, utcnow
+
+from tests.convenings.conftest import register
 
 
 def _titles(start, end):
@@ -34,3 +36,23 @@ def test_two_apps_in_one_process_never_share_a_cache(app, app_factory):
         theirs = services.app_cache("listings")
     assert services.app_cache("listings") is not theirs
     assert app.extensions["community.kept"]["convenings.listings"] is services.app_cache("listings")
+
+
+
+def test_kept_calendar_pages_show_each_person_their_own_registrations(client, sign_in, make_user, make_event):
+    """The month grid and the upcoming list are kept per listing, but each viewer's registration
+    badges are part of the key: one person's "Registered" never shows on another's page."""
+    event = make_event(title="Joint case review webinar")
+    registered, other = make_user(name="Maria Lopez"), make_user(name="James Chen")
+    register(event, registered)
+    day = to_pacific(event.start_at)
+    month_path = f"/events/month/{day.year}-{day.month}"
+    sign_in(registered)
+    for path in (month_path, "/events/"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Joint case review webinar" in page and "badge-registered" in page, path
+    client.post("/sign-out")
+    sign_in(other)
+    for path in (month_path, "/events/"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Joint case review webinar" in page and "badge-registered" not in page, path

@@ -13,7 +13,7 @@ from .feedback import feedback_of, feedback_summary, submit_feedback
 from .feeds import (PUBLIC_FEED_HISTORY, calendar_token, chosen_sessions, feed_calendar, may_join, person_for_token,
                     personal_feed, public_feed)
 from .listings import (Listed, active_clusters, event_page_facts, month_window, ListedCluster, Occurrence, agenda_of, check_in_list, month_weeks,
-                       kept_occurrences, month_grid_html, occurrences_for, own_registrations, participants, registration_counts,
+                       kept_occurrences, listing_html, occurrences_for, own_registrations, participants, registration_counts,
                        registrations_for, registrations_of, render_markdown, upcoming_and_past, when_html)
 from .notices import (NOTICES, OWN_CHANGES, may_hear_about, notify_registrations_ended, send_notice,
                       send_registrations_ended, send_reminders)
@@ -29,7 +29,7 @@ __all__ = [
     "check_in", "check_in_list", "create_event", "decide_registration", "delete_session",
     "end_cluster_registrations", "end_registrations_out_of_sight", "events_version", "feed_calendar",
     "feedback_of", "feedback_summary", "lock_event", "may_hear_about", "may_join", "month_weeks",
-    "notify_registrations_ended", "kept_occurrences", "month_grid_html", "occurrences_for", "on_membership_ended", "organizer_choices",
+    "notify_registrations_ended", "kept_occurrences", "listing_html", "occurrences_for", "on_membership_ended", "organizer_choices",
     "own_registrations", "participants", "people_told_of_cancellation", "person_for_token",
     "personal_feed", "promote_waitlist", "public_feed", "publish_event", "register",
     "registrants_csv", "registration_counts", "registrations_for", "registrations_of",

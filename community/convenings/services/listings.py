@@ -134,14 +134,15 @@ def listing_key(user, start, end, kind=None, cluster_id=None, limit=None):
     return key, start, end
 
 
-def month_grid_html(listing, year, month, mine, render):
-    """The month page's grid: `render()` once, then kept per app under the month's listing key
-    (`kept_occurrences`), the day, the viewer's registrations shown in it (`mine`: {event id:
-    registration}) and the script root of its links."""
-    key = (listing, year, month,
-           to_pacific(utcnow()).date(), tuple(sorted((event_id, r.status, r.is_active) for event_id, r in mine.items())),
+def listing_html(listing, shown_as, mine, render):
+    """HTML made only from a kept listing (the month grid, a page of the upcoming list):
+    `render()` once, then kept per app under the listing's key (`kept_occurrences`), how it is
+    shown (`shown_as`: the month, or the page), the day, the viewer's registrations shown in it
+    (`mine`: {event id: registration}) and the script root of its links."""
+    key = (listing, shown_as, to_pacific(utcnow()).date(),
+           tuple(sorted((event_id, r.status, r.is_active) for event_id, r in mine.items())),
            request.script_root)
-    return remember("convenings.month_grids", key, render, CACHE_SIZE)
+    return remember("convenings.pages", key, render, CACHE_SIZE)
 
 
 def _minute(moment):
