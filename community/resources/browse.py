@@ -3,10 +3,12 @@
 Without words, the library's own table answers: one query reads the facet columns of every
 resource the permission policy lets the viewer see, filters and counts them, and one more loads
 the page shown. The filtered, sorted ids and the counts are kept per app for each (what the viewer
-may see, filters, sort) and used while one aggregate over the resources table — how many, the
-latest change and deletion, the downloads — is unchanged, so every process and machine notices
-an edit, a deletion, a new resource or a download at its next page view. With words, the site search backend answers (narrowed to resources, with the same
-filters), so relevance, snippets and "did you mean" are the ones the search page gives.
+may see, filters, sort) and used while the library's version (`LibraryVersion`: a number that
+database triggers raise with every write to the resources, their versions and clusters) is
+unchanged, so every process and machine notices an edit, a deletion, a new resource or a
+download at its next page view. With words, the site search backend answers (narrowed to
+resources, with the same filters), so relevance, snippets and "did you mean" are the ones the
+search page gives.
 """
 import math
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from ..extensions import db
 from ..permissions import access_filter
 from ..search import backend as site_search
 from ..vocabulary import COUNTIES, DOCUMENT_TYPES, PROGRAMS, STRATEGIES, TOOLKIT_AREAS
-from .models import Resource
+from .models import LibraryVersion, Resource
 
 #: The filters of the panel, in order: (query parameter, heading). The names are the search's
 #: facet fields, so a filtered library address means the same thing with or without words.
@@ -150,7 +152,7 @@ def browse_library(user, query="", filters=None, sort="", page=1, per_page=PER_P
 
 def page_html(library, signed_in, render):
     """The library page's filter panel and results as HTML: `render()` once, then, when browsing
-    without words, kept per app under the browse's key (the table's aggregate version, the
+    without words, kept per app under the browse's key (the library's version, the
     viewer's access, filters, sort, page), the page's own query string (its links keep it) and
     whether the viewer is signed in — everything the panel and the list show. Searches are not
     kept."""
@@ -171,15 +173,23 @@ _KEPT = 64
 
 def _browsed(allowed, filters, sort):
     """(its key, (ids of every matching resource in order, the panel's facets)) for this access
-    and filters,
-    kept while one aggregate over the table (count, latest change and deletion, downloads) is
-    unchanged: an edit, deletion, upload or download on any process or machine changes it."""
-    version = tuple(db.session.execute(select(
-        func.count(Resource.id), func.max(Resource.updated_at), func.max(Resource.deleted_at),
-        func.coalesce(func.sum(Resource.download_count), 0))).one())
-    key = (version, allowed.everything, allowed.members, allowed.cluster_ids,
+    and filters, kept while the library's version is unchanged: an edit, deletion, upload or
+    download on any process or machine raises it."""
+    key = (_library_version(), allowed.everything, allowed.members, allowed.cluster_ids,
            tuple(sorted(filters.items())), sort)
     return key, remember("resources.browsed", key, lambda: _browse(allowed, filters, sort), _KEPT)
+
+
+def _library_version():
+    """The number the database raises with every write to the library's tables (triggers; see
+    `LibraryVersion`); without its row (a database made some other way), an aggregate over the
+    resources that changes with each of those writes too."""
+    version = db.session.scalar(select(LibraryVersion.version).where(LibraryVersion.id == 1))
+    if version is not None:
+        return version
+    return tuple(db.session.execute(select(
+        func.count(Resource.id), func.max(Resource.updated_at), func.max(Resource.deleted_at),
+        func.coalesce(func.sum(Resource.download_count), 0))).one())
 
 
 def _browse(allowed, filters, sort):

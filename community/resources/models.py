@@ -1,8 +1,8 @@
 """Library resources, their file versions, and the curated Linkages Toolkit."""
 from datetime import datetime
 
-from sqlalchemy import (JSON, Column, ForeignKey, LargeBinary, String, Table, Text, UniqueConstraint, false,
-                        or_, select)
+from sqlalchemy import (JSON, BigInteger, Column, ForeignKey, LargeBinary, String, Table, Text, UniqueConstraint,
+                        event, false, or_, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import County, User
@@ -287,3 +287,44 @@ class FileChunk(db.Model):
     #: 0, 1, 2 … in file order.
     seq: Mapped[int] = mapped_column(primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LibraryVersion(db.Model):
+    """One row whose number rises with every write to the library's tables: what the library's
+    kept pages are keyed by (`browse`). Database triggers raise it, so a write by any process,
+    machine or tool counts, and reading it costs one primary-key lookup however large the
+    library grows."""
+
+    __tablename__ = "library_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+#: The tables whose every write raises the library's version.
+VERSIONED_TABLES = ("resources", "resource_versions", "resource_clusters")
+
+
+def library_version_sql(dialect):
+    """The statements that make the version row and its triggers (idempotent; the migration
+    0019_library_version runs the same statements)."""
+    bump = "UPDATE library_version SET version = version + 1 WHERE id = 1"
+    statements = ["INSERT INTO library_version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING"]
+    if dialect == "postgresql":
+        statements.append("CREATE OR REPLACE FUNCTION bump_library_version() RETURNS trigger AS $$ "
+                          f"BEGIN {bump}; RETURN NULL; END; $$ LANGUAGE plpgsql")
+        statements += [f"CREATE OR REPLACE TRIGGER library_version_{table} AFTER INSERT OR UPDATE OR DELETE "
+                       f"OR TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_library_version()"
+                       for table in VERSIONED_TABLES]
+    else:
+        statements += [f"CREATE TRIGGER IF NOT EXISTS library_version_{table}_{verb.lower()} AFTER {verb} "
+                       f"ON {table} BEGIN {bump}; END"
+                       for table in VERSIONED_TABLES for verb in ("INSERT", "UPDATE", "DELETE")]
+    return statements
+
+
+@event.listens_for(db.metadata, "after_create")
+def _make_library_version(metadata, connection, **kwargs):
+    """`create_all` (tests) makes the row and triggers as the migration does."""
+    for statement in library_version_sql(connection.dialect.name):
+        connection.exec_driver_sql(statement)

@@ -279,3 +279,30 @@ def test_a_kept_library_page_keeps_its_own_links(client, sign_in, people):
     assert titles(newest) == ["Protocol 0", "Protocol 1", "Protocol 2"]
     assert "County: Kern" in by_title and "County: Kern" not in newest
     assert 'href="/library/?sort=title"' in by_title  # the chip's link keeps the page's own sort
+
+
+def test_the_library_version_rises_with_every_write_to_its_tables_whoever_makes_it(people):
+    """Triggers raise it, so a write from another process, machine or tool counts as much as
+    one through the services; reading it is one primary-key lookup whatever the library's size."""
+    from sqlalchemy import text
+
+    from community.resources.models import LibraryVersion
+
+    def version():
+        db.session.commit()
+        return db.session.scalar(select(LibraryVersion.version).where(LibraryVersion.id == 1))
+
+    before = version()
+    resource = share_link(people["owner"], "Joint case plan template", county="Kern")
+    after_share = version()
+    assert after_share > before
+    db.session.execute(text("UPDATE resources SET download_count = download_count + 1 WHERE id = :id"),
+                       {"id": resource.id})
+    after_download = version()
+    assert after_download > after_share
+    db.session.execute(text("INSERT INTO resource_clusters (resource_id, cluster_id) VALUES (:r, :c)"),
+                       {"r": resource.id, "c": people["cluster"].id})
+    after_cluster = version()
+    assert after_cluster > after_download
+    db.session.execute(text("DELETE FROM resource_clusters WHERE resource_id = :r"), {"r": resource.id})
+    assert version() > after_cluster
