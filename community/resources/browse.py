@@ -175,12 +175,12 @@ def _browsed(allowed, filters, sort):
     """(its key, (ids of every matching resource in order, the panel's facets)) for this access
     and filters, kept while the library's version is unchanged: an edit, deletion, upload or
     download on any process or machine raises it."""
-    key = (_library_version(), allowed.everything, allowed.members, allowed.cluster_ids,
+    key = (library_version(), allowed.everything, allowed.members, allowed.cluster_ids,
            tuple(sorted(filters.items())), sort)
     return key, remember("resources.browsed", key, lambda: _browse(allowed, filters, sort), _KEPT)
 
 
-def _library_version():
+def library_version():
     """The number the database raises with every write to the library's tables (triggers; see
     `LibraryVersion`); without its row (a database made some other way), an aggregate over the
     resources that changes with each of those writes too."""

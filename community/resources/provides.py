@@ -1,19 +1,25 @@
 """How the library plugs into the rest of the site: the only module here that touches
 `community.content` (its search source, the providers it offers, what it announces) and
 `community.ui` (navigation, stylesheet, sections on shared pages, demo data)."""
+from flask import has_request_context, render_template, request
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from .. import content, ui
+from ..caching import remember
 from ..content import ContentCard, SearchDocument
 from ..extensions import db
-from ..permissions import PUBLIC, can
+from ..permissions import PUBLIC, access_filter, can
 from . import services
+from .browse import library_version
 from .models import Resource, ResourceVersion, resource_clusters
 
 #: The kind of the library's search documents.
 KIND = "resource"
 SECTION_TEMPLATE = "resources/_section.html"
+#: A section kept as HTML (`_kept_section`).
+KEPT_SECTION_TEMPLATE = "resources/_kept_section.html"
 
 
 def register(app):
@@ -26,9 +32,9 @@ def register(app):
     content.register_provider(app, "resources.new_public", new_public)
     content.register_provider(app, "cards.for_path", card_for_path)
     content.register_provider(app, "cards.for_paths", cards_for_paths)
-    ui.add_section(app, "home", SECTION_TEMPLATE, home_section, order=30)
-    ui.add_section(app, "profile", SECTION_TEMPLATE, profile_section, order=40)
-    ui.add_section(app, "cluster", SECTION_TEMPLATE, cluster_section, order=40)
+    ui.add_section(app, "home", KEPT_SECTION_TEMPLATE, home_section, order=30)
+    ui.add_section(app, "profile", KEPT_SECTION_TEMPLATE, profile_section, order=40)
+    ui.add_section(app, "cluster", KEPT_SECTION_TEMPLATE, cluster_section, order=40)
     ui.add_demo_seed(app, "library resources", demo.seed_library, order=30)
 
 
@@ -129,19 +135,34 @@ def _section(resources, heading, anchor, browse=False):
     return {"resources": resources, "heading": heading, "anchor": anchor, "browse": browse}
 
 
+def _kept_section(which, viewer, query, heading, anchor, links=False):
+    """A library section as HTML, kept per app under the library's version (raised by every
+    write to its tables), what the viewer may see and which section it is (`which`): a list of
+    resources shows nothing that depends on the person beyond what they may see."""
+    allowed = access_filter(viewer)
+    key = (library_version(), which, allowed.everything, allowed.members, allowed.cluster_ids,
+           request.script_root if has_request_context() else None)
+
+    def build():
+        section = _section(db.session.scalars(query).all(), heading, anchor, browse=links)
+        return render_template(SECTION_TEMPLATE, section=section) if section else ""
+    html = remember("resources.sections", key, build)
+    return {"html": Markup(html)} if html else None
+
+
 def home_section(user):
-    resources = db.session.scalars(services.visible_resources(user).limit(6)).all()
-    return _section(resources, "New in the library", "home-library", browse=True)
+    return _kept_section("home", user, services.visible_resources(user).limit(6), "New in the library",
+                         "home-library", links=True)
 
 
 def profile_section(person, viewer):
-    resources = db.session.scalars(
-        services.visible_resources(viewer).where(Resource.owner_id == person.id).limit(10)).all()
-    return _section(resources, "Shared resources", "profile-resources")
+    return _kept_section(("profile", person.id), viewer,
+                         services.visible_resources(viewer).where(Resource.owner_id == person.id).limit(10),
+                         "Shared resources", "profile-resources")
 
 
 def cluster_section(cluster, viewer):
     in_cluster = select(resource_clusters.c.resource_id).where(resource_clusters.c.cluster_id == cluster.id)
-    resources = db.session.scalars(
-        services.visible_resources(viewer).where(Resource.id.in_(in_cluster)).limit(10)).all()
-    return _section(resources, "Cluster resources", "cluster-resources")
+    return _kept_section(("cluster", cluster.id), viewer,
+                         services.visible_resources(viewer).where(Resource.id.in_(in_cluster)).limit(10),
+                         "Cluster resources", "cluster-resources")
