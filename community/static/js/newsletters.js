@@ -93,4 +93,9 @@
     picked.appendChild(box.closest("li"));
     status.textContent = "Added: " + box.nextElementSibling.textContent + ".";
   });
+  // Words typed before this script ran (a slow connection) are searched at once: no keystroke
+  // would otherwise come to start the search.
+  if (input.value.trim()) {
+    search();
+  }
 }());
