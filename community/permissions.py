@@ -138,7 +138,7 @@ _SITE_ACTIONS = {
 
 def can(user, action, thing=None):
     """May `user` (a User, or an anonymous user) do `action` to `thing`?"""
-    user = _unproxied(user)
+    user = unproxied(user)
     if thing is None:
         roles = _SITE_ACTIONS.get(action)
         if roles is None:
@@ -175,7 +175,7 @@ def _can_scoped_once(user, action, scope: Scope):
     return found
 
 
-def _unproxied(user):
+def unproxied(user):
     """`current_user` itself: the proxy looks the person up again on every attribute read, and a
     list page asks the policy several times per row."""
     unwrap = getattr(user, "_get_current_object", None)

@@ -420,10 +420,6 @@ class Marks:
             self.ours = status == "sending"
         return bool(self.ours)
 
-    def advance(self, sent, next_row):
-        self.ask(sent, next_row)
-        return self.answer()
-
     def _sqlite(self, marked, checked):
         cursor = self.connection.cursor()
         try:

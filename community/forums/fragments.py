@@ -15,7 +15,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..caching import remember
-from ..permissions import can
+from ..permissions import can, unproxied
 from . import markup, services
 
 #: Stands for the CSRF token in a kept post; never valid in a page.
@@ -56,7 +56,7 @@ class ThreadPage:
 
     @classmethod
     def build(cls, thread, viewer, posts, helpful):
-        viewer = getattr(viewer, "_get_current_object", lambda: viewer)()  # not the proxy, per post
+        viewer = unproxied(viewer)  # not the proxy: the rights of every post read it
         shown = [post for post in posts if post is not None]
         return cls(thread, viewer, shown, bodies=markup.bodies_with_cards(shown, viewer),
                    helpful=helpful, answerable=services.answerable_posts(viewer, thread, shown),

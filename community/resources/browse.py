@@ -156,14 +156,12 @@ def page_html(library, signed_in, render):
     viewer's access, filters, sort, page), the page's own query string (its links keep it) and
     whether the viewer is signed in — everything the panel and the list show. Searches are not
     kept."""
-    if library.kept_key is None:
-        library.load_items()
-        return render()
-    key = (library.kept_key, request.script_root, tuple(sorted(request.args.items(multi=True))), signed_in)
-
     def build():
         library.load_items()
         return render()
+    if library.kept_key is None:
+        return build()
+    key = (library.kept_key, request.script_root, tuple(sorted(request.args.items(multi=True))), signed_in)
     return remember("resources.pages", key, build, _KEPT)
 
 

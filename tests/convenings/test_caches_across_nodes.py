@@ -1,6 +1,7 @@
 """Calendar caches live in each app and follow the database, so every node sees every node's changes."""
 from datetime import timedelta
 
+from community.caching import kept
 from community.convenings import services
 from community.convenings.models import Event
 from community.extensions import db
@@ -33,9 +34,9 @@ def test_a_change_made_on_another_node_reaches_this_nodes_cached_listing_and_fee
 def test_two_apps_in_one_process_never_share_a_cache(app, app_factory):
     other = app_factory()
     with other.app_context():
-        theirs = services.app_cache("listings")
-    assert services.app_cache("listings") is not theirs
-    assert app.extensions["community.kept"]["convenings.listings"] is services.app_cache("listings")
+        theirs = kept("convenings.listings")
+    assert kept("convenings.listings") is not theirs
+    assert app.extensions["community.kept"]["convenings.listings"] is kept("convenings.listings")
 
 
 

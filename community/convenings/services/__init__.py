@@ -4,7 +4,7 @@ listings, feeds and export.
 Every function that acts for a person checks the permission policy, changes objects, flushes and
 queues mail; the request or CLI command commits. The names below are the area's public verbs.
 """
-from .caches import app_cache, events_version
+from .caches import events_version
 from .events import (EDITABLE, NOTIFY_ON, add_material, cancel_event, change_occurrence, create_event,
                      delete_session, organizer_choices, people_told_of_cancellation, publish_event,
                      save_session, session_of, set_recording, speaker_choices, update_event)
@@ -25,7 +25,7 @@ from .seats import SessionFull, lock_event, promote_waitlist
 __all__ = [
     "EDITABLE", "NOTICES", "NOTIFY_ON", "OWN_CHANGES", "PUBLIC_FEED_HISTORY", "Answers", "Listed",
     "ListedCluster", "Occurrence", "active_clusters", "event_page_facts", "month_window", "RegistrationClosed", "SessionFull", "add_material", "agenda_of",
-    "app_cache", "calendar_token", "chosen_sessions", "cancel_event", "cancel_registration", "change_occurrence",
+    "calendar_token", "chosen_sessions", "cancel_event", "cancel_registration", "change_occurrence",
     "check_in", "check_in_list", "create_event", "decide_registration", "delete_session",
     "end_cluster_registrations", "end_registrations_out_of_sight", "events_version", "feed_calendar",
     "feedback_of", "feedback_summary", "lock_event", "may_hear_about", "may_join", "month_weeks",

@@ -1,21 +1,11 @@
 """The calendar's kept answers: listings and feeds, in the app's caches (`community.caching`)."""
 from sqlalchemy import func, select
 
-from ...caching import kept
 from ...extensions import db
 from ..models import Event
 
 #: Entries kept per cache: rebuilding a feed of 1,000 events takes about half a second.
 CACHE_SIZE = 256
-
-
-def app_cache(name):
-    """The current app's calendar cache `name` (never shared between apps).
-
-    Keys hold a version read from the database, so a change made on any node (every node
-    shares the database) is seen by every node's next read.
-    """
-    return kept(f"convenings.{name}")
 
 
 def events_version():

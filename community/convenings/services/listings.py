@@ -136,10 +136,11 @@ def listing_key(user, start, end, kind=None, cluster_id=None, limit=None):
 
 def listing_html(listing, shown_as, mine, render):
     """HTML made only from a kept listing (the month grid, a page of the upcoming list):
-    `render()` once, then kept per app under the listing's key (`kept_occurrences`), how it is
-    shown (`shown_as`: the month, or the page), the day, the viewer's registrations shown in it
-    (`mine`: {event id: registration}) and the script root of its links."""
-    key = (listing, shown_as, to_pacific(utcnow()).date(),
+    `render()` once, then kept per app under the listing's key (`kept_occurrences`: it holds the
+    current minute, so the day too), how it is shown (`shown_as`: the month, or the page), the
+    viewer's registrations shown in it (`mine`: {event id: registration}) and the script root of
+    its links."""
+    key = (listing, shown_as,
            tuple(sorted((event_id, r.status, r.is_active) for event_id, r in mine.items())),
            request.script_root)
     return remember("convenings.pages", key, render, CACHE_SIZE)
