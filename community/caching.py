@@ -18,17 +18,31 @@
   process or machine therefore changes the key at the next read; nothing is ever invalidated,
   old entries fall off the end.
 
+- Whole pages (`whole_page`): a signed-in page marked by its view is kept per session cookie,
+  URL, minute and **data version** — a value that changes whenever any connection, process or
+  machine commits a change to the database (`data_version`). The version is read before anything
+  else in the request and again after the page is built; the page is kept only when both readings
+  agree and the request changed nothing (not the session, no cookie, no flashed message), so a
+  kept page is exactly what building it again would give. It is served only to the same signed
+  session cookie, so it never reaches another person or another session of the same person.
+
 Everything here is per process and derived from files, request data or the database's current
 values, so it is correct with any number of processes and machines.
 """
 import hashlib
+import itertools
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from flask import current_app, has_request_context, request, url_for
+from flask import Response, current_app, g, has_request_context, request, session, url_for
 from flask_login import current_user
 from jinja2 import FileSystemBytecodeCache
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import db, login_manager
+from .timeutil import utcnow
 
 #: Cache-Control for a static file requested with its current version.
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -41,6 +55,8 @@ def init_app(app):
     app.jinja_env.globals.update(layout_url=layout_url)
     app.url_defaults(_static_version)
     app.after_request(_cache_headers)
+    app.before_request(_serve_kept_page)
+    app.after_request(_keep_page)
 
 
 def static_version(filename):
@@ -83,7 +99,7 @@ def _cache_headers(response):
         return response
     if (request.method in ("GET", "HEAD") and response.status_code == 200
             and not response.direct_passthrough and not response.is_streamed
-            and not current_user.is_authenticated):
+            and not served_kept_page() and not current_user.is_authenticated):
         response.add_etag()
         response = response.make_conditional(request)
     return response
@@ -121,3 +137,97 @@ def remember(name, key, build, size=KEPT):
         while len(cache) > size:
             cache.popitem(last=False)
     return found
+
+
+# --- Whole pages ---------------------------------------------------------------------------
+
+#: Whole pages kept per process (the most recently used; a page is 20–100 kB).
+KEPT_PAGES = 200
+#: Response headers a kept page keeps (the layout's own headers are added to every answer).
+_KEPT_HEADERS = ("Content-Type", "Content-Language", "Link", "Vary")
+_serials = itertools.count(1)
+
+
+def whole_page(view=None, *, when=None):
+    """Mark a GET view whose page, for a signed-in person, may be kept whole.
+
+    Only for views whose page depends on nothing but the database, the URL, the session, the
+    person and the minute — not on the search index, files or other services. `when()` (optional)
+    says whether this request's page may be kept (e.g. not when it would search).
+    """
+    def mark(view):
+        view.kept_whole = when or True
+        return view
+    return mark(view) if view is not None else mark
+
+
+def served_kept_page():
+    """Whether this request is answered with a kept page (the person was never loaded)."""
+    return g.get("kept_page") == "served"
+
+
+def data_version():
+    """A value that changes whenever a change to the database is committed, by anyone.
+
+    PostgreSQL: the current snapshot (`pg_current_snapshot()`): two equal snapshots see exactly
+    the same rows, and any transaction that writes takes a new transaction id. SQLite: this
+    connection's serial number, `PRAGMA data_version` (changes when another connection, in any
+    process, commits) and its own `total_changes`.
+    """
+    connection = db.session.connection()
+    raw = connection.connection.dbapi_connection  # one statement, past the ORM and its events
+    if connection.dialect.name == "postgresql":
+        return raw.execute("SELECT pg_current_snapshot()::text").fetchone()[0]
+    if not hasattr(raw, "total_changes"):
+        return None  # a driver this was not written for: keep nothing
+    changed = raw.execute("PRAGMA data_version").fetchone()[0]
+    return connection.connection.info.get("serial"), changed, raw.total_changes
+
+
+@event.listens_for(Engine, "connect")
+def _number_connection(dbapi_connection, connection_record):
+    connection_record.info["serial"] = next(_serials)
+
+
+def _page_key():
+    """This request's key for a kept page, or None when its page must be built."""
+    if request.method != "GET" or not current_app.config.get("KEEP_WHOLE_PAGES", True):
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    rule = getattr(view, "kept_whole", None)
+    if rule is None or (callable(rule) and not rule()):
+        return None
+    cookie = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"])
+    if not cookie or "_user_id" not in session or "_flashes" in session or "_login_user" in g:
+        return None
+    if session.get("_id") != login_manager._session_identifier_generator():
+        return None  # session protection has a word to say: let the ordinary path say it
+    version = data_version()  # before anything else reads the database in this request
+    if version is None:
+        return None
+    return (request.url, cookie, utcnow().strftime("%Y%m%d%H%M")), version
+
+
+def _serve_kept_page():
+    key = _page_key()
+    if key is None:
+        return None
+    found = kept("pages").get(key)
+    if found is None:
+        g.kept_page = key
+        return None
+    g.kept_page = "served"
+    status, headers, body = found
+    return Response(body, status=status, headers=headers)
+
+
+def _keep_page(response):
+    key = g.get("kept_page")
+    if (key is None or key == "served" or response.status_code != 200 or response.mimetype != "text/html"
+            or response.is_streamed or response.direct_passthrough or "Set-Cookie" in response.headers
+            or session.modified or data_version() != key[1]):
+        return response
+    headers = [(name, value) for name, value in response.headers if name in _KEPT_HEADERS]
+    body = response.get_data()
+    remember("pages", key, lambda: (response.status_code, headers, body), size=KEPT_PAGES)
+    return response

@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .caching import served_kept_page
 from .extensions import db, login_manager
 from .timeutil import utcnow
 
@@ -99,7 +100,7 @@ def init_app(app):
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if current_user and getattr(current_user, "is_authenticated", False):
+        if served_kept_page() or (current_user and getattr(current_user, "is_authenticated", False)):
             headers.setdefault("Cache-Control", "private, no-store")
         return response
 

@@ -224,6 +224,13 @@ def make_user():
 
 
 @pytest.fixture
+def pages_built(app):
+    """Every page of `app` is built, none served kept whole: for tests that count what a page's
+    build reads (`caching.whole_page` would answer a repeated view with no query at all)."""
+    app.config["KEEP_WHOLE_PAGES"] = False
+
+
+@pytest.fixture
 def sign_in(client):
     """Sign a person in through the real sign-in form."""
 

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from ..accounts.services import county_choices
+from ..caching import whole_page
 from ..csvexport import csv_response
 from ..errors import attempt
 from ..extensions import db
@@ -33,6 +34,7 @@ def _filters():
 
 
 @bp.get("/")
+@whole_page
 def upcoming():
     kind, cluster_id, clusters = _filters()
     page = request.args.get("page", 1, type=int)
@@ -55,6 +57,7 @@ def upcoming():
 
 @bp.get("/month")
 @bp.get("/month/<int:year>-<int:month>")
+@whole_page
 def month(year=None, month=None):
     today = to_pacific(utcnow()).date()
     year, month = year or today.year, month or today.month

@@ -3,12 +3,14 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from .. import ui
+from ..caching import whole_page
 from ..accounts.models import User
 from ..extensions import db
 from . import bp, checklist
 
 
 @bp.get("/")
+@whole_page
 def home():
     if not current_user.is_authenticated:
         return render_template("core/landing.html")
@@ -26,6 +28,7 @@ def hide_checklist():
 
 
 @bp.get("/about")
+@whole_page
 def about():
     return render_template("core/about.html")
 

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import guard
+from ..caching import whole_page
 from ..clusters.models import Cluster
 from ..errors import attempt
 from ..extensions import db, limiter
@@ -129,12 +130,14 @@ def _compose(form, save):
 # --- Clusters -------------------------------------------------------------------------------
 
 @bp.get("/clusters")
+@whole_page
 def clusters():
     mine, others = queries.cluster_overview(current_user)
     return render_template("forums/clusters.html", mine=mine, others=others)
 
 
 @bp.get("/clusters/<slug>")
+@whole_page
 def cluster(slug):
     cluster = _cluster_or_404(slug)
     membership = cluster.membership_of(current_user)
@@ -279,6 +282,7 @@ def preview():
 
 @bp.get("/t/<int:thread_id>")
 @bp.get("/t/<int:thread_id>/<slug>")
+@whole_page
 def thread(thread_id, slug=None):
     thread = _thread_or_404(thread_id)
     if slug is not None and slug != thread.slug:  # an old title's link (renamed, redacted)

@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from .. import guard
 from ..accounts import services as accounts
+from ..caching import whole_page
 from ..errors import attempt
 from ..extensions import db
 from ..permissions import can, require
@@ -16,6 +17,7 @@ from .forms import ConfirmForm, ResourceForm, VersionForm
 
 
 @bp.get("/")
+@whole_page(when=lambda: not request.args.get("q", "").strip())  # words go through the search index
 def library():
     found = browse.browse_library(current_user, request.args.get("q", ""), browse.parse_filters(request.args),
                                   request.args.get("sort", ""), request.args.get("page", 1, type=int))

@@ -10,6 +10,9 @@ from community.extensions import db
 def count_queries(app=None):
     """Yield a list that fills with the SQL of every statement executed inside the block.
 
+    What a page's build runs: the one or two reads of the data version by which whole pages are
+    kept (`caching.data_version`) go to the driver directly and are not counted here.
+
     :param app: the app whose engine to watch; the current app when None.
     """
     statements = []

@@ -1,0 +1,147 @@
+"""Whole pages kept per session (`caching.whole_page`): a repeated view costs no query, and
+nothing but the very same state is ever answered from a kept page.
+
+Each test keeps a page, then changes one thing the page depends on — the database (here or on
+another node), the person, the session, the minute — and checks that the page follows; and that
+another person or another session never receives a page kept for someone else.
+"""
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import text, update
+
+from community import caching
+from community.accounts import services as accounts
+from community.accounts.models import User
+from community.extensions import db
+from community.forums.models import Thread
+from tests.support.queries import count_queries
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The minute that is part of a kept page's key, held still (and moved on when asked)."""
+    now = {"at": datetime(2026, 12, 1, 9, 30)}
+    monkeypatch.setattr(caching, "utcnow", lambda: now["at"])
+    return now
+
+
+def _view(client, path):
+    with count_queries() as statements:
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return response.get_data(as_text=True), len(statements)
+
+
+def _kept(client, path):
+    """View `path` until it is answered from a kept page; return that page."""
+    for _ in range(3):
+        page, statements = _view(client, path)
+        if statements == 0:
+            return page
+    raise AssertionError(f"{path} was built on every view")
+
+
+def test_a_repeated_view_is_answered_from_the_kept_page_with_no_query(forum, client, sign_in, clock):
+    thread = forum.thread()
+    sign_in(forum.member)
+    client.get("/about")  # shows "Welcome back"
+    for path in (f"/clusters/{forum.cluster.slug}", f"/t/{thread.id}?page=1", "/", "/clusters", "/events/",
+                 "/events/month", "/library/", "/about"):
+        built, _ = _view(client, path)
+        kept = _kept(client, path)
+        assert kept == built, path
+    response = client.get("/about")
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_a_change_committed_on_another_node_shows_at_the_next_view(forum, client, sign_in, clock, app_factory):
+    thread = forum.thread()
+    sign_in(forum.member)
+    path = f"/clusters/{forum.cluster.slug}"
+    assert "Team Decision Meetings" in _kept(client, path)
+    other_node = app_factory()  # its own memory and connections, the same database
+    with other_node.app_context():
+        db.session.execute(update(Thread).where(Thread.id == thread.id).values(title="TDMs with CalWORKs"))
+        db.session.commit()
+    page, statements = _view(client, path)
+    assert statements > 0 and "TDMs with CalWORKs" in page and "Team Decision Meetings" not in page
+
+
+def test_a_change_made_in_plain_sql_outside_the_orm_shows_at_once(forum, client, sign_in, clock, app_factory):
+    forum.thread()
+    sign_in(forum.member)
+    path = f"/clusters/{forum.cluster.slug}"
+    _kept(client, path)
+    other_node = app_factory()
+    with other_node.app_context(), db.engine.begin() as connection:
+        connection.execute(text("UPDATE clusters SET name = 'Family Engagement West' WHERE id = :id"),
+                           {"id": forum.cluster.id})
+    assert "Family Engagement West" in _view(client, path)[0]
+
+
+def test_a_deactivated_person_gets_no_kept_page(forum, client, sign_in, clock, make_user):
+    sign_in(forum.member)
+    path = f"/clusters/{forum.cluster.slug}"
+    _kept(client, path)
+    admin = make_user(role="admin")
+    accounts.deactivate(admin, db.session.get(User, forum.member.id))
+    db.session.commit()
+    response = client.get(path)
+    assert "Sign out" not in response.get_data(as_text=True)
+    assert client.get("/notifications").status_code == 302  # signed out
+
+
+def test_two_people_and_two_sessions_never_share_a_kept_page(forum, client, sign_in, clock, app):
+    thread = forum.thread()
+    forum.reply(thread)
+    path = f"/t/{thread.id}?page=1"
+    sign_in(forum.facilitator)
+    assert "Redact" in _kept(client, path)
+    member = app.test_client()
+    member.post("/sign-in", data={"email": forum.member.email, "password": "correct horse battery"})
+    for _ in range(3):  # built, then kept: never the facilitator's
+        page = member.get(path).get_data(as_text=True)
+        assert "Redact" not in page and "Sign out" in page
+    second_session = app.test_client()
+    second_session.post("/sign-in", data={"email": forum.member.email, "password": "correct horse battery"})
+    tokens = []
+    for browser in (member, second_session, second_session, member):
+        page = browser.get(path).get_data(as_text=True)
+        tokens.append(re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1))
+    # Each session's pages carry that session's token (signed: compare what it signs).
+    raw = [token.split(".")[0] for token in tokens]
+    assert raw[0] == raw[3] and raw[1] == raw[2] and raw[0] != raw[1]
+    with app.test_client() as visitor:
+        assert visitor.get(path).status_code in (302, 404)
+
+
+def test_a_flashed_message_is_shown_once_not_hidden_by_a_kept_page(forum, client, sign_in, clock):
+    sign_in(forum.member)
+    _kept(client, "/about")
+    with client.session_transaction() as session:
+        session["_flashes"] = [("info", "Your settings are saved.")]
+    assert "Your settings are saved." in client.get("/about").get_data(as_text=True)
+    assert "Your settings are saved." not in client.get("/about").get_data(as_text=True)
+
+
+def test_a_view_that_wrote_is_built_again_and_the_minute_is_part_of_the_key(forum, client, sign_in, clock):
+    thread = forum.thread()
+    forum.reply(thread)
+    sign_in(forum.member)
+    path = f"/t/{thread.id}?page=1"
+    _, first = _view(client, path)  # records the reading position: not kept
+    _, second = _view(client, path)
+    assert first > 0 and second > 0
+    _kept(client, path)
+    clock["at"] += timedelta(minutes=1)
+    assert _view(client, path)[1] > 0
+
+
+def test_the_library_searching_with_words_is_never_kept(forum, client, sign_in, clock):
+    sign_in(forum.member)
+    _kept(client, "/library/")
+    for _ in range(3):
+        assert _view(client, "/library/?q=release")[1] > 0
