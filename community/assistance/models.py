@@ -162,3 +162,8 @@ class AssistanceAttachment(db.Model):
     @property
     def is_held(self):
         return self.held_reason is not None and self.guard_confirmed_at is None
+
+    @property
+    def is_withheld(self):
+        """Held, or not yet read and checked by the confidentiality guard."""
+        return self.is_held or self.extraction_state == "pending"

@@ -220,11 +220,12 @@ def _extract(attachment):
 
 
 def may_open(attachment, user):
-    """Participants open a request's files; a held file only its uploader and CFPIC."""
+    """Participants open a request's files; a held file, or one not checked yet, only its uploader
+    and CFPIC."""
     request = attachment.request
     if not can(user, "view", request):
         return False
-    return not attachment.is_held or user.id == attachment.uploaded_by_id or can(user, "triage", request)
+    return not attachment.is_withheld or user.id == attachment.uploaded_by_id or can(user, "triage", request)
 
 
 def release_attachment(attachment, user):

@@ -233,6 +233,12 @@ class ResourceVersion(db.Model):
         """The file's text looked like client data and nobody confirmed it is not."""
         return self.held_reason is not None and self.guard_confirmed_at is None
 
+    @property
+    def is_withheld(self):
+        """Only people who can edit the resource open the file: it is held, or its text has not
+        been read and checked by the confidentiality guard yet (the extraction job has not run)."""
+        return self.is_held or self.extraction_state == "pending"
+
 
 class ToolkitArea(db.Model):
     """One of the seven Linkages Toolkit areas, with the organizers' introduction."""

@@ -128,7 +128,7 @@ def download(resource_id, number=None):
                                host=urlsplit(resource.link_url).hostname or resource.link_url)
     version = resource.current_version if number is None else next(
         (v for v in resource.versions if v.number == number), None)
-    if version is None or (version.is_held and not can(current_user, "edit", resource)):
+    if version is None or (version.is_withheld and not can(current_user, "edit", resource)):
         abort(404)
     kept = files.store()
     if not kept.exists(version.stored_name):

@@ -134,3 +134,19 @@ def test_participants_add_files_on_the_request_page(app, people):
     assert other.status_code == 404
     names = db.session.scalars(db.select(AssistanceAttachment.original_name).order_by(AssistanceAttachment.id)).all()
     assert names == ["draft.txt", "second.md"]
+
+
+def test_a_file_not_yet_checked_by_the_guard_opens_only_for_its_uploader_and_cfpic(app, people):
+    _ask_with(app, people, b"Agenda for the joint case review.\n", "agenda.txt")
+    attachment = _only_attachment()
+    attachment.extraction_state = "pending"  # as it is between the upload and the job
+    db.session.commit()
+    url = f"/assistance/{attachment.request_id}/files/{attachment.id}"
+    assert _client(app, people.colleague).get(url).status_code == 404
+    page = _client(app, people.colleague).get(f"/assistance/{attachment.request_id}").get_data(as_text=True)
+    assert "Being checked for client information" in page
+    assert _client(app, people.requester).get(url).status_code == 200
+    assert _client(app, people.organizer).get(url).status_code == 200
+    attachment.extraction_state = "searchable"  # the job ran and found nothing
+    db.session.commit()
+    assert _client(app, people.colleague).get(url).status_code == 200

@@ -162,3 +162,23 @@ def test_only_editors_release_a_held_file(client, sign_in, people):
     assert response.status_code in (403, 404)
     db.session.refresh(resource.current_version)
     assert resource.current_version.is_held
+
+
+def test_a_file_not_yet_checked_by_the_guard_opens_only_for_its_editors(client, sign_in, people):
+    """Until the extraction job has read the text and the guard checked it (a busy or stopped
+    worker), the file is not handed to anyone who cannot edit the resource."""
+    sign_in(people["owner"])
+    resource = _upload_with_client_data(client, people, "The agenda for the next steering committee.")
+    version = resource.current_version
+    version.extraction_state = "pending"  # as it is between the upload and the job
+    db.session.commit()
+    assert client.get(f"/library/{resource.id}/download").status_code == 200  # its uploader
+    _sign_in_as(client, sign_in, people["insider"])
+    for path in (f"/library/{resource.id}/download", f"/library/{resource.id}/download/1",
+                 f"/library/{resource.id}/download?preview=1"):
+        assert client.get(path).status_code == 404, path
+    page = _html(client.get(f"/library/{resource.id}"))
+    assert "being checked for client information" in page and "Download notes.pdf" not in page
+    version.extraction_state = "searchable"  # the job ran and found nothing
+    db.session.commit()
+    assert client.get(f"/library/{resource.id}/download").status_code == 200
