@@ -152,8 +152,9 @@ def can(user, action, thing=None):
     if scope_of is None:
         raise TypeError(f"the permission policy knows nothing of {type(thing).__name__}")
     scope = scope_of()
-    if action == "view" and getattr(thing, "is_draft", False):
-        # Drafts (an unpublished event, say) are seen only by those who may edit them.
+    if action == "view" and (getattr(thing, "is_draft", False) or getattr(thing, "is_removed", False)):
+        # Drafts (an unpublished event, say) and removed threads (the opening post hidden or
+        # deleted) are seen only by those who may edit them: the author and the moderators.
         action = "edit"
     return _can_scoped_once(user, action, scope)
 

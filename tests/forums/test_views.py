@@ -28,6 +28,24 @@ def test_a_non_member_gets_404_for_a_private_clusters_thread_and_sees_only_its_d
     assert "Ask to join" in page
 
 
+def test_a_thread_whose_opening_post_is_hidden_is_gone_for_all_but_its_author_and_moderators(
+        forum, client, sign_in, app):
+    thread = forum.thread(title="Staffing the Rivera family's TDM")
+    reply = forum.reply(thread)
+    opening = db.session.scalars(select(Post).where(Post.thread_id == thread.id, Post.number == 1)).one()
+    services.hide_post(opening, forum.facilitator, "names a family")
+    db.session.commit()
+    paths = [f"/t/{thread.id}", f"/t/{thread.id}?page=1", f"/t/{thread.id}/post/2", f"/p/{reply.id}"]
+    sign_in(forum.other)  # a member who replied
+    for path in paths:
+        assert client.get(path, follow_redirects=True).status_code == 404, path
+    assert "Rivera" not in client.get(f"/clusters/{forum.cluster.slug}").get_data(as_text=True)
+    for person in (forum.member, forum.facilitator):  # its author, and the cluster's facilitator
+        browser = app.test_client()
+        browser.post("/sign-in", data={"email": person.email, "password": "correct horse battery"})
+        assert browser.get(f"/t/{thread.id}?page=1").status_code == 200
+
+
 def test_anonymous_visitors_read_public_clusters_but_not_private_ones(forum, client):
     public = forum.add_cluster("Linkages Announcements", [forum.facilitator], is_public=True)
     db.session.commit()
