@@ -19,9 +19,9 @@ from whoosh.query import And, Every, Or, Term
 from .. import content
 from .engine_index import (  # noqa: F401
     SCHEMA,
-    _open_index,
     apply_changes,
     index_dir,
+    open_searcher,
     parse,
     rebuild,
     rebuild_job,
@@ -66,7 +66,7 @@ def _searcher():
             # A fresh searcher, not Searcher.refresh(): reused segment readers miss new deletions.
             if cached:
                 cached[1].close()
-            searcher = _open_index().searcher()
+            searcher = open_searcher()
         _readers_of().__dict__.setdefault("by_path", {})[str(path)] = (inode, searcher)
         return searcher
     except SearchUnavailable:
@@ -173,9 +173,11 @@ def _facet_counts(searcher, name, docs):
     if ("facet", name) not in cache:
         reader = searcher.reader()
         several = SCHEMA[name].column_type.stores_lists()
-        column = reader.column_reader(name, translate=not several)
         size = reader.doc_count_all()
-        if several:
+        column = reader.column_reader(name, translate=not several) if size else None  # an empty index has none
+        if not size:
+            values = []
+        elif several:
             values = [tuple(v.decode("utf-8") for v in column[d]) for d in range(size)]
         else:
             values = [column[d] or None for d in range(size)]

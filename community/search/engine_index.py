@@ -116,6 +116,26 @@ def _open_index():
         raise SearchUnavailable(f"cannot open the search index in {path}: {error!r}") from error
 
 
+#: Tries at opening a searcher while a writer replaces the index's segments.
+OPEN_TRIES = 5
+
+
+def open_searcher():
+    """A searcher of the index as it is now.
+
+    A writer that commits between our reading the table of contents and opening the segments it
+    names (a merge deletes the old ones) makes the open fail with a missing file: the table is
+    read again, a few times, before the index is called unavailable.
+    """
+    for attempt in range(OPEN_TRIES):
+        try:
+            return _open_index().searcher()
+        except (FileNotFoundError, SearchUnavailable) as error:
+            missing = isinstance(error, FileNotFoundError) or isinstance(error.__cause__, FileNotFoundError)
+            if not missing or attempt == OPEN_TRIES - 1:
+                raise
+        time.sleep(0.01 * (attempt + 1))
+
 
 def parser():
     """The query parser of the site's search language (title and content by default)."""

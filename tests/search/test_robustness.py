@@ -142,3 +142,34 @@ def test_reindex_command_rebuilds_from_every_registered_source(app, notes, runne
     assert result.exit_code == 0, result.output
     assert "Indexed 1 documents" in result.output and "note" in result.output
     assert site_search.search(EVERYTHING, "handbook").total == 1
+
+
+def test_searching_while_another_process_commits_never_finds_the_index_unavailable(whoosh_only, app):
+    """A reader that opens the index while a writer commits (and merges away the segments the
+    reader's table of contents named) reads the new table instead of answering 503."""
+    content.register_source(app, "bulk", "Bulk", _bulk_source)
+    site_search.rebuild()
+    db.session.remove()
+    db.engine.dispose()
+    config = {key: app.config[key] for key in (
+        "INSTANCE_PATH", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SEARCH_INDEX_DIR", "SEARCH_BACKEND")}
+    writer = multiprocessing.get_context("fork").Process(target=_write_from_another_process,
+                                                         args=(config, list(range(300))))
+    writer.start()
+    searches = 0
+    try:
+        while writer.is_alive() or searches < 50:
+            site_search.close_readers()  # open the index afresh each time, as a new worker does
+            site_search.search(EVERYTHING, "concurrency")
+            searches += 1
+    finally:
+        writer.join(120)
+    assert writer.exitcode == 0 and searches >= 50
+    assert site_search.search(EVERYTHING, "concurrency", per_page=400).total == 300
+
+
+def test_a_site_with_nothing_indexed_yet_answers_a_search_with_no_results(app, client):
+    site_search.rebuild()  # a new site: no posts, resources or events
+    response = client.get("/search?q=reunification")
+    assert response.status_code == 200
+    assert "0 results" in response.get_data(as_text=True)
