@@ -365,15 +365,19 @@ def _parse_one(question, raw):
     return raw
 
 
-def save_answers(response, user, formdata, submit=False, confirmed=False):
+def save_answers(response, user, formdata, submit=False, confirmed=False, survey_round=None):
     """Save a draft (or submit) of a response; raises AnswersInvalid and stores nothing when refused.
 
-    Free-text answers pass the confidentiality guard: a Social Security number is refused, other
-    client-looking text needs the person's confirmation that it is not client data.
+    `response` None: the first answers to `survey_round`, which begin the response only once they
+    are accepted. Free-text answers pass the confidentiality guard: a Social Security number is
+    refused, other client-looking text needs the person's confirmation that it is not client data.
     """
-    survey_round = response.round
-    if not can(user, "answer", response):
-        raise NotAllowed("You cannot answer for this response.")
+    if response is not None:
+        survey_round = response.round
+        if not can(user, "answer", response):
+            raise NotAllowed("You cannot answer for this response.")
+    elif not may_answer(survey_round, user):
+        raise NotAllowed("You cannot answer this survey.")
     if not survey_round.accepts_answers():
         raise SurveyError("This round is closed; answers can no longer change.")
     survey = survey_round.survey
@@ -395,6 +399,8 @@ def save_answers(response, user, formdata, submit=False, confirmed=False):
             errors.setdefault(question.field_name, "Answer this question to submit.")
     if errors:
         raise AnswersInvalid(errors, needs_confirmation)
+    if response is None:
+        response = response_for(survey_round, user, create=True)
     existing = {answer.question_id: answer for answer in response.answers}
     for question in survey.questions:
         value = values.get(question.id)

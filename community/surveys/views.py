@@ -41,7 +41,7 @@ def invitation(token):
 def respond(round_id):
     survey_round = _round_or_404(round_id)
     try:
-        response = services.response_for(survey_round, current_user, create=request.method == "POST")
+        response = services.response_for(survey_round, current_user)
     except NotAllowed:
         abort(404)
     errors, values, needs_confirmation = {}, response.values() if response else {}, False
@@ -49,7 +49,7 @@ def respond(round_id):
         submit = request.form.get("action") == "submit"
         try:
             services.save_answers(response, current_user, request.form, submit=submit,
-                                  confirmed=request.form.get("not_client_data") == "1")
+                                  confirmed=request.form.get("not_client_data") == "1", survey_round=survey_round)
             db.session.commit()
             flash("Thank you: your answers are submitted. You can change them until the round closes."
                   if submit else "Saved. Come back to finish at any time before the round closes.", "success")

@@ -52,6 +52,19 @@ def test_a_coordinator_saves_then_submits_and_typed_answers_survive_a_refusal(cl
     assert db.session.scalar(db.select(SurveyResponse)).is_submitted
 
 
+def test_a_first_answer_refused_stores_no_response_at_all(client, people, county_round):
+    survey = county_round.survey
+    _sign_in(client, people.coordinator)
+    before = _rows()
+    refused = client.post(f"/surveys/rounds/{county_round.id}",
+                          data={**answers_for(survey, number="not a number", long_text="<script>x</script>"),
+                                "action": "submit"})
+    assert refused.status_code == 422
+    assert "&lt;script&gt;x&lt;/script&gt;" in refused.get_data(as_text=True)  # kept as typed, escaped
+    db.session.expire_all()
+    assert _rows() == before
+
+
 def test_the_personal_link_opens_the_survey_only_for_its_owner(app, client, people, county_round, outbox):
     message = next(m for m in outbox.messages() if "maria@stanislaus.example.gov" in m["To"])
     body = message.get_body(preferencelist=("plain",)).get_content()
