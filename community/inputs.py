@@ -5,7 +5,7 @@ Everything a request brings passes through here before a view sees it:
 * the body and the query string must be UTF-8, else the request gets a clear 400;
 * form fields, query parameters, upload names and JSON lose NUL and the other C0/C1 control
   characters (tab, line feed and carriage return stay) and lone surrogates, which no database
-  column can hold; the form base class `Form` then shows a message on each field that had any,
+  column can hold, and the bidirectional override controls, which disguise names; the form base class `Form` then shows a message on each field that had any,
   with what the person typed (minus those characters) kept in the field;
 * path parameters with control characters, and integers in paths beyond any stored id, are 404;
   integers read with `request.args.get(name, type=int)` beyond any id count as absent;
@@ -25,8 +25,11 @@ from wtforms import DateField, DateTimeField, IntegerField
 from wtforms.validators import ValidationError as FieldError
 from wtforms.widgets import Select
 
-#: NUL and the C0 and C1 controls except tab, line feed and carriage return; lone surrogates.
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+#: NUL and the C0 and C1 controls except tab, line feed and carriage return; lone surrogates;
+#: the bidirectional embedding, override and isolate controls, which make a name or title
+#: display in an order other than the one it is stored in ("Trojan Source" spoofing).
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
+                                "\u202a-\u202e\u2066-\u2069]")
 #: Ids are 32-bit integers in PostgreSQL; nothing larger can name a row.
 MAX_ID = 2**31 - 1
 #: Dates outside these years are typing mistakes (and beyond 9999 cannot even be converted).

@@ -57,6 +57,20 @@ def test_control_characters_in_a_thread_body_are_refused_and_nothing_is_posted(c
     assert _count(Thread) == 0 and _count(Post) == 0
 
 
+def test_a_name_disguised_with_bidirectional_overrides_is_refused_and_shown_without_them(client, sign_in, make_user):
+    from community.accounts.models import User
+
+    member = make_user(name="Luis Ramirez")
+    sign_in(member)
+    response = client.post("/account/profile", data={"name": "Luis \u202egnp.exe\u202c Ramirez",
+                                                     "title": "Analyst \u2067x\u2069", "bio": ""})
+    page = response.get_data(as_text=True)
+    assert "invisible control characters" in page and "Luis gnp.exe Ramirez" in page
+    assert "\u202e" not in page and "\u2067" not in page
+    db.session.expire_all()
+    assert db.session.get(User, member.id).name == "Luis Ramirez"
+
+
 def test_an_event_title_with_nul_is_refused_and_no_event_is_made(client, sign_in, make_user):
     sign_in(make_user(role="organizer"))
     response = client.post("/events/new", data={
