@@ -291,6 +291,14 @@ def test_feeds_answer_304_until_an_event_changes(client, make_event, organizer):
     assert changed.status_code == 200 and "Renamed webinar" in changed.get_data(as_text=True)
 
 
+def test_the_public_feeds_tag_tells_nothing_of_events_it_does_not_show(client, make_event, organizer):
+    make_event(title="Public webinar")
+    first = client.get("/events/calendar.ics")
+    make_event(title="Members-only call", visibility="members")  # changes the events, not this feed
+    again = client.get("/events/calendar.ics", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+
+
 def test_the_cluster_page_section_lists_upcoming_calls_only_for_those_who_may_see_them(app, make_event, make_user):
     from flask import render_template
 

@@ -87,8 +87,13 @@ def feed_calendar(person=None):
             EventRegistration.user_id == person.id)).one()
         key = ("person", person.id, person.name, events_version(), tuple(mine),
                tuple(sorted(cluster_roles(person))), utcnow().date())
-    etag = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
-    return etag, remember("convenings.feeds", etag, lambda: _build_feed(person), CACHE_SIZE)
+    return remember("convenings.feeds", key, lambda: _tagged(_build_feed(person)), CACHE_SIZE)
+
+
+def _tagged(body):
+    """(etag, body): the tag is the body's hash, so it changes only when the feed does (a change
+    to an event the feed does not show must not be visible in it)."""
+    return hashlib.sha256(body if isinstance(body, bytes) else body.encode()).hexdigest()[:32], body
 
 
 def _build_feed(person):
