@@ -37,6 +37,7 @@ from pathlib import Path
 
 from flask import Response, current_app, g, has_request_context, request, session, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from jinja2 import FileSystemBytecodeCache
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -99,7 +100,7 @@ def _cache_headers(response):
         return response
     if (request.method in ("GET", "HEAD") and response.status_code == 200
             and not response.direct_passthrough and not response.is_streamed
-            and not served_kept_page() and not current_user.is_authenticated):
+            and not viewer_signed_in()):
         response.add_etag()
         response = response.make_conditional(request)
     return response
@@ -149,7 +150,7 @@ _serials = itertools.count(1)
 
 
 def whole_page(view=None, *, when=None):
-    """Mark a GET view whose page, for a signed-in person, may be kept whole.
+    """Mark a GET view whose page may be kept whole (for a signed-in session, or for visitors).
 
     Only for views whose page depends on nothing but the database, the URL, the session, the
     person and the minute — not on the search index, files or other services. `when()` (optional)
@@ -164,6 +165,13 @@ def whole_page(view=None, *, when=None):
 def served_kept_page():
     """Whether this request is answered with a kept page (the person was never loaded)."""
     return g.get("kept_page") == "served"
+
+
+def viewer_signed_in():
+    """Whether the page goes to a signed-in person, without loading the person for a kept page."""
+    if served_kept_page():
+        return g.kept_page_signed_in
+    return bool(current_user and getattr(current_user, "is_authenticated", False))
 
 
 def data_version():
@@ -189,23 +197,41 @@ def _number_connection(dbapi_connection, connection_record):
     connection_record.info["serial"] = next(_serials)
 
 
+#: Where a visitor's kept page carries the CSRF token of the session it is served to.
+CSRF_SLOT = "\x00csrf-token\x00"
+#: What a visitor's session may hold for their page to be everyone's: a CSRF token, and the
+#: "not fresh" mark session protection gives any non-empty session without a sign-in.
+_VISITOR_KEYS = frozenset({"csrf_token", "_fresh"})
+
+
 def _page_key():
-    """This request's key for a kept page, or None when its page must be built."""
+    """This request's key for a kept page, or None when its page must be built.
+
+    A signed-in page is keyed by the session cookie (it holds that session's CSRF token and
+    nothing of it reaches anyone else); a visitor's by nothing of theirs, and only while their
+    session holds nothing but a CSRF token (filled in per request).
+    """
     if request.method != "GET" or not current_app.config.get("KEEP_WHOLE_PAGES", True):
         return None
     view = current_app.view_functions.get(request.endpoint)
     rule = getattr(view, "kept_whole", None)
     if rule is None or (callable(rule) and not rule()):
         return None
-    cookie = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"])
-    if not cookie or "_user_id" not in session or "_flashes" in session or "_login_user" in g:
+    remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    if "_login_user" in g or "_flashes" in session or remember_cookie in request.cookies:
         return None
-    if session.get("_id") != login_manager._session_identifier_generator():
-        return None  # session protection has a word to say: let the ordinary path say it
+    if "_user_id" in session:
+        who = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"])
+        if not who or session.get("_id") != login_manager._session_identifier_generator():
+            return None  # session protection has a word to say: let the ordinary path say it
+    elif set(session) <= _VISITOR_KEYS:
+        who = None
+    else:
+        return None
     version = data_version()  # before anything else reads the database in this request
     if version is None:
         return None
-    return (request.url, cookie, utcnow().strftime("%Y%m%d%H%M")), version
+    return (request.url, who, utcnow().strftime("%Y%m%d%H%M")), version
 
 
 def _serve_kept_page():
@@ -216,18 +242,25 @@ def _serve_kept_page():
     if found is None:
         g.kept_page = key
         return None
-    g.kept_page = "served"
+    g.kept_page, g.kept_page_signed_in = "served", key[0][1] is not None
     status, headers, body = found
+    if not g.kept_page_signed_in and CSRF_SLOT.encode() in body:
+        body = body.replace(CSRF_SLOT.encode(), generate_csrf().encode())
     return Response(body, status=status, headers=headers)
 
 
 def _keep_page(response):
     key = g.get("kept_page")
     if (key is None or key == "served" or response.status_code != 200 or response.mimetype != "text/html"
-            or response.is_streamed or response.direct_passthrough or "Set-Cookie" in response.headers
-            or session.modified or data_version() != key[1]):
+            or response.is_streamed or response.direct_passthrough or "Set-Cookie" in response.headers):
         return response
-    headers = [(name, value) for name, value in response.headers if name in _KEPT_HEADERS]
+    signed_in = key[0][1] is not None
+    if (session.modified if signed_in else not set(session) <= _VISITOR_KEYS) or data_version() != key[1]:
+        return response
     body = response.get_data()
+    token = g.get("csrf_token")
+    if not signed_in and token:
+        body = body.replace(token.encode(), CSRF_SLOT.encode())
+    headers = [(name, value) for name, value in response.headers if name in _KEPT_HEADERS]
     remember("pages", key, lambda: (response.status_code, headers, body), size=KEPT_PAGES)
     return response

@@ -2,12 +2,11 @@
 from urllib.parse import unquote, urlsplit
 
 from flask import jsonify, render_template, request, url_for
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .caching import served_kept_page
+from .caching import viewer_signed_in
 from .extensions import db, login_manager
 from .timeutil import utcnow
 
@@ -100,7 +99,7 @@ def init_app(app):
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if served_kept_page() or (current_user and getattr(current_user, "is_authenticated", False)):
+        if viewer_signed_in():
             headers.setdefault("Cache-Control", "private, no-store")
         return response
 

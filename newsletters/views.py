@@ -3,6 +3,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
+from community.caching import whole_page
 from community.extensions import csrf, db, limiter
 from community.mail import external_url
 from community.timeutil import utcnow
@@ -25,6 +26,7 @@ def _limit(name):
 # The public side -------------------------------------------------------------------------------
 
 @bp.get("/newsletter")
+@whole_page
 def archive():
     page = request.args.get("page", 1, type=int)
     issues = db.paginate(Issue.archived(), page=page, per_page=ARCHIVE_PER_PAGE, error_out=False)

@@ -4,6 +4,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from .. import guard, ui
+from ..caching import whole_page
 from ..extensions import db, limiter
 from ..permissions import require
 from ..security import safe_next
@@ -25,6 +26,7 @@ def _limit(name):
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(_limit("LIMIT_SIGN_IN"), methods=["POST"])
+@whole_page
 def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
@@ -69,6 +71,7 @@ def sign_out_everywhere():
 
 @bp.route("/request-account", methods=["GET", "POST"])
 @limiter.limit(_limit("LIMIT_ACCOUNT_REQUEST"), methods=["POST"])
+@whole_page
 def request_account():
     form = AccountRequestForm()
     form.county_id.choices = services.county_choices()

@@ -14,12 +14,11 @@ from flask import current_app, request
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from ..caching import remember
+from ..caching import CSRF_SLOT, remember
 from ..permissions import can, unproxied
 from . import markup, services
 
 #: Stands for the CSRF token in a kept post; never valid in a page.
-CSRF_SLOT = "\x00csrf-token\x00"
 #: Posts and rows kept per app (a few KB each).
 KEPT_POSTS = 4096
 KEPT_ROWS = 4096

@@ -14,7 +14,7 @@ from ..errors import attempt
 from ..extensions import db, limiter
 from ..guard import GuardStopped
 from ..inputs import bounded_int
-from ..permissions import NotAllowed, can, get_or_404, require, visible_or_404
+from ..permissions import NotAllowed, can, get_or_404, require
 from ..security import safe_next
 from . import bp, fragments, markup, notify, provides, queries, services
 from .forms import ClusterForm, EditPostForm, EmailModeForm, MoveForm, PostForm, ThreadForm, WatchForm
@@ -430,12 +430,13 @@ def _id_or_zero(text):
 
 def _chosen_levels(fields):
     """[(cluster or thread, level)] from the settings form's "cluster-<id>"/"thread-<id>" fields;
-    threads the person may not see answer 404."""
+    a thread the person may not see is passed over exactly like one that does not exist (an
+    answer of its own would tell which ids exist)."""
     chosen = []
     for key, level in fields.items():
         kind, _, ident = key.partition("-")
         model = {"cluster": Cluster, "thread": Thread}.get(kind)
         target = db.session.get(model, _id_or_zero(ident)) if model and _id_or_zero(ident) else None
-        if target is not None:
-            chosen.append((visible_or_404(target) if kind == "thread" else target, level))
+        if target is not None and (kind != "thread" or can(current_user, "view", target)):
+            chosen.append((target, level))
     return chosen

@@ -47,7 +47,9 @@ def test_a_county_added_then_rolled_back_is_not_kept_in_the_list(client, app, ex
 
 
 def test_a_county_added_by_another_process_shows_once_the_cache_time_has_passed(
-        client, app, extra_county, monkeypatch):
+        client, app, extra_county, monkeypatch, pages_built):
+    # (A page kept whole while the list was still the old one keeps it at most until the minute
+    # turns or the database changes: see caching.whole_page.)
     client.get("/request-account")
     with db.engine.begin() as other_process:  # no ORM events: as if another worker or machine did it
         other_process.execute(insert(County).values(name=extra_county, slug="atlantis", is_linkages=False))

@@ -254,6 +254,16 @@ def test_settings_page_changes_email_mode_and_levels(forum, client, sign_in):
     assert notify.levels_for_thread(thread)[forum.member.id] == "muted"
 
 
+def test_the_settings_form_answers_alike_for_a_hidden_thread_and_one_that_does_not_exist(forum, client, sign_in):
+    private = forum.add_cluster("Fiscal Leads", [forum.facilitator])
+    hidden = forum.thread(author=forum.facilitator, cluster=private)
+    sign_in(forum.outsider)
+    answers = [client.post("/notifications/settings", data={"mode": "digest", f"thread-{ident}": "watching"})
+               for ident in (hidden.id, hidden.id + 1000)]
+    assert [a.status_code for a in answers] == [302, 302]
+    assert forum.outsider.id not in notify.levels_for_thread(hidden)
+
+
 def test_profile_shows_only_posts_the_viewer_may_see(forum, client, sign_in):
     private = forum.add_cluster("Fiscal & Sustainability", [forum.other])
     db.session.commit()

@@ -155,3 +155,23 @@ def test_the_library_searching_with_words_is_never_kept(forum, client, sign_in, 
     _kept(client, "/library/")
     for _ in range(3):
         assert _view(client, "/library/?q=release")[1] > 0
+
+
+def _token(html):
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+
+
+def test_a_visitors_page_is_kept_for_every_visitor_with_their_own_working_token(app_factory, clock, forum):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    first, second = app.test_client(), app.test_client()
+    pages = [browser.get("/request-account").get_data(as_text=True) for browser in (first, second, second)]
+    with count_queries(app) as statements:
+        kept = first.get("/request-account").get_data(as_text=True)
+    assert statements == [] and caching.CSRF_SLOT not in kept
+    raw = [_token(page).split(".")[0] for page in (*pages, kept)]
+    assert raw[1] == raw[2] and raw[0] == raw[3] and raw[0] != raw[1]  # each visitor's own
+    response = first.post("/sign-in", data={"csrf_token": _token(first.get("/sign-in").get_data(as_text=True)),
+                                            "email": forum.member.email, "password": "correct horse battery"})
+    assert response.status_code == 302  # the token of a kept page works
+    signed_in = first.get("/clusters").get_data(as_text=True)
+    assert "Sign out" in signed_in and "Sign out" not in second.get("/clusters").get_data(as_text=True)
