@@ -211,7 +211,7 @@ def _page_key():
     nothing of it reaches anyone else); a visitor's by nothing of theirs, and only while their
     session holds nothing but a CSRF token (filled in per request).
     """
-    if request.method != "GET" or not current_app.config.get("KEEP_WHOLE_PAGES", True):
+    if request.method != "GET" or not current_app.config["KEEP_WHOLE_PAGES"]:
         return None
     view = current_app.view_functions.get(request.endpoint)
     rule = getattr(view, "kept_whole", None)

@@ -108,6 +108,8 @@ class Config:
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     #: Scheme of URLs built outside a request (https in production).
     PREFERRED_URL_SCHEME = _env("PREFERRED_URL_SCHEME", "http")
+    #: Off (0): every page is built on every request, none is kept whole (caching.whole_page).
+    KEEP_WHOLE_PAGES = _env_bool("KEEP_WHOLE_PAGES", True)
 
     # --- Rate limits --------------------------------------------------------------------------
     #: Off (0) turns every rate limit off.
