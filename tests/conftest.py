@@ -225,8 +225,9 @@ def make_user():
 
 @pytest.fixture
 def pages_built(app):
-    """Every page of `app` is built, none served kept whole: for tests that count what a page's
-    build reads (`caching.whole_page` would answer a repeated view with no query at all)."""
+    """Every page of `app` is built, none served kept whole (`caching.whole_page`): for tests of
+    what a page shows when something outside the database changes (`count_queries` does the
+    same inside its block)."""
     app.config["KEEP_WHOLE_PAGES"] = False
 
 

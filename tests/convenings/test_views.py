@@ -77,8 +77,7 @@ def test_month_and_upcoming_pages_run_a_constant_number_of_queries(client, make_
     assert few == many
 
 
-def test_the_calendar_filter_menu_reads_only_the_names_of_active_clusters(client, make_event, make_user, sign_in,
-                                                                           pages_built):
+def test_the_calendar_filter_menu_reads_only_the_names_of_active_clusters(client, make_event, make_user, sign_in):
     member = make_user()
     _cluster_with(member)
     archived = Cluster(slug="old", name="Old Cluster", archived_at=utcnow())

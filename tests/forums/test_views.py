@@ -307,7 +307,7 @@ def _bulk_thread(forum, posts):
     return thread
 
 
-def test_thread_page_query_count_does_not_grow_with_posts(forum, client, sign_in, pages_built):
+def test_thread_page_query_count_does_not_grow_with_posts(forum, client, sign_in):
     pages = [(_bulk_thread(forum, 5).id, 1)] + [(_bulk_thread(forum, 200).id, n) for n in (1, 5, 10)]
     sign_in(forum.member)
     for thread_id, page in pages:  # first visits record the reading position
@@ -323,7 +323,7 @@ def test_thread_page_query_count_does_not_grow_with_posts(forum, client, sign_in
     assert len(set(counts)) == 1 and counts[0] <= 10, counts
 
 
-def test_cluster_page_query_count_does_not_grow_with_threads(forum, client, sign_in, app, pages_built):
+def test_cluster_page_query_count_does_not_grow_with_threads(forum, client, sign_in, app):
     forum.thread()
     path = f"/clusters/{forum.cluster.slug}"
     sign_in(forum.member)
@@ -420,7 +420,7 @@ def _activity(forum, rounds):
         db.session.commit()
 
 
-def test_list_pages_run_the_same_number_of_queries_for_more_items(forum, client, sign_in, pages_built):
+def test_list_pages_run_the_same_number_of_queries_for_more_items(forum, client, sign_in):
     pages = ["/clusters", "/notifications", "/notifications/settings", "/flags",
              f"/clusters/{forum.cluster.slug}/members", f"/people/{forum.other.handle}", "/"]
     facilitator_email = forum.facilitator.email

@@ -215,7 +215,7 @@ def test_when_the_index_cannot_be_read_the_library_still_lists_and_filters(clien
     assert titles(page) == ["Kern shared release of information", "Kern MOU between CWS and CalWORKs"]
 
 
-def test_browsing_is_kept_between_views_and_notices_changes_made_anywhere(client, sign_in, people, pages_built):
+def test_browsing_is_kept_between_views_and_notices_changes_made_anywhere(client, sign_in, people):
     """The panel's ids and counts are reused while the resources table is unchanged; an edit,
     a deletion or a download made by another process (a direct UPDATE here) shows at once."""
     from sqlalchemy import update
