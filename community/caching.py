@@ -43,7 +43,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .extensions import db, login_manager
-from .timeutil import utcnow
+from . import timeutil
 
 #: Cache-Control for a static file requested with its current version.
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -231,7 +231,10 @@ def _page_key():
     version = data_version()  # before anything else reads the database in this request
     if version is None:
         return None
-    return (request.url, who, utcnow().strftime("%Y%m%d%H%M")), version
+    # The settings too: a page shows some (the site's name, whether reply by e-mail is on), and
+    # they may change in a running app (tests, an admin's console). Hashing them costs ~10 µs.
+    settings = hash(repr(list(current_app.config.items())))
+    return (request.url, who, timeutil.utcnow().strftime("%Y%m%d%H%M"), settings), version
 
 
 def _serve_kept_page():

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import text, update
 
-from community import caching
+from community import caching, timeutil
 from community.accounts import services as accounts
 from community.accounts.models import User
 from community.extensions import db
@@ -23,7 +23,7 @@ from tests.support.queries import count_queries
 def clock(monkeypatch):
     """The minute that is part of a kept page's key, held still (and moved on when asked)."""
     now = {"at": datetime(2026, 12, 1, 9, 30)}
-    monkeypatch.setattr(caching, "utcnow", lambda: now["at"])
+    monkeypatch.setattr(timeutil, "utcnow", lambda: now["at"])
     return now
 
 
@@ -175,3 +175,10 @@ def test_a_visitors_page_is_kept_for_every_visitor_with_their_own_working_token(
     assert response.status_code == 302  # the token of a kept page works
     signed_in = first.get("/clusters").get_data(as_text=True)
     assert "Sign out" in signed_in and "Sign out" not in second.get("/clusters").get_data(as_text=True)
+
+
+def test_a_setting_changed_in_the_running_app_shows_at_the_next_view(forum, client, sign_in, clock, app):
+    sign_in(forum.member)
+    assert "Linkages Community" in _kept(client, "/about", always=True)
+    app.config["SITE_NAME"] = "Linkages Exchange"
+    assert "Linkages Exchange" in client.get("/about").get_data(as_text=True)
