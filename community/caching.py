@@ -41,6 +41,7 @@ from flask_wtf.csrf import generate_csrf
 from jinja2 import FileSystemBytecodeCache
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db, login_manager
 from . import timeutil
@@ -258,7 +259,13 @@ def _keep_page(response):
             or response.is_streamed or response.direct_passthrough or "Set-Cookie" in response.headers):
         return response
     signed_in = key[0][1] is not None
-    if (session.modified if signed_in else not set(session) <= _VISITOR_KEYS) or data_version() != key[1]:
+    if session.modified if signed_in else not set(session) <= _VISITOR_KEYS:
+        return response
+    try:
+        unchanged = data_version() == key[1]
+    except SQLAlchemyError:  # a view that left its transaction failed: its page is not kept
+        unchanged = False
+    if not unchanged:
         return response
     body = response.get_data()
     token = g.get("csrf_token")
