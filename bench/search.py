@@ -137,8 +137,9 @@ def _post_source(count):
     from community.content import SearchDocument
 
     def fetch(ids=None):
-        rng = random.Random(7)
-        for n in range(count):
+        # Each document from its own seed, so a few can be read again (search re-reads its hits).
+        for n in (range(count) if ids is None else [int(i) for i in ids if 0 <= int(i) < count]):
+            rng = random.Random(7_000_000 + n)
             yield SearchDocument(
                 kind="post", id=str(n), title=f"Re: question about {rng.choice(SENTENCES)[:40]}",
                 text=_text(rng, 1)[:1200], url=f"/forums/posts/{n}",

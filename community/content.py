@@ -3,7 +3,9 @@
 Three seams, all registered per app from a feature's `init_app`:
 
 - **Search sources.** A feature registers `register_source(app, kind, label, fetch)`, where
-  `fetch(ids=None)` yields `SearchDocument`s (all of them when `ids` is None). After its
+  `fetch(ids=None)` yields `SearchDocument`s (all of them when `ids` is None; ids are the
+  feature's own, as it announces them: integers for rows). Search also reads the hits of a
+  results page again through it, so what it yields is what may be shown now. After its
   transaction commits, a service calls `announce_changed(kind, ids)` or `announce_removed(kind,
   ids)`; the search package listens to `content_changed` and (re)indexes through the source.
   After a redaction, `announce_purged(kind, ids)` also asks it to drop the old text's traces.

@@ -254,7 +254,7 @@ def _search(user, query, filters, sort, page, per_page):
     sort = sort if sort in SEARCH_SORTS else "relevance"
     try:
         found = site_search.search(access_filter(user), query, {"kind": "resource", **filters}, sort,
-                                   page, per_page)
+                                   page, per_page, reread=False)  # the rows are read again below
     except site_search.SearchUnavailable as problem:
         current_app.logger.error("search unavailable: %s", problem)
         site_search.request_rebuild()

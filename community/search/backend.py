@@ -5,8 +5,13 @@
 SEARCH_BACKEND=auto (the default) follows the database. Both return `results.Results` and raise
 `SearchUnavailable`, so nothing else knows which one runs.
 """
-from flask import current_app
+import re
 
+from flask import current_app
+from markupsafe import Markup, escape
+
+from .. import content
+from ..permissions import Scope
 from . import engine, results
 
 SearchUnavailable = results.SearchUnavailable
@@ -46,8 +51,62 @@ def where(app=None):
     return str(engine.index_dir(app))
 
 
-def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=10):
-    return current().search(allowed, query, filters, sort, page, per_page)
+def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=10, reread=True):
+    """Search as `allowed` (an AccessFilter) may; `reread`: check the page's hits against their
+    sources (a caller that reads the hits' rows again itself passes False)."""
+    found = current().search(allowed, query, filters, sort, page, per_page)
+    if reread:
+        _check_against_sources(found, allowed)
+    return found
+
+
+def _check_against_sources(found, allowed):
+    """The page's hits as the database has them now, whatever the index still holds.
+
+    The index follows changes through the job queue; until a change reaches it (seconds, or as
+    long as no worker runs), a hit may name something deleted, removed, made private or edited.
+    Each hit is read again from its source: one it no longer yields or this viewer may no longer
+    see leaves the page; a changed title is shown as it is now, and a snippet whose words the
+    current text no longer holds is not shown (the summary is, if it still holds).
+    """
+    by_kind = {}
+    for hit in found.hits:
+        by_kind.setdefault(hit.kind, []).append(hit.ref)
+    sources = content.sources()
+    current_docs = {}
+    for kind, refs in by_kind.items():
+        if kind not in sources or not all(refs):
+            continue  # nothing to read it again from: shown as indexed
+        ids = [int(ref) if ref.isdigit() else ref for ref in refs]
+        current_docs[kind] = {str(doc.id): doc for doc in sources[kind][1](ids)}
+    kept = []
+    for hit in found.hits:
+        docs = current_docs.get(hit.kind)
+        if docs is None:
+            kept.append(hit)
+            continue
+        doc = docs.get(hit.ref)
+        if doc is None or not allowed.allows(Scope(doc.visibility, frozenset(doc.cluster_ids),
+                                                   county_id=doc.county_id)):
+            continue
+        if _plain(hit.title) != " ".join(doc.title.split()):
+            hit.title = escape(doc.title)
+        if not _still_holds(hit.snippet, f"{doc.title}\n{doc.summary}\n{doc.text}"):
+            hit.snippet = Markup("")
+        kept.append(hit)
+    found.hits = kept
+
+
+def _plain(html):
+    text = re.sub(r"<[^>]+>", "", str(html))
+    return " ".join(Markup(text).unescape().split())
+
+
+def _still_holds(snippet, text):
+    """Whether every passage of a snippet is still in the text (compared without spacing)."""
+    squeezed = "".join(text.split())
+    return all("".join(passage.split()) in squeezed
+               for passage in _plain(snippet).replace("…", "\n").splitlines() if passage.strip())
 
 
 def apply_changes(kind, ids, removed=False):

@@ -206,7 +206,7 @@ def _hit(hit, with_snippet, kind_labels):
     return Hit(kind=fields["kind"], kind_label=kind_labels.get(fields["kind"], fields["kind"]),
                title=Markup(title), url=fields["url"],
                snippet=Markup(snippet) if snippet else Markup.escape(fields.get("summary", "")[:300]),
-               created=created, meta=meta, downloads=fields.get("downloads") or 0)
+               created=created, meta=meta, downloads=fields.get("downloads") or 0, ref=fields.get("ref", ""))
 
 
 def close_readers():

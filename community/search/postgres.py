@@ -148,7 +148,7 @@ def _one_pass(where, compiled, sort, query, page, per_page):
         title = _headline(_docs.c.title, compiled.ranking, _TITLE_OPTIONS)
     else:
         snippet, title = literal("", Text), cast(null(), Text)
-    fields = {"kind": _docs.c.kind, "url": _docs.c.url, "title": _docs.c.title, "summary": _docs.c.summary,
+    fields = {"kind": _docs.c.kind, "ref": _docs.c.ref, "url": _docs.c.url, "title": _docs.c.title, "summary": _docs.c.summary,
               "created": _docs.c.created, "downloads": _docs.c.downloads, "county": _docs.c.county,
               "doc_type": _docs.c.doc_type, "year": _docs.c.year, "title_marked": title,
               "snippet_marked": snippet}
@@ -173,7 +173,7 @@ def _hit(row, with_snippet, kind_labels):
     return Hit(kind=row["kind"], kind_label=kind_labels.get(row["kind"], row["kind"]), title=Markup(title),
                url=row["url"],
                snippet=_marked(snippet) if snippet and _START in snippet else escape((row["summary"] or "")[:300]),
-               created=row["created"], meta=meta, downloads=row["downloads"] or 0)
+               created=row["created"], meta=meta, downloads=row["downloads"] or 0, ref=row["ref"])
 
 
 def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=10):

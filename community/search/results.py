@@ -69,6 +69,8 @@ class Hit:
     created: datetime | None
     meta: list
     downloads: int
+    #: The source's id of the document (`SearchDocument.id`).
+    ref: str = ""
 
 
 @dataclass

@@ -22,7 +22,7 @@ class NoteSource:
             visibility=visibility, cluster_ids=frozenset(clusters), summary=text[:60], facets=facets)
 
     def fetch(self, ids=None):
-        wanted = self.docs if ids is None else [i for i in ids if i in self.docs]
+        wanted = self.docs if ids is None else [str(i) for i in ids if str(i) in self.docs]
         for ident in wanted:
             yield self.docs[ident]
 

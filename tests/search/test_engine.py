@@ -199,3 +199,26 @@ def test_queries_read_the_same_on_every_backend(corpus):
         "doctype:mou": 1, "title:screening": 1, "title:cws": 1, "coordinat*": 0, "coordin*": 1, '"joint fiscal plan"': 1,
     }
     assert {q: site_search.search(admin_filter(), q).total for q in expectations} == expectations
+
+
+def test_a_page_of_results_shows_its_hits_as_the_database_has_them_now(app, notes):
+    """Until a change reaches the index (a stopped worker), a hit is read again from its source:
+    what was deleted or made private leaves the page, a removed passage is not quoted, a new
+    title is shown."""
+    from community.permissions import AccessFilter
+
+    visitor = AccessFilter(everything=False, members=False, cluster_ids=frozenset())
+    notes.add(1, "Reunification timelines", "Kern shortened reunification timelines with a joint plan.")
+    notes.add(2, "Reunification in Fresno", "Fresno tracks reunification with the Rivera family notes.")
+    notes.add(3, "Reunification data", "Placer counts reunification by quarter.")
+    site_search.rebuild()
+    assert site_search.search(visitor, "reunification").total == 3
+    del notes.docs["3"]  # deleted
+    notes.add(1, "Reunification timelines", "Kern shortened them.", visibility="members")  # made private
+    notes.add(2, "Reunification in Fresno (edited)", "Fresno tracks reunification quarterly.")  # redacted
+    found = site_search.search(visitor, "reunification")
+    assert [hit.ref for hit in found.hits] == ["2"]
+    (hit,) = found.hits
+    assert str(hit.title) == "Reunification in Fresno (edited)" and "Rivera" not in str(hit.snippet)
+    stale = site_search.search(visitor, "reunification", reread=False)  # as the index has it
+    assert len(stale.hits) == 3
