@@ -18,13 +18,14 @@
   process or machine therefore changes the key at the next read; nothing is ever invalidated,
   old entries fall off the end.
 
-- Whole pages (`whole_page`): a signed-in page marked by its view is kept per session cookie,
-  URL, minute and **data version** — a value that changes whenever any connection, process or
+- Whole pages (`whole_page`): a page marked by its view is kept per URL, minute, the app's
+  settings and **data version** — a value that changes whenever any connection, process or
   machine commits a change to the database (`data_version`). The version is read before anything
   else in the request and again after the page is built; the page is kept only when both readings
   agree and the request changed nothing (not the session, no cookie, no flashed message), so a
-  kept page is exactly what building it again would give. It is served only to the same signed
-  session cookie, so it never reaches another person or another session of the same person.
+  kept page is exactly what building it again would give. A signed-in page is served only to the
+  same signed session cookie, so it never reaches another person or another session of the same
+  person; visitors whose session holds only a CSRF token share one page, their token filled in.
 
 Everything here is per process and derived from files, request data or the database's current
 values, so it is correct with any number of processes and machines.
@@ -43,8 +44,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from .extensions import db, login_manager
 from . import timeutil
+from .extensions import db, login_manager
 
 #: Cache-Control for a static file requested with its current version.
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -163,14 +164,9 @@ def whole_page(view=None, *, when=None):
     return mark(view) if view is not None else mark
 
 
-def served_kept_page():
-    """Whether this request is answered with a kept page (the person was never loaded)."""
-    return g.get("kept_page") == "served"
-
-
 def viewer_signed_in():
     """Whether the page goes to a signed-in person, without loading the person for a kept page."""
-    if served_kept_page():
+    if g.get("kept_page") == "served":
         return g.kept_page_signed_in
     return bool(current_user and getattr(current_user, "is_authenticated", False))
 
@@ -198,7 +194,8 @@ def _number_connection(dbapi_connection, connection_record):
     connection_record.info["serial"] = next(_serials)
 
 
-#: Where a visitor's kept page carries the CSRF token of the session it is served to.
+#: Stands for the CSRF token in a kept post (`forums.fragments`) or a visitor's kept page, filled in
+#: with the token of the session it is served to; never valid in a page.
 CSRF_SLOT = "\x00csrf-token\x00"
 #: What a visitor's session may hold for their page to be everyone's: a CSRF token, and the
 #: "not fresh" mark session protection gives any non-empty session without a sign-in.

@@ -5,8 +5,9 @@ Everything a request brings passes through here before a view sees it:
 * the body and the query string must be UTF-8, else the request gets a clear 400;
 * form fields, query parameters, upload names and JSON lose NUL and the other C0/C1 control
   characters (tab, line feed and carriage return stay) and lone surrogates, which no database
-  column can hold, and the bidirectional override controls, which disguise names; the form base class `Form` then shows a message on each field that had any,
-  with what the person typed (minus those characters) kept in the field;
+  column can hold, and the bidirectional override controls, which disguise names; the form base
+  class `Form` then shows a message on each field that had any, with what the person typed
+  (minus those characters) kept in the field;
 * path parameters with control characters, and integers in paths beyond any stored id, are 404;
   integers read with `request.args.get(name, type=int)` beyond any id count as absent;
 * every date and time field of a `Form` must fall in a sane range of years, and every integer

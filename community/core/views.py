@@ -3,8 +3,8 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from .. import ui
-from ..caching import whole_page
 from ..accounts.models import User
+from ..caching import whole_page
 from ..extensions import db
 from . import bp, checklist
 

@@ -18,7 +18,6 @@ from ..caching import CSRF_SLOT, remember
 from ..permissions import can, unproxied
 from . import markup, services
 
-#: Stands for the CSRF token in a kept post; never valid in a page.
 #: Posts and rows kept per app (a few KB each).
 KEPT_POSTS = 4096
 KEPT_ROWS = 4096

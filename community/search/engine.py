@@ -174,13 +174,12 @@ def _facet_counts(searcher, name, docs):
         reader = searcher.reader()
         several = SCHEMA[name].column_type.stores_lists()
         size = reader.doc_count_all()
-        column = reader.column_reader(name, translate=not several) if size else None  # an empty index has none
-        if not size:
+        if not size:  # an empty index has no columns to read
             values = []
-        elif several:
-            values = [tuple(v.decode("utf-8") for v in column[d]) for d in range(size)]
         else:
-            values = [column[d] or None for d in range(size)]
+            column = reader.column_reader(name, translate=not several)
+            values = ([tuple(v.decode("utf-8") for v in column[d]) for d in range(size)] if several
+                      else [column[d] or None for d in range(size)])
         cache[("facet", name)] = (several, values)
     several, values = cache[("facet", name)]
     found = map(values.__getitem__, docs)

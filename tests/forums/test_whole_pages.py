@@ -182,3 +182,18 @@ def test_a_setting_changed_in_the_running_app_shows_at_the_next_view(forum, clie
     assert "Linkages Community" in _kept(client, "/about", always=True)
     app.config["SITE_NAME"] = "Linkages Exchange"
     assert "Linkages Exchange" in client.get("/about").get_data(as_text=True)
+
+
+def test_a_visitors_own_session_never_reaches_another_visitor_through_a_kept_page(forum, app, clock):
+    """One who has just signed out carries a message in their session: their page is theirs, and
+    the page kept for everyone else never shows it, nor the other way round."""
+    stranger, leaving = app.test_client(), app.test_client()
+    for _ in range(2):
+        everyone = stranger.get("/clusters").get_data(as_text=True)  # kept for every visitor
+    leaving.post("/sign-in", data={"email": forum.member.email, "password": "correct horse battery"})
+    leaving.post("/sign-out")
+    told = leaving.get("/clusters").get_data(as_text=True)
+    assert "You are signed out." in told and "Sign out" not in told
+    assert "You are signed out." not in everyone
+    assert "You are signed out." not in stranger.get("/clusters").get_data(as_text=True)
+    assert "You are signed out." not in leaving.get("/clusters").get_data(as_text=True)  # shown once

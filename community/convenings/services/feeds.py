@@ -93,7 +93,7 @@ def feed_calendar(person=None):
 def _tagged(body):
     """(etag, body): the tag is the body's hash, so it changes only when the feed does (a change
     to an event the feed does not show must not be visible in it)."""
-    return hashlib.sha256(body if isinstance(body, bytes) else body.encode()).hexdigest()[:32], body
+    return hashlib.sha256(body).hexdigest()[:32], body
 
 
 def _build_feed(person):
