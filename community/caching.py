@@ -155,8 +155,9 @@ def whole_page(view=None, *, when=None):
     """Mark a GET view whose page may be kept whole (for a signed-in session, or for visitors).
 
     Only for views whose page depends on nothing but the database, the URL, the session, the
-    person and the minute — not on the search index, files or other services. `when()` (optional)
-    says whether this request's page may be kept (e.g. not when it would search).
+    person and the minute — not on a search index in a folder, files or other services. `when()`
+    (optional) says whether this request's page may be kept (e.g. only when the search index is
+    in the database).
     """
     def mark(view):
         view.kept_whole = when or True

@@ -11,13 +11,15 @@ from ..caching import whole_page
 from ..errors import attempt
 from ..extensions import db
 from ..permissions import can, require
+from ..search import backend as search
 from ..vocabulary import TOOLKIT_AREAS
 from . import browse, bp, files, services
 from .forms import ConfirmForm, ResourceForm, VersionForm
 
 
 @bp.get("/")
-@whole_page(when=lambda: not request.args.get("q", "").strip())  # words go through the search index
+# With words the page goes through the search index: kept only where that is in the database.
+@whole_page(when=lambda: not request.args.get("q", "").strip() or search.in_database())
 def library():
     found = browse.browse_library(current_user, request.args.get("q", ""), browse.parse_filters(request.args),
                                   request.args.get("sort", ""), request.args.get("page", 1, type=int))

@@ -44,6 +44,13 @@ def current(app=None):
     return engine
 
 
+def in_database(app=None):
+    """Whether the documents live in the app's database, so that a page built from search results
+    changes with its data version and may be kept whole (`caching.whole_page`). Whoosh's folder
+    changes outside the database: its pages are always built."""
+    return name(app) == "postgres"
+
+
 def where(app=None):
     """Where the documents are kept, for messages."""
     if name(app) == "postgres":

@@ -2,12 +2,14 @@
 from flask import current_app, render_template, request
 from flask_login import current_user
 
+from ..caching import whole_page
 from ..extensions import db
 from ..permissions import access_filter
 from . import backend, bp
 
 
 @bp.get("/search")
+@whole_page(when=backend.in_database)
 def results():
     query = request.args.get("q", "")
     filters = {name: request.args.get(name, "") for name in backend.FACET_FIELDS}
