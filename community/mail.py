@@ -9,10 +9,12 @@ Sending happens in a job (see `community.jobs`) after the transaction commits, s
 never sent for something that was rolled back.
 """
 import logging
+import re
 import smtplib
 import ssl
 import uuid
 from email import message_from_bytes
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
@@ -32,31 +34,56 @@ URL_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post", "list-arch
                          "list-subscribe", "list-post", "list-owner"})
 
 
-class MailPolicy(EmailPolicy):
-    """`email.policy.default`, except that URL headers are folded at whitespace and never encoded.
+#: Headers that hold mailboxes: written by `MailPolicy` itself, one whole mailbox at a time.
+ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender"})
+#: RFC 2047 §2: an encoded word is at most 75 characters; `email.header.Header` keeps to that.
+_ENCODED_LINE = 75
 
-    Python's folder turns a header word longer than the line into encoded words
-    (``=?utf-8?q?=3Chttp...?=``); RFC 5322 allows lines up to 998 characters, so a long URL
-    stays on its own line instead.
+
+class MailPolicy(EmailPolicy):
+    """`email.policy.default`, with bodies that need no 8-bit transport and headers folded safely.
+
+    - Bodies are 7-bit (quoted-printable or base64 where the text is not ASCII), in lines of at
+      most 76 characters (RFC 2045 §6.7), so no relay has to be told `BODY=8BITMIME`.
+    - URL headers are folded at whitespace and never encoded: Python's folder turns a header word
+      longer than the line into encoded words (``=?utf-8?q?=3Chttp...?=``), which mailbox
+      providers do not decode; RFC 5322 allows lines up to 998 characters.
+    - Mailboxes (From, To, Reply-To …) are written one whole mailbox at a time: an ASCII name
+      quoted where it holds specials, any other name as encoded words that hold the whole name.
+      CPython 3.11's folder re-wrote a name such as ``Pat Doe, eve@example.org, Ü`` with its
+      comma bare, which splits one mailbox into three (and smtplib took them as recipients).
+    - The subject, when not ASCII, is encoded words of at most 75 characters that carry their
+      own spaces (the standard folder could leave the space between two encoded words, which
+      RFC 2047 §6.2 tells readers to drop, and made words of 76–77 characters).
     """
 
     def fold(self, name, value):
-        folded = self._fold_url_header(name, value)
+        folded = self._fold_own(name, value)
         return folded if folded is not None else super().fold(name, value)
 
     def fold_binary(self, name, value):
-        folded = self._fold_url_header(name, value)
+        folded = self._fold_own(name, value)
         return folded.encode("ascii") if folded is not None else super().fold_binary(name, value)
 
-    def _fold_url_header(self, name, value):
-        if name.lower() not in URL_HEADERS:
+    def _fold_own(self, name, value):
+        key = name.lower()
+        if key in URL_HEADERS:
+            words = str(value).split()
+        elif key in ADDRESS_HEADERS and getattr(value, "addresses", None):
+            mailboxes = [_mailbox(address) for address in value.addresses]
+            words = [part for box in mailboxes[:-1] for part in (box + ",").split(" ")] + mailboxes[-1].split(" ")
+        elif key == "subject" and not str(value).isascii():
+            encoded = Header(str(value), "utf-8", header_name=name, maxlinelen=_ENCODED_LINE)
+            return f"{name}: {encoded.encode(linesep=self.linesep)}{self.linesep}"
+        elif key == "subject":
+            words = str(value).split()
+        else:
             return None
-        text = " ".join(str(value).split())
-        if not text.isascii():
-            return None  # never the case for URLs; let the standard folder handle it
+        if not all(word.isascii() for word in words):
+            return None  # an address that is not ASCII (SMTPUTF8): the standard folder's affair
         lines, line = [], f"{name}:"
-        for word in text.split(" "):
-            if len(line) + 1 + len(word) > self.max_line_length and line.strip() != f"{name}:":
+        for word in words:
+            if len(line) + 1 + len(word) > self.max_line_length and line != f"{name}:" and line:
                 lines.append(line)
                 line = ""
             line += f" {word}"
@@ -64,8 +91,19 @@ class MailPolicy(EmailPolicy):
         return self.linesep.join(lines) + self.linesep
 
 
+def _mailbox(address):
+    """One mailbox as it is written in a header (`headerregistry.Address` in)."""
+    name, spec = address.display_name, address.addr_spec
+    if not name:
+        return spec
+    if name.isascii():
+        return formataddr((name, spec))  # quoted, with its quotes and backslashes escaped, where needed
+    words = Header(name, "utf-8", maxlinelen=_ENCODED_LINE).encode(linesep="\n")
+    return " ".join(part.strip() for part in words.split("\n")) + f" <{spec}>"
+
+
 #: The policy of every message built and sent here (smtplib writes CRLF line ends itself).
-POLICY = MailPolicy()
+POLICY = MailPolicy(max_line_length=76, cte_type="7bit")
 
 
 def build_message(to, subject, text, html=None, *, sender=None, reply_to=None, headers=None,
@@ -116,7 +154,14 @@ def render_message(template, to, subject, *, attachments=(), alternatives=(), **
 
 def send(msg):
     """Send a message after the current transaction commits (in a job)."""
-    jobs.enqueue(deliver, msg.as_bytes())
+    jobs.enqueue(deliver, msg.as_bytes(), recipients(msg))
+
+
+def recipients(msg):
+    """The envelope recipients of a message built here: the addresses its To, Cc and Bcc were
+    given, read from the header objects in memory, never from the bytes written out."""
+    return [address.addr_spec for name in ("To", "Cc", "Bcc") for header in msg.get_all(name) or ()
+            for address in header.addresses]
 
 
 def sender_address(sender=None):
@@ -131,11 +176,12 @@ def sender_domain(sender=None):
 
 def send_now(msg):
     """Send a message immediately through the transport; raises on failure (used by workers)."""
-    deliver(msg.as_bytes())
+    deliver(msg.as_bytes(), recipients(msg))
 
 
-def deliver(raw: bytes):
-    """Job: hand the message bytes to the configured transport."""
+def deliver(raw: bytes, to=None):
+    """Job: hand the message bytes to the configured transport, for the envelope recipients `to`
+    (None: a job queued before recipients were passed, read from the message's headers)."""
     url = current_app.config.get("MAIL_URL") or "file"
     if url == "none":
         log.info("mail transport 'none': dropped a message")
@@ -143,13 +189,27 @@ def deliver(raw: bytes):
     if url == "file" or url.startswith("file:"):
         _write_outbox(raw)
         return
+    if to is None:
+        to = recipients(message_from_bytes(raw, policy=POLICY))
+        log.warning("a message queued without its recipients was sent to the addresses in its headers")
     with smtp_connection(url) as smtp:
-        smtp_send(smtp, raw)
+        smtp_send(smtp, raw, to)
 
 
-def smtp_send(smtp, raw: bytes):
-    """Send raw message bytes on an open SMTP connection (envelope from the headers)."""
-    smtp.send_message(message_from_bytes(raw, policy=POLICY))
+def smtp_send(smtp, raw: bytes, to):
+    """Send the message bytes to the envelope recipients `to` on an open connection, with the
+    CRLF line ends of the wire (smtplib sends bytes as they are)."""
+    raw = _LINE_END.sub(b"\r\n", raw)
+    options = []
+    smtp.ehlo_or_helo_if_needed()
+    if any(byte > 127 for byte in raw) and smtp.has_extn("8bitmime"):
+        options.append("BODY=8BITMIME")  # never from messages built here (7-bit bodies)
+    if not all(address.isascii() for address in to) and smtp.has_extn("smtputf8"):
+        options.append("SMTPUTF8")
+    smtp.sendmail(sender_address(), list(to), raw, mail_options=options)
+
+
+_LINE_END = re.compile(rb"\r?\n")
 
 
 def smtp_connection(url=None):

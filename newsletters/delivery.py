@@ -304,13 +304,13 @@ class FileTransport:
     """Development: each message goes to the outbox folder (or wherever `mail.deliver` sends)."""
 
     def start(self, address, raw):
-        pass
+        self.address = address
 
     def abandon(self):
         pass
 
     def finish(self, raw):
-        mail.deliver(raw)
+        mail.deliver(raw, [self.address])
 
 
 class SMTPTransport:

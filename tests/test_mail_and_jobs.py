@@ -1,7 +1,13 @@
 """The mail module on a real SMTP server, and jobs that run only after their transaction commits."""
 import os
+import re
+from email import message_from_bytes, policy
+from email.header import decode_header, make_header
+from email.utils import getaddresses
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from community import jobs, mail
 from community.accounts import services
@@ -101,3 +107,78 @@ def test_the_sender_address_and_domain_are_read_from_mail_from_in_one_place(app)
     assert message["Message-ID"].endswith("@cfpic.org>")
     app.config["MAIL_FROM"] = ""
     assert mail.sender_domain() == "linkages.local"
+
+
+# Names people really have, and names written to smuggle in a recipient: each must stay one
+# mailbox on the wire, and the envelope must name the stored address only.
+HOSTILE_NAMES = ['Pat Doe, eve@attacker.example, Ü', 'James "Jim" Chen, Jr. 🎉', "O'Brien, Siobhán 🎉 (Supervisor)",
+                 "Renée O'Kafor; Organizer <CFPIC>", 'Eve, "the" Tester', "Back\\slash; <x@y.example>"]
+ENCODED_WORD = re.compile(rb"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def _wire_checks(raw):
+    """What every message must be on the wire: 7-bit, CRLF, lines of at most 78 characters,
+    encoded words of at most 75 (RFC 5322 §2.1.1, RFC 2047 §2, RFC 2045 §6.7)."""
+    assert all(byte < 128 for byte in raw), "8-bit data without BODY=8BITMIME"
+    assert b"\n" not in raw.replace(b"\r\n", b"") and b"\r" not in raw.replace(b"\r\n", b"")
+    lines = raw.split(b"\r\n")
+    assert max(len(line) for line in lines) <= 78, max(lines, key=len)
+    assert all(len(word) <= 75 for word in ENCODED_WORD.findall(raw))
+
+
+def _one_mailbox(raw, name, address):
+    """Both of Python's parsers (the modern one and compat32, as older mail readers) read To as
+    exactly the one mailbox; decoded as RFC 2047 §6.2 says (the space between two encoded words
+    is not part of the text), the name is the person's. (The modern parser keeps that space
+    inside a display name: a name long enough to need two encoded words gains a space there.)"""
+    parsed = message_from_bytes(raw, policy=policy.default)
+    (only,) = parsed["To"].addresses
+    assert only.addr_spec == address and only.display_name.replace(" ", "") == name.replace(" ", "")
+    legacy = message_from_bytes(raw, policy=policy.compat32)
+    [(shown, addr)] = getaddresses([legacy["To"]])
+    assert addr == address
+    assert str(make_header(decode_header(shown))) == name if "=?" in shown else shown == name
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_name_with_commas_or_quotes_never_adds_a_recipient_on_the_wire(app_factory, make_user, smtp_server, name):
+    application = app_factory(MAIL_URL=smtp_server.url)
+    with application.app_context():
+        email = make_user(name=name).email
+        application.test_client().post("/password/forgot", data={"email": email})
+        smtp_server.wait_for(1)
+    [envelope], [raw] = smtp_server.handler.envelopes, smtp_server.raw_messages
+    assert envelope.rcpt_tos == [email]
+    assert "BODY=8BITMIME" not in envelope.mail_options
+    _wire_checks(raw)
+    _one_mailbox(raw, name, email)
+
+
+def test_a_subject_in_any_script_keeps_its_spaces_on_the_wire(app_factory, smtp_server):
+    subject = ('You are registered: Webinar: "Family Engagement", Part 2; Q&A \\ Ñandú 🎉 — ورشة عمل '
+               "Donaudampfschifffahrtselektrizitätenhauptbetriebswerkbauunterbeamtengesellschaft")
+    application = app_factory(MAIL_URL=smtp_server.url)
+    with application.app_context():
+        mail.send_now(mail.build_message(("Siobhán O'Brien", "so@example.org"), subject,
+                                         "Ñandú — line one\n" + "é" * 300, "<p>Ñandú</p>"))
+        [raw] = smtp_server.raw_messages
+    _wire_checks(raw)
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert parsed["Subject"] == subject
+    assert str(make_header(decode_header(message_from_bytes(raw, policy=policy.compat32)["Subject"]))) == subject
+    assert parsed.get_body(("plain",)).get_content().startswith("Ñandú — line one\n" + "é" * 300)
+
+
+@settings(max_examples=60, deadline=None, database=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # the app is only read
+@given(name=st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=90),
+       subject=st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=200))
+def test_any_name_and_subject_make_one_mailbox_and_the_same_subject(app, name, subject):
+    name, subject = " ".join(name.split()), " ".join(subject.split())
+    assume(name and subject)
+    msg = mail.build_message((name, "someone@example.org"), subject, "Body")
+    assert mail.recipients(msg) == ["someone@example.org"]
+    raw = msg.as_bytes(policy=mail.POLICY.clone(linesep="\r\n"))
+    _wire_checks(raw)
+    _one_mailbox(raw, name, "someone@example.org")
+    assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject
