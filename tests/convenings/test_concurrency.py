@@ -1,4 +1,4 @@
-"""Seats under real concurrency: gunicorn with several workers on PostgreSQL, mail to a real SMTP sink.
+"""Seats under real concurrency: gunicorn with several workers on each database, mail to a real SMTP sink.
 
 Invariants checked after every burst of simultaneous requests: nobody holds a seat beyond the
 capacity; nobody waits while a seat is free; seats go to the waitlist in arrival order; every
@@ -13,16 +13,11 @@ from sqlalchemy import func, select
 from community.convenings.models import Event, EventRegistration
 from community.extensions import db
 from community.timeutil import to_pacific
-from tests.support.server import flashes, postgres_only, serve, session_cookie
+from tests.support.server import flashes, serve, session_cookie
 
-pytestmark = postgres_only
 
 WORKERS = 4
 
-
-@pytest.fixture
-def backend():
-    return "postgresql"
 
 
 @pytest.fixture(autouse=True)

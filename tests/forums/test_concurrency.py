@@ -1,23 +1,17 @@
-"""Posting at the same moment: gunicorn with several workers on PostgreSQL.
+"""Posting at the same moment: gunicorn with several workers, on PostgreSQL and SQLite.
 
 Each reply takes the next post number of its thread; the thread's row lock makes that one at a
 time, so simultaneous replies are all stored, numbered 1..N without gaps or duplicates.
 """
-import pytest
 from sqlalchemy import select
 
 from community.extensions import db
 from community.forums.models import Post, ReadState, Reaction, Thread
-from tests.support.server import postgres_only, serve, session_cookie
+from tests.support.server import serve, session_cookie
 
-pytestmark = postgres_only
 
 REPLIES, WORKERS = 20, 4
 
-
-@pytest.fixture
-def backend():
-    return "postgresql"
 
 
 def test_twenty_simultaneous_replies_are_all_stored_numbered_without_gaps_and_counted(

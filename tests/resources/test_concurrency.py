@@ -1,19 +1,13 @@
-"""Download counts under real concurrency: gunicorn with several workers on PostgreSQL."""
-import pytest
+"""Download counts under real concurrency: gunicorn with several workers, on PostgreSQL and SQLite."""
 
 from community.extensions import db
 from community.resources import services
 from community.resources.models import Resource
-from tests.support.server import postgres_only, serve
+from tests.support.server import serve
 
-pytestmark = postgres_only
 
 DOWNLOADS, WORKERS = 24, 4
 
-
-@pytest.fixture
-def backend():
-    return "postgresql"
 
 
 def test_simultaneous_downloads_are_each_counted(app, make_user, tmp_path):

@@ -1,8 +1,7 @@
 """The app under gunicorn with several worker processes, for tests of real concurrency.
 
-These tests need PostgreSQL (TEST_DATABASE_URL): SQLite serializes every write, so it proves
-nothing about row locks. Without it they skip (`postgres_only`); under CI=true the conftest makes
-its absence an error instead.
+They run on each test database: PostgreSQL (row locks) and the SQLite file (where a request that
+may write takes the write lock as it begins, `extensions._sqlite_one_writing_request_at_a_time`).
 """
 import contextlib
 import http.client
@@ -12,15 +11,8 @@ from dataclasses import dataclass
 from html import unescape
 from urllib.parse import urlencode, urlparse
 
-import pytest
 
 from bench.common import gunicorn
-from tests.conftest import PG_URL
-
-postgres_only = pytest.mark.skipif(
-    not PG_URL, reason="needs PostgreSQL (TEST_DATABASE_URL): SQLite serializes every write, "
-                       "so a concurrency test on it proves nothing about row locks")
-
 
 def session_cookie(app, user):
     """A signed Flask session for `user`, as the sign-in form would leave it (no password hashing)."""
@@ -124,12 +116,12 @@ def flashes(page):
 
 @contextlib.contextmanager
 def serve(app, tmp_path, workers=4, **config):
-    """Serve the app under test with gunicorn on PostgreSQL; yields a `Server`.
+    """Serve the app under test with gunicorn on the test's database; yields a `Server`.
 
     The server shares the test's database and secret key, so rows the test made are there and
     cookies from `session_cookie` sign people in. Mail goes nowhere unless `MAIL_URL` is given.
     """
-    settings = {"SQLALCHEMY_DATABASE_URI": PG_URL, "SECRET_KEY": app.config["SECRET_KEY"],
+    settings = {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": app.config["SECRET_KEY"],
                 "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "MAIL_URL": "none",
                 "REDIS_URL": "", "JOBS_QUEUE": "inline",
                 "SITE_URL": app.config.get("SITE_URL", "http://community.test"),
