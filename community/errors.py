@@ -3,11 +3,13 @@
 Services raise `DomainError` (a rule of the domain refuses what was asked; the message is for the
 person) or `NotAllowed` (the person may not do it). A view runs the call through `attempt`, which
 commits on success and, on a `DomainError`, rolls back and shows the message on the form. Anything
-that escapes a view still answers a clear 4xx: `NotAllowed` is 403, `DomainError` is 400.
+that escapes a view still answers a clear 4xx: `NotAllowed` is 403, `DomainError` is 400; a
+form that lost a race on a unique row is answered again once (`_answer_again_after_a_conflict`).
 """
 from dataclasses import dataclass
 
-from flask import flash, render_template
+from flask import flash, g, render_template, request
+from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
 
@@ -79,6 +81,19 @@ def attempt(call, form=None, field=None, success=None):
 
 
 def init_app(app):
+    @app.errorhandler(IntegrityError)
+    def _answer_again_after_a_conflict(error):
+        """A form sent twice at the same moment (a double click, a retry) or two people whose
+        rows must differ (one name, so one handle) inserted the same unique thing at once: the
+        database refused the second. Nothing of it was kept; the request is answered again, once,
+        now that the first is committed, so it takes the path for what already exists ("you are
+        already registered", the next free handle) instead of an error page."""
+        db.session.rollback()
+        if request.method in ("GET", "HEAD") or g.get("answered_again"):
+            raise error
+        g.answered_again = True
+        return app.dispatch_request()
+
     @app.errorhandler(NotAllowed)
     def _not_allowed(error):
         db.session.rollback()

@@ -1,5 +1,4 @@
 """Flask extensions, created unbound here and bound to the app in `create_app`."""
-from flask import has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -11,7 +10,7 @@ import sqlite3
 
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -44,22 +43,22 @@ def _sqlite_write_ahead_log(dbapi_connection, record):
             dbapi_connection.execute("PRAGMA journal_mode = WAL")
 
 
-#: Requests that may write. On SQLite their transaction begins IMMEDIATE (below).
-_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+@event.listens_for(Session, "do_orm_execute")
+def _sqlite_lock_where_postgresql_locks_rows(state):
+    """On SQLite, a `SELECT … FOR UPDATE` first takes the database's write lock.
 
-
-@event.listens_for(Engine, "begin")
-def _sqlite_one_writing_request_at_a_time(connection):
-    """On SQLite, a request that may write takes the database's write lock as its transaction
-    begins, so it reads, decides and writes with no other writer in between.
-
-    PostgreSQL serialises what counts with row locks (`SELECT … FOR UPDATE`: a seat, a thread's
-    next post number); SQLite has none and, by default, reads outside any transaction: two
-    requests could both find the last seat free, or both take post number 8. SQLite allows one
-    writer at a time anyway, so this costs a queue (up to the driver's 5 s busy timeout), not
-    concurrency; reading pages (GET) never waits.
+    PostgreSQL serialises what counts with row locks (a seat: the event's row; a thread's next
+    post number: the thread's row); SQLite has no row locks, drops FOR UPDATE, and by default
+    reads outside any transaction: two requests could both find the last seat free, or both take
+    post number 8. So where the code asks for a row lock, a SQLite connection that is not yet
+    writing begins an IMMEDIATE transaction: it reads, decides and writes with no other writer in
+    between, until it commits (others wait, up to the driver's 5 s busy timeout). A connection
+    already in a transaction holds the write lock already (SQLite begins one only to write).
     """
-    if connection.dialect.name != "sqlite" or not has_request_context() or request.method in _READ_ONLY_METHODS:
+    if not state.is_select or getattr(state.statement, "_for_update_arg", None) is None:
+        return
+    connection = state.session.connection()
+    if connection.dialect.name != "sqlite":
         return
     raw = connection.connection.dbapi_connection
     if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:

@@ -2,6 +2,7 @@
 import pytest
 from flask import get_flashed_messages
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from community.errors import DomainError, NotAllowed, attempt
 from community.extensions import db
@@ -66,3 +67,36 @@ def test_an_error_escaping_a_view_is_a_clear_4xx_with_its_message(app_factory, e
     response = application.test_client().get("/boom")
     assert response.status_code == status
     assert str(error) in response.get_data(as_text=True)
+
+
+def test_a_form_that_lost_a_race_on_a_unique_row_is_answered_again_once(app_factory):
+    """The second of two identical sign-ups inserts the same address the first just committed:
+    the database refuses it, nothing of it is kept, and the request is answered again — finding
+    the address there now. A conflict that comes back, or one on a page read, is an error."""
+    application = app_factory(PROPAGATE_EXCEPTIONS=False)
+    runs = []
+
+    def sign_up():
+        runs.append(1)
+        if len(runs) == 1:  # found nothing; meanwhile the other request commits the same address
+            with application.app_context():
+                db.session.add(Subscriber(email="twin@kern.example.gov", name="Twin"))
+                db.session.commit()
+            db.session.add(Subscriber(email="twin@kern.example.gov", name="Twin"))
+            db.session.commit()
+            return "signed up"
+        found = db.session.scalar(select(Subscriber).where(Subscriber.email == "twin@kern.example.gov"))
+        return "already on the list" if found else "signed up"
+
+    def always_conflicts():
+        raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+    application.add_url_rule("/race", "race", sign_up, methods=["POST"])
+    application.add_url_rule("/conflict", "conflict", always_conflicts, methods=["GET", "POST"])
+    client = application.test_client()
+    response = client.post("/race")
+    assert (response.status_code, response.get_data(as_text=True), len(runs)) == (200, "already on the list", 2)
+    with application.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 1
+    assert client.post("/conflict").status_code == 500
+    assert client.get("/conflict").status_code == 500

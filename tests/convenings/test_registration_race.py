@@ -1,5 +1,5 @@
 """Capacity under real concurrency: 200 registrations for 50 seats through gunicorn, on each database
-(PostgreSQL's row lock on the event; on SQLite, the write lock a writing request takes as it begins)."""
+(PostgreSQL's row lock on the event; on SQLite, the database's write lock that asking for it takes)."""
 from sqlalchemy import select
 
 from community.convenings.models import EventRegistration

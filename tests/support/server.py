@@ -1,7 +1,7 @@
 """The app under gunicorn with several worker processes, for tests of real concurrency.
 
-They run on each test database: PostgreSQL (row locks) and the SQLite file (where a request that
-may write takes the write lock as it begins, `extensions._sqlite_one_writing_request_at_a_time`).
+They run on each test database: PostgreSQL (row locks) and the SQLite file (where a row lock takes
+the database's write lock first, `extensions._sqlite_lock_where_postgresql_locks_rows`).
 """
 import contextlib
 import http.client
