@@ -80,6 +80,10 @@ def attempt(call, form=None, field=None, success=None):
     return Outcome(result=result)
 
 
+#: How many times a request that lost a race on a unique row is answered again.
+ANSWER_AGAIN = 3
+
+
 def init_app(app):
     @app.errorhandler(IntegrityError)
     def _answer_again_after_a_conflict(error):
@@ -87,11 +91,12 @@ def init_app(app):
         rows must differ (one name, so one handle) inserted the same unique thing at once: the
         database refused the second. Nothing of it was kept; the request is answered again, once,
         now that the first is committed, so it takes the path for what already exists ("you are
-        already registered", the next free handle) instead of an error page."""
+        already registered", the next free handle) instead of an error page. Up to three times:
+        three namesakes at once take three handles in turn."""
         db.session.rollback()
-        if request.method in ("GET", "HEAD") or g.get("answered_again"):
+        if request.method in ("GET", "HEAD") or g.get("answered_again", 0) >= ANSWER_AGAIN:
             raise error
-        g.answered_again = True
+        g.answered_again = g.get("answered_again", 0) + 1
         return app.dispatch_request()
 
     @app.errorhandler(NotAllowed)

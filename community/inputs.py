@@ -22,7 +22,9 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, iter_multi_items
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, ValidationError
-from wtforms import DateField, DateTimeField, IntegerField
+from wtforms import DateField, DateTimeField, IntegerField, PasswordField, StringField, TextAreaField
+from wtforms.fields.choices import SelectFieldBase
+from wtforms.validators import StopValidation
 from wtforms.validators import ValidationError as FieldError
 from wtforms.widgets import Select
 
@@ -202,14 +204,23 @@ def _integer_in_range(form, field):
 
 
 class Form(FlaskForm):
-    """The base of every form: refuses control characters, far dates and huge integers.
+    """The base of every form: refuses control characters, far dates and huge integers, trims
+    one-line text and refuses a choice that is only spaces.
 
-    The checks run after a field's own validators (an empty optional field stops there).
+    The checks run after a field's own validators (an empty optional field stops there). One-line
+    text (not passwords, not text areas) is stored without the spaces around it, so an address
+    pasted with a space is accepted and a link of spaces is no link. A choice of spaces would
+    otherwise pass as "nothing chosen" (WTForms' `Optional` clears the "Not a valid choice"
+    error for blank text) and reach the code as a value no list offers.
     """
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
             field = super().bind_field(form, unbound_field, options)
+            if isinstance(field, StringField) and not isinstance(field, (TextAreaField, PasswordField)):
+                field.filters = (*field.filters, _trimmed)
+            if isinstance(field, SelectFieldBase):
+                field.validators = [_no_blank_choice, *field.validators]
             checks = [_field_had_controls]
             if isinstance(field, (DateField, DateTimeField)):
                 checks.append(_years_in_range)
@@ -219,6 +230,15 @@ class Form(FlaskForm):
             if type(field.widget) is Select:
                 field.widget = QuickSelect(multiple=field.widget.multiple)
             return field
+
+
+def _trimmed(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _no_blank_choice(form, field):
+    if any(isinstance(raw, str) and raw and not raw.strip() for raw in field.raw_data or ()):
+        raise StopValidation(field.gettext("Not a valid choice."))
 
 
 class QuickSelect(Select):

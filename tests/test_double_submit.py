@@ -13,14 +13,14 @@ from tests.support.server import serve, session_cookie
 
 def test_account_requests_sent_twice_or_by_namesakes_are_each_kept_once(app, tmp_path):
     same = {"name": "Race Twin", "email": "race.twin@kern.example.gov", "program": "cws", "title": "Analyst"}
-    namesakes = [{**same, "email": f"race.twin{n}@fresno.example.gov"} for n in range(4)]
+    namesakes = [{**same, "email": f"race.twin{n}@fresno.example.gov"} for n in range(3)]
     with serve(app, tmp_path) as server:
         replies = server.at_once([("POST", "/request-account", "", data) for data in [same] * 4 + namesakes])
     assert all(reply.status < 500 for reply in replies), [r.body[:300] for r in replies if r.status >= 500]
     db.session.expire_all()
     people = db.session.scalars(select(User).where(User.name == "Race Twin")).all()
     assert sorted(p.email for p in people) == sorted({d["email"] for d in [same, *namesakes]})
-    assert len({p.handle for p in people}) == 5
+    assert len({p.handle for p in people}) == 4
 
 
 def test_a_newsletter_sign_up_sent_four_times_at_once_is_one_subscriber(app, tmp_path):

@@ -72,7 +72,7 @@ def test_an_error_escaping_a_view_is_a_clear_4xx_with_its_message(app_factory, e
 def test_a_form_that_lost_a_race_on_a_unique_row_is_answered_again_once(app_factory):
     """The second of two identical sign-ups inserts the same address the first just committed:
     the database refuses it, nothing of it is kept, and the request is answered again — finding
-    the address there now. A conflict that comes back, or one on a page read, is an error."""
+    the address there now. A conflict that keeps coming back, or one on a page read, is an error."""
     application = app_factory(PROPAGATE_EXCEPTIONS=False)
     runs = []
 

@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -231,3 +232,37 @@ def test_every_form_renders_its_select_fields_with_the_quick_select(app):
 
     with app.test_request_context():
         assert isinstance(Picked(meta={"csrf": False}).county.widget, QuickSelect)
+
+
+@pytest.mark.parametrize("field", ["repeats", "cluster_id"])
+@pytest.mark.parametrize("blank", ["   ", "\t"])
+def test_a_choice_of_spaces_is_refused_on_its_field_and_no_event_is_made(client, sign_in, make_user, field, blank):
+    sign_in(make_user(role="organizer"))
+    response = client.post("/events/new", data={
+        "title": "Cluster call", "kind": "webinar", "start_at": "2027-03-01T10:00",
+        "end_at": "2027-03-01T11:00", "visibility": "members", field: blank})
+    page = response.get_data(as_text=True)
+    assert response.status_code in (200, 422) and "Not a valid choice." in page
+    assert f'id="{field}-error"' in page and 'value="Cluster call"' in page
+    assert _count(Event) == 0
+
+
+def test_one_line_text_is_kept_without_the_spaces_around_it(client):
+    response = client.post("/request-account", data={
+        "name": "  Ana Ruiz ", "email": " Ana.Ruiz@Kern.Example.gov ", "program": "cws", "title": " Analyst "})
+    assert response.status_code == 200 and "Thank you" in response.get_data(as_text=True)
+    person = db.session.scalar(select(User).where(User.email == "ana.ruiz@kern.example.gov"))
+    assert (person.name, person.title) == ("Ana Ruiz", "Analyst")
+
+
+def test_a_link_of_spaces_is_no_link(client, sign_in, make_user):
+    organizer = make_user(role="organizer")
+    event = events.create_event(organizer, title="Data & Evaluation webinar", kind="webinar",
+                                start_at=datetime(2026, 1, 10, 18), end_at=datetime(2026, 1, 10, 19),
+                                visibility="public")
+    db.session.commit()
+    sign_in(organizer)
+    response = client.post(f"/events/{event.id}/materials", data={"recording-recording_url": "   \t "})
+    assert response.status_code < 500
+    assert db.session.get(Event, event.id).recording_url == ""
+    assert "Watch the recording" not in client.get(f"/events/{event.id}").get_data(as_text=True)

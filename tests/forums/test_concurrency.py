@@ -94,3 +94,20 @@ def test_a_reply_removed_twice_at_the_same_moment_is_taken_off_the_count_once(
     db.session.expire_all()
     assert db.session.get(Thread, thread.id).reply_count == 1
     assert db.session.get(Post, kept.id).is_visible
+
+
+def test_a_reply_and_a_new_thread_double_clicked_four_times_at_once_are_posted_once(app, forum, tmp_path):
+    thread = forum.thread()
+    cookie = session_cookie(app, forum.member)
+    reply = {"body": "We hold the TDM at the CalWORKs office.", "submit": "Post reply"}
+    opening = {"title": "Warm handoffs at intake", "body": "How do your intake workers hand off?"}
+    with serve(app, tmp_path, workers=WORKERS) as server:
+        replies = server.at_once([("POST", f"/t/{thread.id}/reply", cookie, reply)] * 4
+                                 + [("POST", f"/clusters/{forum.cluster.slug}/new", cookie, opening)] * 4)
+    assert [r.status for r in replies] == [302] * 8, [r.body[:300] for r in replies if r.status != 302]
+    assert len({r.location for r in replies[:4]}) == 1 and len({r.location for r in replies[4:]}) == 1
+    db.session.expire_all()
+    posts = db.session.scalars(Post.in_thread(thread.id)).all()
+    assert [p.body_source for p in posts[1:]] == [reply["body"]]
+    assert db.session.get(Thread, thread.id).reply_count == 1
+    assert len(db.session.scalars(select(Thread).where(Thread.title == opening["title"])).all()) == 1

@@ -2,6 +2,8 @@
 
 Every function checks the permission policy, changes objects and flushes; the caller commits.
 """
+from datetime import timedelta
+
 from flask import current_app
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,6 +18,9 @@ from ..models import ForumError, Post, PostRevision, Reaction, ReadState, Thread
 
 MIN_TITLE = 5
 MAX_TITLE = 200
+#: The same words posted again by the same person this soon are the same post sent twice (a
+#: double click, a resend after a slow answer): the first is kept and shown, no second is made.
+RESENT_WITHIN = timedelta(minutes=10)
 
 
 def _require(allowed, message="You may not do that."):
@@ -89,6 +94,20 @@ def lock_thread(thread_id):
         .execution_options(populate_existing=True)).scalar_one()
 
 
+def _sent_before(author, source, thread_id=None, cluster_id=None, title=None):
+    """This person's visible post with these very words, posted within `RESENT_WITHIN`: in the
+    thread, or (`cluster_id`, `title`) as the opening post of a thread of that title."""
+    query = (select(Post).join(Thread, Thread.id == Post.thread_id)
+             .where(Post.author_id == author.id, Post.body_source == source, Post.visible(),
+                    Post.created_at >= utcnow() - RESENT_WITHIN)
+             .order_by(Post.id.desc()).limit(1))
+    if thread_id is not None:
+        query = query.where(Post.thread_id == thread_id)
+    else:
+        query = query.where(Thread.cluster_id == cluster_id, Thread.title == title, Post.number == 1)
+    return db.session.scalar(query)
+
+
 def _add_post(thread, author, source, reply_to=None, confirmed=False):
     html, mentioned = _render(source)
     post = Post(thread=thread, number=thread.next_number(), author_id=author.id,
@@ -103,10 +122,18 @@ def _add_post(thread, author, source, reply_to=None, confirmed=False):
 
 
 def start_thread(cluster, author, title, body, is_question=False, confirmed=False):
-    """Open a thread with its first post; the author watches it and has read it."""
+    """Open a thread with its first post; the author watches it and has read it.
+
+    The same thread sent again (same cluster, title and words, within `RESENT_WITHIN`) is the
+    one already opened: the cluster's row is locked first, so a double click opens one thread.
+    """
     _require(can(author, "post", cluster), "Join the cluster to start a thread.")
     title = check_title(title)
     source = check_body(body)
+    db.session.execute(select(type(cluster).id).where(type(cluster).id == cluster.id).with_for_update())
+    earlier = _sent_before(author, source, cluster_id=cluster.id, title=title)
+    if earlier is not None:
+        return earlier.thread
     confirmed = bool(guard.screen({"title": title, "body": source}, confirmed))
     thread = Thread(cluster=cluster, author_id=author.id, title=title, is_question=is_question,
                     last_posted_at=utcnow(), last_poster_id=author.id)
@@ -129,6 +156,8 @@ def post_reply(thread, author, body, reply_to=None, confirmed=False):
     """Add a reply (optionally to a given post); notify the people who should hear of it.
 
     The thread's row is locked first: replies to one thread take their numbers one at a time.
+    The same words sent again by the same person within `RESENT_WITHIN` are the reply already
+    posted (returned; nothing new is made or notified).
     """
     _require(can(author, "view", thread), "You cannot see this thread.")
     thread = lock_thread(thread.id)
@@ -138,6 +167,9 @@ def post_reply(thread, author, body, reply_to=None, confirmed=False):
     if reply_to is not None and (reply_to.thread_id != thread.id or not reply_to.is_visible):
         reply_to = None
     source = check_body(body)
+    earlier = _sent_before(author, source, thread_id=thread.id)
+    if earlier is not None:
+        return earlier
     confirmed = bool(guard.screen({"body": source}, confirmed))
     post, mentioned = _add_post(thread, author, source, reply_to, confirmed)
     thread.reply_count = Thread.reply_count + 1  # in SQL: exact beside a concurrent removal
