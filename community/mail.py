@@ -125,7 +125,12 @@ def build_message(to, subject, text, html=None, *, sender=None, reply_to=None, h
     msg["Message-ID"] = make_msgid(idstring=uuid.uuid4().hex[:12], domain=sender_domain(sender))
     if reply_to:
         msg["Reply-To"] = reply_to
-    for name, value in (headers or {}).items():
+    headers = dict(headers or {})
+    # RFC 3834 §5: every message the site sends is made by the site, not typed by a person: an
+    # out-of-office reply or another robot answers nothing back (unless told "auto-replied" …).
+    if not any(name.lower() == "auto-submitted" for name in headers):
+        headers["Auto-Submitted"] = "auto-generated"
+    for name, value in headers.items():
         msg[name] = value
     msg.set_content(text)
     if html:

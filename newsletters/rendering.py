@@ -112,16 +112,17 @@ def list_id():
 
 
 def build_issue_message(rendered, address, name, unsubscribe_url, preferences_url, message_id,
-                        subject_prefix=""):
-    """An EmailMessage for one recipient with the RFC 2369/8058 list headers."""
+                        subject_prefix="", test_copy=False):
+    """An EmailMessage for one recipient with the RFC 2369/8058 list headers.
+
+    A test copy (to the organizer, who is no subscriber) has no List-Unsubscribe: a mailbox's
+    "Unsubscribe" button would POST to a page that unsubscribes nobody (RFC 8058 §3.1)."""
     html, text = rendered.for_recipient(unsubscribe_url, preferences_url)
-    headers = {
-        "List-Id": list_id(),
-        "List-Unsubscribe": f"<{unsubscribe_url}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Archive": f"<{mail.external_url('newsletters.archive')}>",
-        "Precedence": "bulk",
-    }
+    headers = {"List-Id": list_id()}
+    if not test_copy:
+        headers.update({"List-Unsubscribe": f"<{unsubscribe_url}>",
+                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    headers.update({"List-Archive": f"<{mail.external_url('newsletters.archive')}>", "Precedence": "bulk"})
     to = (name, address) if name else address
     msg = mail.build_message(to, subject_prefix + rendered.issue.subject, text, html,
                              headers=headers)
@@ -155,6 +156,7 @@ class WireTemplate:
             ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
             ("List-Archive", f"<{mail.external_url('newsletters.archive')}>"),
             ("Precedence", "bulk"),
+            ("Auto-Submitted", "auto-generated"),
             ("MIME-Version", "1.0"),
             ("Content-Type", f'multipart/alternative; boundary="{self.boundary}"')])
         self.parts = [self._part("plain", rendered.text), self._part("html", rendered.html)]

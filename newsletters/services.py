@@ -378,7 +378,7 @@ def send_test(actor, issue):
     rendered = render_issue(issue)
     subscribe = mail.external_url("newsletters.subscribe")  # a test copy has no subscriber links
     msg = build_issue_message(rendered, actor.email, actor.name, subscribe, subscribe, None,
-                              subject_prefix="[Test] ")
+                              subject_prefix="[Test] ", test_copy=True)
     mail.send(msg)
 
 

@@ -78,15 +78,23 @@ def subscribe():
     return render_template("newsletters/subscribe.html", form=form)
 
 
-@bp.get("/newsletter/confirm/<token>")
+@bp.route("/newsletter/confirm/<token>", methods=["GET", "POST"])
 def confirm(token):
+    """Opening the link shows a button; the subscription is confirmed only when it is pressed.
+
+    Mail filters common on county mailboxes open every link of a message as it arrives: a link
+    that confirmed on opening would let anyone subscribe someone else's address.
+    """
     subscriber = tokens.subscriber_from_confirmation(token)
     if subscriber is None:
         return render_template("newsletters/link_expired.html"), 410
-    services.confirm_subscription(subscriber)
-    db.session.commit()
-    return render_template("newsletters/confirmed.html", subscriber=subscriber,
-                           preferences_url=services.preferences_url(subscriber))
+    if request.method == "POST":
+        services.confirm_subscription(subscriber)
+        db.session.commit()
+    if request.method == "POST" or subscriber.status == "confirmed":
+        return render_template("newsletters/confirmed.html", subscriber=subscriber,
+                               preferences_url=services.preferences_url(subscriber))
+    return render_template("newsletters/confirm.html", subscriber=subscriber)
 
 
 @bp.route("/newsletter/preferences/<token>", methods=["GET", "POST"])

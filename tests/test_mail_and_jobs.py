@@ -29,6 +29,7 @@ def test_messages_have_message_id_date_text_and_html(app):
     assert msg.get_content_type() == "multipart/alternative"
     assert text_of(msg).strip() == "Plain body" and "<p>HTML body</p>" in html_of(msg)
     assert msg["To"] == "Maria Lopez <maria@example.org>"
+    assert msg["Auto-Submitted"] == "auto-generated"  # RFC 3834: robots answer nothing back
 
 
 def test_password_reset_mail_arrives_on_a_real_smtp_server(app_factory, make_user, smtp_server):

@@ -6,7 +6,7 @@ Free text passes the confidentiality guard, as everywhere members write for othe
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -106,6 +106,7 @@ def triage(request, actor, *, status, assignee_id=None, scheduled_at=None, meeti
         request.status = status
         request.resolved_at = now if status == "resolved" else None
         changes.append("status")
+    was_at = request.scheduled_at
     if scheduled_at != request.scheduled_at or (meeting_link or "") != request.meeting_link:
         request.scheduled_at, request.meeting_link = scheduled_at, (meeting_link or "").strip()[:500]
         request.sequence += 1
@@ -116,7 +117,8 @@ def triage(request, actor, *, status, assignee_id=None, scheduled_at=None, meeti
     request.updated_at = now
     db.session.flush()
     audit.record(actor, "assistance.triage", "assistance_request", request.id, ", ".join(changes))
-    jobs.enqueue(tell_requester, request.id, changes)
+    jobs.enqueue(tell_requester, request.id, changes,
+                 was_at=was_at.isoformat() if "schedule" in changes and was_at is not None else None)
     content.announce_changed("assistance", [request.id])
     return request
 
@@ -272,14 +274,15 @@ def staff_choices():
 
 # ---------------------------------------------------------------- mail (jobs)
 
-def tell_requester(request_id, changes, note_id=None):
-    """Job: one e-mail to the requester about what changed."""
+def tell_requester(request_id, changes, note_id=None, was_at=None):
+    """Job: one e-mail to the requester about what changed (`was_at`: the call's time before the
+    change, ISO 8601, which a cancellation names)."""
     request = db.session.get(AssistanceRequest, request_id)
     if request is None or request.requester is None or not request.requester.is_active:
         return False
     note = db.session.get(AssistanceNote, note_id) if note_id else None
     link = mail.external_url("assistance.show", request_id=request.id)
-    attachments, alternatives = _invitation(request, link) if "schedule" in changes else ((), ())
+    attachments, alternatives = _invitation(request, link, was_at) if "schedule" in changes else ((), ())
     message = mail.render_message("assistance_update", (request.requester.name, request.requester.email),
                                   f"Your request to CFPIC: {request.topic}", request=request, changes=changes,
                                   note=note, link=link, attachments=attachments, alternatives=alternatives)
@@ -287,15 +290,17 @@ def tell_requester(request_id, changes, note_id=None):
     return True
 
 
-def _invitation(request, link):
+def _invitation(request, link, was_at=None):
     """The calendar invitation (or cancellation) for a scheduled call, as Outlook and Google expect it:
-    one UID per request, SEQUENCE raised on every change, an hour long."""
+    one UID per request, SEQUENCE raised on every change, an hour long. A cancellation names the
+    call it cancels (RFC 5546 §3.2.5): the time it had (`was_at`)."""
     host = urlsplit(link).hostname or "linkages.local"
     start = request.scheduled_at
+    shown = start or (datetime.fromisoformat(was_at) if was_at else utcnow())
     try:
         ics = content.provide("calendar.meeting_invitation", f"assistance-{request.id}@{host}",
                               request.sequence, f"CFPIC technical assistance: {request.topic}",
-                              start or utcnow(), (start or utcnow()) + timedelta(hours=1),
+                              shown, shown + timedelta(hours=1),
                               request.meeting_link or "Online",
                               f"{request.format_label} with CFPIC.\n\nDetails: {link}",
                               request.requester, cancelled=start is None)

@@ -1,5 +1,5 @@
 """Technical-assistance requests: asking, who sees what, triage e-mails, notes, resources, dashboard."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -107,6 +107,21 @@ def test_triage_e_mails_the_requester_once_per_change_and_records_the_first_resp
     assert f"UID:assistance-{request.id}@community.test" in ics and "SEQUENCE:1" in ics
     assert "DTSTART;TZID=America/Los_Angeles:" in ics and "BEGIN:VTIMEZONE" in ics
     assert request.first_response_at is not None and request.sequence == 1
+
+
+def test_an_unscheduled_call_is_cancelled_in_the_calendar_at_the_time_it_had(people, outbox):
+    request = _ask(people)
+    when = datetime(2027, 3, 9, 18, 30)  # 10:30 in California
+    services.triage(request, people.organizer, status="scheduled", scheduled_at=when,
+                    meeting_link="https://meet.example.org/fresno")
+    commit()
+    services.triage(request, people.organizer, status="in_progress", scheduled_at=None)
+    commit()
+    cancel = outbox.to("luis@fresno.example.gov")[-1]
+    invite = next(part for part in cancel.walk() if part.get_filename() == "invite.ics")
+    ics = invite.get_payload(decode=True).decode()
+    assert invite.get_param("method") == "CANCEL" and "STATUS:CANCELLED" in ics and "SEQUENCE:2" in ics
+    assert "DTSTART;TZID=America/Los_Angeles:20270309T103000" in ics
 
 
 def test_members_cannot_triage_even_by_posting_the_form(client, people):

@@ -122,6 +122,9 @@ def test_a_visitor_subscribes_confirms_changes_preferences_and_unsubscribes(
     with live_server.app.app_context():
         confirm = _link_in_mail(outbox, "linda.foster@cdss.example.gov", "/newsletter/confirm/")
     page.goto(confirm)
+    page.get_by_role("heading", name="Confirm your subscription").wait_for()
+    check_page(page, "newsletter-confirm")
+    page.get_by_role("button", name="Confirm my subscription").click()
     page.get_by_role("heading", name="You are subscribed").wait_for()
     check_page(page, "newsletter-confirmed")
     page.get_by_role("link", name="Your newsletter preferences").click()

@@ -1,6 +1,6 @@
 """Registration, waitlist and promotion, approval, session choices, changes, reminders, feedback."""
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -223,10 +223,20 @@ def test_reminders_go_once_per_registration_even_when_run_repeatedly(make_event,
     second = runner.invoke(args=["events", "send-reminders"])
     run_ready()
     assert "Reminders sent: 1." in first.output and "Reminders sent: 0." in second.output
-    reminders = [m for m in outbox.to(person.email) if m["Subject"].startswith("Tomorrow")]
+    reminders = [m for m in outbox.to(person.email) if m["Subject"].startswith(("Today", "Tomorrow"))]
     assert len(reminders) == 1 and soon.title in reminders[0]["Subject"]
     assert db.session.scalar(select(EventReminder.registration_id)) is not None
     assert not outbox.to(waiting.email)
+
+
+def test_a_reminder_says_today_or_tomorrow_as_the_calendar_in_california_reads_it(monkeypatch):
+    from community.convenings.services import notices
+
+    now = datetime(2026, 12, 1, 16, 0)  # 8:00 in California
+    monkeypatch.setattr(notices, "utcnow", lambda: now)
+    assert notices._when(datetime(2026, 12, 2, 1, 0), "Coming up") == "Today"  # 17:00 the same day
+    assert notices._when(datetime(2026, 12, 2, 8, 30), "Coming up") == "Tomorrow"  # 0:30 the next day
+    assert notices._when(datetime(2026, 12, 2, 17, 0).isoformat(), "Coming up") == "Tomorrow"
 
 
 def test_a_recurring_series_gets_one_reminder_per_occurrence(make_event, make_user):

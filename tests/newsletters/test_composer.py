@@ -162,4 +162,7 @@ def test_a_test_send_goes_only_to_the_organizer_marked_as_a_test(app, organizer,
     assert len(messages) == 1
     assert messages[0]["To"].addresses[0].addr_spec == organizer.email
     assert messages[0]["Subject"] == "[Test] Linkages Winter 2027"
+    # The organizer is no subscriber: a mailbox's "Unsubscribe" button must not be offered.
+    assert "List-Unsubscribe" not in messages[0] and "List-Unsubscribe-Post" not in messages[0]
+    assert messages[0]["List-Id"]
     assert db.session.get(Issue, draft.id).status == "draft"

@@ -100,8 +100,8 @@ def test_a_visitor_chooses_topics_when_subscribing_and_on_the_preferences_page(a
                                                "topic_names": ["webinars", "resources"]})
     reader = db.session.scalar(Subscriber.by_email("ana@kern.example.gov"))
     assert reader.topic_names == ["webinars", "resources"]
-    client.get(_path(next(w for w in text_of(outbox.to(reader.email)[-1]).split()
-                          if "/newsletter/confirm/" in w)))
+    client.post(_path(next(w for w in text_of(outbox.to(reader.email)[-1]).split()
+                           if "/newsletter/confirm/" in w)))
     url = _path(services.preferences_url(reader))
     page = client.get(url).get_data(as_text=True)
     assert _ticked(page) == ["webinars", "resources"]

@@ -4,7 +4,7 @@ A notice is rendered when it is sent, from the rows as they are then, and only i
 still see the event: one who left the event's cluster while the notice waited never gets its title
 or join link, and the request that queued it never renders mail while it holds the event's lock.
 """
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +16,7 @@ from ...clusters.models import Cluster
 from ...extensions import db
 from ...jobs import enqueue
 from ...permissions import can
-from ...timeutil import utcnow
+from ...timeutil import to_pacific, utcnow
 from ..calendar import build_calendar
 from ..models import PUBLISHED, Event, EventRegistration, EventReminder
 
@@ -34,7 +34,7 @@ NOTICES = {
     "declined": ("Registration not approved", None,
                  "Your registration for {title} could not be approved. Please contact the organizers "
                  "with any questions."),
-    "reminder": ("Tomorrow", "REQUEST", "A reminder: {title} is coming up within a day."),
+    "reminder": ("Coming up", "REQUEST", "A reminder: {title} is coming up within a day."),
     "changed": ("Updated", "REQUEST",
                 "{title} has changed. Please check the details below; your calendar entry is updated."),
     "event_cancelled": ("Event cancelled", "CANCEL",
@@ -90,6 +90,8 @@ def send_notice(registration_id, kind, occurrence=None):
     prefix, method, message = NOTICES[kind]
     if kind == "changed" and registration.status != "registered":
         method = None  # waitlisted people get the news, not a calendar entry
+    if kind == "reminder" and occurrence:
+        prefix = _when(occurrence[0], prefix)
     subject = f"{prefix}: {event.title}"
     show_join = registration.status == "registered" and kind not in ENDINGS
     alternatives, attachments = (), ()
@@ -105,6 +107,14 @@ def send_notice(registration_id, kind, occurrence=None):
         message=message.format(title=event.title), occurrence=occurrence or event.next_occurrence(),
         show_join=show_join, page_url=mail.external_url("convenings.event_page", event_id=event.id),
         mine_url=mail.external_url("convenings.my_registrations")))
+
+
+def _when(begins, otherwise):
+    """"Today" or "Tomorrow" as the calendar in California reads them (a reminder is sent within
+    the day before an occurrence, which can be later the same day)."""
+    begins = datetime.fromisoformat(begins) if isinstance(begins, str) else begins
+    days = (to_pacific(begins).date() - to_pacific(utcnow()).date()).days
+    return {0: "Today", 1: "Tomorrow"}.get(days, otherwise)
 
 
 def notify_registrations_ended(person, cluster=None):
