@@ -13,6 +13,7 @@ Everything a request brings passes through here before a view sees it:
 * every date and time field of a `Form` must fall in a sane range of years, and every integer
   field within what a database integer holds.
 """
+import codecs
 import re
 from urllib.parse import unquote_to_bytes
 
@@ -21,6 +22,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, iter_multi_items
 from werkzeug.exceptions import BadRequest
+from werkzeug.formparser import FormDataParser, MultiPartParser
 from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, ValidationError
 from wtforms import DateField, DateTimeField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.fields.choices import SelectFieldBase
@@ -95,6 +97,50 @@ class CleanParameters(ImmutableMultiDict):
         return super().get(key, default, bounded_int if type is int else type)
 
 
+#: The codec multipart fields are read with: UTF-8 that refuses bytes which are not UTF-8, where
+#: Werkzeug's parser would put U+FFFD in their place (and a U+FFFD someone typed, pasted from a
+#: damaged PDF, would be taken for the same thing).
+_STRICT_UTF8 = "linkages_strict_utf_8"
+
+
+def _find_strict_utf8(name):
+    if name == _STRICT_UTF8:
+        utf8 = codecs.lookup("utf-8")
+        return codecs.CodecInfo(utf8.encode, lambda data, errors="strict": utf8.decode(data, "strict"),
+                                name=_STRICT_UTF8)
+    return None
+
+
+codecs.register(_find_strict_utf8)
+
+
+class _StrictMultiPartParser(MultiPartParser):
+    def get_part_charset(self, headers):
+        charset = super().get_part_charset(headers)
+        return _STRICT_UTF8 if charset == "utf-8" else charset
+
+
+class _FormDataParser(FormDataParser):
+    """Werkzeug's form parser, with multipart fields read as strict UTF-8: `unreadable` is set
+    (and the form is empty) when a field's bytes are not UTF-8."""
+
+    unreadable = False
+
+    def _parse_multipart(self, stream, mimetype, content_length, options):
+        parser = _StrictMultiPartParser(stream_factory=self.stream_factory, cls=self.cls,
+                                        max_form_memory_size=self.max_form_memory_size,
+                                        max_form_parts=self.max_form_parts)
+        boundary = options.get("boundary", "").encode("ascii")
+        if not boundary:
+            raise ValueError("Missing boundary")
+        try:
+            form, files = parser.parse(stream, boundary, content_length)
+        except UnicodeDecodeError:
+            self.unreadable = True
+            return stream, self.cls(), self.cls()
+        return stream, form, files
+
+
 class CommunityRequest(Request):
     """The request class of the app: checks encodings and cleans parameters (see the module).
 
@@ -103,7 +149,12 @@ class CommunityRequest(Request):
     """
 
     parameter_storage_class = CleanParameters
+    form_data_parser_class = _FormDataParser
     unreadable = False
+
+    def make_form_data_parser(self):
+        self._form_parser = super().make_form_data_parser()
+        return self._form_parser
 
     @property
     def args(self):
@@ -119,10 +170,7 @@ class CommunityRequest(Request):
         if self.mimetype == "application/x-www-form-urlencoded":
             self.unreadable |= not _is_utf8_query(self.get_data(cache=True))
         super()._load_form_data()
-        if self.mimetype == "multipart/form-data":
-            # Werkzeug put U+FFFD where a part's bytes were not UTF-8.
-            self.unreadable |= any(isinstance(value, str) and "\ufffd" in value
-                                   for _, value in self.form.items(multi=True))
+        self.unreadable |= getattr(self.__dict__.get("_form_parser"), "unreadable", False)
         if self.unreadable:
             self.__dict__["form"] = self.parameter_storage_class()
 

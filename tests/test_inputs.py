@@ -130,6 +130,17 @@ def test_multipart_fields_that_are_not_utf8_get_the_same_400(client, sign_in, ma
     assert response.status_code == 400 and "not UTF-8" in response.get_data(as_text=True)
 
 
+def test_a_replacement_character_someone_typed_in_a_multipart_form_is_just_a_character(
+        client, sign_in, make_user):
+    sign_in(make_user())
+    summary = "Summary pasted from a PDF with a \ufffd in it"
+    body = ('--b\r\nContent-Disposition: form-data; name="summary"\r\n\r\n' + summary + "\r\n--b--\r\n").encode()
+    response = client.post("/library/new", data=body, content_type="multipart/form-data; boundary=b")
+    page = response.get_data(as_text=True)
+    assert response.status_code != 400 and "not UTF-8" not in page
+    assert summary in page  # refused for the missing title and file, with what was typed kept
+
+
 def test_a_query_string_that_is_not_utf8_gets_a_clear_400(client):
     response = client.get("/search", environ_overrides={"QUERY_STRING": "q=caf\xe9"})
     assert response.status_code == 400 and "not UTF-8" in response.get_data(as_text=True)

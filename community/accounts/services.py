@@ -133,6 +133,11 @@ def request_account(name, email, county_id, program, title, note="", confirmed=F
     guard.screen({"title": title, "note": note}, confirmed)
     email = normalize_email(email)
     existing = db.session.scalar(User.by_email(email))
+    if existing is not None and existing.status == "pending":  # asked twice: still being reviewed
+        mail.send(mail.render_message(
+            "account_pending", existing, "Your Linkages Community account request is being reviewed",
+            user=existing))
+        return None
     if existing is not None:
         mail.send(mail.render_message(
             "account_exists", existing, "You already have a Linkages Community account",

@@ -60,7 +60,7 @@ def upcoming():
 @whole_page
 def month(year=None, month=None):
     today = to_pacific(utcnow()).date()
-    year, month = year or today.year, month or today.month
+    year, month = (today.year, today.month) if year is None else (year, month)
     if not (1 <= month <= 12 and 2000 <= year <= 2100):
         abort(404)
     kind, cluster_id, clusters = _filters()

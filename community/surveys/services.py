@@ -15,6 +15,7 @@ from .. import audit, guard, jobs, mail, ordering
 from ..accounts.models import County, User
 from ..errors import DomainError
 from ..extensions import db
+from ..inputs import CONTROL_MESSAGE
 from ..permissions import NotAllowed, can
 from ..timeutil import format_pacific, utcnow
 from ..vocabulary import IMPLEMENTATION_STAGES
@@ -318,15 +319,23 @@ def response_for(survey_round, user, create=False):
 
 
 def parse_answers(survey, formdata):
-    """{question: value} read from submitted form data, and {field name: message} for bad ones."""
+    """{question: value} read from submitted form data, and {field name: message} for bad ones.
+
+    A refused answer keeps what was typed as its value, so the page shows it to be corrected; an
+    answer that had invisible control characters (removed by `inputs`) is refused with the same
+    message as any other form's field.
+    """
     values, errors = {}, {}
+    cleaned = getattr(formdata, "cleaned", set())
     for question in survey.questions:
         name = question.field_name
+        raw = formdata.getlist(name) if question.kind == "multiple" else (formdata.get(name) or "").strip()
         try:
-            values[question.id] = _parse_one(question, formdata.getlist(name) if question.kind == "multiple"
-                                             else (formdata.get(name) or "").strip())
+            values[question.id] = _parse_one(question, raw)
+            if name in cleaned:
+                raise SurveyError(CONTROL_MESSAGE)
         except SurveyError as problem:
-            errors[name] = str(problem)
+            values[question.id], errors[name] = raw, str(problem)
     return values, errors
 
 

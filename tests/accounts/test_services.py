@@ -39,6 +39,19 @@ def test_request_for_an_existing_address_tells_the_owner_and_creates_nothing(app
     assert "already have one" in text_of(message)
 
 
+def test_a_request_sent_again_while_the_first_is_reviewed_says_so_and_offers_no_dead_end(app, make_user, outbox):
+    make_user(role="admin")
+    services.request_account("Sam Ortiz", "sam.ortiz@kern.example.gov", None, "cws", "Analyst")
+    db.session.commit()
+    assert services.request_account("Sam Ortiz", "Sam.Ortiz@kern.example.gov", None, "cws", "Analyst") is None
+    db.session.commit()
+    run_ready()
+    [message] = outbox.to("sam.ortiz@kern.example.gov")
+    assert message["Subject"] == "Your Linkages Community account request is being reviewed"
+    assert "/password/" not in text_of(message) and "already with the administrators" in text_of(message)
+    assert db.session.query(User).filter_by(email="sam.ortiz@kern.example.gov").count() == 1
+
+
 def test_approving_a_request_sends_a_single_use_link_that_activates_the_account(app, make_user, outbox):
     admin = make_user(role="admin")
     user = services.request_account("Priya Desai", "priya@yolo.example.gov", None, "cws", "SW III")

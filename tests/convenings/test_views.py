@@ -3,6 +3,7 @@ import re
 from datetime import timedelta
 
 import icalendar
+import pytest
 from sqlalchemy import select
 
 from community import content
@@ -448,3 +449,9 @@ def test_the_event_page_tells_the_person_an_organizer_cancelled_their_registrati
     sign_in(person)
     page = client.get(f"/events/{event.id}").get_data(as_text=True)
     assert "Your last registration: cancelled by an organizer." in page
+
+
+@pytest.mark.parametrize("path", ["/events/month/2026-0", "/events/month/2026-13", "/events/month/0-5",
+                                  "/events/month/1999-12"])
+def test_a_month_that_does_not_exist_is_not_found(client, path):
+    assert client.get(path).status_code == 404

@@ -52,6 +52,23 @@ def test_a_coordinator_saves_then_submits_and_typed_answers_survive_a_refusal(cl
     assert db.session.scalar(db.select(SurveyResponse)).is_submitted
 
 
+def test_a_refused_answer_comes_back_as_typed_with_its_message(client, people, county_round):
+    survey = county_round.survey
+    _sign_in(client, people.coordinator)
+    long_answer = "Joint case reviews every month. " * 200  # 6,400 characters: over the limit
+    refused = client.post(f"/surveys/rounds/{county_round.id}", data={
+        **answers_for(survey, number="a dozen", long_text=long_answer), "action": "save"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Keep this answer under 5,000 characters" in page and long_answer.strip() in page
+    assert "Enter a number, such as 12 or 3.5." in page and 'value="a dozen"' in page
+    with_nul = client.post(f"/surveys/rounds/{county_round.id}", data={
+        **answers_for(survey, long_text="Co-location\x00 helped."), "action": "save"})
+    page = with_nul.get_data(as_text=True)
+    assert with_nul.status_code == 422 and "invisible control characters" in page
+    assert "Co-location helped." in page
+
+
 def test_a_first_answer_refused_stores_no_response_at_all(client, people, county_round):
     survey = county_round.survey
     _sign_in(client, people.coordinator)
