@@ -277,3 +277,18 @@ def test_a_link_of_spaces_is_no_link(client, sign_in, make_user):
     assert response.status_code < 500
     assert db.session.get(Event, event.id).recording_url == ""
     assert "Watch the recording" not in client.get(f"/events/{event.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("registration_closes_at", "2027-04-01T10:00", "Registration must close by the time the event ends."),
+    ("registration_opens_at", "2027-03-02T09:00", "Registration would open after the event is over"),
+])
+def test_a_registration_window_after_the_event_is_refused_on_its_field(client, sign_in, make_user, field, value,
+                                                                        message):
+    sign_in(make_user(role="organizer"))
+    response = client.post("/events/new", data={
+        "title": "Clinical Academy", "kind": "webinar", "start_at": "2027-03-01T10:00",
+        "end_at": "2027-03-01T11:00", "visibility": "members", "registration_enabled": "y", field: value})
+    page = response.get_data(as_text=True)
+    assert message in page and f'id="{field}-error"' in page
+    assert _count(Event) == 0

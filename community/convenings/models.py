@@ -149,6 +149,11 @@ class Event(db.Model):
             raise EventError("Registration must close after it opens; as entered, it would never "
                              "open. Change the opening or the closing time.",
                              "registration_closes_at")
+        if not self.rrule and self.registration_closes_at and self.registration_closes_at > self.end_at:
+            raise EventError("Registration must close by the time the event ends.", "registration_closes_at")
+        if not self.rrule and self.registration_opens_at and self.registration_opens_at >= self.end_at:
+            raise EventError("Registration would open after the event is over: open it before the event ends.",
+                             "registration_opens_at")
         if self.rrule:
             try:
                 self.rule()
