@@ -8,8 +8,10 @@ form that lost a race on a unique row is answered again once (`_answer_again_aft
 """
 from dataclasses import dataclass
 
-from flask import flash, g, render_template, request
+from flask import flash, g, has_request_context, render_template, request
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from .extensions import db
 
@@ -84,6 +86,12 @@ def attempt(call, form=None, field=None, success=None):
 ANSWER_AGAIN = 3
 
 
+@event.listens_for(Session, "after_commit")
+def _note_the_commit(session):
+    if has_request_context():
+        g.committed = True
+
+
 def init_app(app):
     @app.errorhandler(IntegrityError)
     def _answer_again_after_a_conflict(error):
@@ -92,9 +100,11 @@ def init_app(app):
         database refused the second. Nothing of it was kept; the request is answered again, once,
         now that the first is committed, so it takes the path for what already exists ("you are
         already registered", the next free handle) instead of an error page. Up to three times:
-        three namesakes at once take three handles in turn."""
+        three namesakes at once take three handles in turn; never when the request had already
+        committed something (answering again would do that part twice)."""
         db.session.rollback()
-        if request.method in ("GET", "HEAD") or g.get("answered_again", 0) >= ANSWER_AGAIN:
+        if (request.method in ("GET", "HEAD") or g.get("answered_again", 0) >= ANSWER_AGAIN
+                or g.get("committed")):
             raise error
         g.answered_again = g.get("answered_again", 0) + 1
         return app.dispatch_request()

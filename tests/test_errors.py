@@ -100,3 +100,18 @@ def test_a_form_that_lost_a_race_on_a_unique_row_is_answered_again_once(app_fact
         assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 1
     assert client.post("/conflict").status_code == 500
     assert client.get("/conflict").status_code == 500
+
+
+def test_a_request_that_committed_before_its_conflict_is_not_answered_again(app_factory):
+    application = app_factory(PROPAGATE_EXCEPTIONS=False)
+    runs = []
+
+    def two_steps():
+        runs.append(1)
+        db.session.add(Subscriber(email=f"step{len(runs)}@kern.example.gov", name="First step"))
+        db.session.commit()
+        raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+    application.add_url_rule("/two-steps", "two_steps", two_steps, methods=["POST"])
+    assert application.test_client().post("/two-steps").status_code == 500
+    assert len(runs) == 1  # its first step is not done twice
