@@ -11,7 +11,8 @@ job renders again from the live rows.
 import contextlib
 from collections import OrderedDict
 
-from flask import g
+from flask import current_app, g
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -114,6 +115,37 @@ def watches_of(user):
 def email_mode(user):
     mode = db.session.scalar(select(EmailPreference.mode).where(EmailPreference.user_id == user.id))
     return mode or EmailPreference.DEFAULT_MODE
+
+
+#: Signs the link that turns a person's forum e-mail off from a message (RFC 8058 one-click).
+EMAIL_OFF_SALT = "forums.email-off"
+
+
+def _email_off_signer():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=EMAIL_OFF_SALT)
+
+
+def email_off_url(user):
+    """The link in every forum e-mail that turns this person's forum e-mail off, without signing
+    in: mail providers' "Unsubscribe" buttons POST to it (List-Unsubscribe-Post)."""
+    return mail.external_url("forums.email_off", token=_email_off_signer().dumps([user.id, user.email]))
+
+
+def person_from_email_off(token):
+    """The active person a link names, or None (tampered, or the address changed since)."""
+    try:
+        ident, email = _email_off_signer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    person = db.session.get(User, ident) if isinstance(ident, int) else None
+    return person if person is not None and person.email == email and person.is_active else None
+
+
+def _list_headers(message, user):
+    """One-click unsubscribe headers (RFC 2369, RFC 8058) on a forum e-mail to `user`."""
+    message["List-Unsubscribe"] = f"<{email_off_url(user)}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return message
 
 
 def set_email_mode(user, mode):
@@ -255,7 +287,7 @@ def send_notification_email(notification_id):
                                   settings_url=mail.external_url("forums.settings"))
     if reply_address:
         message["Reply-To"] = reply_address
-    mail.send_now(message)
+    mail.send_now(_list_headers(message, user))
 
 
 def _subject(notification):
@@ -363,11 +395,11 @@ def send_digest_email(digest_id):
         groups.setdefault(notification.cluster, []).append(
             (notification, _url(notification), _excerpt(notification)))
     subject = f"Your Linkages digest: {len(visible)} update{'s' if len(visible) != 1 else ''}"
-    mail.send_now(mail.render_message(
+    mail.send_now(_list_headers(mail.render_message(
         "forum_digest", user, subject, user=user, groups=groups, total=len(visible),
         more=len(visible) - len(shown), period=digest.period, reply_addresses=reply_addresses,
         notifications_url=mail.external_url("forums.notifications"),
-        settings_url=mail.external_url("forums.settings")))
+        settings_url=mail.external_url("forums.settings")), user))
 
 
 def _excerpt(notification, length=200):

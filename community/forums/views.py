@@ -11,7 +11,7 @@ from .. import guard
 from ..caching import whole_page
 from ..clusters.models import Cluster
 from ..errors import attempt
-from ..extensions import db, limiter
+from ..extensions import csrf, db, limiter
 from ..guard import GuardStopped
 from ..inputs import bounded_int
 from ..permissions import NotAllowed, can, get_or_404, require
@@ -403,6 +403,22 @@ def open_notification(notification_id):
     db.session.commit()
     endpoint, values = notify.destination(notification, current_user)
     return redirect(url_for(endpoint, **values))
+
+
+@bp.route("/notifications/email-off/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: mail providers POST here without a session; the signed token decides
+def email_off(token):
+    """Forum e-mail off from a message: the page asks, the button (or a mail provider's one-click
+    POST) turns it off; the bell keeps every notification."""
+    person = notify.person_from_email_off(token)
+    if person is None:
+        return render_template("forums/email_off.html", person=None), 410
+    if request.method == "POST":
+        if request.form.get("List-Unsubscribe") != "One-Click":
+            abort(400)
+        notify.set_email_mode(person, "none")
+        db.session.commit()
+    return render_template("forums/email_off.html", person=person, mode=notify.email_mode(person))
 
 
 @bp.route("/notifications/settings", methods=["GET", "POST"])

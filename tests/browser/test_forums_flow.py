@@ -4,6 +4,7 @@ the Nu HTML Checker.
 """
 import pytest
 
+from community.accounts.models import User
 from community.clusters.models import Cluster, ClusterMembership
 from community.extensions import db
 from tests.support.browser import sign_in_page
@@ -116,3 +117,17 @@ def test_join_post_preview_mention_notification_and_answer(page, live_server, ch
     check_page(page, "new-cluster")
     page.goto("/clusters/family-engagement/edit")
     check_page(page, "edit-cluster")
+    _sign_out(page)
+
+    # The link every forum e-mail carries: a visitor's page, asking before it turns mail off.
+    with live_server.app.app_context():
+        from urllib.parse import urlparse
+
+        from community.forums import notify
+
+        link = urlparse(notify.email_off_url(db.session.scalar(User.by_email("maria@stanislaus.example.gov")))).path
+    page.goto(link)
+    check_page(page, "forum-email-off-ask")
+    page.get_by_role("button", name="Stop forum e-mail").click()
+    page.get_by_role("heading", name="Forum e-mail is off").wait_for()
+    check_page(page, "forum-email-off-done")

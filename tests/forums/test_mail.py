@@ -126,3 +126,29 @@ def test_an_author_whose_thread_is_locked_gets_an_email_naming_the_thread(mailed
     (message,) = smtp.wait_for(1)
     assert message["Subject"] == f"Maria Lopez locked your thread “{thread.title}”"
     assert f"http://community.test/t/{thread.id}/" in text_of(message)
+
+
+def test_forum_mail_offers_one_click_unsubscribe_that_turns_forum_mail_off_without_signing_in(mailed_forum):
+    from urllib.parse import urlparse
+
+    forum, smtp, app = mailed_forum
+    notify.set_email_mode(forum.facilitator, "immediate")
+    db.session.commit()
+    forum.reply(forum.thread(), body="@maria.lopez could you share the liaison mailbox step?")
+    _run_jobs()
+    (message,) = smtp.wait_for(1)
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    path = urlparse(message["List-Unsubscribe"].strip("<>")).path
+    visitor = app.test_client()  # a mail provider: no session, no CSRF token
+    page = visitor.get(path).get_data(as_text=True)
+    assert "Stop forum e-mail?" in page and notify.email_mode(forum.facilitator) == "immediate"
+    assert visitor.post(path, data={"List-Unsubscribe": "Wrong"}).status_code == 400
+    response = visitor.post(path, data=b"List-Unsubscribe=One-Click",
+                            content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200 and "Forum e-mail is off" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert notify.email_mode(forum.facilitator) == "none"
+    assert visitor.post(path[:-2] + "xx", data={"List-Unsubscribe": "One-Click"}).status_code == 410
+    forum.reply(forum.thread(title="Another thread about TDMs"), body="@maria.lopez and this one?")
+    _run_jobs()
+    assert len(smtp.messages) == 1  # nothing more by e-mail
