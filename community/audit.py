@@ -49,6 +49,7 @@ ACTION_LABELS = {
     "account.deactivate": "Deactivated an account",
     "account.reactivate": "Reactivated an account",
     "account.role": "Changed a site role",
+    "account.county": "Moved someone to another county",
     "assistance.ask": "Asked for technical assistance",
     "assistance.triage": "Triaged an assistance request",
     "cluster.create": "Created a cluster",

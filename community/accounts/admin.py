@@ -8,7 +8,7 @@ from ..extensions import db
 from ..permissions import require
 from ..security import safe_referrer
 from . import admin_bp as bp, services
-from .forms import ConfirmForm, DeclineForm, InviteForm, RoleForm
+from .forms import ConfirmForm, CountyForm, DeclineForm, InviteForm, RoleForm
 from .models import User
 
 STATUS_TABS = [("pending", "Waiting for approval"), ("active", "Active"),
@@ -36,6 +36,7 @@ def people():
     counts = dict(db.session.execute(select(User.status, func.count()).group_by(User.status)).all())
     return render_template("admin/people.html", users=users, status=status, tabs=STATUS_TABS,
                            counts=counts, q=q, role_form=RoleForm(), confirm=ConfirmForm(),
+                           counties=services.county_choices("No county") if status in ("active", "invited") else (),
                            decline_form=DeclineForm())
 
 
@@ -83,6 +84,18 @@ def reactivate(user_id):
 def change_role(user_id):
     return _act(user_id, services.change_role, "{name}'s role is saved.",
                 form_class=RoleForm, fields=("role",))
+
+
+def _county_form():
+    form = CountyForm()
+    form.county_id.choices = services.county_choices("No county")
+    return form
+
+
+@bp.post("/people/<int:user_id>/county")
+def change_county(user_id):
+    return _act(user_id, services.change_county, "{name}'s county is saved.",
+                form_class=_county_form, fields=("county_id",))
 
 
 @bp.route("/invite", methods=["GET", "POST"])

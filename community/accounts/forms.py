@@ -55,7 +55,6 @@ class ChangePasswordForm(SetPasswordForm):
 class ProfileForm(GuardedForm, Form):
     name = StringField("Full name", validators=[DataRequired("Enter your name."), Length(max=120)])
     title = StringField("Job title", validators=[Optional(), Length(max=120)])
-    county_id = SelectField("County", coerce=int, validators=[Optional()])
     program = SelectField("Program", choices=PROGRAMS)
     bio = TextAreaField("About you", validators=[Optional(), Length(max=2000)],
                         description="A few words colleagues will see on your profile.")
@@ -75,6 +74,10 @@ class InviteForm(Form):
 
 class RoleForm(Form):
     role = SelectField("Role", choices=ROLES)
+
+
+class CountyForm(Form):
+    county_id = SelectField("County", coerce=int, validators=[Optional()])
 
 
 class DeclineForm(Form):

@@ -226,6 +226,23 @@ def change_role(admin, user, role):
         user.role = role
 
 
+def change_county(admin, user, county_id):
+    """An administrator moves a person to another county (or none), audited: what they reach of
+    county-only content follows at once."""
+    _require_manage(admin, user)
+    county_id = county_id or None
+    if county_id is not None and db.session.get(County, county_id) is None:
+        raise AccountError("Choose a county.")
+    if county_id != user.county_id:
+        before = user.county.name if user.county else "no county"
+        user.county_id = county_id
+        db.session.flush()
+        db.session.refresh(user, ["county"])
+        audit.record(admin, "account.county", "user", user.id,
+                     f"County of {user.email}: {before} → {user.county.name if user.county else 'no county'}")
+        person_changed(user)
+
+
 def start_password_reset(email):
     """E-mail a reset link if an active account has this address; silent otherwise."""
     user = db.session.scalar(User.by_email(email))
@@ -279,11 +296,13 @@ def change_password(user, current_password, new_password):
     user.end_sessions()
 
 
-def update_profile(user, name, title, county_id, program, bio, confirmed=False):
+def update_profile(user, name, title, program, bio, confirmed=False):
+    """What a person changes about themselves. Not their county: it decides which county's
+    survey responses, assistance requests and county-only content they reach, so an
+    administrator sets it (`change_county`), as they approve the account in the first place."""
     guard.screen({"title": title, "bio": bio}, confirmed)
     user.name = name.strip()
     user.title = title.strip()
-    user.county_id = county_id or None
     if program not in PROGRAM_LABELS:
         raise AccountError("Choose a program.")
     user.program = program

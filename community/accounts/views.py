@@ -147,14 +147,10 @@ def change_password():
 @login_required
 def edit_profile():
     form = ProfileForm(obj=current_user)
-    form.county_id.choices = services.county_choices("No county")
-    if request.method == "GET":
-        form.county_id.data = current_user.county_id or 0
     if form.validate_on_submit():
         try:
             services.update_profile(current_user, form.name.data, form.title.data or "",
-                                    form.county_id.data, form.program.data, form.bio.data or "",
-                                    form.guard_confirmed)
+                                    form.program.data, form.bio.data or "", form.guard_confirmed)
         except guard.GuardStopped as stopped:
             db.session.rollback()
             form.guard_findings = stopped.findings

@@ -12,9 +12,9 @@ from ..timeutil import utcnow
 
 def steps_for(user):
     steps = [content.ChecklistStep(
-        "Finish your profile", bool(user.title and user.county_id and user.bio),
+        "Finish your profile", bool(user.title and user.bio),
         url_for("accounts.edit_profile"),
-        "Your title, county and a line about your work tell colleagues who they are talking with.",
+        "Your title and a line about your work tell colleagues who they are talking with.",
         order=30)]
     for offered in content.provide_all("onboarding.steps", user):
         steps.extend(offered)

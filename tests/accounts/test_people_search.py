@@ -23,8 +23,7 @@ def test_members_find_people_by_name_title_and_county(app, client, make_user, si
     assert f"/people/{rosa.handle}" in page and "People · Fresno" in page
     assert f"/people/{rosa.handle}" in _found(client, "coordinator Fresno")
 
-    services.update_profile(rosa, "Rosa Quintanilla", "Welfare-to-Work supervisor", rosa.county_id,
-                            "calworks", "")
+    services.update_profile(rosa, "Rosa Quintanilla", "Welfare-to-Work supervisor", "calworks", "")
     db.session.commit()
     jobs.run_ready()  # what the request's teardown does after a service commits
     page = _found(client, "supervisor")

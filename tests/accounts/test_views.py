@@ -1,6 +1,8 @@
 """Account pages through the test client: sign-in, requests, resets, profiles, admin."""
+from sqlalchemy import select
+
 from community import audit
-from community.accounts.models import User
+from community.accounts.models import County, User
 from community.extensions import db
 from tests.conftest import text_of
 
@@ -76,14 +78,34 @@ def test_profile_is_for_members_only(client, make_user, sign_in):
     assert "Maria Lopez" in page and "Linkages Coordinator" in page and "Stanislaus County" in page
 
 
-def test_edit_own_profile(client, make_user, sign_in):
+def test_edit_own_profile_but_not_ones_county(client, make_user, sign_in):
+    """The county decides which county's surveys and assistance requests a person reaches: a
+    member posting another county with their profile changes everything else, not that."""
     user = make_user()
+    county = user.county_id
+    other = db.session.scalar(select(County.id).where(County.id != county).limit(1))
     sign_in(user)
+    assert "administrator changes it" in client.get("/account/profile").get_data(as_text=True)
     response = client.post("/account/profile", data={"name": "New Name", "title": "Supervisor",
-                                                      "county_id": "0", "program": "calworks", "bio": "Hi"})
+                                                      "county_id": str(other), "program": "calworks", "bio": "Hi"})
     assert response.status_code == 302
     db.session.refresh(user)
-    assert (user.name, user.county_id, user.program) == ("New Name", None, "calworks")
+    assert (user.name, user.county_id, user.program) == ("New Name", county, "calworks")
+
+
+def test_an_admin_moves_a_person_to_another_county_and_it_is_audited(client, make_user, sign_in):
+    from community.audit import AuditEntry
+
+    user, admin = make_user(), make_user(role="admin")
+    other = db.session.scalar(select(County.id).where(County.id != user.county_id).limit(1))
+    sign_in(admin)
+    assert f"/admin/people/{user.id}/county" in client.get("/admin/people?status=active").get_data(as_text=True)
+    response = client.post(f"/admin/people/{user.id}/county", data={"county_id": str(other)})
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert user.county_id == other
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "account.county"))
+    assert entry is not None and user.email in entry.summary
 
 
 def test_members_cannot_reach_admin_pages(client, make_user, sign_in):
