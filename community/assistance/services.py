@@ -280,6 +280,8 @@ def tell_requester(request_id, changes, note_id=None, was_at=None):
     request = db.session.get(AssistanceRequest, request_id)
     if request is None or request.requester is None or not request.requester.is_active:
         return False
+    if not can(request.requester, "view", request):  # moved to another county since
+        return False
     note = db.session.get(AssistanceNote, note_id) if note_id else None
     link = mail.external_url("assistance.show", request_id=request.id)
     attachments, alternatives = _invitation(request, link, was_at) if "schedule" in changes else ((), ())
@@ -317,7 +319,10 @@ def tell_organizers(request_id, note_id=None):
     request = db.session.get(AssistanceRequest, request_id)
     if request is None:
         return 0
-    people = [request.assignee] if request.assignee is not None else db.session.scalars(
+    assignee = request.assignee
+    if assignee is not None and not (assignee.is_active and can(assignee, "triage", request)):
+        assignee = None  # deactivated or no longer CFPIC staff: the note goes to those who are
+    people = [assignee] if assignee is not None else db.session.scalars(
         select(User).where(User.role == "organizer", User.status == "active")).all()
     note = db.session.get(AssistanceNote, note_id) if note_id else None
     link = mail.external_url("assistance.show", request_id=request.id)

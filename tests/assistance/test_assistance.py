@@ -9,6 +9,7 @@ from community.assistance.models import AssistanceNote, AssistanceRequest
 from community.extensions import db
 from community.resources import services as library
 from community.timeutil import utcnow
+from tests.conftest import text_of
 
 PASSWORD = "correct horse battery"
 
@@ -144,6 +145,34 @@ def test_internal_notes_stay_with_cfpic_and_shared_notes_reach_the_county(app, c
     mails = outbox.to("luis@fresno.example.gov")
     assert len(mails) == 1 and "Kern runs a weekly match" in mails[0].get_body(("plain",)).get_content()
     assert db.session.scalar(db.select(db.func.count(AssistanceNote.id))) == 2
+
+
+def test_notes_reach_only_people_who_may_still_read_the_request(app, people, make_user, outbox):
+    """A former assignee (no longer CFPIC staff, or deactivated) hears nothing of the county's
+    notes — the organizers do; a requester who moved to another county hears nothing either."""
+    from community.accounts import services as accounts
+    from community.accounts.models import County
+
+    request = _ask(people)
+    former = make_user(role="organizer", name="Priya Shah", email="priya@linkages.example.org")
+    services.triage(request, people.organizer, status="in_progress", assignee_id=former.id)
+    commit()
+    admin = make_user(role="admin")
+    accounts.change_role(admin, former, "member")
+    commit()
+    outbox.clear()
+    services.add_note(request, people.colleague, "Fresno's match rules: weekly, by CalSAWS id.")
+    commit()
+    assert outbox.to("priya@linkages.example.org") == []
+    assert "weekly, by CalSAWS id" in text_of(outbox.to("organizer@linkages.example.org")[-1])
+
+    kern = db.session.scalar(db.select(County.id).where(County.name == "Kern"))
+    accounts.change_county(admin, people.requester, kern)
+    commit()
+    outbox.clear()
+    services.add_note(request, people.organizer, "Shared: the Kern rules are attached.", shared=True)
+    commit()
+    assert outbox.to("luis@fresno.example.gov") == []
 
 
 def test_attached_resources_show_only_while_the_viewer_may_see_them(client, people):
