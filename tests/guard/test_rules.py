@@ -91,6 +91,11 @@ def test_a_disguised_number_is_reported_as_the_author_typed_it(text, typed):
     assert text[finding.start:finding.end] == typed
 
 
+@pytest.mark.parametrize("text", ["Client SSN 545/12/7789 on the form", "SSN 545,12,7789", "id 545 / 12 / 7789"])
+def test_a_number_written_with_slashes_or_commas_is_an_ssn_too(text):
+    assert "ssn" in guard.kinds(text)
+
+
 @pytest.mark.parametrize("text", ["000-12-3456 is not valid", "666-12-3456 never issued",
                                   "987-65-4321 is an ITIN range"])
 def test_impossible_social_security_numbers_are_not_reported_as_ssns(text):
