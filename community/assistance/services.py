@@ -169,6 +169,10 @@ def attach_file(request, user, upload):
     guard, which holds the file if the text looks like client data."""
     if not can(user, "view", request):
         raise NotAllowed("You cannot add files to this request.")
+    found = guard.check(getattr(upload, "filename", "") or "")
+    if found:  # the name is listed to the county's colleagues, even while the file is held
+        raise AssistanceError(f"The file's name looks like client data ({found[0].label}). Rename the "
+                              "file and attach it again.", "file")
     kept = files.store_upload(upload)
     attachment = AssistanceAttachment(
         request=request, stored_name=kept.stored_name, original_name=kept.original_name,

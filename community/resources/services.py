@@ -76,10 +76,12 @@ def _apply(resource, user, details):
     resource.updated_at = utcnow()
 
 
-def _screen(details, confirmed, note=""):
-    """The confidentiality guard on everything a person describes about a resource."""
+def _screen(details, confirmed, note="", stored=None):
+    """The confidentiality guard on everything a person describes about a resource, and on the
+    name of its file (shown on the page and in the download)."""
     guard.screen({"title": details.title, "summary": details.summary, "tags": list(details.tags),
-                  "version_note": note}, confirmed)
+                  "version_note": note, "file": stored.original_name if stored is not None else ""},
+                 confirmed)
 
 
 def share_resource(user, details, stored=None, note="", confirmed=False):
@@ -88,7 +90,7 @@ def share_resource(user, details, stored=None, note="", confirmed=False):
         raise NotAllowed("Sign in to share a resource.")
     if (stored is None) == (not details.link_url):
         raise ValueError("a resource is either a file or a link")
-    _screen(details, confirmed, note)
+    _screen(details, confirmed, note, stored)
     resource = Resource(owner_id=user.id, link_url=details.link_url or None)
     _apply(resource, user, details)
     db.session.add(resource)
@@ -116,7 +118,7 @@ def add_version(resource, user, stored, note="", confirmed=False):
     """Upload a new file for a resource; earlier versions stay listed and downloadable."""
     if not can(user, "edit", resource) or resource.is_link:
         raise NotAllowed("You cannot upload a new version of this resource.")
-    guard.screen({"version_note": note}, confirmed)
+    guard.screen({"version_note": note, "file": stored.original_name}, confirmed)
     # New versions of one resource are numbered one at a time (a double click on Upload).
     db.session.execute(select(Resource.id).where(Resource.id == resource.id).with_for_update())
     db.session.expire(resource, ["versions"])

@@ -80,6 +80,14 @@ def test_a_file_whose_bytes_are_not_what_its_name_says_is_refused_and_nothing_is
     assert db.session.scalar(db.select(db.func.count(AssistanceAttachment.id))) == 0
 
 
+def test_a_file_named_with_client_data_is_refused_before_anything_is_kept(app, people):
+    response = _ask_with(app, people, b"Weekly match notes.\n", "Garcia_545-12-7789_case_notes.txt")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Rename the file" in page and "545-12-7789" not in page
+    assert db.session.scalar(db.select(db.func.count(AssistanceRequest.id))) == 0
+    assert db.session.scalar(db.select(db.func.count(AssistanceAttachment.id))) == 0
+
+
 def test_a_file_larger_than_the_site_accepts_is_refused(app, people):
     app.config["MAX_CONTENT_LENGTH"] = 10_000
     response = _ask_with(app, people, b"a" * 9_000 + b"\n" + b"b" * 2_000, "notes.txt")

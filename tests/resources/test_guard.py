@@ -28,6 +28,15 @@ def _share(client, pdf, **fields):
                        content_type="multipart/form-data")
 
 
+def test_a_file_named_with_an_ssn_is_refused_and_nothing_is_stored(client, sign_in, people, pdf_bytes):
+    sign_in(people["owner"])
+    response = client.post("/library/new", data={**share_form(), "confirm_not_client_data": "y",
+                                                 "file": (io.BytesIO(pdf_bytes), "Garcia_545-12-7789.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422 and "This cannot be saved" in _html(response)
+    assert _resources() == 0
+
+
 def test_an_ssn_in_a_resource_summary_is_refused_and_nothing_is_stored(client, sign_in, people, pdf_bytes):
     sign_in(people["owner"])
     response = _share(client, pdf_bytes, summary="Example: SSN 545 12 7789", confirm_not_client_data="y")
