@@ -193,8 +193,8 @@ def extract_attachment_text(attachment_id):
     result = _extract(attachment)
     attachment.extraction_state = result.state
     attachment.text = result.text.replace("\x00", "")
-    findings = guard.check(attachment.text)
-    labels = list(dict.fromkeys(f.label for f in findings))
+    findings = guard.check(attachment.text) + guard.check(result.rest)
+    labels = list(dict.fromkeys(f.label for f in findings)) + ([] if result.complete else [guard.UNREAD])
     already = attachment.held_reason is not None
     attachment.held_reason = "; ".join(labels)[:300] or None
     if guard.is_blocking(findings):
@@ -239,7 +239,7 @@ def release_attachment(attachment, user):
     if not may_open(attachment, user) or not (user.id == attachment.uploaded_by_id
                                               or can(user, "triage", attachment.request)):
         raise NotAllowed("Only the person who attached the file, or CFPIC, releases it.")
-    if guard.is_blocking(guard.check(attachment.text or "")):
+    if guard.is_blocking(guard.check(attachment.text or "")) or guard.held_for_good(attachment.held_reason):
         raise AssistanceError("A file with a Social Security number cannot be released; attach one without it.")
     attachment.guard_confirmed_at = utcnow()
     audit.record(user, "assistance.release_file", "assistance_request", attachment.request_id)

@@ -91,6 +91,18 @@ def kinds(text):
     return {finding.kind for finding in check(text)}
 
 
+#: Why a file is held when the guard found nothing but could not read all of its text (protected,
+#: damaged, scanned images, or past the reading limits): a person confirms it instead.
+UNREAD = "text that could not all be read, so the check could not look at every part of it"
+
+
+def held_for_good(held_reason):
+    """Whether a file held for these reasons can never be released: a Social Security number was
+    found, perhaps in text read for the check only (past what is kept, so `check` of the kept
+    text would not find it again)."""
+    return LABELS["ssn"] in (held_reason or "")
+
+
 def screen(fields, confirmed=False):
     """Check every field of a form ({name: text}); raise GuardStopped unless it may be saved.
 

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 class Limits:
     pages: int = 300
     chars: int = 400_000
+    #: Text read past `chars` for the confidentiality guard only (never stored or indexed).
+    guard_chars: int = 10_000_000
     seconds: float = 20.0
     memory_mb: int = 512
     #: Largest XML part parsed (declared uncompressed size).
@@ -40,6 +42,12 @@ class Extraction:
     #: Why there is no text, or what was left out.
     note: str = ""
     pages: int | None = None
+    #: Whether `text` is all the text of the file: False when a limit cut it short, or when the
+    #: file could not be read (protected, damaged, scanned images). The confidentiality guard
+    #: holds such a file until a person confirms it (it could not look at all of it).
+    complete: bool = True
+    #: The text past the searchable part, read only for the confidentiality guard.
+    rest: str = ""
 
 
 class _Collector:
@@ -47,9 +55,10 @@ class _Collector:
 
     def __init__(self, limits):
         self.limits = limits
-        self.parts, self.size = [], 0
+        self.parts, self.rest, self.size = [], [], 0
         self.deadline = time.monotonic() + limits.seconds
         self.note = ""
+        self.cut = False
 
     def add(self, text):
         """Add text; return False when no more should be read."""
@@ -57,25 +66,35 @@ class _Collector:
             return False
         text = (text or "").strip()
         if text:
-            room = self.limits.chars - self.size
-            self.parts.append(text[:room])
-            self.size += min(len(text), room) + 1
+            room = max(0, self.limits.chars - self.size)
+            if room:
+                self.parts.append(text[:room])
+            if len(text) > room:  # past the searchable part: read for the guard only
+                self.rest.append(text[room:])
+                self.note = f"Only the first {self.limits.chars:,} characters are searchable."
+            self.size += len(text) + 1
         return self.more()
 
     def more(self):
-        if self.size >= self.limits.chars:
+        if self.size >= max(self.limits.guard_chars, self.limits.chars):
             self.note = f"Only the first {self.limits.chars:,} characters are searchable."
+            self.cut = True
             return False
         if time.monotonic() > self.deadline:
             self.note = "Reading stopped at the time limit; the first part is searchable."
+            self.cut = True
             return False
         return True
 
-    def result(self, pages=None, empty_note="No text was found in the file."):
-        text = "\n".join(self.parts).strip()
+    def stop_at_pages(self, limit, total):
+        self.note = f"Only the first {limit} of {total} pages are searchable."
+        self.cut = True
+
+    def result(self, pages=None, empty_note="No text was found in the file.", empty_is_complete=True):
+        text, rest = "\n".join(self.parts).strip(), "\n".join(self.rest)
         if not text:
-            return Extraction("no_text", "", empty_note, pages)
-        return Extraction("searchable", text, self.note, pages)
+            return Extraction("no_text", "", empty_note, pages, complete=empty_is_complete and not self.cut)
+        return Extraction("searchable", text, self.note, pages, complete=not self.cut, rest=rest)
 
 
 def extract(path, content_type, limits=None):
@@ -83,16 +102,17 @@ def extract(path, content_type, limits=None):
     limits = limits or Limits()
     reader = _READERS.get(content_type)
     if reader is None:
-        return Extraction("no_text", note="Files of this type are not read for search.")
+        return Extraction("no_text", note="Files of this type are not read for search.", complete=False)
     try:
         return reader(path, limits)
     except MemoryError:
-        return Extraction("no_text", note="The file needs more memory to read than allowed.")
+        return Extraction("no_text", note="The file needs more memory to read than allowed.", complete=False)
     except _Refused as refusal:
-        return Extraction("no_text", note=str(refusal))
+        return Extraction("no_text", note=str(refusal), complete=False)
     except Exception as error:  # damaged files raise anything from any library
         log.info("text extraction failed for a %s file: %r", content_type, error)
-        return Extraction("no_text", note="The file is damaged or incomplete, so its text could not be read.")
+        return Extraction("no_text", note="The file is damaged or incomplete, so its text could not be read.",
+                          complete=False)
 
 
 class _Refused(Exception):
@@ -114,11 +134,11 @@ def _pdf(path, limits):
     total = len(reader.pages)
     for number, page in enumerate(reader.pages):
         if number >= limits.pages:
-            collected.note = f"Only the first {limits.pages} of {total} pages are searchable."
+            collected.stop_at_pages(limits.pages, total)
             break
         if not collected.add(page.extract_text() or ""):
             break
-    return collected.result(total, "No text was found: the PDF may be scanned images.")
+    return collected.result(total, "No text was found: the PDF may be scanned images.", empty_is_complete=False)
 
 
 def _check_office(path, limits):
@@ -149,13 +169,21 @@ def _docx(path, limits):
     _check_office(path, limits)
     document = docx.Document(path)
     collected = _Collector(limits)
-    for paragraph in document.paragraphs:
-        if not collected.add(paragraph.text):
-            break
-    for table in document.tables:
-        for row in table.rows:
-            if not collected.add(" | ".join(cell.text for cell in row.cells)):
+    # The body, then every section's headers and footers (a case number in a letterhead is as
+    # much the file's text as one in a paragraph).
+    parts = [document]
+    for section in document.sections:
+        parts += [part for part in (section.header, section.first_page_header, section.even_page_header,
+                                    section.footer, section.first_page_footer, section.even_page_footer)
+                  if not part.is_linked_to_previous]
+    for part in parts:
+        for paragraph in part.paragraphs:
+            if not collected.add(paragraph.text):
                 return collected.result()
+        for table in part.tables:
+            for row in table.rows:
+                if not collected.add(" | ".join(cell.text for cell in row.cells)):
+                    return collected.result()
     return collected.result()
 
 
@@ -167,6 +195,8 @@ def _xlsx(path, limits):
     collected = _Collector(limits)
     try:
         sheets = workbook.worksheets
+        if len(sheets) > limits.pages:
+            collected.stop_at_pages(limits.pages, len(sheets))
         for sheet in sheets[: limits.pages]:
             collected.add(sheet.title)
             for row in sheet.iter_rows(values_only=True):
@@ -185,6 +215,8 @@ def _pptx(path, limits):
     deck = Presentation(path)
     collected = _Collector(limits)
     slides = list(deck.slides)
+    if len(slides) > limits.pages:
+        collected.stop_at_pages(limits.pages, len(slides))
     for slide in slides[: limits.pages]:
         for shape in slide.shapes:
             if shape.has_text_frame and not collected.add(shape.text_frame.text):
@@ -196,10 +228,14 @@ def _pptx(path, limits):
 
 
 def _plain(path, limits):
+    most = max(limits.guard_chars, limits.chars) * 4
     with open(path, "rb") as handle:
-        data = handle.read(limits.chars * 4)
+        data = handle.read(most)
+        longer = bool(handle.read(1))
     collected = _Collector(limits)
     collected.add(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace").read())
+    if longer:
+        collected.note, collected.cut = f"Only the first {limits.chars:,} characters are searchable.", True
     return collected.result()
 
 
@@ -213,7 +249,8 @@ def _child(path, content_type, limits, conn):
         conn.send(extract(path, content_type, limits))
     except BaseException as error:  # report anything; the parent decides
         with contextlib.suppress(Exception):
-            conn.send(Extraction("no_text", note=f"The file could not be read ({type(error).__name__})."))
+            conn.send(Extraction("no_text", note=f"The file could not be read ({type(error).__name__}).",
+                                 complete=False))
     finally:
         conn.close()
 
@@ -238,9 +275,10 @@ def extract_isolated(path, content_type, limits=None):
         # A little more than the cooperative deadline, for start-up and the last page.
         if receiver.poll(limits.seconds + 5):
             return receiver.recv()
-        return Extraction("no_text", note="Reading the file took too long, so its text is not searchable.")
+        return Extraction("no_text", note="Reading the file took too long, so its text is not searchable.",
+                          complete=False)
     except EOFError:
-        return Extraction("no_text", note="Reading the file needed more memory than allowed.")
+        return Extraction("no_text", note="Reading the file needed more memory than allowed.", complete=False)
     finally:
         receiver.close()
         if child.is_alive():

@@ -186,7 +186,7 @@ def extract_version_text(version_id):
     version.text = result.text.replace("\x00", "")
     version.extraction_note = result.note[:300]
     version.page_count = result.pages
-    _hold_if_client_data(version)
+    _hold_if_client_data(version, result)
     db.session.flush()
     provides.changed([version.resource_id])
 
@@ -196,13 +196,15 @@ def held_findings(version):
     return guard.check(version.text or "")
 
 
-def _hold_if_client_data(version):
-    """Hold a file whose text looks like client data, and tell its uploader (without the data)."""
-    findings = held_findings(version)
-    if not findings:
+def _hold_if_client_data(version, result):
+    """Hold a file whose text (the kept part and the rest, read for this check only) looks like
+    client data, or whose text could not all be read (the guard could not look at it), and tell
+    its uploader (without the data)."""
+    findings = held_findings(version) + guard.check(result.rest)
+    labels = list(dict.fromkeys(f.label for f in findings)) + ([] if result.complete else [guard.UNREAD])
+    if not labels:
         version.held_reason = None
         return
-    labels = list(dict.fromkeys(f.label for f in findings))
     already = version.held_reason is not None
     version.held_reason = "; ".join(labels)[:300]
     if version.guard_confirmed_at is not None and not guard.is_blocking(findings):
@@ -222,7 +224,7 @@ def confirm_not_client_data(version, user):
     resource = version.resource
     if not can(user, "edit", resource):
         raise NotAllowed("Only the people who can edit this resource release its file.")
-    if guard.is_blocking(held_findings(version)):
+    if guard.is_blocking(held_findings(version)) or guard.held_for_good(version.held_reason):
         raise DomainError("A file with a Social Security number cannot be released; upload a new "
                          "version without it, or delete the resource.")
     version.guard_confirmed_at = utcnow()

@@ -1,9 +1,11 @@
 """The confidentiality guard in the library: what people type, and the text of the files they upload."""
 import io
 
+import pytest
+
 from sqlalchemy import func, select
 
-from community import jobs
+from community import guard, jobs
 from community.extensions import db
 from community.resources import files
 from community.resources.demo import make_pdf
@@ -190,4 +192,59 @@ def test_a_file_not_yet_checked_by_the_guard_opens_only_for_its_editors(client, 
     assert "being checked for client information" in page and "Download notes.pdf" not in page
     version.extraction_state = "searchable"  # the job ran and found nothing
     db.session.commit()
+    assert client.get(f"/library/{resource.id}/download").status_code == 200
+
+
+def _upload(client, data, name):
+    client.post("/library/new", data={**share_form(title="Staffing notes", visibility="public"),
+                                      "file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+    jobs.run_ready()
+    return db.session.scalars(select(Resource)).one()
+
+
+def _docx_with_header(header):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Joint case staffing notes for the Linkages team.")
+    document.sections[0].header.paragraphs[0].text = header
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("make, name", [
+    (lambda: _docx_with_header("Client SSN 545-12-7789 · Fresno CWS"), "notes.docx"),  # in the letterhead
+    (lambda: ("Staffing notes.\n" + "Nothing to see here. " * 25_000 + "\nMother SSN 545-12-7789\n").encode(),
+     "notes.txt"),  # past the 400,000 characters kept for search
+])
+def test_an_ssn_anywhere_in_a_files_text_holds_it_for_good(client, sign_in, people, make, name):
+    sign_in(people["owner"])
+    resource = _upload(client, make(), name)
+    version = resource.current_version
+    assert version.is_held and "Social Security number" in version.held_reason
+    client.post(f"/library/{resource.id}/versions/{version.number}/confirm")
+    db.session.refresh(version)
+    assert version.is_held  # never released
+    _sign_in_as(client, sign_in, people["insider"])
+    assert client.get(f"/library/{resource.id}/download").status_code == 404
+
+
+def test_a_file_whose_text_cannot_be_read_is_held_until_its_uploader_confirms_it(client, sign_in, people,
+                                                                                   pdf_bytes):
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes)))
+    writer.encrypt(user_password="county-secret", algorithm="AES-256")
+    locked = io.BytesIO()
+    writer.write(locked)
+    sign_in(people["owner"])
+    resource = _upload(client, locked.getvalue(), "protected.pdf")
+    version = resource.current_version
+    assert version.is_held and version.held_reason == guard.UNREAD
+    _sign_in_as(client, sign_in, people["insider"])
+    assert client.get(f"/library/{resource.id}/download").status_code == 404
+    _sign_in_as(client, sign_in, people["owner"])
+    assert client.post(f"/library/{resource.id}/versions/{version.number}/confirm").status_code == 302
+    _sign_in_as(client, sign_in, people["insider"])
     assert client.get(f"/library/{resource.id}/download").status_code == 200
