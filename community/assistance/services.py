@@ -93,6 +93,10 @@ def triage(request, actor, *, status, assignee_id=None, scheduled_at=None, meeti
         assignee = db.session.get(User, assignee_id)
         if assignee is None or not can(assignee, "organize"):
             raise AssistanceError("Assign the request to a CFPIC staff member.", "assignee_id")
+    found = guard.check(meeting_link or "")
+    if found:  # it goes on the page, in the e-mail and in the calendar invitation
+        raise AssistanceError(f"The join link or place looks like client data ({found[0].label}): "
+                              "write only where the call or visit takes place.", "meeting_link")
     if status == "scheduled" and scheduled_at is None:
         raise AssistanceError("Enter when the call or visit takes place.", "scheduled_at")
     if scheduled_at is not None and scheduled_at < utcnow() - timedelta(days=1) and scheduled_at != request.scheduled_at:

@@ -203,3 +203,10 @@ def test_the_dashboard_measures_response_and_resolution_in_days(people):
     assert round(shown.days_to_first_response) == 10 and round(shown.days_to_resolution) == 10
     assert dict(shown.asked_by_area) == {"Evaluation": 1, "Fiscal": 1}
     assert dict(shown.open_by_county) == {"Fresno County": 1}
+
+
+def test_a_meeting_place_that_looks_like_client_data_is_refused(people):
+    request = _ask(people)
+    with pytest.raises(services.AssistanceError, match="join link or place looks like client data"):
+        services.triage(request, people.organizer, status="scheduled", scheduled_at=utcnow() + timedelta(days=2),
+                        meeting_link="At the home of client SSN 545-12-7789")

@@ -320,3 +320,13 @@ def test_changing_a_series_rule_or_first_date_changes_its_dates_despite_the_expa
     services.change_occurrence(series, organizer, start + timedelta(days=15))
     commit()
     assert dates() == [start + timedelta(days=1)]
+
+
+def test_an_event_venue_is_checked_like_its_title(app, make_user):
+    from community import guard
+
+    organizer = make_user(role="organizer")
+    with pytest.raises(guard.GuardStopped):
+        services.create_event(organizer, title="Home visit debrief", kind="webinar",
+                              start_at=utcnow() + timedelta(days=3), end_at=utcnow() + timedelta(days=3, hours=1),
+                              venue="Family home, SSN 545-12-7789", visibility="members")

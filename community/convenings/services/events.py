@@ -33,6 +33,7 @@ def create_event(actor, organizers=(), confirmed=False, **fields):
     if not can(actor, "organize"):
         raise NotAllowed("Only organizers create events.")
     _screen(fields, ("title", "summary"), confirmed)
+    _screen(fields, ("venue", "join_url"), True)  # a street address is normal here; an SSN never
     event = Event(created_by_id=actor.id, status=DRAFT, **{k: v for k, v in fields.items() if k in EDITABLE})
     event.organizers = list(organizers) or [actor]
     event.validate()
@@ -46,6 +47,7 @@ def update_event(event, actor, organizers=None, confirmed=False, **fields):
     """Change an event; raises SEQUENCE, tells registrants about changes that matter to them."""
     require_edit(actor, event)
     _screen(fields, ("title", "summary"), confirmed)
+    _screen(fields, ("venue", "join_url"), True)  # a street address is normal here; an SSN never
     event = lock_event(event.id)
     changed = [k for k in EDITABLE if k in fields and getattr(event, k) != fields[k]]
     for key in changed:
