@@ -81,8 +81,9 @@ def round_results(round_id):
     survey_round = _results_round(round_id)
     county_id = request.args.get("county", type=int) if can(current_user, "organize") else None
     shown = results.round_results(survey_round, current_user, county_id)
-    earlier_rounds = [r for r in survey_round.survey.rounds
-                      if r.id != survey_round.id and r.opens_at < survey_round.opens_at and r.status != "draft"]
+    earlier_rounds = [r for r in survey_round.survey.rounds  # results that may be seen, as above
+                      if r.id != survey_round.id and r.opens_at < survey_round.opens_at and r.status != "draft"
+                      and (r.is_closed or can(current_user, "organize"))]
     comparison, earlier = None, None
     if earlier_rounds:
         earlier = earlier_rounds[0]

@@ -194,3 +194,36 @@ def test_the_home_section_reads_rounds_with_their_surveys_in_one_query_however_m
     page, many = survey_queries()
     assert page.count("Linkages implementation status") == 4
     assert len(few) == len(many) == 2  # the rounds with their surveys, then this person's responses
+
+
+def test_a_closed_rounds_results_never_compare_with_a_round_still_open(client, people, county_round, make_user):
+    """Results of an open round are for organizers only; a closed round's page compares with an
+    earlier round only once that one is closed too."""
+    from datetime import timedelta
+
+    from werkzeug.datastructures import MultiDict
+
+    from community.timeutil import utcnow
+
+    survey = county_round.survey
+    later = services.create_round(survey, people.organizer, "Summer 2027",
+                                  utcnow() - timedelta(minutes=30), utcnow() + timedelta(days=1))
+    services.open_round(later, people.organizer)
+    commit()
+    for county in ("Fresno", "Kern", "Placer", "Tulare", "Yolo"):
+        person = make_user(county=county, program="linkages")
+        for survey_round in (county_round, later):
+            response = services.response_for(survey_round, person, create=True)
+            services.save_answers(response, person, MultiDict(answers_for(
+                survey, stage="initial", single="Signed", number="3")), submit=True)
+    commit()
+    services.close_round(later, people.organizer)
+    commit()
+    assert not county_round.is_closed  # the earlier round is still open
+    _sign_in(client, people.coordinator)
+    page = client.get(f"/surveys/rounds/{later.id}/results").get_data(as_text=True)
+    assert "Change since" not in page
+    services.close_round(county_round, people.organizer)
+    commit()
+    page = client.get(f"/surveys/rounds/{later.id}/results").get_data(as_text=True)
+    assert "Change since Spring 2027" in page
