@@ -79,14 +79,17 @@ def feed_calendar(person=None):
     """(etag, .ics bytes) of the public feed, or of `person`'s personal feed.
 
     The body is rebuilt only when an event or (for a person) their registrations or clusters
-    changed, or the day turned; every change raises `updated_at`, so the version key catches it.
+    changed, or the minute turned. Every change raises `updated_at`, so the version key catches
+    it — except a change stamped before another that committed first (two edits at once): the
+    minute bounds how long such a feed can miss it, as it does for the calendar's listings.
     """
-    key = ("public", events_version(), utcnow().date())
+    now = utcnow().replace(second=0, microsecond=0)
+    key = ("public", events_version(), now)
     if person is not None:
         mine = db.session.execute(select(func.max(EventRegistration.updated_at), func.count()).where(
             EventRegistration.user_id == person.id)).one()
         key = ("person", person.id, person.name, events_version(), tuple(mine),
-               tuple(sorted(cluster_roles(person))), utcnow().date())
+               tuple(sorted(cluster_roles(person))), now)
     return remember("convenings.feeds", key, lambda: _tagged(_build_feed(person)), CACHE_SIZE)
 
 
