@@ -48,6 +48,11 @@ content_changed = _signals.signal("content-changed")
 #: Sent after commit with sender=kind, ids=[...]: the items were redacted, so every copy of what
 #: they held before (search index files, spelling suggestions) must go, not only be replaced.
 content_purged = _signals.signal("content-purged")
+#: Sent at once, inside the transaction that makes the change, when items were removed or may have
+#: become less visible or lost text: a search backend whose documents are rows of the same
+#: database drops them in that very commit, so nothing is counted, faceted or suggested from their
+#: old state while the worker has not indexed them again.
+content_narrowing = _signals.signal("content-narrowing")
 
 
 class NotPublic(Exception):
@@ -172,18 +177,26 @@ def paths_to(paths, endpoints, argument):
     return found
 
 
-def announce_changed(kind, ids):
-    """Tell listeners (search) that these items changed, once the transaction commits."""
-    jobs.enqueue(_send, kind, [str(i) for i in ids], False)
+def announce_changed(kind, ids, narrowed=False):
+    """Tell listeners (search) that these items changed, once the transaction commits;
+    `narrowed`: they may now be seen by fewer people, or have lost text (see `content_narrowing`)."""
+    ids = [str(i) for i in ids]
+    if narrowed:
+        content_narrowing.send(kind, ids=ids)
+    jobs.enqueue(_send, kind, ids, False)
 
 
 def announce_removed(kind, ids):
-    jobs.enqueue(_send, kind, [str(i) for i in ids], True)
+    ids = [str(i) for i in ids]
+    content_narrowing.send(kind, ids=ids)
+    jobs.enqueue(_send, kind, ids, True)
 
 
 def announce_purged(kind, ids):
     """Like `announce_changed`, for redactions: listeners also drop every trace of the old text."""
-    jobs.enqueue(_send_purged, kind, [str(i) for i in ids])
+    ids = [str(i) for i in ids]
+    content_narrowing.send(kind, ids=ids)
+    jobs.enqueue(_send_purged, kind, ids)
 
 
 def _send_purged(kind, ids):

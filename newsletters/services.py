@@ -258,8 +258,8 @@ def _iso(value):
 def create_issue(actor, subject, preheader="", introduction="", confirmed=False, topics=()):
     _require_organizer(actor)
     guard.screen({"subject": subject, "preheader": preheader, "introduction": introduction}, confirmed)
-    issue = Issue(subject=subject.strip(), preheader=preheader.strip(),
-                  introduction=introduction.strip(), created_by_id=actor.id,
+    issue = Issue(subject=(subject or "").strip(), preheader=(preheader or "").strip(),
+                  introduction=(introduction or "").strip(), created_by_id=actor.id,
                   topics=topic_mask(topics))
     db.session.add(issue)
     db.session.flush()
@@ -271,8 +271,8 @@ def update_issue(actor, issue, subject, preheader, introduction, confirmed=False
     _require_organizer(actor)
     issue.require_editable()
     guard.screen({"subject": subject, "preheader": preheader, "introduction": introduction}, confirmed)
-    issue.subject, issue.preheader = subject.strip(), preheader.strip()
-    issue.introduction = introduction.strip()
+    issue.subject, issue.preheader = (subject or "").strip(), (preheader or "").strip()
+    issue.introduction = (introduction or "").strip()
     if topics is not None:
         issue.topics = topic_mask(topics)
     return issue

@@ -42,3 +42,33 @@ def test_an_invitation_sent_four_times_at_once_invites_once(app, tmp_path, make_
     assert all(reply.status < 500 for reply in replies), [r.body[:300] for r in replies if r.status >= 500]
     db.session.expire_all()
     assert len(db.session.scalars(select(User).where(User.email == data["email"])).all()) == 1
+
+
+def test_an_account_request_approved_by_two_admins_at_once_is_approved_once(app, tmp_path, make_user):
+    from community import audit
+    from community.accounts import services
+
+    person = services.request_account("Dee Nguyen", "dee.nguyen@kern.example.gov", None, "cws", "Analyst")
+    cookies = [session_cookie(app, make_user(role="admin")) for _ in range(2)]
+    db.session.commit()
+    with serve(app, tmp_path) as server:
+        replies = server.at_once([("POST", f"/admin/people/{person.id}/approve", cookie, {}) for cookie in cookies * 2]
+                                 + [("POST", f"/admin/people/{person.id}/decline", cookies[0], {"reason": "x"})])
+    assert all(reply.status < 500 for reply in replies), [r.body[:300] for r in replies if r.status >= 500]
+    db.session.expire_all()
+    decided = db.session.scalars(select(audit.AuditEntry).where(
+        audit.AuditEntry.action.in_(("account.approve", "account.decline")))).all()
+    assert len(decided) == 1
+
+
+def test_asking_for_help_twice_at_once_makes_one_request(app, tmp_path, make_user):
+    from community.assistance.models import AssistanceRequest
+
+    cookie = session_cookie(app, make_user(county="Fresno"))
+    data = {"topic": "Identifying mutual cases", "details": "Our match misses late applicants.",
+            "urgency": "normal", "preferred_format": "call"}
+    with serve(app, tmp_path) as server:
+        replies = server.at_once([("POST", "/assistance/new", cookie, data)] * 3)
+    assert all(reply.status < 500 for reply in replies), [r.body[:300] for r in replies if r.status >= 500]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(AssistanceRequest)) == 1

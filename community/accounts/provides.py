@@ -35,4 +35,4 @@ def search_documents(ids=None):
 
 def person_changed(user):
     """After commit, the search shows the person as they are now (or no longer, when inactive)."""
-    content.announce_changed("person", [user.id])
+    content.announce_changed("person", [user.id], narrowed=True)

@@ -176,9 +176,17 @@ def invite_user(admin, email, name, role="member", county_id=None, program="part
     return user
 
 
+def _lock_pending(user):
+    """Read the person's row afresh under a lock: two admins deciding one request at the same
+    moment decide it once (the second is told it is no longer waiting)."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    db.session.refresh(user)
+
+
 def approve_request(admin, user):
     """Approve a pending request: the person gets a link to set their password."""
     _require_admin(admin)
+    _lock_pending(user)
     if user.status != "pending":
         raise AccountError(f"{user.name}'s account is not waiting for approval.")
     user.status = "invited"
@@ -188,12 +196,13 @@ def approve_request(admin, user):
 
 def decline_request(admin, user, reason=""):
     _require_admin(admin)
+    _lock_pending(user)
     if user.status != "pending":
         raise AccountError(f"{user.name}'s account is not waiting for approval.")
     user.status = "declined"
     mail.send(mail.render_message(
         "account_declined", user, "Your Linkages Community account request",
-        user=user, reason=reason.strip(),
+        user=user, reason=(reason or "").strip(),
     ))
     audit.record(admin, "account.decline", "user", user.id, f"Declined {user.email}")
 

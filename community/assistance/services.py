@@ -48,6 +48,10 @@ class Ask:
     preferred_format: str = "call"
 
 
+#: A request with the same topic and details from the same person this soon is the same one sent twice.
+RESENT_WITHIN = timedelta(minutes=10)
+
+
 def ask_for_help(user, ask: Ask, confirmed=False, upload=None):
     """A county member asks CFPIC for help, with a file if they like; organizers are told."""
     if not can(user, "view_members") or user.county_id is None:
@@ -61,6 +65,15 @@ def ask_for_help(user, ask: Ask, confirmed=False, upload=None):
     if ask.strategy and ask.strategy not in STRATEGY_LABELS:
         raise AssistanceError("Choose one of the Linkages strategies.", "strategy")
     guard.screen({"topic": ask.topic, "details": ask.details}, confirmed)
+    # The same request sent again at once (a double click) is the one already made: the asker's
+    # row is locked first, so two of them at the same moment see each other.
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    earlier = db.session.scalar(select(AssistanceRequest).where(
+        AssistanceRequest.requester_id == user.id, AssistanceRequest.topic == ask.topic.strip()[:200],
+        AssistanceRequest.details == (ask.details or "").strip(),
+        AssistanceRequest.created_at >= utcnow() - RESENT_WITHIN).limit(1))
+    if earlier is not None:
+        return earlier
     request = AssistanceRequest(county_id=user.county_id, requester_id=user.id, topic=ask.topic.strip()[:200],
                                 details=(ask.details or "").strip(), toolkit_area=ask.toolkit_area,
                                 strategy=ask.strategy, urgency=ask.urgency, preferred_format=ask.preferred_format)

@@ -107,8 +107,11 @@ def build_calendar(events, *, method=None, join_for=frozenset(), attendee=None, 
     if name:
         calendar.add("x-wr-calname", name)
         calendar.add("x-wr-timezone", "America/Los_Angeles")
-    stamp = utcnow().replace(tzinfo=timezone.utc)
+    now = utcnow().replace(tzinfo=timezone.utc)
     for event in events:
+        # RFC 5545 §3.8.7.2: with a METHOD (mail), when this object was made; without (a feed),
+        # the event's last change, so a feed's bytes (and its ETag) change only with its events.
+        stamp = now if method or event.updated_at is None else event.updated_at.replace(tzinfo=timezone.utc)
         cancelled = method == "CANCEL" or event.is_cancelled
         for component in _components(event, stamp, cancelled, event.id in join_for, attendee):
             calendar.add_component(component)

@@ -33,7 +33,7 @@ def register(app):
 
 def announce_changed(event):
     """Tell search (once the transaction commits) that a published event changed."""
-    content.announce_changed("event", [event.id])
+    content.announce_changed("event", [event.id], narrowed=True)  # visibility and text may narrow
 
 
 def announce_removed(event):

@@ -65,9 +65,10 @@ def onboarding_steps(user):
 
 # --- Telling search, asking other areas ---------------------------------------------------------
 
-def threads_changed(ids):
-    """Search indexes these threads again once the transaction commits."""
-    content.announce_changed("thread", ids)
+def threads_changed(ids, narrowed=True):
+    """Search indexes these threads again once the transaction commits; unless the change only
+    added to them (`narrowed=False`: a new reply), they leave the index until then."""
+    content.announce_changed("thread", ids, narrowed)
 
 
 def threads_removed(ids):

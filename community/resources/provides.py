@@ -38,9 +38,10 @@ def register(app):
     ui.add_demo_seed(app, "library resources", demo.seed_library, order=30)
 
 
-def changed(ids):
-    """Tell search (after commit) that these resources changed."""
-    content.announce_changed(KIND, ids)
+def changed(ids, narrowed=False):
+    """Tell search (after commit) that these resources changed; `narrowed`: they may be seen by
+    fewer people or have lost text, so they leave the index until then."""
+    content.announce_changed(KIND, ids, narrowed)
 
 
 def removed(ids):

@@ -110,7 +110,7 @@ def update_resource(resource, user, details, confirmed=False):
     resource.link_url = details.link_url or resource.link_url
     _apply(resource, user, details)
     db.session.flush()
-    provides.changed([resource.id])
+    provides.changed([resource.id], narrowed=True)
     return resource
 
 
@@ -126,7 +126,7 @@ def add_version(resource, user, stored, note="", confirmed=False):
     resource.updated_at = utcnow()
     db.session.flush()
     audit.record(user, "resource.new_version", "resource", resource.id, f"version {version.number}")
-    provides.changed([resource.id])
+    provides.changed([resource.id], narrowed=True)
     return version
 
 
@@ -188,7 +188,7 @@ def extract_version_text(version_id):
     version.page_count = result.pages
     _hold_if_client_data(version, result)
     db.session.flush()
-    provides.changed([version.resource_id])
+    provides.changed([version.resource_id], narrowed=True)
 
 
 def held_findings(version):

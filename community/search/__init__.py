@@ -21,6 +21,7 @@ def init_app(app):
     # A module-level receiver connected once per process, whatever the number of apps.
     content.content_changed.connect(backend.on_content_changed, weak=False)
     content.content_purged.connect(backend.on_content_purged, weak=False)
+    content.content_narrowing.connect(backend.on_content_narrowing, weak=False)
 
     @app.cli.group("search")
     def search_cli():

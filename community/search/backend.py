@@ -141,6 +141,18 @@ def on_content_changed(kind, ids, removed):
     apply_changes(kind, ids, removed)
 
 
+def on_content_narrowing(kind, ids):
+    """Receiver of `content.content_narrowing` (sent inside the changing transaction): where the
+    documents are rows of the same database, the changed ones leave the index in that commit and
+    come back when the worker indexes them again, so counts, facets, prefixes and "did you mean"
+    never answer from their old visibility or text meanwhile. A folder index (Whoosh) cannot take
+    part in the transaction: there the worker's update is the only one."""
+    if in_database():
+        from . import postgres
+
+        postgres.forget(kind, ids)
+
+
 def on_content_purged(kind, ids):
     """Receiver of `content.content_purged` (after a redaction): the removed text leaves the index.
     Whoosh also merges its segments, which otherwise keep the old words; PostgreSQL rewrites rows."""

@@ -36,6 +36,7 @@ from .postgres_index import (  # noqa: F401
     LOCK_KEY,
     _built,
     apply_changes,
+    forget,
     rebuild,
     rebuild_job,
     request_rebuild,

@@ -172,6 +172,12 @@ def apply_changes(kind, ids, removed=False, purge=False):
         raise
 
 
+def forget(kind, ids):
+    """Drop these documents in the current transaction (see `backend.on_content_narrowing`)."""
+    if ids:
+        db.session.execute(_docs.delete().where(_docs.c.kind == kind, _docs.c.ref.in_([str(i) for i in ids])))
+
+
 def rebuild():
     """Rebuild every document from every registered source in one transaction (readers see the
     old documents until it commits); returns the number of documents."""

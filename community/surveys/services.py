@@ -345,7 +345,7 @@ def _parse_one(question, raw):
         chosen = [value for value in raw if value in question.options]
         if len(chosen) != len(raw):
             raise SurveyError("Choose from the choices shown.")
-        return chosen or None
+        return list(dict.fromkeys(chosen)) or None  # each choice once, however often it was sent
     if raw == "":
         return None
     if kind == "single":
@@ -362,6 +362,8 @@ def _parse_one(question, raw):
         return int(raw)
     if kind == "number":
         try:
+            if "_" in raw:  # Python reads 1_0 as ten; people do not
+                raise ValueError(raw)
             number = float(raw.replace(",", ""))
         except ValueError:
             raise SurveyError("Enter a number, such as 12 or 3.5.") from None
@@ -404,8 +406,12 @@ def save_answers(response, user, formdata, submit=False, confirmed=False, survey
                 labels = ", ".join(sorted({f.label for f in findings}))
                 errors[question.field_name] = (f"This may contain {labels}. Remove client details, or tick "
                                                "“This is not client information” below.")
-        if submit and question.required and value in (None, "", []):
-            errors.setdefault(question.field_name, "Answer this question to submit.")
+        # A submitted response stays complete: saving it again needs its required answers too.
+        if ((submit or (response is not None and response.is_submitted)) and question.required
+                and value in (None, "", [])):
+            errors.setdefault(question.field_name, "Answer this question to submit."
+                              if submit or response is None or not response.is_submitted
+                              else "This response is submitted: keep an answer here.")
     if errors:
         raise AnswersInvalid(errors, needs_confirmation)
     if response is None:

@@ -455,3 +455,18 @@ def test_the_event_page_tells_the_person_an_organizer_cancelled_their_registrati
                                   "/events/month/1999-12"])
 def test_a_month_that_does_not_exist_is_not_found(client, path):
     assert client.get(path).status_code == 404
+
+
+def test_a_feed_polled_in_another_minute_is_still_not_modified(client, make_event, monkeypatch):
+    from community import timeutil
+    from community.convenings import calendar
+    from community.convenings.services import feeds
+
+    make_event(title="Public webinar")
+    first = client.get("/events/calendar.ics")
+    moment = timeutil.utcnow() + timedelta(minutes=2)
+    later = lambda: moment  # noqa: E731  (the feed is rebuilt in a later minute)
+    for module in (timeutil, calendar, feeds):
+        monkeypatch.setattr(module, "utcnow", later, raising=False)
+    again = client.get("/events/calendar.ics", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304

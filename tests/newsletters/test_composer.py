@@ -166,3 +166,8 @@ def test_a_test_send_goes_only_to_the_organizer_marked_as_a_test(app, organizer,
     assert "List-Unsubscribe" not in messages[0] and "List-Unsubscribe-Post" not in messages[0]
     assert messages[0]["List-Id"]
     assert db.session.get(Issue, draft.id).status == "draft"
+
+
+def test_an_issue_made_without_a_preheader_or_introduction_field_is_made(app, organizer):
+    issue = services.create_issue(organizer, "Linkages Spring 2027", preheader=None, introduction=None)
+    assert (issue.preheader, issue.introduction) == ("", "")

@@ -232,3 +232,26 @@ def test_rounds_compare_in_percentage_points(people, make_user):
                               results.round_results(second, people.organizer))
     single = next(c for q, c, _, _ in changes if q.kind == "single")
     assert [(c.label, round(c.delta)) for c in single] == [("Signed", -40), ("In draft", 0), ("No", 40)]
+
+
+def test_each_choice_counts_once_and_numbers_are_read_as_people_write_them(people, county_round):
+    survey = county_round.survey
+    multiple = next(q for q in survey.questions if q.kind == "multiple")
+    number = next(q for q in survey.questions if q.kind == "number")
+    values, errors = services.parse_answers(survey, MultiDict(
+        [(multiple.field_name, "Co-location")] * 40 + [(number.field_name, "1_0")]))
+    assert values[multiple.id] == ["Co-location"]
+    assert number.field_name in errors
+
+
+def test_a_submitted_response_keeps_its_required_answers(people, county_round):
+    survey = county_round.survey
+    response = services.response_for(county_round, people.coordinator, create=True)
+    services.save_answers(response, people.coordinator, MultiDict(answers_for(
+        survey, stage="initial", single="Signed")), submit=True)
+    commit()
+    with pytest.raises(services.AnswersInvalid) as refused:
+        services.save_answers(response, people.coordinator, MultiDict({}))  # "Save draft" with everything blank
+    assert survey.questions[0].field_name in refused.value.errors
+    db.session.rollback()
+    assert response.is_submitted and response.values()[survey.questions[0].id] == "initial"

@@ -142,7 +142,7 @@ def start_thread(cluster, author, title, body, is_question=False, confirmed=Fals
     notify.watch_on_participation(author, thread)
     mark_read(thread, author, post.number)
     notify.new_post(post, mentioned)
-    provides.threads_changed([thread.id])
+    provides.threads_changed([thread.id], narrowed=False)
     return thread
 
 
@@ -176,13 +176,17 @@ def post_reply(thread, author, body, reply_to=None, confirmed=False):
     notify.watch_on_participation(author, thread)
     mark_read(thread, author, post.number)
     notify.new_post(post, mentioned)
-    provides.threads_changed([thread.id])
+    provides.threads_changed([thread.id], narrowed=False)
     return post
 
 
 def edit_post(post, editor, body, title=None, confirmed=False):
     """Change a post, keeping the earlier version; newly mentioned people are notified."""
     _require(can(editor, "edit", post) and post.is_visible, "You may not edit this post.")
+    # Read afresh under a lock: two edits at once are kept one after the other in the history,
+    # so the first one's words are never lost.
+    db.session.refresh(post, with_for_update=True)
+    _require(post.is_visible, "You may not edit this post.")
     thread = post.thread
     source = check_body(body)
     new_title = check_title(title) if post.is_opening and title is not None else thread.title
