@@ -271,7 +271,10 @@ def create_event():
 @login_required
 def edit_event(event_id):
     event = _managed(event_id)
-    return _event_form(EventForm.for_event(event), event)
+    form = EventForm.for_event(event)
+    if request.method == "GET":
+        form.remember_shown()
+    return _event_form(form, event)
 
 
 def _event_form(form, event):
@@ -287,8 +290,10 @@ def _event_form(form, event):
             if event is None:
                 return services.create_event(current_user, organizers=chosen,
                                              confirmed=form.guard_confirmed, **fields)
-            return services.update_event(event, current_user, organizers=chosen,
-                                         confirmed=form.guard_confirmed, **fields)
+            changed = form.changed_by_person()  # what someone else saved meanwhile, elsewhere, stays
+            return services.update_event(event, current_user, confirmed=form.guard_confirmed,
+                                         organizers=chosen if "organizer_ids" in changed else None,
+                                         **{name: value for name, value in fields.items() if name in changed})
 
         saved = attempt(save, form=form, success=lambda saved: "The event is saved."
                         + (" It is a draft until you publish it." if saved.is_draft else ""))

@@ -1,4 +1,5 @@
 """Pages: calendars with constant query counts, event pages that never leak, forms, feeds, organizer tools."""
+import html
 import re
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from community import content
 from community.clusters.models import Cluster, ClusterMembership
 from community.convenings import services
-from community.convenings.models import EventRegistration
+from community.convenings.models import Event, EventRegistration
 from community.extensions import db
 from community.timeutil import to_pacific, utcnow
 
@@ -470,3 +471,24 @@ def test_a_feed_polled_in_another_minute_is_still_not_modified(client, make_even
         monkeypatch.setattr(module, "utcnow", later, raising=False)
     again = client.get("/events/calendar.ics", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_saving_an_event_changes_only_what_its_editor_changed(client, sign_in, make_event, organizer, make_user):
+    """Two organizers open the same event; one changes the venue and saves; the other changes the
+    title in the page opened before and saves: both changes stay."""
+    event = make_event(title="Clinical Academy", venue="Sacramento, Room 4")
+    sign_in(organizer)
+    page = client.get(f"/events/{event.id}/edit").get_data(as_text=True)
+    form = {name: value for name, value in re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', page)}
+    shown = html.unescape(re.search(r'name="shown"[^>]*value="([^"]*)"', page).group(1))
+    other = make_user(role="admin")
+    services.update_event(event, other, venue="Fresno, Room 12")
+    commit()
+    data = {"title": "Clinical Academy: motivational interviewing", "kind": event.kind,
+            "start_at": form["start_at"], "end_at": form["end_at"], "venue": "Sacramento, Room 4",
+            "visibility": event.visibility, "shown": shown, "registration_enabled": "y",
+            "organizer_ids": [str(organizer.id)]}
+    assert client.post(f"/events/{event.id}/edit", data=data).status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Event, event.id)
+    assert (saved.title, saved.venue) == ("Clinical Academy: motivational interviewing", "Fresno, Room 12")
