@@ -14,7 +14,9 @@ Everything a request brings passes through here before a view sees it:
   field within what a database integer holds.
 """
 import codecs
+import json
 import re
+from datetime import date, datetime
 from urllib.parse import unquote_to_bytes
 
 from flask import Request, has_request_context, render_template, request
@@ -24,7 +26,8 @@ from werkzeug.datastructures import FileStorage, ImmutableMultiDict, iter_multi_
 from werkzeug.exceptions import BadRequest
 from werkzeug.formparser import FormDataParser, MultiPartParser
 from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, ValidationError
-from wtforms import DateField, DateTimeField, IntegerField, PasswordField, StringField, TextAreaField
+from wtforms import (DateField, DateTimeField, HiddenField, IntegerField, PasswordField, StringField,
+                     TextAreaField)
 from wtforms.fields.choices import SelectFieldBase
 from wtforms.validators import StopValidation
 from wtforms.validators import ValidationError as FieldError
@@ -278,6 +281,36 @@ class Form(FlaskForm):
             if type(field.widget) is Select:
                 field.widget = QuickSelect(multiple=field.widget.multiple)
             return field
+
+
+class RemembersShown:
+    """A form that remembers what it showed when it was opened (a hidden JSON field), so that
+    saving it changes only what this person changed: another person's save meanwhile, to other
+    fields, stays. A subclass says what it shows, as plain values (`shown_values`)."""
+
+    shown = HiddenField()
+
+    def shown_values(self):
+        raise NotImplementedError
+
+    def remember_shown(self):
+        self.shown.data = json.dumps(self._plain_shown(), sort_keys=True)
+
+    def changed_by_person(self):
+        """The names this person changed since the form was opened; every name when that is
+        unknown (a new record, a page from before this field existed)."""
+        try:
+            shown = json.loads(self.shown.data or "")
+        except ValueError:
+            shown = None
+        now = self._plain_shown()
+        if not isinstance(shown, dict):
+            return set(now)
+        return {name for name, value in now.items() if name not in shown or shown[name] != value}
+
+    def _plain_shown(self):
+        return {name: value.isoformat() if isinstance(value, (date, datetime)) else value
+                for name, value in self.shown_values().items()}
 
 
 def _trimmed(value):

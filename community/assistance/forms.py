@@ -12,7 +12,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Length, Optional
 
 from ..guard import GuardedForm
-from ..inputs import Form
+from ..inputs import Form, RemembersShown
 from ..resources.files import ACCEPT_ATTRIBUTE
 from ..vocabulary import STRATEGIES, TOOLKIT_AREAS
 from .models import FORMATS, STATUSES, URGENCIES
@@ -33,13 +33,17 @@ class AskForm(GuardedForm, Form):
         "Markdown. Never a family's records."))
 
 
-class TriageForm(Form):
+class TriageForm(RemembersShown, Form):
     status = SelectField("Status", choices=STATUSES)
     assignee_id = SelectField("CFPIC staff member", coerce=int, choices=[(0, "Nobody yet")])
     scheduled_at = DateTimeLocalField("Call or visit on", format="%Y-%m-%dT%H:%M", validators=[Optional()],
                                       description="Pacific time. The county gets a calendar invitation.")
     meeting_link = URLField("Join link or place", validators=[
         Optional(), URL(message="Enter a full link (https://…)."), Length(max=500)])
+
+    def shown_values(self):
+        return {"status": self.status.data, "assignee_id": self.assignee_id.data,
+                "scheduled_at": self.scheduled_at.data, "meeting_link": self.meeting_link.data or ""}
 
 
 class NoteForm(GuardedForm, Form):

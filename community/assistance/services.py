@@ -97,9 +97,25 @@ def _responded(request, now):
         request.first_response_at = now
 
 
-def triage(request, actor, *, status, assignee_id=None, scheduled_at=None, meeting_link=""):
-    """Assign, set the status, schedule a call or visit; the requester hears once about what changed."""
+#: A triage field the person did not change: it keeps what the request has when it is saved.
+UNCHANGED = object()
+
+
+def triage(request, actor, *, status=UNCHANGED, assignee_id=UNCHANGED, scheduled_at=UNCHANGED,
+           meeting_link=UNCHANGED):
+    """Assign, set the status, schedule a call or visit; the requester hears once about what changed.
+
+    The request's row is read afresh under a lock: two organizers saving at once are applied one
+    after the other (each change, one e-mail, one SEQUENCE each); a field left out (`UNCHANGED`)
+    keeps what the request has then.
+    """
     _require_triage(actor, request)
+    db.session.execute(select(AssistanceRequest.id).where(AssistanceRequest.id == request.id).with_for_update())
+    db.session.refresh(request)
+    status = request.status if status is UNCHANGED else status
+    assignee_id = request.assignee_id if assignee_id is UNCHANGED else assignee_id
+    scheduled_at = request.scheduled_at if scheduled_at is UNCHANGED else scheduled_at
+    meeting_link = request.meeting_link if meeting_link is UNCHANGED else meeting_link
     if status not in STATUS_LABELS:
         raise AssistanceError("Choose a status.", "status")
     if assignee_id:

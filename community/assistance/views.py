@@ -63,6 +63,7 @@ def show(request_id):
             triage_form.assignee_id.data = found.assignee_id or 0
             triage_form.scheduled_at.data = to_pacific(found.scheduled_at).replace(tzinfo=None) \
                 if found.scheduled_at else None
+            triage_form.remember_shown()
     action = request.form.get("form")
     if action == "note" and note_form.validate_on_submit():
         if attempt(lambda: services.add_note(found, current_user, note_form.body.data, shared=note_form.shared.data,
@@ -70,9 +71,12 @@ def show(request_id):
             return redirect(url_for(".show", request_id=found.id) + "#notes")
     elif action == "triage" and triage_form is not None and triage_form.validate_on_submit():
         when = from_pacific(triage_form.scheduled_at.data) if triage_form.scheduled_at.data else None
+        chosen = {"status": triage_form.status.data, "assignee_id": triage_form.assignee_id.data,
+                  "scheduled_at": when, "meeting_link": triage_form.meeting_link.data}
+        changed = triage_form.changed_by_person()  # another organizer's save meanwhile, elsewhere, stays
         if attempt(lambda: services.triage(
-                found, current_user, status=triage_form.status.data, assignee_id=triage_form.assignee_id.data,
-                scheduled_at=when, meeting_link=triage_form.meeting_link.data), form=triage_form,
+                found, current_user, **{name: value for name, value in chosen.items() if name in changed}),
+                form=triage_form,
                 success="Saved. The county is told about the change."):
             return redirect(url_for(".show", request_id=found.id))
     elif action == "attach" and triaging and attach_form.validate_on_submit():

@@ -2,16 +2,15 @@
 
 Times are entered in Pacific time; views convert them to UTC with `timeutil.from_pacific`.
 """
-import json
 from datetime import datetime, timedelta
 
-from wtforms import (BooleanField, DateTimeLocalField, HiddenField, IntegerField, RadioField, SelectField,
+from wtforms import (BooleanField, DateTimeLocalField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, StringField, TextAreaField, URLField)
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..guard import GuardedForm
-from ..inputs import Form
+from ..inputs import Form, RemembersShown
 from ..permissions import VISIBILITIES
 from ..timeutil import from_pacific, to_pacific
 from ..vocabulary import EVENT_KINDS, PROGRAMS
@@ -68,7 +67,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class EventForm(GuardedForm, Form):
+class EventForm(RemembersShown, GuardedForm, Form):
     title = StringField("Title", validators=[DataRequired("Give the event a title."), Length(max=200)])
     kind = SelectField("Kind of event", choices=EVENT_KINDS)
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=20000)],
@@ -98,30 +97,8 @@ class EventForm(GuardedForm, Form):
                                                 validators=[Optional()],
                                                 description="Empty: open until the event starts.")
     organizer_ids = MultiCheckboxField("Organizers", coerce=int, validators=[Optional()])
-    #: What the form showed when it was opened (JSON), so that saving it changes only what this
-    #: person changed: an edit saved meanwhile by someone else, to other fields, stays.
-    shown = HiddenField()
-
-    def remember_shown(self):
-        self.shown.data = json.dumps(self._plain_fields(), sort_keys=True)
-
-    def changed_by_person(self):
-        """The fields (names of `event_fields`, and "organizer_ids") this person changed since the
-        form was opened; every field when that is unknown (a new event, an old page)."""
-        try:
-            shown = json.loads(self.shown.data or "")
-        except ValueError:
-            shown = None
-        now = self._plain_fields()
-        if not isinstance(shown, dict):
-            return set(now)
-        return {name for name, value in now.items() if name not in shown or shown[name] != value}
-
-    def _plain_fields(self):
-        plain = {name: value.isoformat() if isinstance(value, datetime) else value
-                 for name, value in self.event_fields().items()}
-        plain["organizer_ids"] = sorted(self.organizer_ids.data or [])
-        return plain
+    def shown_values(self):
+        return {**self.event_fields(), "organizer_ids": sorted(self.organizer_ids.data or [])}
 
     def validate_end_at(self, field):
         if self.start_at.data and field.data and field.data <= self.start_at.data:

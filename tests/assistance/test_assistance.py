@@ -210,3 +210,24 @@ def test_a_meeting_place_that_looks_like_client_data_is_refused(people):
     with pytest.raises(services.AssistanceError, match="join link or place looks like client data"):
         services.triage(request, people.organizer, status="scheduled", scheduled_at=utcnow() + timedelta(days=2),
                         meeting_link="At the home of client SSN 545-12-7789")
+
+
+def test_a_triage_saved_from_an_older_page_keeps_what_another_organizer_scheduled(client, people, make_user):
+    import html
+    import re
+
+    request = _ask(people)
+    _sign_in(client, people.organizer)
+    page = client.get(f"/assistance/{request.id}").get_data(as_text=True)
+    shown = html.unescape(re.search(r'name="triage-shown"[^>]*value="([^"]*)"', page).group(1))
+    colleague = make_user(role="organizer", name="Priya Shah", email="priya@linkages.example.org")
+    when = datetime(2027, 3, 9, 18, 30)
+    services.triage(request, colleague, status="scheduled", scheduled_at=when, meeting_link="https://meet.example.org/x")
+    commit()
+    response = client.post(f"/assistance/{request.id}", data={
+        "form": "triage", "triage-status": "new", "triage-assignee_id": str(people.organizer.id),
+        "triage-scheduled_at": "", "triage-meeting_link": "", "triage-shown": shown})
+    assert response.status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(AssistanceRequest, request.id)
+    assert (saved.assignee_id, saved.scheduled_at, saved.status) == (people.organizer.id, when, "scheduled")
