@@ -3,6 +3,7 @@
 Services check the permission policy, change objects, flush and queue jobs; the caller commits.
 Results (aggregates with small-group suppression) live in `results.py`.
 """
+import json
 from datetime import timedelta
 
 from flask import current_app
@@ -376,12 +377,31 @@ def _parse_one(question, raw):
     return raw
 
 
-def save_answers(response, user, formdata, submit=False, confirmed=False, survey_round=None):
+def shown_answers(values):
+    """What a page of answers shows when it is opened ({question id: value}), as the form carries
+    it back (`save_answers(shown=…)`)."""
+    return json.dumps({str(question_id): value for question_id, value in values.items()}, sort_keys=True)
+
+
+def _changed_since_shown(values, shown):
+    """The question ids whose answer differs from what the page showed; all when unknown."""
+    try:
+        before = json.loads(shown) if shown else None
+    except ValueError:
+        before = None
+    if not isinstance(before, dict):
+        return set(values)
+    return {question_id for question_id, value in values.items() if before.get(str(question_id)) != value}
+
+
+def save_answers(response, user, formdata, submit=False, confirmed=False, survey_round=None, shown=None):
     """Save a draft (or submit) of a response; raises AnswersInvalid and stores nothing when refused.
 
     `response` None: the first answers to `survey_round`, which begin the response only once they
     are accepted. Free-text answers pass the confidentiality guard: a Social Security number is
     refused, other client-looking text needs the person's confirmation that it is not client data.
+    `shown` (`shown_answers` of the page as it was opened): only the answers this person changed
+    are written, so a colleague's answer saved meanwhile stays.
     """
     if response is not None:
         survey_round = response.round
@@ -393,6 +413,11 @@ def save_answers(response, user, formdata, submit=False, confirmed=False, survey
         raise SurveyError("This round is closed; answers can no longer change.")
     survey = survey_round.survey
     values, errors = parse_answers(survey, formdata)
+    if response is not None:
+        current = response.values()
+        changed = _changed_since_shown(values, shown)
+        values = {question_id: value if question_id in changed else current.get(question_id)
+                  for question_id, value in values.items()}
     needs_confirmation = False
     for question in survey.questions:
         value = values.get(question.id)

@@ -49,7 +49,8 @@ def respond(round_id):
         submit = request.form.get("action") == "submit"
         try:
             services.save_answers(response, current_user, request.form, submit=submit,
-                                  confirmed=request.form.get("not_client_data") == "1", survey_round=survey_round)
+                                  confirmed=request.form.get("not_client_data") == "1", survey_round=survey_round,
+                                  shown=request.form.get("shown"))
             db.session.commit()
             flash("Thank you: your answers are submitted. You can change them until the round closes."
                   if submit else "Saved. Come back to finish at any time before the round closes.", "success")
@@ -63,8 +64,9 @@ def respond(round_id):
             flash(str(problem), "error")
             return redirect(url_for(".respond", round_id=round_id))
     status = 422 if errors else 200
+    shown = request.form.get("shown") if request.method == "POST" else services.shown_answers(values)
     return render_template("surveys/respond.html", survey_round=survey_round, survey=survey_round.survey,
-                           response=response, values=values, errors=errors, stages=IMPLEMENTATION_STAGES,
+                           response=response, values=values, errors=errors, stages=IMPLEMENTATION_STAGES, shown=shown,
                            needs_confirmation=needs_confirmation, preview=False), status
 
 

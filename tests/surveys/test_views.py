@@ -227,3 +227,29 @@ def test_a_closed_rounds_results_never_compare_with_a_round_still_open(client, p
     commit()
     page = client.get(f"/surveys/rounds/{later.id}/results").get_data(as_text=True)
     assert "Change since Spring 2027" in page
+
+
+def test_answers_saved_from_an_older_page_keep_what_a_colleague_saved_meanwhile(client, people, county_round):
+    import html
+    import re
+
+    from werkzeug.datastructures import MultiDict
+
+    survey = county_round.survey
+    response = services.response_for(county_round, people.coordinator, create=True)
+    services.save_answers(response, people.coordinator, MultiDict(answers_for(
+        survey, number="17", long_text="Co-location helped.")))
+    commit()
+    _sign_in(client, people.coordinator)
+    page = client.get(f"/surveys/rounds/{county_round.id}").get_data(as_text=True)
+    shown = html.unescape(re.search(r'name="shown" value="([^"]*)"', page).group(1))
+    services.save_answers(response, people.colleague, MultiDict(answers_for(
+        survey, number="17", long_text="Co-location and joint case reviews helped.")))
+    commit()
+    saved = client.post(f"/surveys/rounds/{county_round.id}", data={
+        **answers_for(survey, number="18", long_text="Co-location helped."), "action": "save", "shown": shown})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    values = db.session.get(SurveyResponse, response.id).values()
+    assert values[survey.questions[4].id] == 18
+    assert values[survey.questions[5].id] == "Co-location and joint case reviews helped."
