@@ -4,7 +4,7 @@ Services raise `DomainError` (a rule of the domain refuses what was asked; the m
 person) or `NotAllowed` (the person may not do it). A view runs the call through `attempt`, which
 commits on success and, on a `DomainError`, rolls back and shows the message on the form. Anything
 that escapes a view still answers a clear 4xx: `NotAllowed` is 403, `DomainError` is 400; a
-form that lost a race on a unique row is answered again once (`_answer_again_after_a_conflict`).
+form that lost a race on a unique row is answered again (`_answer_again_after_a_conflict`).
 """
 from dataclasses import dataclass
 

@@ -159,7 +159,14 @@ def render_message(template, to, subject, *, attachments=(), alternatives=(), **
 
 def send(msg):
     """Send a message after the current transaction commits (in a job)."""
-    jobs.enqueue(deliver, msg.as_bytes(), recipients(msg))
+    jobs.enqueue(deliver, *_wire(msg))
+
+
+def _wire(msg):
+    """(bytes, envelope recipients): Bcc names recipients but never travels in the message."""
+    to = recipients(msg)
+    del msg["Bcc"]
+    return msg.as_bytes(), to
 
 
 def recipients(msg):
@@ -181,7 +188,7 @@ def sender_domain(sender=None):
 
 def send_now(msg):
     """Send a message immediately through the transport; raises on failure (used by workers)."""
-    deliver(msg.as_bytes(), recipients(msg))
+    deliver(*_wire(msg))
 
 
 def deliver(raw: bytes, to=None):

@@ -183,3 +183,15 @@ def test_any_name_and_subject_make_one_mailbox_and_the_same_subject(app, name, s
     _wire_checks(raw)
     _one_mailbox(raw, name, "someone@example.org")
     assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject
+
+
+def test_a_blind_copy_reaches_its_recipient_and_no_one_sees_it(app_factory, smtp_server):
+    application = app_factory(MAIL_URL=smtp_server.url)
+    with application.app_context():
+        msg = mail.build_message(("Maria Lopez", "maria@example.org"), "Hello", "Body")
+        msg["Bcc"] = "auditor@example.org"
+        mail.send_now(msg)
+        smtp_server.wait_for(1)
+    [envelope], [raw] = smtp_server.handler.envelopes, smtp_server.raw_messages
+    assert envelope.rcpt_tos == ["maria@example.org", "auditor@example.org"]
+    assert b"auditor@example.org" not in raw and b"Bcc" not in raw
