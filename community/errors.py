@@ -102,12 +102,16 @@ def init_app(app):
         already registered", the next free handle) instead of an error page. Up to three times:
         three namesakes at once take three handles in turn; never when the request had already
         committed something (answering again would do that part twice)."""
-        db.session.rollback()
-        if (request.method in ("GET", "HEAD") or g.get("answered_again", 0) >= ANSWER_AGAIN
-                or g.get("committed")):
-            raise error
-        g.answered_again = g.get("answered_again", 0) + 1
-        return app.dispatch_request()
+        while True:  # an exception raised in a handler never reaches the handler again: loop here
+            db.session.rollback()
+            if (request.method in ("GET", "HEAD") or g.get("answered_again", 0) >= ANSWER_AGAIN
+                    or g.get("committed")):
+                raise error
+            g.answered_again = g.get("answered_again", 0) + 1
+            try:
+                return app.dispatch_request()
+            except IntegrityError as again:
+                error = again
 
     @app.errorhandler(NotAllowed)
     def _not_allowed(error):

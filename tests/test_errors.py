@@ -102,6 +102,22 @@ def test_a_form_that_lost_a_race_on_a_unique_row_is_answered_again_once(app_fact
     assert client.get("/conflict").status_code == 500
 
 
+def test_a_request_that_loses_three_races_in_a_row_is_still_answered(app_factory):
+    """Namesakes at once: each answer again may lose to another namesake's commit."""
+    application = app_factory(PROPAGATE_EXCEPTIONS=False)
+    runs = []
+
+    def conflicts_three_times():
+        runs.append(1)
+        if len(runs) <= 3:
+            raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+        return "saved"
+
+    application.add_url_rule("/namesake", "namesake", conflicts_three_times, methods=["POST"])
+    response = application.test_client().post("/namesake")
+    assert (response.status_code, response.get_data(as_text=True), len(runs)) == (200, "saved", 4)
+
+
 def test_a_request_that_committed_before_its_conflict_is_not_answered_again(app_factory):
     application = app_factory(PROPAGATE_EXCEPTIONS=False)
     runs = []
