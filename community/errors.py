@@ -88,7 +88,7 @@ ANSWER_AGAIN = 3
 
 @event.listens_for(Session, "after_commit")
 def _note_the_commit(session):
-    if has_request_context():
+    if has_request_context() and not session.in_nested_transaction():  # a savepoint commits nothing
         g.committed = True
 
 

@@ -131,3 +131,22 @@ def test_a_request_that_committed_before_its_conflict_is_not_answered_again(app_
     application.add_url_rule("/two-steps", "two_steps", two_steps, methods=["POST"])
     assert application.test_client().post("/two-steps").status_code == 500
     assert len(runs) == 1  # its first step is not done twice
+
+
+def test_a_request_that_used_a_savepoint_before_its_conflict_is_answered_again(app_factory):
+    """A savepoint (`begin_nested`, as a county's first survey answers take) is no commit."""
+    application = app_factory(PROPAGATE_EXCEPTIONS=False)
+    runs = []
+
+    def savepoint_then_conflict():
+        runs.append(1)
+        with db.session.begin_nested():
+            db.session.add(Subscriber(email=f"try{len(runs)}@kern.example.gov", name="Try"))
+        if len(runs) == 1:
+            raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+        db.session.commit()
+        return "saved"
+
+    application.add_url_rule("/savepoint", "savepoint", savepoint_then_conflict, methods=["POST"])
+    response = application.test_client().post("/savepoint")
+    assert (response.status_code, response.get_data(as_text=True), len(runs)) == (200, "saved", 2)
