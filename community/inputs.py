@@ -283,10 +283,35 @@ class Form(FlaskForm):
             return field
 
 
+def shown_json(values):
+    """What a page shows when it is opened ({name: value}), as JSON it carries back in a hidden
+    field, so that saving it changes only what the person changed (`changed_since_shown`)."""
+    return json.dumps(_plain(values), sort_keys=True)
+
+
+def changed_since_shown(shown, values):
+    """The names in `values` whose value differs from what the page showed (`shown`, its
+    `shown_json`; a name it left out showed nothing); every name when that is unknown (a new
+    record, a page without it)."""
+    try:
+        before = json.loads(shown or "")
+    except ValueError:
+        before = None
+    now = _plain(values)
+    if not isinstance(before, dict):
+        return set(now)
+    return {name for name, value in now.items() if before.get(name) != value}
+
+
+def _plain(values):
+    return {str(name): value.isoformat() if isinstance(value, (date, datetime)) else value
+            for name, value in values.items()}
+
+
 class RemembersShown:
     """A form that remembers what it showed when it was opened (a hidden JSON field), so that
     saving it changes only what this person changed: another person's save meanwhile, to other
-    fields, stays. A subclass says what it shows, as plain values (`shown_values`)."""
+    fields, stays. A subclass says what it shows (`shown_values`: {name: value as saved})."""
 
     shown = HiddenField()
 
@@ -294,23 +319,14 @@ class RemembersShown:
         raise NotImplementedError
 
     def remember_shown(self):
-        self.shown.data = json.dumps(self._plain_shown(), sort_keys=True)
+        self.shown.data = shown_json(self.shown_values())
 
-    def changed_by_person(self):
-        """The names this person changed since the form was opened; every name when that is
-        unknown (a new record, a page from before this field existed)."""
-        try:
-            shown = json.loads(self.shown.data or "")
-        except ValueError:
-            shown = None
-        now = self._plain_shown()
-        if not isinstance(shown, dict):
-            return set(now)
-        return {name for name, value in now.items() if name not in shown or shown[name] != value}
-
-    def _plain_shown(self):
-        return {name: value.isoformat() if isinstance(value, (date, datetime)) else value
-                for name, value in self.shown_values().items()}
+    def changed_values(self):
+        """{name: value} of what this person changed since the form was opened (everything when
+        that is unknown)."""
+        values = self.shown_values()
+        changed = changed_since_shown(self.shown.data, values)
+        return {name: value for name, value in values.items() if name in changed}
 
 
 def _trimmed(value):

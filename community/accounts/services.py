@@ -179,8 +179,7 @@ def invite_user(admin, email, name, role="member", county_id=None, program="part
 def _lock_pending(user):
     """Read the person's row afresh under a lock: two admins deciding one request at the same
     moment decide it once (the second is told it is no longer waiting)."""
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    db.session.refresh(user)
+    db.session.refresh(user, with_for_update={"of": User})
 
 
 def approve_request(admin, user):

@@ -14,6 +14,7 @@ from wtforms.validators import URL, DataRequired, Length, Optional
 from ..guard import GuardedForm
 from ..inputs import Form, RemembersShown
 from ..resources.files import ACCEPT_ATTRIBUTE
+from ..timeutil import from_pacific
 from ..vocabulary import STRATEGIES, TOOLKIT_AREAS
 from .models import FORMATS, STATUSES, URGENCIES
 
@@ -42,8 +43,10 @@ class TriageForm(RemembersShown, Form):
         Optional(), URL(message="Enter a full link (https://…)."), Length(max=500)])
 
     def shown_values(self):
+        """What the form says, as `services.triage` takes it (UTC)."""
         return {"status": self.status.data, "assignee_id": self.assignee_id.data,
-                "scheduled_at": self.scheduled_at.data, "meeting_link": self.meeting_link.data or ""}
+                "scheduled_at": from_pacific(self.scheduled_at.data) if self.scheduled_at.data else None,
+                "meeting_link": self.meeting_link.data or ""}
 
 
 class NoteForm(GuardedForm, Form):

@@ -67,7 +67,7 @@ def ask_for_help(user, ask: Ask, confirmed=False, upload=None):
     guard.screen({"topic": ask.topic, "details": ask.details}, confirmed)
     # The same request sent again at once (a double click) is the one already made: the asker's
     # row is locked first, so two of them at the same moment see each other.
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    db.session.refresh(user, with_for_update={"of": User})
     earlier = db.session.scalar(select(AssistanceRequest).where(
         AssistanceRequest.requester_id == user.id, AssistanceRequest.topic == ask.topic.strip()[:200],
         AssistanceRequest.details == (ask.details or "").strip(),
@@ -92,6 +92,13 @@ def _require_triage(user, request):
         raise NotAllowed("Only CFPIC organizers triage requests.")
 
 
+def _refuse_client_data(text, field, message):
+    """Refuse, on `field`, a short text that looks like client data (`message` names what)."""
+    found = guard.check(text or "")
+    if found:
+        raise AssistanceError(message.format(found[0].label), field)
+
+
 def _responded(request, now):
     if request.first_response_at is None:
         request.first_response_at = now
@@ -110,8 +117,7 @@ def triage(request, actor, *, status=UNCHANGED, assignee_id=UNCHANGED, scheduled
     keeps what the request has then.
     """
     _require_triage(actor, request)
-    db.session.execute(select(AssistanceRequest.id).where(AssistanceRequest.id == request.id).with_for_update())
-    db.session.refresh(request)
+    db.session.refresh(request, with_for_update={"of": AssistanceRequest})
     status = request.status if status is UNCHANGED else status
     assignee_id = request.assignee_id if assignee_id is UNCHANGED else assignee_id
     scheduled_at = request.scheduled_at if scheduled_at is UNCHANGED else scheduled_at
@@ -122,10 +128,9 @@ def triage(request, actor, *, status=UNCHANGED, assignee_id=UNCHANGED, scheduled
         assignee = db.session.get(User, assignee_id)
         if assignee is None or not can(assignee, "organize"):
             raise AssistanceError("Assign the request to a CFPIC staff member.", "assignee_id")
-    found = guard.check(meeting_link or "")
-    if found:  # it goes on the page, in the e-mail and in the calendar invitation
-        raise AssistanceError(f"The join link or place looks like client data ({found[0].label}): "
-                              "write only where the call or visit takes place.", "meeting_link")
+    # It goes on the page, in the e-mail and in the calendar invitation.
+    _refuse_client_data(meeting_link, "meeting_link", "The join link or place looks like client data ({}): "
+                        "write only where the call or visit takes place.")
     if status == "scheduled" and scheduled_at is None:
         raise AssistanceError("Enter when the call or visit takes place.", "scheduled_at")
     if scheduled_at is not None and scheduled_at < utcnow() - timedelta(days=1) and scheduled_at != request.scheduled_at:
@@ -202,10 +207,9 @@ def attach_file(request, user, upload):
     guard, which holds the file if the text looks like client data."""
     if not can(user, "view", request):
         raise NotAllowed("You cannot add files to this request.")
-    found = guard.check(getattr(upload, "filename", "") or "")
-    if found:  # the name is listed to the county's colleagues, even while the file is held
-        raise AssistanceError(f"The file's name looks like client data ({found[0].label}). Rename the "
-                              "file and attach it again.", "file")
+    # The name is listed to the county's colleagues, even while the file is held.
+    _refuse_client_data(getattr(upload, "filename", ""), "file", "The file's name looks like client data "
+                        "({}). Rename the file and attach it again.")
     kept = files.store_upload(upload)
     attachment = AssistanceAttachment(
         request=request, stored_name=kept.stored_name, original_name=kept.original_name,
@@ -226,8 +230,7 @@ def extract_attachment_text(attachment_id):
     result = _extract(attachment)
     attachment.extraction_state = result.state
     attachment.text = result.text.replace("\x00", "")
-    findings = guard.check(attachment.text) + guard.check(result.rest)
-    labels = list(dict.fromkeys(f.label for f in findings)) + ([] if result.complete else [guard.UNREAD])
+    findings, labels = guard.check_file(attachment.text, result.rest, result.complete)
     already = attachment.held_reason is not None
     attachment.held_reason = "; ".join(labels)[:300] or None
     if guard.is_blocking(findings):

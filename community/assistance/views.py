@@ -7,7 +7,7 @@ from ..errors import attempt
 from ..extensions import db
 from ..permissions import can, require
 from ..resources import files
-from ..timeutil import from_pacific, to_pacific
+from ..timeutil import to_pacific
 from . import bp, services
 from .forms import AskForm, AttachForm, FileForm, NoteForm, ReleaseForm, TriageForm
 from .models import STATUSES, AssistanceAttachment, AssistanceRequest
@@ -70,13 +70,8 @@ def show(request_id):
                                              confirmed=note_form.guard_confirmed), form=note_form, success="Note added."):
             return redirect(url_for(".show", request_id=found.id) + "#notes")
     elif action == "triage" and triage_form is not None and triage_form.validate_on_submit():
-        when = from_pacific(triage_form.scheduled_at.data) if triage_form.scheduled_at.data else None
-        chosen = {"status": triage_form.status.data, "assignee_id": triage_form.assignee_id.data,
-                  "scheduled_at": when, "meeting_link": triage_form.meeting_link.data}
-        changed = triage_form.changed_by_person()  # another organizer's save meanwhile, elsewhere, stays
-        if attempt(lambda: services.triage(
-                found, current_user, **{name: value for name, value in chosen.items() if name in changed}),
-                form=triage_form,
+        changed = triage_form.changed_values()  # another organizer's save meanwhile, elsewhere, stays
+        if attempt(lambda: services.triage(found, current_user, **changed), form=triage_form,
                 success="Saved. The county is told about the change."):
             return redirect(url_for(".show", request_id=found.id))
     elif action == "attach" and triaging and attach_form.validate_on_submit():

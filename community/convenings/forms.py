@@ -97,6 +97,7 @@ class EventForm(RemembersShown, GuardedForm, Form):
                                                 validators=[Optional()],
                                                 description="Empty: open until the event starts.")
     organizer_ids = MultiCheckboxField("Organizers", coerce=int, validators=[Optional()])
+
     def shown_values(self):
         return {**self.event_fields(), "organizer_ids": sorted(self.organizer_ids.data or [])}
 

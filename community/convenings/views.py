@@ -290,10 +290,10 @@ def _event_form(form, event):
             if event is None:
                 return services.create_event(current_user, organizers=chosen,
                                              confirmed=form.guard_confirmed, **fields)
-            changed = form.changed_by_person()  # what someone else saved meanwhile, elsewhere, stays
+            changed = form.changed_values()  # what someone else saved meanwhile, elsewhere, stays
+            organizers = chosen if changed.pop("organizer_ids", None) is not None else None
             return services.update_event(event, current_user, confirmed=form.guard_confirmed,
-                                         organizers=chosen if "organizer_ids" in changed else None,
-                                         **{name: value for name, value in fields.items() if name in changed})
+                                         organizers=organizers, **changed)
 
         saved = attempt(save, form=form, success=lambda saved: "The event is saved."
                         + (" It is a draft until you publish it." if saved.is_draft else ""))

@@ -96,6 +96,13 @@ def kinds(text):
 UNREAD = "text that could not all be read, so the check could not look at every part of it"
 
 
+def check_file(text, rest="", complete=True):
+    """(findings, reasons to hold) for a file's text: what is kept, the `rest` read for this check
+    only, and whether everything could be read (`UNREAD` otherwise). No reasons: not held."""
+    findings = check(text) + check(rest)
+    return findings, list(dict.fromkeys(f.label for f in findings)) + ([] if complete else [UNREAD])
+
+
 def held_for_good(held_reason):
     """Whether a file held for these reasons can never be released: a Social Security number was
     found, perhaps in text read for the check only (past what is kept, so `check` of the kept

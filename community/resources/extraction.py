@@ -71,20 +71,26 @@ class _Collector:
                 self.parts.append(text[:room])
             if len(text) > room:  # past the searchable part: read for the guard only
                 self.rest.append(text[room:])
-                self.note = f"Only the first {self.limits.chars:,} characters are searchable."
+                self.note = self._searchable_part()
             self.size += len(text) + 1
         return self.more()
 
     def more(self):
         if self.size >= max(self.limits.guard_chars, self.limits.chars):
-            self.note = f"Only the first {self.limits.chars:,} characters are searchable."
-            self.cut = True
+            self.stop_at_chars()
             return False
         if time.monotonic() > self.deadline:
             self.note = "Reading stopped at the time limit; the first part is searchable."
             self.cut = True
             return False
         return True
+
+    def _searchable_part(self):
+        return f"Only the first {self.limits.chars:,} characters are searchable."
+
+    def stop_at_chars(self):
+        """Reading stops here: the rest of the file is not read, not even for the guard."""
+        self.note, self.cut = self._searchable_part(), True
 
     def stop_at_pages(self, limit, total):
         self.note = f"Only the first {limit} of {total} pages are searchable."
@@ -235,7 +241,7 @@ def _plain(path, limits):
     collected = _Collector(limits)
     collected.add(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace").read())
     if longer:
-        collected.note, collected.cut = f"Only the first {limits.chars:,} characters are searchable.", True
+        collected.stop_at_chars()
     return collected.result()
 
 

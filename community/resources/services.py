@@ -200,8 +200,7 @@ def _hold_if_client_data(version, result):
     """Hold a file whose text (the kept part and the rest, read for this check only) looks like
     client data, or whose text could not all be read (the guard could not look at it), and tell
     its uploader (without the data)."""
-    findings = held_findings(version) + guard.check(result.rest)
-    labels = list(dict.fromkeys(f.label for f in findings)) + ([] if result.complete else [guard.UNREAD])
+    findings, labels = guard.check_file(version.text, result.rest, result.complete)
     if not labels:
         version.held_reason = None
         return

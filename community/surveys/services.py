@@ -3,7 +3,6 @@
 Services check the permission policy, change objects, flush and queue jobs; the caller commits.
 Results (aggregates with small-group suppression) live in `results.py`.
 """
-import json
 from datetime import timedelta
 
 from flask import current_app
@@ -16,7 +15,7 @@ from .. import audit, guard, jobs, mail, ordering
 from ..accounts.models import County, User
 from ..errors import DomainError
 from ..extensions import db
-from ..inputs import CONTROL_MESSAGE
+from ..inputs import CONTROL_MESSAGE, changed_since_shown
 from ..permissions import NotAllowed, can
 from ..timeutil import format_pacific, utcnow
 from ..vocabulary import IMPLEMENTATION_STAGES
@@ -377,30 +376,13 @@ def _parse_one(question, raw):
     return raw
 
 
-def shown_answers(values):
-    """What a page of answers shows when it is opened ({question id: value}), as the form carries
-    it back (`save_answers(shown=…)`)."""
-    return json.dumps({str(question_id): value for question_id, value in values.items()}, sort_keys=True)
-
-
-def _changed_since_shown(values, shown):
-    """The question ids whose answer differs from what the page showed; all when unknown."""
-    try:
-        before = json.loads(shown) if shown else None
-    except ValueError:
-        before = None
-    if not isinstance(before, dict):
-        return set(values)
-    return {question_id for question_id, value in values.items() if before.get(str(question_id)) != value}
-
-
 def save_answers(response, user, formdata, submit=False, confirmed=False, survey_round=None, shown=None):
     """Save a draft (or submit) of a response; raises AnswersInvalid and stores nothing when refused.
 
     `response` None: the first answers to `survey_round`, which begin the response only once they
     are accepted. Free-text answers pass the confidentiality guard: a Social Security number is
     refused, other client-looking text needs the person's confirmation that it is not client data.
-    `shown` (`shown_answers` of the page as it was opened): only the answers this person changed
+    `shown` (`inputs.shown_json` of the answers the page showed when it was opened): only the answers this person changed
     are written, so a colleague's answer saved meanwhile stays.
     """
     if response is not None:
@@ -415,8 +397,8 @@ def save_answers(response, user, formdata, submit=False, confirmed=False, survey
     values, errors = parse_answers(survey, formdata)
     if response is not None:
         current = response.values()
-        changed = _changed_since_shown(values, shown)
-        values = {question_id: value if question_id in changed else current.get(question_id)
+        changed = changed_since_shown(shown, values)  # names are the question ids, as text
+        values = {question_id: value if str(question_id) in changed else current.get(question_id)
                   for question_id, value in values.items()}
     needs_confirmation = False
     for question in survey.questions:

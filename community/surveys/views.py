@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 
 from ..charts import bar_chart
 from ..extensions import db
+from ..inputs import shown_json
 from ..permissions import NotAllowed, can, require
 from ..vocabulary import IMPLEMENTATION_STAGES
 from . import bp, charts, results, services
@@ -64,7 +65,7 @@ def respond(round_id):
             flash(str(problem), "error")
             return redirect(url_for(".respond", round_id=round_id))
     status = 422 if errors else 200
-    shown = request.form.get("shown") if request.method == "POST" else services.shown_answers(values)
+    shown = request.form.get("shown") if request.method == "POST" else shown_json(values)
     return render_template("surveys/respond.html", survey_round=survey_round, survey=survey_round.survey,
                            response=response, values=values, errors=errors, stages=IMPLEMENTATION_STAGES, shown=shown,
                            needs_confirmation=needs_confirmation, preview=False), status

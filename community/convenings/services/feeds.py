@@ -83,13 +83,12 @@ def feed_calendar(person=None):
     it — except a change stamped before another that committed first (two edits at once): the
     minute bounds how long such a feed can miss it, as it does for the calendar's listings.
     """
-    now = utcnow().replace(second=0, microsecond=0)
-    key = ("public", events_version(), now)
+    now, version = utcnow().replace(second=0, microsecond=0), events_version()
+    key = ("public", version, now)
     if person is not None:
         mine = db.session.execute(select(func.max(EventRegistration.updated_at), func.count()).where(
             EventRegistration.user_id == person.id)).one()
-        key = ("person", person.id, person.name, events_version(), tuple(mine),
-               tuple(sorted(cluster_roles(person))), now)
+        key = ("person", person.id, person.name, version, tuple(mine), tuple(sorted(cluster_roles(person))), now)
     return remember("convenings.feeds", key, lambda: _tagged(_build_feed(person)), CACHE_SIZE)
 
 

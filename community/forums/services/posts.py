@@ -130,7 +130,7 @@ def start_thread(cluster, author, title, body, is_question=False, confirmed=Fals
     _require(can(author, "post", cluster), "Join the cluster to start a thread.")
     title = check_title(title)
     source = check_body(body)
-    db.session.execute(select(type(cluster).id).where(type(cluster).id == cluster.id).with_for_update())
+    db.session.refresh(cluster, with_for_update={"of": type(cluster)})
     earlier = _sent_before(author, source, cluster_id=cluster.id, title=title)
     if earlier is not None:
         return earlier.thread
