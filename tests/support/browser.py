@@ -118,7 +118,7 @@ def check_page(request):
     saved = []
 
     def check(page, name):
-        html = page.content()  # before axe-core adds its script to the DOM
+        html = _settled_html(page)  # before axe-core adds its script to the DOM
         page.add_script_tag(path=str(AXE_PATH))
         result = page.evaluate(
             """() => axe.run(document, {runOnly: {type: 'tag',
@@ -139,6 +139,21 @@ def check_page(request):
 
     if saved:
         validate_html(saved)
+
+
+def _settled_html(page):
+    """The page's HTML once the document a click just opened has been parsed.
+
+    A click returns when its navigation has started: the new document can still be empty then
+    (no doctype, no title), and page.content() would save that blank page for the Nu checker.
+    """
+    for _ in range(50):
+        page.wait_for_load_state("load")
+        html = page.content()
+        if html.lstrip()[:9].lower() == "<!doctype":
+            return html
+        page.wait_for_timeout(100)
+    return html
 
 
 def validate_html(paths):
