@@ -148,6 +148,11 @@ def can(user, action, thing=None):
     rule = _OBJECT_RULES.get(type(thing).__name__)
     if rule is not None:
         return rule(user, action, thing)
+    return _scoped_rule(user, action, thing)
+
+
+def _scoped_rule(user, action, thing):
+    """The rule of everything with an `access_scope`: its scope decides."""
     scope_of = getattr(thing, "access_scope", None)
     if scope_of is None:
         raise TypeError(f"the permission policy knows nothing of {type(thing).__name__}")
@@ -270,8 +275,15 @@ def _assistance_rule(user, action, request):
     raise ValueError(f"unknown action {action!r} on an assistance request")
 
 
+def _post_rule(user, action, post):
+    """A post is reached only through its thread: whoever may not see the thread (a removed one:
+    everyone but its author and the moderators) may do nothing to any of its posts, nor reach
+    them by their own links (/p/<id>, its flag or edit page)."""
+    return can(user, "view", post.thread) and _scoped_rule(user, action, post)
+
+
 _OBJECT_RULES = {"User": _user_rule, "Cluster": _cluster_rule, "SurveyResponse": _survey_response_rule,
-                 "AssistanceRequest": _assistance_rule}
+                 "AssistanceRequest": _assistance_rule, "Post": _post_rule}
 
 
 def require(action, thing=None, user=None, status=403):

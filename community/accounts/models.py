@@ -286,6 +286,14 @@ class AccountToken(db.Model):
         return token, secret
 
     @classmethod
+    def cancel_all(cls, user):
+        """Every unused link of this person, of every purpose, stops working: once a password is
+        set or changed, an older (perhaps forwarded) invitation or reset e-mail must not set
+        another one."""
+        db.session.execute(update(cls).where(cls.user_id == user.id, cls.used_at.is_(None))
+                           .values(used_at=utcnow()).execution_options(synchronize_session="fetch"))
+
+    @classmethod
     def find_usable(cls, secret, purpose):
         """The unused, unexpired token for this secret, or None."""
         return db.session.scalar(

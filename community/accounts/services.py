@@ -211,6 +211,7 @@ def deactivate(admin, user):
     _require_manage(admin, user)
     user.status = "deactivated"
     user.end_sessions()
+    AccountToken.cancel_all(user)  # a reactivated account does not revive old links
     person_changed(user)
     audit.record(admin, "account.deactivate", "user", user.id, f"Deactivated {user.email}")
 
@@ -287,12 +288,7 @@ def set_password_with_token(secret, purpose, password):
     person_changed(user)
     user.end_sessions()
     user.clear_failed_sign_ins()  # the mailbox owner chose a new password: no more pause
-    now = utcnow()
-    # Every outstanding link of this person for the same purpose stops working too.
-    for other in db.session.scalars(select(AccountToken).where(
-            AccountToken.user_id == user.id, AccountToken.purpose == purpose,
-            AccountToken.used_at.is_(None))):
-        other.used_at = now
+    AccountToken.cancel_all(user)  # this link, and every other invitation or reset link
     return user
 
 
@@ -302,6 +298,7 @@ def change_password(user, current_password, new_password):
     check_password_strength(new_password, user.email)
     user.set_password(new_password)
     user.end_sessions()
+    AccountToken.cancel_all(user)
 
 
 def update_profile(user, name, title, program, bio, confirmed=False):

@@ -167,6 +167,12 @@ def redact_title(thread_id):
 @login_required
 def reason_action(post_id, action):
     post = _post_or_404(post_id)
+    # Only those who moderate the cluster see the hiding page at all. The page quotes the post:
+    # a removed one is no longer there to flag or to open for hiding (a second moderator's hide,
+    # sent at the same moment as the first, is still answered as done).
+    if (action == "hide" and not can(current_user, "moderate", post)) or (
+            not post.is_visible and (request.method == "GET" or action == "flag")):
+        abort(404)
     form, findings = ReasonForm(), []
     if form.validate_on_submit():
         confirmed = bool(form.confirm_not_client_data.data)

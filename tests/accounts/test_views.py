@@ -278,3 +278,57 @@ def test_the_home_lists_the_newest_members_and_counts_them_all_in_one_query(clie
         page = client.get("/").get_data(as_text=True)
     assert "All 10 members" in page and "Member 9" in page and "Member 1<" not in page
     assert len([s for s in statements if "FROM users" in s]) == 1
+
+
+def _link(outbox, user, part):
+    link = next(w for w in text_of(outbox.to(user.email)[-1]).split() if part in w)
+    return link.split("community.test", 1)[1]
+
+
+def test_a_reset_link_stops_working_once_the_password_is_changed_another_way(client, make_user,
+                                                                              sign_in, outbox):
+    user = make_user()
+    client.post("/password/forgot", data={"email": user.email})
+    reset = _link(outbox, user, "/password/reset/")
+    sign_in(user)
+    assert client.post("/account/password", data={
+        "current_password": "correct horse battery", "password": "a brand new passphrase",
+        "confirm": "a brand new passphrase"}).status_code == 302
+    client.post("/sign-out")
+    assert client.get(reset).status_code == 410  # a forwarded or stolen e-mail no longer sets one
+    client.post(reset, data={"password": "the attacker's choice", "confirm": "the attacker's choice"})
+    assert client.post("/sign-in", data={"email": user.email, "password": "the attacker's choice"}
+                       ).status_code != 302
+    assert client.post("/sign-in", data={"email": user.email, "password": "a brand new passphrase"}
+                       ).status_code == 302
+
+
+def test_an_invitation_stops_working_once_a_reset_link_set_the_password(client, make_user, sign_in,
+                                                                         outbox):
+    admin = make_user(role="admin")
+    client.post("/request-account", data={"name": "Jordan Ellis", "email": "jordan@placer.example.gov",
+                                          "county_id": "0", "program": "calworks",
+                                          "title": "Employment Specialist"})
+    user = db.session.scalar(User.by_email("jordan@placer.example.gov"))
+    sign_in(admin)
+    client.post(f"/admin/people/{user.id}/approve")
+    client.post("/sign-out")
+    welcome = _link(outbox, user, "/welcome/")
+    client.post("/password/forgot", data={"email": user.email})
+    reset = _link(outbox, user, "/password/reset/")
+    assert client.post(reset, data={"password": "the owner's passphrase",
+                                    "confirm": "the owner's passphrase"}).status_code == 302
+    client.post("/sign-out")
+    assert client.get(welcome).status_code == 410
+
+
+def test_deactivating_an_account_ends_its_outstanding_links(client, make_user, sign_in, outbox):
+    admin, user = make_user(role="admin"), make_user()
+    client.post("/password/forgot", data={"email": user.email})
+    reset = _link(outbox, user, "/password/reset/")
+    sign_in(admin)
+    client.post(f"/admin/people/{user.id}/deactivate")
+    client.post(f"/admin/people/{user.id}/reactivate")
+    client.post("/sign-out")
+    assert db.session.get(User, user.id).status == "active"
+    assert client.get(reset).status_code == 410

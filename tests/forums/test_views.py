@@ -521,3 +521,53 @@ def test_a_facilitator_edits_a_members_post_from_the_thread_page(forum, client, 
     client.post(f"/p/{post.id}/edit", data={"body": "Shortened by the facilitator.", "submit": "Save changes"})
     db.session.expire_all()
     assert db.session.get(Post, post.id).body_source == "Shortened by the facilitator."
+
+
+def test_a_removed_threads_posts_are_not_reached_by_their_own_links(forum, client, sign_in):
+    """A facilitator hides the opening post: the thread's posts answer 404 on every link of their
+    own, with no redirect naming the thread, for a member who replied in it."""
+    thread = forum.thread(title="Staffing the Rivera family's TDM")
+    reply = forum.reply(thread)  # by forum.other
+    opening = db.session.scalars(select(Post).where(Post.thread_id == thread.id, Post.number == 1)).one()
+    services.hide_post(opening, forum.facilitator, "names a family")
+    db.session.commit()
+    sign_in(forum.other)
+    for path in (f"/p/{opening.id}", f"/p/{reply.id}", f"/p/{reply.id}/flag", f"/p/{opening.id}/flag",
+                 f"/p/{reply.id}/edit"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Rivera" not in _html(response) + response.headers.get("Location", ""), path
+    client.post(f"/p/{reply.id}/edit", data={"body": "An edit inside a removed thread"})
+    assert db.session.get(Post, reply.id).body_source != "An edit inside a removed thread"
+
+
+def test_a_hidden_or_deleted_post_is_not_quoted_by_the_flag_or_hide_page(forum, client, sign_in):
+    thread = forum.thread()
+    hidden = forum.reply(thread, body="KINGFISHER: the mother in our Whittier office case")
+    deleted = forum.reply(thread, author=forum.member, body="OSPREY: a case I should not have named")
+    visible = forum.reply(thread, body="We send the TDM invitation to both workers, always.")
+    services.hide_post(hidden, forum.facilitator, "identifies a family")
+    services.delete_post(deleted, forum.member)
+    db.session.commit()
+    sign_in(forum.other)
+    for post in (hidden, deleted):
+        for action in ("flag", "hide"):
+            response = client.get(f"/p/{post.id}/{action}")
+            assert response.status_code == 404, (post.id, action)
+            assert "KINGFISHER" not in _html(response) and "OSPREY" not in _html(response)
+    assert client.get(f"/p/{visible.id}/flag").status_code == 200
+    assert client.get(f"/p/{visible.id}/hide").status_code == 404  # hiding is for moderators
+    client.post("/sign-out")
+    sign_in(forum.facilitator)
+    assert client.get(f"/p/{visible.id}/hide").status_code == 200
+
+
+def test_an_anonymous_visitor_is_not_sent_to_a_removed_public_thread(forum, client):
+    public = forum.add_cluster("Linkages Announcements", [forum.facilitator], is_public=True)
+    db.session.commit()
+    news = forum.thread(author=forum.facilitator, cluster=public, title="Save the date in Sacramento")
+    opening = db.session.scalars(select(Post).where(Post.thread_id == news.id)).one()
+    services.hide_post(opening, forum.facilitator, "wrong date")
+    db.session.commit()
+    response = client.get(f"/p/{opening.id}")
+    assert response.status_code == 404 and "Location" not in response.headers
