@@ -295,7 +295,7 @@ def changed_since_shown(shown, values):
     record, a page without it)."""
     try:
         before = json.loads(shown or "")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         before = None
     now = _plain(values)
     if not isinstance(before, dict):

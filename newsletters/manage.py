@@ -58,12 +58,19 @@ def manage_issue(issue_id):
             current_user, issue, form.subject.data, form.preheader.data, form.introduction.data,
             form.guard_confirmed, form.topic_names.data), form=form, success="The issue is saved."):
         return redirect(url_for(".manage_issue", issue_id=issue.id))
-    schedule_form = ScheduleForm()
-    if issue.scheduled_at and not schedule_form.send_at.data:
+    schedule_form = ScheduleForm(formdata=None)
+    if issue.scheduled_at:
         schedule_form.send_at.data = to_pacific(issue.scheduled_at).replace(tzinfo=None)
+    return _compose_page(issue, form, schedule_form)
+
+
+def _compose_page(issue, form, schedule_form):
+    """The issue's composer; 422 when one of its forms was refused (it keeps what was typed)."""
+    refused = request.method == "POST" and bool(form.errors or schedule_form.errors
+                                                 or getattr(form, "guard_findings", None))
     return render_template("newsletters/compose.html", issue=issue, form=form,
                            schedule_form=schedule_form, kinds=Block.KINDS,
-                           recipients=services.recipients_label(issue))
+                           recipients=services.recipients_label(issue)), 422 if refused else 200
 
 
 def _progress_page(issue):
@@ -99,8 +106,9 @@ def manage_block(issue_id, kind=None, block_id=None):
             confirmed=form.guard_confirmed), form=form,
             success=f"The {Block.KINDS[kind].lower()} block is saved."):
         return redirect(url_for(".manage_issue", issue_id=issue.id) + "#blocks")
+    refused = request.method == "POST" and not searching  # saved ones were redirected
     return render_template("newsletters/block.html", issue=issue, block=block, kind=kind,
-                           kind_label=Block.KINDS[kind], form=form, picker=picker)
+                           kind_label=Block.KINDS[kind], form=form, picker=picker), 422 if refused else 200
 
 
 @bp.get("/newsletters/manage/threads.json")
@@ -159,12 +167,17 @@ def manage_test_send(issue_id):
 def manage_schedule(issue_id):
     issue = _issue_or_404(issue_id)
     form = ScheduleForm()
-    if form.validate_on_submit():
-        attempt(lambda: services.schedule_issue(current_user, issue, from_pacific(form.send_at.data)),
-                success="The issue is scheduled.")
-    else:
-        flash(" ".join(form.send_at.errors) or "Choose the date and time to send.", "error")
-    return redirect(url_for(".manage_issue", issue_id=issue.id))
+    if form.validate_on_submit() and attempt(
+            lambda: services.schedule_issue(current_user, issue, from_pacific(form.send_at.data)),
+            form=form, field="send_at", success="The issue is scheduled."):
+        return redirect(url_for(".manage_issue", issue_id=issue.id))
+    if not form.send_at.errors:
+        form.send_at.errors = ["Choose the date and time to send."]
+    if not issue.is_editable:  # sending already: its progress page has no composer
+        flash(" ".join(form.send_at.errors), "error")
+        return redirect(url_for(".manage_issue", issue_id=issue.id))
+    # The composer again, with the time as typed and the reason beside it.
+    return _compose_page(issue, IssueForm(formdata=None, obj=issue), form)
 
 
 @bp.post("/newsletters/manage/<int:issue_id>/unschedule")

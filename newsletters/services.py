@@ -140,6 +140,7 @@ def unsubscribe_url(subscriber):
 # CSV import and export -------------------------------------------------------------------------
 
 IMPORT_COLUMNS = ("email", "name", "county", "consent_date")
+NAME_LENGTH = 120  # Subscriber.name
 EXPORT_COLUMNS = ("email", "name", "county", "status", "source", "consent_at", "unsubscribed_at",
                   "created_at")
 
@@ -173,7 +174,15 @@ def import_subscribers(actor, data):
     except UnicodeDecodeError:
         report.errors.append((0, "The file is not UTF-8 text. Save it as CSV UTF-8 and try again."))
         raise ImportRejected(report) from None
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _import_rows(actor, csv.DictReader(io.StringIO(text, newline="")), report)
+    except csv.Error as error:  # a field past the csv module's limit, a stray line break
+        report.errors.append((0, f"The file could not be read as CSV ({error}). Save it again as "
+                                 "CSV UTF-8 and import it once more."))
+        raise ImportRejected(report) from None
+
+
+def _import_rows(actor, reader, report):
     headers = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in ("email", "consent_date") if c not in headers]
     if missing:
@@ -204,6 +213,10 @@ def import_subscribers(actor, data):
             report.errors.append((line, f"The consent date for {email} is missing or not a date "
                                         "(use YYYY-MM-DD)."))
             continue
+        if len(row.get("name", "")) > NAME_LENGTH:
+            report.errors.append((line, f"The name for {email} is longer than {NAME_LENGTH} "
+                                        "characters."))
+            continue
         county_name = row.get("county", "").lower().removesuffix(" county").strip()
         if county_name and county_name not in counties:
             report.errors.append((line, f"“{row['county']}” is not a California county."))
@@ -211,7 +224,7 @@ def import_subscribers(actor, data):
         if email in existing:
             report.already.append((line, email))
             continue
-        rows.append((email, row.get("name", "")[:120], counties.get(county_name), consent))
+        rows.append((email, row.get("name", ""), counties.get(county_name), consent))
     if report.errors:
         raise ImportRejected(report)
     for email, name, county_id, consent in rows:

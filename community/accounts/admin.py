@@ -45,7 +45,11 @@ def _act(user_id, action, message, form_class=ConfirmForm, **kwargs):
     user = db.get_or_404(User, user_id)
     form = form_class()
     if not form.validate_on_submit():
-        flash("That form could not be read. Please try again.", "error")
+        # A field's own message (a reason too long, a county not on the list); a missing or
+        # stale CSRF token has no field to name.
+        errors = [message for name, messages in form.errors.items() if name != "csrf_token"
+                  for message in messages]
+        flash(errors[0] if errors else "That form could not be read. Please try again.", "error")
     else:
         extra = {name: getattr(form, name).data for name in kwargs.get("fields", ())}
         try:

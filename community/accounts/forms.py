@@ -81,7 +81,8 @@ class CountyForm(Form):
 
 
 class DeclineForm(Form):
-    reason = TextAreaField("Reason (sent to the person)", validators=[Optional(), Length(max=1000)])
+    reason = TextAreaField("Reason (sent to the person)", validators=[
+        Optional(), Length(max=1000, message="Keep the reason to 1,000 characters; nothing was sent.")])
 
 
 class ConfirmForm(Form):

@@ -3,6 +3,7 @@
 Every change the county should know about e-mails the requester once (in a job, after commit).
 Free text passes the confidentiality guard, as everywhere members write for others.
 """
+import hashlib
 import statistics
 from collections import Counter
 from dataclasses import dataclass
@@ -66,17 +67,23 @@ def ask_for_help(user, ask: Ask, confirmed=False, upload=None):
         raise AssistanceError("Choose one of the Linkages strategies.", "strategy")
     guard.screen({"topic": ask.topic, "details": ask.details}, confirmed)
     # The same request sent again at once (a double click) is the one already made: the asker's
-    # row is locked first, so two of them at the same moment see each other.
+    # row is locked first, so two of them at the same moment see each other. Every choice must
+    # match; a file sent with it is added to that request unless it already has the same file.
     db.session.refresh(user, with_for_update={"of": User})
     earlier = db.session.scalar(select(AssistanceRequest).where(
         AssistanceRequest.requester_id == user.id, AssistanceRequest.topic == ask.topic.strip()[:200],
         AssistanceRequest.details == (ask.details or "").strip(),
+        AssistanceRequest.toolkit_area == (ask.toolkit_area or ""),
+        AssistanceRequest.strategy == (ask.strategy or ""),
+        AssistanceRequest.urgency == ask.urgency, AssistanceRequest.preferred_format == ask.preferred_format,
         AssistanceRequest.created_at >= utcnow() - RESENT_WITHIN).limit(1))
     if earlier is not None:
+        if upload is not None and _digest(upload) not in {a.sha256 for a in earlier.attachments}:
+            attach_file(earlier, user, upload)
         return earlier
     request = AssistanceRequest(county_id=user.county_id, requester_id=user.id, topic=ask.topic.strip()[:200],
-                                details=(ask.details or "").strip(), toolkit_area=ask.toolkit_area,
-                                strategy=ask.strategy, urgency=ask.urgency, preferred_format=ask.preferred_format)
+                                details=(ask.details or "").strip(), toolkit_area=ask.toolkit_area or "",
+                                strategy=ask.strategy or "", urgency=ask.urgency, preferred_format=ask.preferred_format)
     db.session.add(request)
     db.session.flush()
     audit.record(user, "assistance.ask", "assistance_request", request.id)
@@ -85,6 +92,14 @@ def ask_for_help(user, ask: Ask, confirmed=False, upload=None):
     jobs.enqueue(tell_organizers, request.id)
     content.announce_changed("assistance", [request.id])
     return request
+
+
+def _digest(upload):
+    """SHA-256 of an uploaded file, read from the start and left there for storing."""
+    upload.stream.seek(0)
+    digest = hashlib.file_digest(upload.stream, "sha256").hexdigest()
+    upload.stream.seek(0)
+    return digest
 
 
 def _require_triage(user, request):

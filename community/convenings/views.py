@@ -432,18 +432,20 @@ def materials(event_id):
     material_form = MaterialForm(prefix="material")
     material_form.session_id.choices = [("", "The whole event")] + [(s.id, s.title) for s in event.sessions]
     recording_form = RecordingForm(prefix="recording", obj=event)
-    if request.method == "POST" and "material-title" in request.form and material_form.validate():
-        attempt(lambda: services.add_material(event, current_user, material_form.title.data.strip(),
-                                              material_form.url.data, material_form.session_id.data),
-                success="The material is published on the event page.")
+    if request.method == "POST" and "material-title" in request.form and material_form.validate() and attempt(
+            lambda: services.add_material(event, current_user, material_form.title.data.strip(),
+                                          material_form.url.data, material_form.session_id.data),
+            form=material_form, field="url", success="The material is published on the event page."):
         return redirect(url_for(".materials", event_id=event.id))
-    if request.method == "POST" and "recording-recording_url" in request.form and recording_form.validate():
-        attempt(lambda: services.set_recording(event, current_user, recording_form.recording_url.data,
-                                               recording_form.feedback_open.data),
-                success="The recording and feedback settings are saved.")
+    if request.method == "POST" and "recording-recording_url" in request.form and recording_form.validate() \
+            and attempt(lambda: services.set_recording(event, current_user, recording_form.recording_url.data,
+                                                       recording_form.feedback_open.data),
+                        form=recording_form, field="recording_url",
+                        success="The recording and feedback settings are saved."):
         return redirect(url_for(".materials", event_id=event.id))
+    refused = request.method == "POST"  # saved ones were redirected
     return render_template("convenings/materials.html", event=event, material_form=material_form,
-                           recording_form=recording_form)
+                           recording_form=recording_form), 422 if refused else 200
 
 
 @bp.get("/<int:event_id>/feedback/results")

@@ -137,14 +137,17 @@ def download(resource_id, number=None):
         abort(404)
     size = kept.size(version.stored_name)
     inline = request.args.get("preview") == "1" and version.is_pdf
-    services.record_download(resource, version)
-    db.session.commit()
     # Streamed from whichever store keeps it, a chunk at a time; ranges and ETags work on both.
     response = send_file(kept.open(version.stored_name), mimetype=version.content_type,
                          as_attachment=not inline, download_name=version.original_name,
                          conditional=False, etag=version.sha256, max_age=0)
     response.content_length = size
     response.make_conditional(request, accept_ranges=True, complete_length=size)
+    # One download is one count: a browser's PDF viewer asks for many ranges and a cache
+    # revalidates (304); only the whole file or its first range counts.
+    if response.status_code == 200 or (response.status_code == 206 and response.content_range.start == 0):
+        services.record_download(resource, version)
+        db.session.commit()
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     if inline:

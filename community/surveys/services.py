@@ -88,6 +88,10 @@ def add_section(survey, actor, title, description=""):
     return section
 
 
+#: The longest choice a question offers (a choice is a short label, shown beside a box).
+CHOICE_LENGTH = 200
+
+
 def save_question(survey, actor, question=None, *, kind, prompt, help_text="", required=False,
                   options=(), section_id=None):
     """Add a question, or change one; a question that has answers keeps its kind and choices."""
@@ -96,7 +100,11 @@ def save_question(survey, actor, question=None, *, kind, prompt, help_text="", r
         raise SurveyError("Choose a kind of question.", "kind")
     if not (prompt or "").strip():
         raise SurveyError("Write the question.", "prompt")
-    options = [o.strip()[:200] for o in options if o and o.strip()]
+    options = [o.strip() for o in options if o and o.strip()]
+    too_long = next((n for n, option in enumerate(options, start=1) if len(option) > CHOICE_LENGTH), None)
+    if too_long is not None:
+        raise SurveyError(f"Keep each choice to {CHOICE_LENGTH} characters; choice {too_long} is longer.",
+                          "options")
     options = list(dict.fromkeys(options))
     if kind in CHOICE_KINDS and len(options) < 2:
         raise SurveyError("A choice question needs at least two choices, one per line.", "options")

@@ -332,3 +332,17 @@ def test_deactivating_an_account_ends_its_outstanding_links(client, make_user, s
     client.post("/sign-out")
     assert db.session.get(User, user.id).status == "active"
     assert client.get(reset).status_code == 410
+
+
+def test_a_decline_reason_too_long_says_so_and_declines_nothing(client, make_user, sign_in):
+    admin = make_user(role="admin")
+    client.post("/request-account", data={"name": "Jordan Ellis", "email": "jordan@placer.example.gov",
+                                          "county_id": "0", "program": "calworks",
+                                          "title": "Employment Specialist"})
+    user = db.session.scalar(User.by_email("jordan@placer.example.gov"))
+    sign_in(admin)
+    assert 'maxlength="1000"' in client.get("/admin/people?status=pending").get_data(as_text=True)
+    page = client.post(f"/admin/people/{user.id}/decline", data={"reason": "Reapply. " * 120},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Keep the reason to 1,000 characters" in page
+    assert db.session.get(User, user.id).status == "pending"

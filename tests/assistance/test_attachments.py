@@ -158,3 +158,24 @@ def test_a_file_not_yet_checked_by_the_guard_opens_only_for_its_uploader_and_cfp
     attachment.extraction_state = "searchable"  # the job ran and found nothing
     db.session.commit()
     assert _client(app, people.colleague).get(url).status_code == 200
+
+
+def test_the_same_request_sent_again_with_a_file_or_other_choices_loses_nothing(app, people):
+    """Sent again within minutes: the same topic and details with a file adds the file to the
+    request already made (a double click with a file adds it once); other choices are a request
+    of their own."""
+    client = _client(app, people.requester)
+    first = client.post("/assistance/new", data=ASK, content_type="multipart/form-data")
+    pdf = make_pdf("Fiscal plan", ["How others braid the CalWORKs single allocation."])
+    for _ in range(2):
+        again = client.post("/assistance/new", data={**ASK, "file": (io.BytesIO(pdf), "plan.pdf")},
+                            content_type="multipart/form-data")
+        assert again.headers["Location"] == first.headers["Location"]
+    jobs.run_ready()
+    request = db.session.scalars(db.select(AssistanceRequest)).one()
+    assert [a.original_name for a in request.attachments] == ["plan.pdf"]
+    urgent = client.post("/assistance/new", data={**ASK, "urgency": "urgent"},
+                         content_type="multipart/form-data")
+    assert urgent.status_code == 302 and urgent.headers["Location"] != first.headers["Location"]
+    assert [r.urgency for r in db.session.scalars(db.select(AssistanceRequest)
+                                                  .order_by(AssistanceRequest.id))] == ["normal", "urgent"]

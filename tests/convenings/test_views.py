@@ -273,6 +273,17 @@ def test_organizers_create_publish_check_in_and_export(client, organizer, make_u
     assert "Slides (PDF)" in page and "https://media.example.org/recording" in page
 
 
+def test_a_refused_material_keeps_what_was_typed_and_answers_422(client, organizer, sign_in, make_event):
+    event = make_event(title="Cross-training webinar")
+    sign_in(organizer)
+    response = client.post(f"/events/{event.id}/materials", data={
+        "material-title": "Slides for the Emergency Response unit", "material-url": "javascript:alert(1)",
+        "material-session_id": ""})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'value="Slides for the Emergency Response unit"' in page
+    assert "Slides for the Emergency Response unit" not in client.get(f"/events/{event.id}").get_data(as_text=True)
+
+
 def test_the_event_form_keeps_what_was_typed_when_invalid(client, organizer, sign_in):
     sign_in(organizer)
     body = client.post("/events/new", data={"title": "Half-typed event", "kind": "webinar",

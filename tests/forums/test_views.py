@@ -571,3 +571,15 @@ def test_an_anonymous_visitor_is_not_sent_to_a_removed_public_thread(forum, clie
     db.session.commit()
     response = client.get(f"/p/{opening.id}")
     assert response.status_code == 404 and "Location" not in response.headers
+
+
+def test_an_old_slug_link_keeps_its_page_and_nothing_else_of_its_query(forum, client, sign_in):
+    thread = forum.thread(title="Warm handoffs at intake")
+    sign_in(forum.member)
+    for query in ("?thread_id=5", "?slug=x", "?endpoint=x", "?_method=POST", "?_external=1&_anchor=x",
+                  "?page=1&_scheme=javascript"):
+        response = client.get(f"/t/{thread.id}/an-old-title{query}")
+        assert response.status_code == 302, query
+        assert response.headers["Location"].startswith(f"/t/{thread.id}/{thread.slug}"), query
+        assert "_" not in response.headers["Location"].split("?")[-1] and "#" not in response.headers["Location"]
+    assert client.get(f"/t/{thread.id}/an-old-title?page=1").headers["Location"].endswith("?page=1")

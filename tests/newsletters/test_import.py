@@ -134,3 +134,33 @@ def test_rows_with_control_characters_far_dates_or_extra_cells_are_reported_by_l
     errors = dict(rejected.value.report.errors)
     assert sorted(errors) == [5, 6] and "control characters" in errors[5]
     assert _count() == 0
+
+
+def test_a_file_saved_with_old_mac_line_endings_imports(app, organizer):
+    report = services.import_subscribers(organizer, GOOD.replace("\n", "\r").encode())
+    db.session.commit()
+    assert report.added == 3
+
+
+@pytest.mark.parametrize("data", [
+    "email,name,consent_date\nx@fresno.example.gov,\"" + "a" * 140_000 + "\",2025-01-01\n",
+    "email,name,consent_date\nx@fresno.example.gov,\"Ana\" Garcia\"\r,2025-01-01\n",
+], ids=["field-past-the-csv-limit", "stray-quote-and-line-break"])
+def test_a_file_the_csv_reader_cannot_read_is_refused_with_a_message(app, client, organizer, sign_in,
+                                                                     data):
+    with pytest.raises(services.ImportRejected) as rejected:
+        services.import_subscribers(organizer, data.encode())
+    db.session.rollback()
+    assert rejected.value.report.errors
+    sign_in(organizer)
+    response = client.post("/newsletters/manage/subscribers/import",
+                           data={"file": (io.BytesIO(data.encode()), "list.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code in (200, 422) and "Nothing was imported" in response.get_data(as_text=True)
+    assert _count() == 0
+
+
+def test_a_name_longer_than_the_list_keeps_is_refused_not_cut(app, organizer):
+    with pytest.raises(services.ImportRejected) as rejected:
+        services.import_subscribers(organizer, GOOD + "dee@kern.example.gov," + "D" * 121 + ",,2025-01-01\n")
+    assert rejected.value.report.errors == [(5, "The name for dee@kern.example.gov is longer than 120 characters.")]

@@ -154,7 +154,7 @@ def test_the_block_form_shows_why_a_block_was_refused_and_keeps_the_input(
     response = client.post(f"/newsletters/manage/{issue.id}/blocks/new/highlights",
                            data={"heading": "From the clusters", "thread_ids": "13"})
     page = response.get_data(as_text=True)
-    assert "private Family Engagement cluster" in page
+    assert response.status_code == 422 and "private Family Engagement cluster" in page
     assert 'value="From the clusters"' in page
     response = client.post(f"/newsletters/manage/{issue.id}/blocks/new/highlights",
                            data={"thread_ids": str(PUBLIC_THREAD)})
@@ -226,3 +226,16 @@ def test_send_now_first_asks_with_the_number_of_subscribers_and_sends_only_once_
     db.session.expire_all()
     assert db.session.get(Issue, issue.id).status == "sent"
     assert len(outbox.messages()) == 3
+
+
+@pytest.mark.parametrize("typed", ["2020-01-15T09:30", "2030-13-45T09:30"], ids=["in-the-past", "not-a-date"])
+def test_a_refused_send_time_is_shown_beside_the_field_as_typed(app, client, organizer, sign_in,
+                                                                  compose_issue, typed):
+    issue = compose_issue(organizer)
+    sign_in(organizer)
+    response = client.post(f"/newsletters/manage/{issue.id}/schedule", data={"send_at": typed})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and f'value="{typed}"' in page
+    assert 'aria-invalid="true"' in page or 'class="error' in page
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).status == "draft"

@@ -13,7 +13,7 @@ from community import jobs
 from community.extensions import db
 from community.permissions import access_filter
 from community.resources import files, services
-from community.resources.models import FileChunk, ResourceVersion
+from community.resources.models import FileChunk, Resource, ResourceVersion
 from community.search import backend as site_search
 
 
@@ -168,3 +168,21 @@ def test_stored_names_never_reach_outside_the_store(app):
         with pytest.raises(ValueError):
             files.store().exists(hostile)
     assert db.session.scalar(select(func.count()).select_from(ResourceVersion)) == 0
+
+
+def test_a_viewer_reading_in_ranges_and_a_cache_revalidating_count_one_download(client, owner,
+                                                                                pdf_bytes):
+    resource = _share(owner, pdf_bytes, "mou.pdf")
+    first = client.get(f"/library/{resource.id}/download?preview=1", headers={"Range": "bytes=0-99"})
+    assert first.status_code == 206
+    for start in (100, 200, 300):
+        assert client.get(f"/library/{resource.id}/download?preview=1",
+                          headers={"Range": f"bytes={start}-{start + 99}"}).status_code == 206
+    for _ in range(3):
+        assert client.get(f"/library/{resource.id}/download",
+                          headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    db.session.expire_all()
+    assert db.session.get(Resource, resource.id).download_count == 1
+    assert client.get(f"/library/{resource.id}/download").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Resource, resource.id).download_count == 2

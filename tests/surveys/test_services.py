@@ -255,3 +255,15 @@ def test_a_submitted_response_keeps_its_required_answers(people, county_round):
     assert survey.questions[0].field_name in refused.value.errors
     db.session.rollback()
     assert response.is_submitted and response.values()[survey.questions[0].id] == "initial"
+
+
+def test_a_choice_longer_than_a_label_is_refused_not_cut(people):
+    survey = services.create_survey(people.organizer, "Organizational change")
+    commit()
+    same_start = "Our MOU names one contact in each agency and " + "x" * 200
+    with pytest.raises(services.SurveyError) as refused:
+        services.save_question(survey, people.organizer, kind="single", prompt="MOU?",
+                               options=[same_start + " A", same_start + " B"])
+    assert refused.value.field == "options" and "choice 1 is longer" in str(refused.value)
+    db.session.rollback()
+    assert db.session.scalar(db.select(db.func.count(Question.id))) == 0

@@ -253,3 +253,17 @@ def test_answers_saved_from_an_older_page_keep_what_a_colleague_saved_meanwhile(
     values = db.session.get(SurveyResponse, response.id).values()
     assert values[survey.questions[4].id] == 18
     assert values[survey.questions[5].id] == "Co-location and joint case reviews helped."
+
+
+@pytest.mark.parametrize("shown", ["[" * 5000, '{"a":' * 5000 + "1" + "}" * 5000, "not json", "[]"],
+                         ids=["deep-list", "deep-object", "not-json", "a-list"])
+def test_a_tampered_shown_field_saves_every_answer_as_a_page_without_it(client, people, county_round, shown):
+    survey = county_round.survey
+    response = services.response_for(county_round, people.coordinator, create=True)
+    commit()
+    _sign_in(client, people.coordinator)
+    saved = client.post(f"/surveys/rounds/{county_round.id}", data={
+        **answers_for(survey, number="18", long_text="Co-location helped."), "action": "save", "shown": shown})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(SurveyResponse, response.id).values()[survey.questions[4].id] == 18
