@@ -42,7 +42,7 @@ class MoveForm(Form):
     cluster_id = SelectField("Move to cluster", coerce=int)
 
 
-class ClusterForm(Form):
+class ClusterForm(GuardedForm, Form):
     name = StringField("Name", validators=[DataRequired("Give the cluster a name."),
                                            Length(min=3, max=120)])
     description = TextAreaField("Description (shown publicly)",

@@ -206,11 +206,11 @@ def new_cluster():
     if form.validate_on_submit():
         created = attempt(lambda: services.create_cluster(
             current_user, form.name.data, form.description.data, form.is_open.data,
-            form.is_public.data), form=form, field="name",
+            form.is_public.data, form.guard_confirmed), form=form, field="name",
             success=lambda created: f"{created.name} is ready. Invite members to join it.")
         if created:
             return redirect(url_for("forums.cluster", slug=created.result.slug))
-    return render_template("forums/cluster_form.html", form=form, cluster=None)
+    return _cluster_form_page(form, None)
 
 
 @bp.route("/clusters/<slug>/edit", methods=["GET", "POST"])
@@ -221,9 +221,15 @@ def edit_cluster(slug):
     form = ClusterForm(obj=cluster)
     if form.validate_on_submit() and attempt(lambda: services.update_cluster(
             cluster, current_user, form.name.data, form.description.data, form.is_open.data,
-            form.is_public.data), form=form, field="name", success="The cluster is saved."):
+            form.is_public.data, form.guard_confirmed), form=form, field="name", success="The cluster is saved."):
         return redirect(url_for("forums.cluster", slug=cluster.slug))
-    return render_template("forums/cluster_form.html", form=form, cluster=cluster)
+    return _cluster_form_page(form, cluster)
+
+
+def _cluster_form_page(form, cluster):
+    """The cluster form; 422 when it was sent and refused (saved ones were redirected)."""
+    return (render_template("forums/cluster_form.html", form=form, cluster=cluster),
+            422 if request.method == "POST" else 200)
 
 
 @bp.post("/clusters/<slug>/archive")

@@ -139,11 +139,18 @@ def test_a_newcomers_home_with_its_checklist_fits_a_desktop_and_a_phone(browser,
 def test_an_organizer_sees_the_organizer_pages_fit_a_desktop_and_a_phone(browser, live_server, check_page):
     _seed(live_server.app)
 
+    from newsletters.models import Issue
+
+    with live_server.app.app_context():
+        sent = db.session.scalar(db.select(Issue.id).where(Issue.status == "sent").order_by(Issue.id))
+
     def pages(page):
         event = _convening(page)
         issue = _first_href(page, "/newsletters/manage", r"/newsletters/manage/\d+")
         results = _first_href(page, "/surveys/", r"/surveys/rounds/\d+/results")
         return [("home", "/"), ("registrants", f"{event}/registrants"), ("newsletter-composer", issue),
+                ("newsletter-preview", f"{issue}/preview"), ("newsletter-sent", f"/newsletters/manage/{sent}"),
+                ("newsletter-sent-preview", f"/newsletters/manage/{sent}/preview"),
                 ("survey-results", results), ("surveys-manage", "/surveys/manage/"),
                 ("assistance-dashboard", "/assistance/dashboard"), ("event-edit", f"{event}/edit")]
 

@@ -583,3 +583,23 @@ def test_an_old_slug_link_keeps_its_page_and_nothing_else_of_its_query(forum, cl
         assert response.headers["Location"].startswith(f"/t/{thread.id}/{thread.slug}"), query
         assert "_" not in response.headers["Location"].split("?")[-1] and "#" not in response.headers["Location"]
     assert client.get(f"/t/{thread.id}/an-old-title?page=1").headers["Location"].endswith("?page=1")
+
+
+def test_a_cluster_name_or_description_with_client_details_is_checked_like_a_post(forum, client, sign_in,
+                                                                                   make_user):
+    from community.clusters.models import Cluster
+
+    sign_in(make_user(role="organizer", name="Renee Okafor"))
+    typed = {"name": "Kinship placements", "is_open": "y",
+             "description": "For the Rivera case: call the mother at (209) 555-0142 before the TDM."}
+    response = client.post("/clusters/new", data=typed)
+    page = _html(response)
+    assert response.status_code == 422
+    assert "Check this before it is saved" in page and "(209) 555-0142" in page
+    assert 'value="Kinship placements"' in page and "confirm_not_client_data" in page
+    assert db.session.scalar(select(Cluster.id).where(Cluster.name == "Kinship placements")) is None
+    refused = _html(client.post("/clusters/new", data={**typed, "description": "SSN 123-45-6789"}))
+    assert "This cannot be saved" in refused and "confirm_not_client_data" not in refused
+    confirmed = client.post("/clusters/new", data={**typed, "confirm_not_client_data": "y"})
+    assert confirmed.status_code == 302
+    assert db.session.scalar(select(Cluster.id).where(Cluster.name == "Kinship placements")) is not None

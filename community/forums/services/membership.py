@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import func, select
 
-from ... import audit
+from ... import audit, guard
 from ...accounts.models import User
 from ...clusters.models import Cluster, ClusterMembership, membership_ended
 from ...extensions import db
@@ -122,9 +122,10 @@ def _unique_slug(name, exclude_id=None):
     return slug
 
 
-def create_cluster(actor, name, description, is_open=True, is_public=False):
+def create_cluster(actor, name, description, is_open=True, is_public=False, confirmed=False):
     """A new cluster; the organizer who creates it facilitates it until they appoint others."""
     _require(can(actor, "create_cluster"), "Only organizers and admins create clusters.")
+    guard.screen({"name": name, "description": description}, confirmed)  # both are public
     name = " ".join(name.split())
     if db.session.scalar(select(Cluster.id).where(func.lower(Cluster.name) == name.lower())):
         raise ForumError(f"A cluster called {name} already exists.")
@@ -139,8 +140,9 @@ def create_cluster(actor, name, description, is_open=True, is_public=False):
     return cluster
 
 
-def update_cluster(cluster, actor, name, description, is_open, is_public):
+def update_cluster(cluster, actor, name, description, is_open, is_public, confirmed=False):
     _require(can(actor, "manage", cluster), "Only organizers and admins change clusters.")
+    guard.screen({"name": name, "description": description}, confirmed)
     name = " ".join(name.split())
     clash = db.session.scalar(select(Cluster.id).where(func.lower(Cluster.name) == name.lower(),
                                                        Cluster.id != cluster.id))
