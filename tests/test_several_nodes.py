@@ -22,8 +22,10 @@ from tests.conftest import IN_CI, PG_URL
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 PASSWORD = "correct horse battery"
-#: How soon a change made on one node must be found by search on another.
-SEARCH_WITHIN = 2.0
+#: How long to wait for a change made on one node to be found by search on another. The worker
+#: indexes within about a second on a quiet machine; this is a bound for a loaded CI machine (a job
+#: measured 4 s there while two test processes and two servers shared two cores), not a figure.
+SEARCH_WITHIN = 20.0
 #: Text extraction runs in a forked reader on the worker: allow it more time.
 EXTRACTION_WITHIN = 30.0
 
