@@ -16,7 +16,7 @@ Everything a request brings passes through here before a view sees it:
 import codecs
 import json
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from urllib.parse import unquote_to_bytes
 
 from flask import Request, has_request_context, render_template, request
@@ -26,12 +26,14 @@ from werkzeug.datastructures import FileStorage, ImmutableMultiDict, iter_multi_
 from werkzeug.exceptions import BadRequest
 from werkzeug.formparser import FormDataParser, MultiPartParser
 from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, ValidationError
-from wtforms import (DateField, DateTimeField, HiddenField, IntegerField, PasswordField, StringField,
-                     TextAreaField)
+from wtforms import (DateField, DateTimeField, DateTimeLocalField, HiddenField, IntegerField, PasswordField,
+                     StringField, TextAreaField)
 from wtforms.fields.choices import SelectFieldBase
 from wtforms.validators import StopValidation
 from wtforms.validators import ValidationError as FieldError
 from wtforms.widgets import Select
+
+from .timeutil import PACIFIC
 
 #: NUL and the C0 and C1 controls except tab, line feed and carriage return; lone surrogates;
 #: the bidirectional embedding, override and isolate controls, which make a name or title
@@ -249,6 +251,16 @@ def _years_in_range(form, field):
         raise FieldError(f"Choose a date between the years {MIN_YEAR} and {MAX_YEAR}.")
 
 
+def _a_pacific_time_that_exists(form, field):
+    """A date and time typed in Pacific time must be one the clocks show: on the second Sunday
+    of March they jump from 2:00 to 3:00, and 2:30 that day would otherwise be read as 3:30."""
+    if field.data is not None and field.data.tzinfo is None and MIN_YEAR <= field.data.year <= MAX_YEAR:
+        local = field.data.replace(tzinfo=PACIFIC)
+        if local.astimezone(timezone.utc).astimezone(PACIFIC).replace(tzinfo=None) != field.data:
+            raise FieldError(f"{field.data:%-I:%M %p} does not exist on {field.data:%b %-d, %Y} in "
+                             "Pacific time: the clocks jump from 2:00 to 3:00 AM. Choose another time.")
+
+
 def _integer_in_range(form, field):
     if field.data is not None and abs(field.data) > MAX_ID:
         raise FieldError("That number is far too large.")
@@ -275,6 +287,8 @@ class Form(FlaskForm):
             checks = [_field_had_controls]
             if isinstance(field, (DateField, DateTimeField)):
                 checks.append(_years_in_range)
+            if isinstance(field, DateTimeLocalField):
+                checks.append(_a_pacific_time_that_exists)
             if isinstance(field, IntegerField):
                 checks.append(_integer_in_range)
             field.validators = [*field.validators, *checks]

@@ -239,3 +239,14 @@ def test_a_refused_send_time_is_shown_beside_the_field_as_typed(app, client, org
     assert 'aria-invalid="true"' in page or 'class="error' in page
     db.session.expire_all()
     assert db.session.get(Issue, issue.id).status == "draft"
+
+
+def test_a_send_time_the_pacific_clocks_skip_is_refused(app, client, organizer, sign_in, compose_issue):
+    issue = compose_issue(organizer)
+    sign_in(organizer)
+    response = client.post(f"/newsletters/manage/{issue.id}/schedule", data={"send_at": "2030-03-10T02:30"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "2:30 AM does not exist on Mar 10, 2030" in page
+    assert 'value="2030-03-10T02:30"' in page
+    assert client.post(f"/newsletters/manage/{issue.id}/schedule",
+                       data={"send_at": "2030-11-03T01:30"}).status_code == 302  # the hour that repeats
