@@ -36,10 +36,7 @@ def test_account_request_form_keeps_what_was_typed_on_error(client):
 
 def test_account_request_then_admin_approval_then_password(client, make_user, sign_in, outbox):
     admin = make_user(role="admin")
-    client.post("/request-account", data={"name": "Jordan Ellis", "email": "jordan@placer.example.gov",
-                                          "county_id": "0", "program": "calworks",
-                                          "title": "Employment Specialist"})
-    user = db.session.scalar(User.by_email("jordan@placer.example.gov"))
+    user = _requested(client)
     sign_in(admin)
     assert "Jordan Ellis" in client.get("/admin/people?status=pending").get_data(as_text=True)
     client.post(f"/admin/people/{user.id}/approve")
@@ -280,6 +277,14 @@ def test_the_home_lists_the_newest_members_and_counts_them_all_in_one_query(clie
     assert len([s for s in statements if "FROM users" in s]) == 1
 
 
+def _requested(client):
+    """Jordan Ellis asks for an account through the form; the waiting account."""
+    client.post("/request-account", data={"name": "Jordan Ellis", "email": "jordan@placer.example.gov",
+                                          "county_id": "0", "program": "calworks",
+                                          "title": "Employment Specialist"})
+    return db.session.scalar(User.by_email("jordan@placer.example.gov"))
+
+
 def _link(outbox, user, part):
     link = next(w for w in text_of(outbox.to(user.email)[-1]).split() if part in w)
     return link.split("community.test", 1)[1]
@@ -306,10 +311,7 @@ def test_a_reset_link_stops_working_once_the_password_is_changed_another_way(cli
 def test_an_invitation_stops_working_once_a_reset_link_set_the_password(client, make_user, sign_in,
                                                                          outbox):
     admin = make_user(role="admin")
-    client.post("/request-account", data={"name": "Jordan Ellis", "email": "jordan@placer.example.gov",
-                                          "county_id": "0", "program": "calworks",
-                                          "title": "Employment Specialist"})
-    user = db.session.scalar(User.by_email("jordan@placer.example.gov"))
+    user = _requested(client)
     sign_in(admin)
     client.post(f"/admin/people/{user.id}/approve")
     client.post("/sign-out")
@@ -336,10 +338,7 @@ def test_deactivating_an_account_ends_its_outstanding_links(client, make_user, s
 
 def test_a_decline_reason_too_long_says_so_and_declines_nothing(client, make_user, sign_in):
     admin = make_user(role="admin")
-    client.post("/request-account", data={"name": "Jordan Ellis", "email": "jordan@placer.example.gov",
-                                          "county_id": "0", "program": "calworks",
-                                          "title": "Employment Specialist"})
-    user = db.session.scalar(User.by_email("jordan@placer.example.gov"))
+    user = _requested(client)
     sign_in(admin)
     assert 'maxlength="1000"' in client.get("/admin/people?status=pending").get_data(as_text=True)
     page = client.post(f"/admin/people/{user.id}/decline", data={"reason": "Reapply. " * 120},
