@@ -91,10 +91,12 @@ class Event(db.Model):
     def __str__(self):
         return self.title
 
-    # The permission policy reads these two.
+    # The permission policy reads these two. Events are managed by the organizers and admins of
+    # the day, not by whoever created one: an organizer moved back to member no longer reads its
+    # registrants' needs or runs it.
     def access_scope(self):
         cluster_ids = frozenset([self.cluster_id]) if self.visibility == CLUSTERS and self.cluster_id else frozenset()
-        return Scope(visibility=self.visibility, cluster_ids=cluster_ids, owner_id=self.created_by_id,
+        return Scope(visibility=self.visibility, cluster_ids=cluster_ids, owner_id=None,
                      cluster_id=self.cluster_id, organizers_manage=True, managers_see=True)
 
     @property

@@ -183,6 +183,10 @@ def open_round(survey_round, actor):
 
 def close_round(survey_round, actor):
     _require_organizer(actor)
+    if survey_round.status == CLOSED:  # a second click
+        return
+    if survey_round.status != OPEN:
+        raise SurveyError("Only an open round can be closed: open it first, or leave it as a draft.")
     survey_round.status = CLOSED
     survey_round.closes_at = min(survey_round.closes_at, utcnow())
     db.session.flush()
@@ -211,7 +215,11 @@ def audience_of(survey):
 
 
 def invite(survey_round):
-    """Invite everyone in the audience not invited yet; safe to repeat."""
+    """Invite everyone in the audience not invited yet; safe to repeat. Only while the round is
+    open: an invitation written for a round not open yet would count its person as invited when
+    it opens, and the e-mail (which an open round sends) would never go."""
+    if survey_round.status != OPEN:
+        raise SurveyError("Invitations go out while the round is open.")
     already = set(db.session.scalars(select(Invitation.user_id).where(Invitation.round_id == survey_round.id)))
     count = 0
     for person, county_id in audience_of(survey_round.survey):

@@ -330,3 +330,24 @@ def test_an_event_venue_is_checked_like_its_title(app, make_user):
         services.create_event(organizer, title="Home visit debrief", kind="webinar",
                               start_at=utcnow() + timedelta(days=3), end_at=utcnow() + timedelta(days=3, hours=1),
                               venue="Family home, SSN 545-12-7789", visibility="members")
+
+
+def test_a_cancelled_event_takes_no_more_answers_feedback_or_join_links(make_event, make_user, organizer):
+    from .conftest import register
+
+    event = make_event(title="Joint case review webinar", join_url="https://zoom.example.org/j/123")
+    person = make_user(name="Tanya Brooks")
+    registration = register(event, person)
+    services.set_recording(event, organizer, "https://media.example.org/recording", True)
+    services.cancel_event(event, organizer)
+    db.session.commit()
+    with pytest.raises(EventError, match="cancelled"):
+        services.update_answers(registration, person, services.Answers(program=person.program,
+                                                                      dietary_needs="Vegetarian"))
+    db.session.rollback()
+    with pytest.raises(EventError, match="not open"):
+        services.submit_feedback(event, person, 5, "yes", "Useful.")
+    db.session.rollback()
+    assert not services.may_join(event, person, registration)
+    events, join = services.personal_feed(person)
+    assert event.id not in join

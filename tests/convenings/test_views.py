@@ -503,3 +503,20 @@ def test_saving_an_event_changes_only_what_its_editor_changed(client, sign_in, m
     db.session.expire_all()
     saved = db.session.get(Event, event.id)
     assert (saved.title, saved.venue) == ("Clinical Academy: motivational interviewing", "Fresno, Room 12")
+
+
+def test_an_organizer_moved_back_to_member_no_longer_runs_the_events_they_created(
+        client, organizer, make_user, make_event, sign_in):
+    from community.accounts import services as accounts
+
+    draft = make_event(publish=False, title="Draft convening agenda")
+    event = make_event(title="Kinship care webinar")
+    register(event, make_user(name="Tanya Brooks"), accessibility_needs="Captions, please")
+    accounts.change_role(make_user(role="admin"), organizer, "member")
+    db.session.commit()
+    sign_in(organizer)
+    for path in (f"/events/{event.id}/registrants", f"/events/{event.id}/registrants.csv",
+                 f"/events/{event.id}/edit", f"/events/{draft.id}"):
+        response = client.get(path)
+        assert response.status_code in (403, 404), path
+        assert "Captions" not in response.get_data(as_text=True)

@@ -290,3 +290,22 @@ def test_a_facilitator_edits_others_posts_in_her_cluster_and_the_edit_is_audited
     opening = db.session.scalar(select(Post).where(Post.thread_id == other_thread.id))
     with pytest.raises(NotAllowed):  # a facilitator only in her own clusters
         services.edit_post(opening, forum.facilitator, "Not hers to change")
+
+
+def test_an_archived_clusters_posts_stay_as_they_were(forum, make_user):
+    thread = forum.thread(is_question=True)
+    reply, other = forum.reply(thread), forum.reply(thread, body="We invite both workers to the TDM.")
+    services.set_cluster_archived(forum.cluster, make_user(role="organizer"), True)
+    db.session.commit()
+    with pytest.raises(ForumError, match="archived"):
+        services.edit_post(reply, forum.other, "Rewritten after the cluster closed.")
+    with pytest.raises(ForumError, match="archived"):
+        services.toggle_helpful(reply, forum.member)
+    with pytest.raises(ForumError, match="archived"):
+        services.mark_answer(thread, reply, forum.member)
+    db.session.rollback()
+    services.delete_post(reply, forum.other)  # taking one's own words back still works
+    services.hide_post(other, forum.facilitator, "names a family")  # and moderators still hide
+    db.session.commit()
+    assert db.session.get(Post, reply.id).deleted_at is not None
+    assert db.session.get(Post, other.id).hidden_at is not None

@@ -267,3 +267,16 @@ def test_a_choice_longer_than_a_label_is_refused_not_cut(people):
     assert refused.value.field == "options" and "choice 1 is longer" in str(refused.value)
     db.session.rollback()
     assert db.session.scalar(db.select(db.func.count(Question.id))) == 0
+
+
+def test_a_draft_round_neither_invites_nor_closes_and_invites_everyone_once_it_opens(people):
+    survey = build_survey(people.organizer)
+    draft = services.create_round(survey, people.organizer, "Spring 2027",
+                                  utcnow() + timedelta(days=1), utcnow() + timedelta(days=30))
+    commit()
+    with pytest.raises(services.SurveyError, match="while the round is open"):
+        services.invite(draft)
+    with pytest.raises(services.SurveyError, match="Only an open round"):
+        services.close_round(draft, people.organizer)
+    db.session.rollback()
+    assert services.open_round(draft, people.organizer) > 0

@@ -16,7 +16,7 @@ def feedback_of(event, user):
 def submit_feedback(event, user, rating, useful, comment, confirmed=False):
     registration = db.session.scalar(select(EventRegistration).where(
         EventRegistration.event_id == event.id, EventRegistration.user_id == user.id))
-    if not event.feedback_open:
+    if not event.feedback_open or event.is_cancelled:
         raise EventError("Feedback is not open for this event.")
     if registration is None or registration.status != "registered":
         raise NotAllowed("Only people who registered can give feedback.")

@@ -50,7 +50,7 @@ def personal_feed(user):
     events = db.session.scalars(query.where(wanted).options(selectinload(Event.exceptions))
                                 .order_by(Event.start_at)).all()
     events = [e for e in events if can(user, "view", e)]
-    join = {e.id for e in events if e.id in registered or _cluster_call_member(e, clusters)}
+    join = {e.id for e in events if not e.is_cancelled and (e.id in registered or _cluster_call_member(e, clusters))}
     return events, join
 
 
@@ -112,8 +112,8 @@ def _cluster_call_member(event, cluster_ids):
 
 def may_join(event, user, registration):
     """Whether the join link may be shown to this person: registered, or a member of the call's cluster."""
-    if not getattr(user, "is_authenticated", False) or not event.join_url:
-        return False
+    if not getattr(user, "is_authenticated", False) or not event.join_url or event.is_cancelled:
+        return False  # a cancelled call's link is no meeting to join
     if registration is not None and registration.status == "registered":
         return True
     return can(user, "edit", event) or _cluster_call_member(event, set(cluster_roles(user)))

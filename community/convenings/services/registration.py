@@ -88,6 +88,8 @@ def update_answers(registration, user, answers: Answers):
     db.session.refresh(registration)  # it may have been cancelled while we waited for the lock
     if not registration.is_active:
         raise NotAllowed("This is not your registration.")
+    if event.is_cancelled:
+        raise EventError("This event is cancelled: there is nothing left to change.")
     _apply_answers(registration, answers)
     set_choices(event, registration, answers.session_ids)
     registration.updated_at = utcnow()

@@ -180,9 +180,17 @@ def post_reply(thread, author, body, reply_to=None, confirmed=False):
     return post
 
 
+def _not_archived(thread):
+    """An archived cluster's threads stay as they were: no edits, helpful marks or answers
+    (deleting one's own post, and moderators hiding or redacting, still work)."""
+    if thread.cluster.is_archived:
+        raise ForumError("This cluster is archived: its threads are kept as they are.")
+
+
 def edit_post(post, editor, body, title=None, confirmed=False):
     """Change a post, keeping the earlier version; newly mentioned people are notified."""
     _require(can(editor, "edit", post) and post.is_visible, "You may not edit this post.")
+    _not_archived(post.thread)
     # Read afresh under a lock: two edits at once are kept one after the other in the history,
     # so the first one's words are never lost.
     db.session.refresh(post, with_for_update=True)
@@ -257,6 +265,7 @@ def toggle_helpful(post, user):
         raise ForumError("You cannot mark your own post as helpful.")
     if not post.is_visible:
         raise ForumError("This post was removed.")
+    _not_archived(post.thread)
     # One mark per person: their clicks on this post are decided one at a time (a double click
     # marks and unmarks instead of failing on the unique constraint).
     db.session.execute(select(Post.id).where(Post.id == post.id).with_for_update())
@@ -292,6 +301,7 @@ def mark_answer(thread, post, actor):
     """The asker or a facilitator marks a reply as the answer (again to unmark it); a
     facilitator never accepts her own reply to someone else's question."""
     _require(can_mark_answer(actor, thread), "Only the asker or a facilitator marks the answer.")
+    _not_archived(thread)
     thread = lock_thread(thread.id)  # a double click toggles twice, never notifies twice
     if post.thread_id != thread.id or post.is_opening or not post.is_visible:
         raise ForumError("Only a visible reply in this thread can be the answer.")
