@@ -2,6 +2,7 @@
 and send the sender at most one short answer."""
 import hashlib
 import logging
+import re
 from datetime import timedelta
 from email import message_from_bytes, policy
 
@@ -48,10 +49,7 @@ def accept(raw, recipients=()):
     if len(raw) > max_bytes():
         _refuse_oversized(raw)
         return "too-large"
-    headers = message_from_bytes(raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0] + b"\n\n",
-                                 policy=policy.default)
-    message_id = (headers.get("Message-ID") or "").strip()
-    key = _sha(message_id.lower() if message_id else raw)
+    key = _sha(_message_id(raw).lower() or raw)
     if db.session.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key)):
         return "duplicate"
     row = InboundMessage(dedupe_key=key, raw=raw, recipients="\n".join(r.lower() for r in recipients))
@@ -65,14 +63,27 @@ def accept(raw, recipients=()):
     return "queued"
 
 
+def _message_id(raw):
+    """The `<…>` of a message's Message-ID header, or "" (comments and spaces around it do not
+    make a redelivery a new message; a header nothing can parse has none)."""
+    head = raw[:256 * 1024].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    found = re.search(rb"^message-id[ \t]*:[ \t]*(?:\r?\n[ \t]+)?[^\r\n<]*(<[^<>\r\n]{1,900}>)", head,
+                      re.IGNORECASE | re.MULTILINE)
+    return re.sub(r"\s+", "", found.group(1).decode("latin-1")) if found else ""
+
+
 def _refuse_oversized(raw):
     """Answer a message over the size limit (parsed from its headers only)."""
     head = raw[:64 * 1024].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0] + b"\n\n"
     message = message_from_bytes(head, policy=policy.default)
+    try:
+        automatic = is_automatic(message)
+    except (RecursionError, ValueError, LookupError, TypeError, AttributeError, IndexError):
+        return  # headers no parser reads: nobody to trust with an answer
     incoming = IncomingMail(message_id=str(message.get("Message-ID") or ""),
                             sender=_sender(message)[0], sender_name="",
                             subject=str(message.get("Subject") or ""), recipients=[], text="",
-                            automatic=is_automatic(message), too_large=True)
+                            automatic=automatic, too_large=True)
     limit_mb = max_bytes() / (1024 * 1024)
     _answer(incoming, ("Your message was too large to post",
                        (f"Your message was larger than {limit_mb:.0f} MB, so nothing was posted. "
@@ -85,8 +96,14 @@ def process(inbound_id):
     row = db.session.get(InboundMessage, inbound_id)
     if row is None or row.status != "queued":
         return
-    message = message_from_bytes(row.raw, policy=policy.default)
-    incoming = parse(message, row.recipients.split("\n") if row.recipients else ())
+    try:
+        message = message_from_bytes(row.raw, policy=policy.default)
+        incoming = parse(message, row.recipients.split("\n") if row.recipients else ())
+    except (RecursionError, ValueError, LookupError, TypeError, AttributeError, IndexError) as error:
+        # Nested thousands deep, or headers no parser reads: nobody to trust with an answer.
+        log.warning("inbound message %s: unreadable (%s)", row.id, type(error).__name__)
+        row.status, row.handled_at, row.raw, row.recipients = "unreadable", utcnow(), b"", ""
+        return
     row.sender_hash = _sha(incoming.sender)
     row.handled_at = utcnow()
     row.raw, row.recipients = b"", ""  # the reply address in them is a secret: keep nothing

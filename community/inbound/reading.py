@@ -1,5 +1,7 @@
 """Reading a message: sender, recipients, the reply without quotes or signatures, robots, attachments."""
 import re
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.utils import getaddresses, parseaddr
 
 from .models import IncomingMail
@@ -31,7 +33,21 @@ def parse(message, envelope_recipients=()):
 
 
 def _sender(message):
-    name, address = parseaddr(str(message.get("From") or ""))
+    """(address, name) of the one mailbox in From:, or ("", "") when there is no single one to
+    trust: a header that names a second address in its display name, an encoded word or a comment
+    (`maria@county.gov <attacker@evil.org>`: Python's parser and the receiving server's checks
+    read different addresses from it), or one that cannot be parsed at all."""
+    raw = [value for key, value in message.raw_items() if key.lower() == "from"]
+    try:
+        # The header as written, encoded words decoded: the policy's parsed value would show
+        # only the address it settled on.
+        written = str(make_header(decode_header(raw[0]))) if len(raw) == 1 else ""
+        header = str(message.get("From") or "")
+    except (ValueError, RecursionError, LookupError, HeaderParseError):  # CR/LF in a name, deep comments
+        return "", ""
+    if written.count("@") != 1 or any(c in header + written.strip() for c in "\r\n"):
+        return "", ""
+    name, address = parseaddr(header)
     return address.strip().lower(), name
 
 
@@ -113,21 +129,59 @@ def _body_part_text(part):
         return payload.decode("latin-1", errors="replace")
 
 
+#: Only the start of a message is read for the reply (a post is far shorter; what follows is
+#: quoted history): the quote-cutting patterns are not linear in what they read.
+READ_CHARS = 60_000
+#: Invisible characters that would split a number the guard looks for (soft hyphen, zero-width).
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+
+
 def reply_text(message):
     """The new text of a reply: plain text preferred, HTML converted to Markdown, history cut."""
+    from ..inputs import strip_controls
+
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
-    text = _body_part_text(part)
+    text = _body_part_text(part)[:READ_CHARS * 10]  # the steps before the cut below are linear
     if part.get_content_subtype() == "html":
         text = html_to_markdown(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # A run of spaces is one space (the quote patterns take time by the square of such a run);
+    # controls are taken out as the web forms take them out.
+    text = re.sub(r"[ \t\u00a0]{20,}", " ", _INVISIBLE.sub("", strip_controls(text)))
+    # Runs of blank lines become one, and a very long line is broken at a space every 600-800
+    # characters (a soft line break in Markdown): the reply parser's patterns also take time by
+    # the square of a line's length or of a run of blank lines.
+    text = re.sub(r"(?:[ \t]*\n){3,}", "\n\n", text)[:READ_CHARS]
+    text = re.sub(r"([^\n]{600,800}) ", "\\1\n", text)
     return clean_reply(text)
+
+
+#: Tags between two digits or dashes are dropped before converting, so
+#: `123<b></b>-45-<span>6789</span>` stays one number for the guard (html2text would write
+#: `123****-45- 6789`); bold and italics around words are kept.
+_INLINE_TAGS = re.compile(r"(?<=[0-9-])(?:<[^<>]{0,200}>)+(?=[0-9-])")
+_NESTING_TAGS = re.compile(r"<(/?)(?:ul|ol|blockquote|dl|table)\b", re.IGNORECASE)
+#: Deeper lists or quotes than any person writes make html2text's output grow by the square.
+MAX_NESTING = 20
+
+
+def _too_deep(html):
+    depth = deepest = 0
+    for closing in (m.group(1) for m in _NESTING_TAGS.finditer(html)):
+        depth = max(0, depth - 1) if closing else depth + 1
+        deepest = max(deepest, depth)
+    return deepest > MAX_NESTING
 
 
 def html_to_markdown(html):
     import html2text
 
+    html = _INLINE_TAGS.sub("", html)
+    if _too_deep(html):  # keep the words, not the structure
+        html = re.sub(r"</?(?:ul|ol|li|blockquote|dl|dd|dt|table|tr|td|th|tbody|thead)\b[^>]*>", "<br>",
+                      html, flags=re.IGNORECASE)
     converter = html2text.HTML2Text()
     converter.body_width = 0  # keep paragraphs on one line: Markdown wraps them itself
     converter.ignore_images = True
@@ -143,10 +197,24 @@ _DISCLAIMER = re.compile(
     r"intended (?:solely|only)|privileged))", re.IGNORECASE | re.MULTILINE)
 
 
+#: A message that begins with a quoted message's header block (Outlook's "From: … Sent: …"
+#: with nothing written above it) has no new text: what follows is all history.
+_STARTS_WITH_HEADERS = re.compile(r"\A\s*\**(?:from|de|von)\s*:\**[^\n]*\n\s*\**(?:sent|date|enviado|fecha|"
+                                  r"gesendet|datum|envoy[ée]|to|para|an|[àa])\s*:", re.IGNORECASE)
+#: Where quoted history starts that the reply parser does not know: GroupWise's ">>> Name <a@b> date >>>"
+#: and any line carrying one of this site's own reply addresses (only our e-mail has them).
+_HISTORY = re.compile(r"^[ \t]*>>>[^\n]*$|^[^\n]*\breply\+[A-Za-z0-9_.=-]+@", re.MULTILINE)
+
+
 def clean_reply(text):
     """Cut quoted history, "On … wrote:" and "From: … Sent: …" blocks, signatures, disclaimers."""
     from mailparser_reply import EmailReplyParser
 
+    if _STARTS_WITH_HEADERS.match(text):
+        return ""
+    history = _HISTORY.search(text)
+    if history:
+        text = text[:history.start()]
     parsed = EmailReplyParser(languages=["en", "es", "de", "fr"]).read(text)
     body = parsed.replies[0].body if parsed.replies else text
     disclaimer = _DISCLAIMER.search(body)

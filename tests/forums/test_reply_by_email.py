@@ -552,3 +552,80 @@ def test_an_outlook_reply_with_a_logo_in_its_signature_is_posted_without_the_log
     assert post.author_id == other.id
     assert post.body_source == "Our Kern team uses the same two-worker invitation."
     assert mailroom.answers_to(other.email) == []
+
+
+# --- Hostile bytes (found by an outside probe) ----------------------------------------------
+
+@pytest.mark.parametrize("written_from", [
+    "{owner} <mallory@attacker.example.com>",
+    "=?utf-8?q?{encoded}?= (mallory@attacker.example.com)",
+    "\"{owner}\" <mallory@attacker.example.com>",
+], ids=["unquoted-address-as-name", "encoded-word-and-comment", "quoted-address-as-name"])
+def test_a_from_that_names_the_owner_beside_another_address_posts_nothing(mailroom, thread, written_from):
+    member = mailroom.forum.member
+    address = mailroom.reply_address(member, thread)
+    before = len(mailroom.posts_in(thread))
+    raw = mailroom.message("plain_reply", address, member, "Posted by someone else.")
+    spoofed = written_from.format(owner=member.email, encoded=member.email.replace("@", "=40"))
+    raw = raw.replace(f"From: {member.name} <{member.email}>".encode(), f"From: {spoofed}".encode())
+    assert f"From: {spoofed}".encode() in raw
+    assert mailroom.send_smtp(raw, address) == 250
+    assert len(mailroom.posts_in(thread)) == before
+
+
+def test_a_reply_with_no_new_text_above_the_quoted_message_posts_nothing(mailroom, thread):
+    """Outlook quotes the digest it answers under a "From: … Sent: …" block with nothing marked
+    as quoted; the digest carries other reply addresses and other clusters' excerpts."""
+    member = mailroom.forum.member
+    address = mailroom.reply_address(member, thread)
+    before = len(mailroom.posts_in(thread))
+    quoted = ("\n\nFrom: Linkages Community <no-reply@linkages.example.org>\nSent: Monday, November 30, "
+              "2026 6:00 AM\nTo: James Chen\nSubject: Your daily digest\n\nCoordinated Case Planning: a "
+              f"private excerpt\nReply: reply+abcdefghijklmnopqrstuvwxyz234567@{DOMAIN}\n")
+    assert mailroom.send_smtp(mailroom.message("plain_reply", address, member, quoted), address) == 250
+    assert len(mailroom.posts_in(thread)) == before
+    kept = ("Thanks, we will try it.\n\nGroupWise quotes like this:\n>>> Linkages Community "
+            "<no-reply@linkages.example.org> 11/30/2026 6:00 AM >>>\nprivate excerpt\n"
+            f"reply+abcdefghijklmnopqrstuvwxyz234567@{DOMAIN}")
+    assert mailroom.send_smtp(mailroom.message("plain_reply", address, member, kept), address) == 250
+    posts = mailroom.posts_in(thread)
+    assert len(posts) == before + 1 and posts[-1].body_source.startswith("Thanks, we will try it.")
+    assert "private excerpt" not in posts[-1].body_source and "reply+" not in posts[-1].body_source
+
+
+def test_a_number_split_by_tags_or_invisible_characters_is_still_found(mailroom, thread):
+    member = mailroom.forum.member
+    address = mailroom.reply_address(member, thread)
+    before = len(mailroom.posts_in(thread))
+    for html in ("<p>Her number: 123<b></b>-45-<span>6789</span></p>", "<p>Her number: 123&shy;-45-6789</p>"):
+        raw = (f"From: {member.name} <{member.email}>\r\nTo: {address}\r\nSubject: Re: TDM\r\n"
+               f"Message-ID: <{uuid.uuid4().hex}@mail.example.gov>\r\nMIME-Version: 1.0\r\n"
+               f"Content-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n").encode()
+        assert mailroom.send_smtp(raw, address) == 250
+    assert len(mailroom.posts_in(thread)) == before
+
+
+def test_a_message_no_parser_can_read_is_set_aside_without_an_answer(mailroom, thread):
+    member = mailroom.forum.member
+    address = mailroom.reply_address(member, thread)
+    before = len(mailroom.posts_in(thread))
+    nested = "".join(f'--b{n}\r\nContent-Type: multipart/mixed; boundary="b{n + 1}"\r\n\r\n' for n in range(1200))
+    for raw in (
+            f"From: ({'(' * 3000}x{')' * 3000}) {member.email}\r\nTo: {address}\r\nSubject: x\r\n\r\nhello\r\n",
+            (f"From: {member.name} <{member.email}>\r\nTo: {address}\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+             f'Content-Type: multipart/mixed; boundary="b0"\r\n\r\n{nested}hello\r\n')):
+        assert mailroom.send_stdin(raw.encode(), "--recipient", address).exit_code == 0
+    assert len(mailroom.posts_in(thread)) == before
+    assert {row.status for row in db.session.scalars(select(InboundMessage))} <= {"unreadable", "ignored"}
+    assert all(row.raw == b"" for row in db.session.scalars(select(InboundMessage)))
+    assert mailroom.answers_to(member.email) == []
+
+
+def test_long_runs_of_spaces_and_blank_lines_are_read_as_one(mailroom, thread):
+    """The reply parser's patterns take time by the square of such runs; they are shortened first."""
+    member = mailroom.forum.member
+    address = mailroom.reply_address(member, thread)
+    body = "We tried it." + " " * 50_000 + "It worked.\n" + " \n" * 30_000 + "The WTW worker joined the second meeting."
+    raw = mailroom.message("plain_reply", address, member, body)  # lines past SMTP's limit: a pipe
+    assert mailroom.send_stdin(raw, "--recipient", address).exit_code == 0
+    assert mailroom.posts_in(thread)[-1].body_source == "We tried it. It worked.\n\nThe WTW worker joined the second meeting."
