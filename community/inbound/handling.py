@@ -46,19 +46,25 @@ def accept(raw, recipients=()):
 
     The caller commits (the CLI and the listener do): the job runs once the row exists.
     """
-    if len(raw) > max_bytes():
-        _refuse_oversized(raw)
-        return "too-large"
     key = _sha(_message_id(raw).lower() or raw)
     if db.session.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key)):
         return "duplicate"
-    row = InboundMessage(dedupe_key=key, raw=raw, recipients="\n".join(r.lower() for r in recipients))
+    too_large = len(raw) > max_bytes()
+    # A message over the limit is recorded without its bytes, so a redelivery is a duplicate and
+    # its answer counts toward the sender's hourly cap.
+    row = InboundMessage(dedupe_key=key, raw=b"" if too_large else raw,
+                         recipients="" if too_large else "\n".join(r.lower() for r in recipients),
+                         status="too-large" if too_large else "queued",
+                         handled_at=utcnow() if too_large else None)
     try:
         with db.session.begin_nested():
             db.session.add(row)
             db.session.flush()
     except IntegrityError:  # the same message, delivered at the same moment by another process
         return "duplicate"
+    if too_large:
+        _refuse_oversized(raw, row)
+        return "too-large"
     jobs.enqueue(process, row.id)
     return "queued"
 
@@ -72,7 +78,7 @@ def _message_id(raw):
     return re.sub(r"\s+", "", found.group(1).decode("latin-1")) if found else ""
 
 
-def _refuse_oversized(raw):
+def _refuse_oversized(raw, row):
     """Answer a message over the size limit (parsed from its headers only)."""
     head = raw[:64 * 1024].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0] + b"\n\n"
     message = message_from_bytes(head, policy=policy.default)
@@ -84,11 +90,12 @@ def _refuse_oversized(raw):
                             sender=_sender(message)[0], sender_name="",
                             subject=str(message.get("Subject") or ""), recipients=[], text="",
                             automatic=automatic, too_large=True)
+    row.sender_hash = _sha(incoming.sender)
     limit_mb = max_bytes() / (1024 * 1024)
     _answer(incoming, ("Your message was too large to post",
                        (f"Your message was larger than {limit_mb:.0f} MB, so nothing was posted. "
                         f"Please reply without attachments, or post on the site: "
-                        f"{current_app.config['SITE_URL']}")), row=None)
+                        f"{current_app.config['SITE_URL']}")), row)
 
 
 def process(inbound_id):

@@ -17,7 +17,7 @@ from community import inbound
 from community.extensions import db
 from community.forums import notify, replies, services
 from community.forums.models import Post, Thread
-from community.inbound import InboundMessage
+from community.inbound import InboundMessage, handling
 from tests.conftest import text_of
 from tests.support.mailserver import free_port
 
@@ -629,3 +629,16 @@ def test_long_runs_of_spaces_and_blank_lines_are_read_as_one(mailroom, thread):
     raw = mailroom.message("plain_reply", address, member, body)  # lines past SMTP's limit: a pipe
     assert mailroom.send_stdin(raw, "--recipient", address).exit_code == 0
     assert mailroom.posts_in(thread)[-1].body_source == "We tried it. It worked.\n\nThe WTW worker joined the second meeting."
+
+
+def test_answers_about_messages_too_large_are_sent_once_per_message_and_capped(mailroom, thread):
+    mailroom.app.config["REPLY_MAIL_MAX_BYTES"] = 2000
+    victim = "someone@other.example.com"
+    same = mailroom.message("plain_reply", "reply+guess@" + DOMAIN, victim, "x" * 5000)
+    for _ in range(4):  # redelivered: one answer
+        assert mailroom.send_stdin(same).exit_code == 0
+    assert len(mailroom.answers_to(victim)) == 1
+    for _ in range(8):  # eight different ones: no more than the hourly cap
+        mailroom.send_stdin(mailroom.message("plain_reply", "reply+guess@" + DOMAIN, victim, "x" * 5000))
+    assert len(mailroom.answers_to(victim)) == handling.ANSWERS_PER_HOUR
+    assert all(row.raw == b"" for row in db.session.scalars(select(InboundMessage)))
