@@ -16,7 +16,7 @@ Everything a request brings passes through here before a view sees it:
 import codecs
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from urllib.parse import unquote_to_bytes
 
 from flask import Request, has_request_context, render_template, request
@@ -33,7 +33,7 @@ from wtforms.validators import StopValidation
 from wtforms.validators import ValidationError as FieldError
 from wtforms.widgets import Select
 
-from .timeutil import PACIFIC
+from .timeutil import from_pacific, to_pacific
 
 #: NUL and the C0 and C1 controls except tab, line feed and carriage return; lone surrogates;
 #: the bidirectional embedding, override and isolate controls, which make a name or title
@@ -254,11 +254,11 @@ def _years_in_range(form, field):
 def _a_pacific_time_that_exists(form, field):
     """A date and time typed in Pacific time must be one the clocks show: on the second Sunday
     of March they jump from 2:00 to 3:00, and 2:30 that day would otherwise be read as 3:30."""
-    if field.data is not None and field.data.tzinfo is None and MIN_YEAR <= field.data.year <= MAX_YEAR:
-        local = field.data.replace(tzinfo=PACIFIC)
-        if local.astimezone(timezone.utc).astimezone(PACIFIC).replace(tzinfo=None) != field.data:
-            raise FieldError(f"{field.data:%-I:%M %p} does not exist on {field.data:%b %-d, %Y} in "
-                             "Pacific time: the clocks jump from 2:00 to 3:00 AM. Choose another time.")
+    value = field.data
+    if (value is not None and value.tzinfo is None and MIN_YEAR <= value.year <= MAX_YEAR
+            and to_pacific(from_pacific(value)).replace(tzinfo=None) != value):
+        raise FieldError(f"{value:%-I:%M %p} does not exist on {value:%b %-d, %Y} in "
+                         "Pacific time: the clocks jump from 2:00 to 3:00 AM. Choose another time.")
 
 
 def _integer_in_range(form, field):

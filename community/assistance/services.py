@@ -66,24 +66,25 @@ def ask_for_help(user, ask: Ask, confirmed=False, upload=None):
     if ask.strategy and ask.strategy not in STRATEGY_LABELS:
         raise AssistanceError("Choose one of the Linkages strategies.", "strategy")
     guard.screen({"topic": ask.topic, "details": ask.details}, confirmed)
+    topic, details = ask.topic.strip()[:200], (ask.details or "").strip()
+    area, strategy = ask.toolkit_area or "", ask.strategy or ""  # the form sends None for "none"
     # The same request sent again at once (a double click) is the one already made: the asker's
     # row is locked first, so two of them at the same moment see each other. Every choice must
     # match; a file sent with it is added to that request unless it already has the same file.
     db.session.refresh(user, with_for_update={"of": User})
     earlier = db.session.scalar(select(AssistanceRequest).where(
-        AssistanceRequest.requester_id == user.id, AssistanceRequest.topic == ask.topic.strip()[:200],
-        AssistanceRequest.details == (ask.details or "").strip(),
-        AssistanceRequest.toolkit_area == (ask.toolkit_area or ""),
-        AssistanceRequest.strategy == (ask.strategy or ""),
+        AssistanceRequest.requester_id == user.id, AssistanceRequest.topic == topic,
+        AssistanceRequest.details == details,
+        AssistanceRequest.toolkit_area == area, AssistanceRequest.strategy == strategy,
         AssistanceRequest.urgency == ask.urgency, AssistanceRequest.preferred_format == ask.preferred_format,
         AssistanceRequest.created_at >= utcnow() - RESENT_WITHIN).limit(1))
     if earlier is not None:
         if upload is not None and _digest(upload) not in {a.sha256 for a in earlier.attachments}:
             attach_file(earlier, user, upload)
         return earlier
-    request = AssistanceRequest(county_id=user.county_id, requester_id=user.id, topic=ask.topic.strip()[:200],
-                                details=(ask.details or "").strip(), toolkit_area=ask.toolkit_area or "",
-                                strategy=ask.strategy or "", urgency=ask.urgency, preferred_format=ask.preferred_format)
+    request = AssistanceRequest(county_id=user.county_id, requester_id=user.id, topic=topic,
+                                details=details, toolkit_area=area,
+                                strategy=strategy, urgency=ask.urgency, preferred_format=ask.preferred_format)
     db.session.add(request)
     db.session.flush()
     audit.record(user, "assistance.ask", "assistance_request", request.id)

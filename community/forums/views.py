@@ -291,13 +291,12 @@ def preview():
 @whole_page
 def thread(thread_id, slug=None):
     thread = _thread_or_404(thread_id)
+    page = request.args.get("page", type=int)
     if slug is not None and slug != thread.slug:  # an old title's link (renamed, redacted)
         # Only the page a link named is kept: other query words are never the router's
         # arguments (thread_id=, _external=, _anchor=).
-        page = request.args.get("page", type=int)
         return redirect(url_for("forums.thread", thread_id=thread.id, slug=thread.slug,
                                 **({"page": page} if page else {})))
-    page = request.args.get("page", type=int)
     last_read = queries.read_position(thread, current_user)
     if page is None:
         if last_read and last_read < thread.last_number:

@@ -14,7 +14,7 @@ from .. import content, jobs, mail
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import Handled, InboundMessage, IncomingMail
-from .reading import _sender, is_automatic, parse
+from .reading import UNREADABLE, _sender, is_automatic, parse
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def _refuse_oversized(raw, row):
     message = message_from_bytes(head, policy=policy.default)
     try:
         automatic = is_automatic(message)
-    except (RecursionError, ValueError, LookupError, TypeError, AttributeError, IndexError):
+    except UNREADABLE:
         return  # headers no parser reads: nobody to trust with an answer
     incoming = IncomingMail(message_id=str(message.get("Message-ID") or ""),
                             sender=_sender(message)[0], sender_name="",
@@ -106,7 +106,7 @@ def process(inbound_id):
     try:
         message = message_from_bytes(row.raw, policy=policy.default)
         incoming = parse(message, row.recipients.split("\n") if row.recipients else ())
-    except (RecursionError, ValueError, LookupError, TypeError, AttributeError, IndexError) as error:
+    except UNREADABLE as error:
         # Nested thousands deep, or headers no parser reads: nobody to trust with an answer.
         log.warning("inbound message %s: unreadable (%s)", row.id, type(error).__name__)
         row.status, row.handled_at, row.raw, row.recipients = "unreadable", utcnow(), b"", ""

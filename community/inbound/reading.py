@@ -32,6 +32,12 @@ def parse(message, envelope_recipients=()):
                         automatic=is_automatic(message))
 
 
+#: What Python's e-mail parser raises on messages it cannot read (comments or MIME nested thousands
+#: deep, CR/LF in an encoded name, unknown encodings): such a message has no sender to trust.
+UNREADABLE = (RecursionError, ValueError, LookupError, TypeError, AttributeError, IndexError,
+              HeaderParseError)
+
+
 def _sender(message):
     """(address, name) of the one mailbox in From:, or ("", "") when there is no single one to
     trust: a header that names a second address in its display name, an encoded word or a comment
@@ -43,7 +49,7 @@ def _sender(message):
         # only the address it settled on.
         written = str(make_header(decode_header(raw[0]))) if len(raw) == 1 else ""
         header = str(message.get("From") or "")
-    except (ValueError, RecursionError, LookupError, HeaderParseError):  # CR/LF in a name, deep comments
+    except UNREADABLE:
         return "", ""
     if written.count("@") != 1 or any(c in header + written.strip() for c in "\r\n"):
         return "", ""
