@@ -642,3 +642,17 @@ def test_answers_about_messages_too_large_are_sent_once_per_message_and_capped(m
         mailroom.send_stdin(mailroom.message("plain_reply", "reply+guess@" + DOMAIN, victim, "x" * 5000))
     assert len(mailroom.answers_to(victim)) == handling.ANSWERS_PER_HOUR
     assert all(row.raw == b"" for row in db.session.scalars(select(InboundMessage)))
+
+
+def test_control_characters_in_a_reply_are_taken_out_as_on_the_web(mailroom, thread):
+    """NUL cannot be stored by PostgreSQL and a right-to-left override disguises text: the web
+    forms take them out, and so does the mail path."""
+    member = mailroom.forum.member
+    address = mailroom.reply_address(member, thread)
+    body = "We tried\x00 it at the\x1b[2J office; see exe.\u202efdp and\u200b 123\u00ad-45-6789 later."
+    mailroom.send_stdin(mailroom.message("plain_reply", address, member, body), "--recipient", address)
+    assert "Social Security number" in text_of(mailroom.answers_to(member.email)[-1])  # joined again
+    body = "We tried\x00 it at the\x1b office; see exe.\u202efdp later."
+    mailroom.send_stdin(mailroom.message("plain_reply", address, member, body), "--recipient", address)
+    posted = mailroom.posts_in(thread)[-1].body_source
+    assert posted == "We tried it at the office; see exe.fdp later."
