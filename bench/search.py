@@ -267,7 +267,8 @@ def run(seconds=5.0, documents=None):
                        capture_output=True)
         subprocess.run(flask + ["seed-demo"], cwd=ROOT, env={**os.environ, **env}, check=True,
                        capture_output=True)
-        settings = {"INSTANCE_PATH": instance, "SEARCH_INDEX_PROCS": 2}
+        # In-process timings run every search in full (3 rounds of the same 50 queries).
+        settings = {"INSTANCE_PATH": instance, "SEARCH_INDEX_PROCS": 2, "SEARCH_KEEP_RESULTS": False}
         if database_url:  # the Config class read the environment before it was set here
             settings["SQLALCHEMY_DATABASE_URI"] = database_url
         app = create_app(settings)
@@ -300,14 +301,22 @@ def run(seconds=5.0, documents=None):
             print("BENCH_DATABASE_URL is not a PostgreSQL database: the PostgreSQL backend is not measured.")
         base = baseline(seconds)
         for label, name in [(label, "whoosh" if backend is engine else "postgres") for label, backend in backends]:
-            node_env = {**env, "SEARCH_BACKEND": name}
-            with gunicorn("community:create_app()", env=node_env) as url:
-                rows.append({"what": f"{label} search page, anonymous: q=reunification timelines",
-                             **measure(url + "/search?q=reunification+timelines", seconds)})
-                cookie = sign_in_cookie(url, "maria.lopez@stanislaus.example.gov", "linkages-demo")
-                rows.append({"what": f"{label} search page, member: q=\"shared release\" county facet",
-                             **measure(url + "/search?q=%22shared+release%22&county=fresno", seconds,
-                                       headers={"Cookie": cookie})})
+            # Whoosh pages are never kept; on PostgreSQL: the kept page (a repeated view with no
+            # commit between), the page built with the search's results kept (a repeated search
+            # after writes elsewhere), and the page built running the search in full (a new search).
+            variants = [("", {})] if name == "whoosh" else [
+                (" [kept page]", {"KEEP_WHOLE_PAGES": "1", "SEARCH_KEEP_RESULTS": "1"}),
+                (" [built, results kept]", {"KEEP_WHOLE_PAGES": "0", "SEARCH_KEEP_RESULTS": "1"}),
+                (" [built, search run in full]", {"KEEP_WHOLE_PAGES": "0", "SEARCH_KEEP_RESULTS": "0"})]
+            for variant, settings in variants:
+                node_env = {**env, "SEARCH_BACKEND": name, **settings}
+                with gunicorn("community:create_app()", env=node_env) as url:
+                    rows.append({"what": f"{label} search page, anonymous: q=reunification timelines{variant}",
+                                 **measure(url + "/search?q=reunification+timelines", seconds)})
+                    cookie = sign_in_cookie(url, "maria.lopez@stanislaus.example.gov", "linkages-demo")
+                    rows.append({"what": f"{label} search page, member: q=\"shared release\" county facet{variant}",
+                                 **measure(url + "/search?q=%22shared+release%22&county=fresno", seconds,
+                                           headers={"Cookie": cookie})})
         with gunicorn("community:create_app()", env=env) as url:
             cookie = sign_in_cookie(url, "maria.lopez@stanislaus.example.gov", "linkages-demo")
             rows.append({"what": "library page, member", **measure(url + "/library/", seconds,

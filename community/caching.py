@@ -142,6 +142,34 @@ def remember(name, key, build, size=KEPT):
     return found
 
 
+def counter_sql(dialect, counter, tables):
+    """Statements (idempotent) that make table `counter`'s one row (id 1) and the triggers that
+    give it a new `version` with every write to `tables`: what kept answers over those tables are
+    keyed by, so a write by any process, machine or tool counts.
+
+    On PostgreSQL one statement trigger per table takes the number from a sequence: a number is
+    never handed out twice, so a transaction that rolls back leaves no number that a later commit
+    could reuse for other contents (its own uncommitted reads were keyed by it). SQLite, whose
+    writers are serialized, adds one per written row.
+    """
+    statements = [f"INSERT INTO {counter} (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING"]
+    if dialect == "postgresql":
+        statements += [
+            f"CREATE SEQUENCE IF NOT EXISTS {counter}_numbers",
+            f"SELECT setval('{counter}_numbers', GREATEST((SELECT version FROM {counter} WHERE id = 1), 0) + 1, "
+            "false)",
+            f"CREATE OR REPLACE FUNCTION bump_{counter}() RETURNS trigger AS $$ BEGIN UPDATE {counter} "
+            f"SET version = nextval('{counter}_numbers') WHERE id = 1; RETURN NULL; END; $$ LANGUAGE plpgsql"]
+        statements += [f"CREATE OR REPLACE TRIGGER {counter}_{table} AFTER INSERT OR UPDATE OR DELETE "
+                       f"OR TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_{counter}()"
+                       for table in tables]
+    else:
+        statements += [f"CREATE TRIGGER IF NOT EXISTS {counter}_{table}_{verb.lower()} AFTER {verb} "
+                       f"ON {table} BEGIN UPDATE {counter} SET version = version + 1 WHERE id = 1; END"
+                       for table in tables for verb in ("INSERT", "UPDATE", "DELETE")]
+    return statements
+
+
 # --- Whole pages ---------------------------------------------------------------------------
 
 #: Whole pages kept per process (the most recently used; a page is 20–100 kB).

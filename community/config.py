@@ -162,6 +162,9 @@ class Config:
     SEARCH_PER_PAGE = _env_int("SEARCH_PER_PAGE", 10)
     #: Writer processes used by a full rebuild (each writes its own segment).
     SEARCH_INDEX_PROCS = _env_int("SEARCH_INDEX_PROCS", 1)
+    #: PostgreSQL backend: keep each search's results (hits, facet counts, suggestion) under the
+    #: search tables' version and the viewer's access; off (0) runs every search in full.
+    SEARCH_KEEP_RESULTS = _env_bool("SEARCH_KEEP_RESULTS", True)
 
     # --- Newsletter ---------------------------------------------------------------------------
     #: Messages per second a worker sends at most (0: no limit).

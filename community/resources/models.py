@@ -6,6 +6,7 @@ from sqlalchemy import (JSON, BigInteger, Column, ForeignKey, LargeBinary, Strin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import County, User
+from ..caching import counter_sql
 from ..clusters.models import Cluster
 from ..extensions import db
 from ..permissions import CLUSTERS, MEMBERS, PUBLIC, Scope
@@ -312,21 +313,9 @@ VERSIONED_TABLES = ("resources", "resource_versions", "resource_clusters")
 
 
 def library_version_sql(dialect):
-    """The statements that make the version row and its triggers (idempotent; the migration
-    0019_library_version runs the same statements)."""
-    bump = "UPDATE library_version SET version = version + 1 WHERE id = 1"
-    statements = ["INSERT INTO library_version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING"]
-    if dialect == "postgresql":
-        statements.append("CREATE OR REPLACE FUNCTION bump_library_version() RETURNS trigger AS $$ "
-                          f"BEGIN {bump}; RETURN NULL; END; $$ LANGUAGE plpgsql")
-        statements += [f"CREATE OR REPLACE TRIGGER library_version_{table} AFTER INSERT OR UPDATE OR DELETE "
-                       f"OR TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_library_version()"
-                       for table in VERSIONED_TABLES]
-    else:
-        statements += [f"CREATE TRIGGER IF NOT EXISTS library_version_{table}_{verb.lower()} AFTER {verb} "
-                       f"ON {table} BEGIN {bump}; END"
-                       for table in VERSIONED_TABLES for verb in ("INSERT", "UPDATE", "DELETE")]
-    return statements
+    """The statements that make the version row and its triggers (idempotent; migrations 0019
+    and 0020 run the same statements)."""
+    return counter_sql(dialect, "library_version", VERSIONED_TABLES)
 
 
 @event.listens_for(db.metadata, "after_create")

@@ -3,7 +3,7 @@
 `community.ui` (navigation, stylesheet, sections on shared pages, demo data)."""
 from flask import has_request_context, render_template, request
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from .. import content, ui
@@ -13,6 +13,7 @@ from ..extensions import db
 from ..permissions import PUBLIC, access_filter, can
 from . import services
 from .browse import library_version
+from ..accounts.models import County
 from .models import Resource, ResourceVersion, resource_clusters
 
 #: The kind of the library's search documents.
@@ -53,44 +54,70 @@ def removed(ids):
 _BATCH = 500
 
 
-def _current_texts(resource_ids):
-    """{resource_id: text of its newest version}."""
+def _texts_statement():
     newest = (select(ResourceVersion.resource_id, func.max(ResourceVersion.number).label("number"))
-              .where(ResourceVersion.resource_id.in_(resource_ids))
+              .where(ResourceVersion.resource_id.in_(bindparam("ids", expanding=True)))
               .group_by(ResourceVersion.resource_id).subquery())
     version = aliased(ResourceVersion)
-    rows = db.session.execute(
-        select(version.resource_id, version.text, version.held_reason, version.guard_confirmed_at)
-        .join(newest, (version.resource_id == newest.c.resource_id) & (version.number == newest.c.number)))
+    return (select(version.resource_id, version.text, version.held_reason, version.guard_confirmed_at)
+            .join(newest, (version.resource_id == newest.c.resource_id) & (version.number == newest.c.number)))
+
+
+#: Statements built once (the search page reads its hits' sources on every view).
+_TEXTS = _texts_statement()
+
+
+def _current_texts(resource_ids):
+    """{resource_id: text of its newest version}."""
+    rows = db.session.execute(_TEXTS, {"ids": list(resource_ids)})
     # A file held by the confidentiality guard is found by its title and summary, never its text.
     return {resource_id: "" if held is not None and confirmed is None else text
             for resource_id, text, held, confirmed in rows}
 
 
+_DOCUMENT_COLUMNS = (Resource.id, Resource.title, Resource.summary, Resource.visibility, Resource.created_at,
+                     Resource.updated_at, Resource.doc_type, Resource.toolkit_areas, Resource.strategies,
+                     Resource.program, Resource.year, Resource.tags, Resource.download_count)
+_DOCUMENT_ROWS = (select(*_DOCUMENT_COLUMNS, County.name.label("county_name"))
+                  .select_from(Resource).outerjoin(County, County.id == Resource.county_id)
+                  .where(Resource.id.in_(bindparam("ids", expanding=True)), Resource.deleted_at.is_(None))
+                  .order_by(Resource.id))
+_DOCUMENT_CLUSTERS = (select(resource_clusters.c.resource_id, resource_clusters.c.cluster_id)
+                      .where(resource_clusters.c.resource_id.in_(bindparam("ids", expanding=True))))
+
+
 def search_documents(ids=None):
-    """SearchDocuments for live resources (all, or these ids); deleted ones are simply absent."""
-    query = select(Resource.id).where(Resource.deleted_at.is_(None)).order_by(Resource.id)
-    if ids is not None:
-        wanted = [int(i) for i in ids if str(i).isdigit()]
-        if not wanted:
-            return
-        query = query.where(Resource.id.in_(wanted))
-    all_ids = db.session.scalars(query).all()
+    """SearchDocuments for live resources (all, or these ids); deleted ones are simply absent.
+
+    Read as plain rows, three statements per batch (resources with their county, cluster ids,
+    texts): the search page reads its hits again through here on every view.
+    """
+    if ids is None:
+        all_ids = db.session.scalars(select(Resource.id).where(Resource.deleted_at.is_(None))
+                                     .order_by(Resource.id)).all()
+    else:
+        all_ids = sorted({int(i) for i in ids if str(i).isdigit()})
     for start in range(0, len(all_ids), _BATCH):
         chunk = all_ids[start:start + _BATCH]
-        resources = db.session.scalars(select(Resource).where(Resource.id.in_(chunk)).order_by(Resource.id)).all()
+        rows = db.session.execute(_DOCUMENT_ROWS, {"ids": chunk}).all()
+        if not rows:
+            continue
+        clusters = {}
+        for resource_id, cluster_id in db.session.execute(_DOCUMENT_CLUSTERS, {"ids": chunk}):
+            clusters.setdefault(resource_id, set()).add(cluster_id)
         texts = _current_texts(chunk)
-        for resource in resources:
-            yield document_of(resource, texts.get(resource.id, ""))
+        for row in rows:
+            yield document_of(row, texts.get(row.id, ""), clusters.get(row.id, ()), row.county_name)
 
 
-def document_of(resource, text):
+def document_of(resource, text, cluster_ids, county_name):
+    """The search document of a resource row (`_DOCUMENT_COLUMNS`)."""
     return SearchDocument(
         kind="resource", id=str(resource.id), title=resource.title, text=text or "",
         url=f"/library/{resource.id}", visibility=resource.visibility,
-        cluster_ids=frozenset(c.id for c in resource.clusters), summary=resource.summary,
+        cluster_ids=frozenset(cluster_ids), summary=resource.summary,
         created_at=resource.created_at, updated_at=resource.updated_at,
-        facets={"county": resource.county.name if resource.county else "",
+        facets={"county": county_name or "",
                 "doc_type": resource.doc_type, "toolkit_area": list(resource.toolkit_areas or []),
                 "strategy": list(resource.strategies or []), "program": resource.program,
                 "year": resource.year or "", "tags": list(resource.tags or [])},

@@ -5,10 +5,11 @@ backend (`postgres.py`) writes them; on SQLite the PostgreSQL-only types fall ba
 """
 from datetime import datetime
 
-from sqlalchemy import ARRAY, DDL, JSON, DateTime, Index, Integer, String, Text, event
+from sqlalchemy import ARRAY, DDL, JSON, BigInteger, DateTime, Index, Integer, String, Text, event
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..caching import counter_sql
 from ..extensions import db
 
 _INTEGERS = ARRAY(Integer).with_variant(JSON(), "sqlite")
@@ -80,6 +81,34 @@ class SearchIndexState(db.Model):
     built_at: Mapped[datetime | None] = mapped_column(DateTime)
     #: Pages that find the index unusable queue one rebuild a minute at most, across nodes.
     rebuild_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SearchVersion(db.Model):
+    """One row whose number changes with every write to the search tables (database triggers):
+    what the PostgreSQL backend's kept results are keyed by (`postgres.search`)."""
+
+    __tablename__ = "search_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+#: The tables whose every write changes the search version.
+VERSIONED_TABLES = ("search_documents", "search_words")
+
+
+def search_version_sql(dialect):
+    """The statements that make the version row and its triggers (idempotent; migration
+    0020_search_version runs the same statements). On SQLite the tables are never written
+    (the Whoosh backend keeps its index in a folder) and the row stays at 0."""
+    return counter_sql(dialect, "search_version", VERSIONED_TABLES)
+
+
+@event.listens_for(db.metadata, "after_create")
+def _make_search_version(metadata, connection, **kwargs):
+    """`create_all` (tests) makes the row and triggers as the migration does."""
+    for statement in search_version_sql(connection.dialect.name):
+        connection.exec_driver_sql(statement)
 
 
 # The trigram index needs pg_trgm; `create_all` (tests) makes it as the migration does.

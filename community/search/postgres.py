@@ -11,7 +11,10 @@ This module reads; `postgres_index` writes, `postgres_query` compiles the query 
 `postgres_suggest` offers "did you mean".
 """
 import math
+from dataclasses import replace
 from datetime import datetime
+
+from flask import current_app
 
 from markupsafe import Markup, escape
 from sqlalchemy import (
@@ -30,11 +33,11 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import content
+from ..caching import remember
 from ..extensions import db
-from .models import SearchDocument
+from .models import SearchDocument, SearchIndexState, SearchVersion
 from .postgres_index import (  # noqa: F401
     LOCK_KEY,
-    _built,
     apply_changes,
     forget,
     rebuild,
@@ -65,6 +68,8 @@ from .results import (  # noqa: F401
 )
 
 _docs = SearchDocument.__table__
+_state = SearchIndexState.__table__
+_version = SearchVersion.__table__
 
 # Highlight markers: control characters that stored text never contains (they are stripped).
 _START, _STOP, _LT, _GT = "\x02", "\x03", "\x04", "\x05"
@@ -180,10 +185,39 @@ def _hit(row, with_snippet, kind_labels):
 def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=10):
     """Search what `allowed` (an AccessFilter) may see; the same contract as `engine.search`.
 
+    The results are kept per app (`caching.remember`) under the search tables' version (raised by
+    database triggers on every write to them, by any process or machine), what the viewer may
+    see and the whole request; each caller gets its own copy of the kept results.
+
     :raises SearchUnavailable: when the search tables cannot be read or were never filled.
     """
     filters = {k: v for k, v in (filters or {}).items() if k in FACET_FIELDS and v}
     query = (query or "").strip()[:500]
+    page = max(1, page)
+    try:
+        built, version = db.session.execute(_STATE).one_or_none() or (None, None)
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        raise SearchUnavailable(f"search failed on PostgreSQL: {error!r}") from error
+    if built is None:
+        raise SearchUnavailable("the search documents were never built")
+    if version is None or not current_app.config["SEARCH_KEEP_RESULTS"]:
+        return _search(allowed, query, filters, sort, page, per_page)
+    key = (version, allowed.everything, allowed.members, allowed.cluster_ids, allowed.county_id,
+           allowed.all_counties, query, tuple(sorted(filters.items())), sort, page, per_page)
+    found = remember("search.results", key, lambda: _search(allowed, query, filters, sort, page, per_page),
+                     KEPT_RESULTS)
+    return replace(found, hits=[replace(hit) for hit in found.hits])
+
+
+#: Searches kept per process (a page of results with its facets is a few kB).
+KEPT_RESULTS = 500
+#: Whether the documents were ever built, and the search tables' version, in one statement.
+_STATE = select(_state.c.built_at, select(_version.c.version).where(_version.c.id == 1).scalar_subquery()
+                ).where(_state.c.id == 1)
+
+
+def _search(allowed, query, filters, sort, page, per_page):
     kind_labels = {kind: label for kind, (label, _) in content.sources().items()}
     try:
         compiled = compile_query(query) if query else _Compiled(None, None)
@@ -191,12 +225,9 @@ def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=1
         return Results(query=query, error=f"That search could not be read: {error}")
     if sort == "relevance" and not query:
         sort = "newest"
-    page = max(1, page)
     permitted = permission_filter(allowed)
     where = [c for c in (compiled.condition, permitted, *_filter_conditions(filters)) if c is not None]
     try:
-        if not _built():
-            raise SearchUnavailable("the search documents were never built")
         # Matching goes through the GIN index, never a scan that unpacks every row's tsvector
         # (the planner does not know how costly that is when a query matches a third of them).
         if compiled.ranking is not None:
@@ -214,12 +245,9 @@ def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=1
         if compiled.ranking is not None:
             db.session.execute(select(func.set_config("enable_seqscan", "on", True)))
         return results
-    except SearchUnavailable:
-        raise
     except SQLAlchemyError as error:
         db.session.rollback()
         raise SearchUnavailable(f"search failed on PostgreSQL: {error!r}") from error
-
 
 
 def close_readers():
