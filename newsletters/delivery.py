@@ -390,6 +390,13 @@ class Marks:
             self.pgconn = self.connection.driver_connection.pgconn
         cursor = self.connection.cursor()
         cursor.execute("SET synchronous_commit TO off" if self.postgres else "PRAGMA synchronous = NORMAL")
+        if self.postgres:
+            # Prepared once: each message's statement is then neither parsed nor planned again.
+            self.pg_names = {}
+            for n, (key, sql) in enumerate(self.pg_sql.items()):
+                name = f"newsletter_marks_{id(self):x}_{n}"
+                cursor.execute(f"PREPARE {name} AS {sql.decode()}")
+                self.pg_names[key] = name.encode()
         cursor.close()
         self.connection.commit()
 
@@ -405,7 +412,7 @@ class Marks:
             self.ours = False
         elif self.postgres:
             values = [str(value).encode() for value in marked + checked]
-            self.pgconn.send_query_params(self.pg_sql[bool(marked), bool(checked)], values)
+            self.pgconn.send_query_prepared(self.pg_names[bool(marked), bool(checked)], values)
             self.pending = True
             while self.pgconn.flush():  # 1: more to send (the connection is non-blocking)
                 sockets.select([], [self.pgconn.socket], [])
@@ -466,6 +473,8 @@ class Marks:
                         self.answer()
                 cursor = self.connection.cursor()
                 cursor.execute("RESET synchronous_commit")
+                for name in self.pg_names.values():
+                    cursor.execute(f"DEALLOCATE {name.decode()}")
                 cursor.close()
                 self.connection.driver_connection.autocommit = False
         finally:
