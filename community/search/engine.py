@@ -185,7 +185,8 @@ def _column_values(searcher, name):
 
 
 def _facet_counts(searcher, name, docs):
-    """{value: count} of one facet over these documents, counted in one pass of `Counter`."""
+    """{value: count} of one facet over these documents, counted in one pass of `Counter` (what
+    the benchmark's raw Whoosh counts two facets with; the page counts all of them at once)."""
     several, values = _column_values(searcher, name)
     found = map(values.__getitem__, docs)
     counts = Counter(chain.from_iterable(found) if several else found)
@@ -196,7 +197,8 @@ def _facet_counts(searcher, name, docs):
 def _all_facet_counts(searcher, docs):
     """{facet: {value: count}} of every facet over these documents, in one pass: each document's
     (facet, value) pairs are numbered once per searcher, so counting is one `Counter` over small
-    integers rather than one pass per facet."""
+    integers rather than one pass per facet. Numbering costs one pass over every document's
+    columns, paid by the first search of each searcher (a new one after every index change)."""
     cache = _cache(searcher)
     if "facet pairs" not in cache:
         numbers, per_doc = {}, []

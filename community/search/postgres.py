@@ -15,7 +15,6 @@ from dataclasses import replace
 from datetime import datetime
 
 from flask import current_app
-
 from markupsafe import Markup, escape
 from sqlalchemy import (
     Text,
@@ -185,8 +184,8 @@ def _hit(row, with_snippet, kind_labels):
 def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=10):
     """Search what `allowed` (an AccessFilter) may see; the same contract as `engine.search`.
 
-    The results are kept per app (`caching.remember`) under the search tables' version (raised by
-    database triggers on every write to them, by any process or machine), what the viewer may
+    The results are kept per app (`caching.remember`) under the search tables' version (renumbered
+    by database triggers on every write to them, by any process or machine), what the viewer may
     see and the whole request; each caller gets its own copy of the kept results.
 
     :raises SearchUnavailable: when the search tables cannot be read or were never filled.
