@@ -123,10 +123,12 @@ def kept(name):
     return cache
 
 
-def remember(name, key, build, size=KEPT):
+def remember(name, key, build, size=KEPT, still=None):
     """The answer kept in cache `name` under `key`; on a miss `build()` makes it and the least
     recently used entries beyond `size` are dropped. `key` must hold everything the answer
-    depends on (see the module's note)."""
+    depends on (see the module's note). `still()` (optional), asked after a build, says whether
+    the key still holds (e.g. the version it names was not changed meanwhile); if not, the
+    answer is returned without being kept."""
     cache = kept(name)
     found = cache.get(key)
     if found is not None:
@@ -135,6 +137,8 @@ def remember(name, key, build, size=KEPT):
                 cache.move_to_end(key)
         return found
     found = build()
+    if still is not None and not still():
+        return found
     with _kept_lock:
         cache[key] = found
         while len(cache) > size:
@@ -156,8 +160,9 @@ def counter_sql(dialect, counter, tables):
     if dialect == "postgresql":
         statements += [
             f"CREATE SEQUENCE IF NOT EXISTS {counter}_numbers",
-            f"SELECT setval('{counter}_numbers', GREATEST((SELECT version FROM {counter} WHERE id = 1), 0) + 1, "
-            "false)",
+            # Never back: run again on a live database, the next number stays above every one given.
+            f"SELECT setval('{counter}_numbers', GREATEST((SELECT version FROM {counter} WHERE id = 1) + 1, "
+            f"(SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM {counter}_numbers), 1), false)",
             f"CREATE OR REPLACE FUNCTION bump_{counter}() RETURNS trigger AS $$ BEGIN UPDATE {counter} "
             f"SET version = nextval('{counter}_numbers') WHERE id = 1; RETURN NULL; END; $$ LANGUAGE plpgsql"]
         statements += [f"CREATE OR REPLACE TRIGGER {counter}_{table} AFTER INSERT OR UPDATE OR DELETE "

@@ -13,7 +13,9 @@ How this avoids the failures listmonk users reported (see docs/newsletters.md):
 - the issue is rendered and its bodies encoded once per send (`WireTemplate`); each recipient
   costs a signed token, a few small encodings and one short commit.
 """
+import itertools
 import logging
+import os
 import select as sockets
 import smtplib
 import time
@@ -353,6 +355,10 @@ class SMTPTransport:
                 self.smtp.rset()
 
 
+#: Names of the marks' prepared statements, unique in a process (with its pid, on its connections).
+_statement_numbers = itertools.count(1)
+
+
 class Marks:
     """Durable per-message marks, one short transaction each, on a connection of their own.
 
@@ -370,6 +376,13 @@ class Marks:
 
     def __init__(self):
         self.connection = db.engine.raw_connection()
+        try:
+            self._open()
+        except BaseException:
+            self.connection.invalidate()  # never back to the pool half set up
+            raise
+
+    def _open(self):
         self.postgres = db.engine.dialect.name == "postgresql"
         table = Delivery.__table__.name
         mark = f"UPDATE {table} SET status = 'sent', sent_at = ?, error = '' WHERE id = ? AND claim = ?"
@@ -393,8 +406,8 @@ class Marks:
         if self.postgres:
             # Prepared once: each message's statement is then neither parsed nor planned again.
             self.pg_names = {}
-            for n, (key, sql) in enumerate(self.pg_sql.items()):
-                name = f"newsletter_marks_{id(self):x}_{n}"
+            for key, sql in self.pg_sql.items():
+                name = f"newsletter_marks_{os.getpid()}_{next(_statement_numbers)}"
                 cursor.execute(f"PREPARE {name} AS {sql.decode()}")
                 self.pg_names[key] = name.encode()
         cursor.close()
@@ -466,6 +479,7 @@ class Marks:
         return status
 
     def close(self):
+        """Give the connection back as it was taken (or drop it if that fails)."""
         try:
             if self.postgres:
                 if self.pending:
@@ -477,6 +491,9 @@ class Marks:
                     cursor.execute(f"DEALLOCATE {name.decode()}")
                 cursor.close()
                 self.connection.driver_connection.autocommit = False
+        except BaseException:
+            self.connection.invalidate()
+            raise
         finally:
             self.connection.close()
 

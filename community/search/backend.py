@@ -11,6 +11,7 @@ from flask import current_app
 from markupsafe import Markup, escape
 
 from .. import content
+from ..extensions import db
 from ..permissions import Scope
 from . import engine, results
 
@@ -150,6 +151,9 @@ def on_content_narrowing(kind, ids):
     if in_database():
         from . import postgres
 
+        # The changing rows first: every transaction then takes a source's version row (the
+        # library's) before the search's, so two of them never wait for each other in a cycle.
+        db.session.flush()
         postgres.forget(kind, ids)
 
 

@@ -202,11 +202,17 @@ def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=1
         raise SearchUnavailable("the search documents were never built")
     if version is None or not current_app.config["SEARCH_KEEP_RESULTS"]:
         return _search(allowed, query, filters, sort, page, per_page)
-    key = (version, allowed.everything, allowed.members, allowed.cluster_ids, allowed.county_id,
-           allowed.all_counties, query, tuple(sorted(filters.items())), sort, page, per_page)
+    # The whole (frozen) filter: whatever it learns to hold is part of the key.
+    key = (version, allowed, query, tuple(sorted(filters.items())), sort, page, per_page)
     found = remember("search.results", key, lambda: _search(allowed, query, filters, sort, page, per_page),
-                     KEPT_RESULTS)
+                     KEPT_RESULTS, still=lambda: _version_now() == version)
     return replace(found, hits=[replace(hit) for hit in found.hits])
+
+
+def _version_now():
+    """The version again after a search was run: a write committed between the first reading
+    and the search's own statements would otherwise be kept under the older number."""
+    return db.session.scalar(select(_version.c.version).where(_version.c.id == 1))
 
 
 #: Searches kept per process (a page of results with its facets is a few kB).

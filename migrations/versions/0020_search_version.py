@@ -35,8 +35,9 @@ def upgrade():
     if op.get_bind().dialect.name == "postgresql":
         for counter, tables in COUNTERS.items():
             op.execute(f"CREATE SEQUENCE IF NOT EXISTS {counter}_numbers")
-            op.execute(f"SELECT setval('{counter}_numbers', GREATEST((SELECT version FROM {counter} "
-                       "WHERE id = 1), 0) + 1, false)")
+            op.execute(f"SELECT setval('{counter}_numbers', GREATEST((SELECT version FROM {counter} WHERE id = 1) "
+                       f"+ 1, (SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM {counter}_numbers), "
+                       "1), false)")
             op.execute(f"CREATE OR REPLACE FUNCTION bump_{counter}() RETURNS trigger AS $$ BEGIN UPDATE "
                        f"{counter} SET version = nextval('{counter}_numbers') WHERE id = 1; RETURN NULL; END; "
                        "$$ LANGUAGE plpgsql")

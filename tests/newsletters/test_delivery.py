@@ -4,6 +4,7 @@ import time
 from collections import Counter
 from urllib.parse import urlparse
 
+import pytest
 from sqlalchemy import func, select
 
 from community import jobs
@@ -369,3 +370,34 @@ def test_a_thousand_one_click_unsubscribes_from_one_provider_address_all_succeed
         db.session.expire_all()
         assert db.session.scalar(select(func.count()).select_from(Subscriber).where(
             Subscriber.status == "unsubscribed")) == 1000
+
+
+def test_marks_that_fail_while_opening_never_hand_a_half_set_connection_back(app, monkeypatch):
+    """The marks' connection runs in autocommit with prepared statements: if opening it fails
+    half way, it is dropped, never returned to the pool for an ORM session to run without
+    transactions; and each opening names its statements afresh."""
+    opened = delivery.Marks._open
+
+    def fails_after_setting_up(self):
+        opened(self)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(delivery.Marks, "_open", fails_after_setting_up)
+    with pytest.raises(RuntimeError):
+        delivery.Marks()
+    monkeypatch.undo()
+    names = []
+    for _ in range(2):
+        marks = delivery.Marks()
+        names.append(getattr(marks, "pg_names", {}))
+        marks.close()
+    if db.engine.dialect.name == "postgresql":
+        assert set(names[0].values()).isdisjoint(names[1].values())
+        connection = db.engine.raw_connection()
+        try:
+            assert connection.driver_connection.autocommit is False
+            prepared = connection.cursor()
+            prepared.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'newsletter_marks_%'")
+            assert prepared.fetchone()[0] == 0
+        finally:
+            connection.close()

@@ -90,3 +90,27 @@ def test_turned_off_every_search_runs_in_full(app, indexed):
     with count_queries(app) as statements:
         assert backend.search(VISITOR, "release", reread=False).total == 1
     assert any("search_documents" in statement for statement in statements)
+
+
+def test_results_built_while_another_connection_commits_are_not_kept_under_the_older_number(
+        app, indexed, monkeypatch):
+    """The version is read, then the search runs in statements of its own: a write committed in
+    between is in the results, which therefore must not be kept under the number read first."""
+    from community import caching
+    from community.search import postgres
+
+    search_in_full = postgres._search
+
+    def another_node_commits_meanwhile(*args):
+        other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        try:
+            with other.begin() as connection:
+                connection.execute(text("UPDATE search_documents SET downloads = downloads + 1 WHERE ref = '1'"))
+        finally:
+            other.dispose()
+        return search_in_full(*args)
+
+    monkeypatch.setattr(postgres, "_search", another_node_commits_meanwhile)
+    before = db.session.scalar(text("SELECT version FROM search_version WHERE id = 1"))
+    assert backend.search(VISITOR, "release", reread=False).total == 1
+    assert not [key for key in caching.kept("search.results") if key[0] == before]
