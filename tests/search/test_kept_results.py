@@ -28,6 +28,16 @@ def indexed(app, notes, search_backend):
     return notes
 
 
+def _commit_elsewhere(app, statement):
+    """Run `statement` on a connection of its own and commit it, as another node would."""
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with other.begin() as connection:
+            connection.execute(text(statement))
+    finally:
+        other.dispose()
+
+
 def _titles(found):
     return sorted(str(hit.title) for hit in found.hits)
 
@@ -63,12 +73,7 @@ def test_a_change_through_the_index_shows_at_the_next_search(app, indexed):
 
 def test_a_write_in_plain_sql_on_another_connection_shows_at_the_next_search(app, indexed):
     assert backend.search(VISITOR, "release").total == 1
-    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-    try:
-        with other.begin() as connection:
-            connection.execute(text("UPDATE search_documents SET visibility = 'members' WHERE ref = '1'"))
-    finally:
-        other.dispose()
+    _commit_elsewhere(app, "UPDATE search_documents SET visibility = 'members' WHERE ref = '1'")
     db.session.commit()  # a new transaction, as the next request would have
     assert backend.search(VISITOR, "release").total == 0
 
@@ -102,12 +107,7 @@ def test_results_built_while_another_connection_commits_are_not_kept_under_the_o
     search_in_full = postgres._search
 
     def another_node_commits_meanwhile(*args):
-        other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-        try:
-            with other.begin() as connection:
-                connection.execute(text("UPDATE search_documents SET downloads = downloads + 1 WHERE ref = '1'"))
-        finally:
-            other.dispose()
+        _commit_elsewhere(app, "UPDATE search_documents SET downloads = downloads + 1 WHERE ref = '1'")
         return search_in_full(*args)
 
     monkeypatch.setattr(postgres, "_search", another_node_commits_meanwhile)
