@@ -396,8 +396,8 @@ class Marks:
                 return "".join(part + (f"${first + n}" if n < len(parts) - 1 else "")
                                for n, part in enumerate(parts))
             # One statement, one round trip: each statement is its own (unsynced) transaction.
-            self.pg_sql = {(True, False): numbered(mark).encode(), (False, True): numbered(check).encode(),
-                           (True, True): f"WITH marked AS ({numbered(mark)}) {numbered(check, 4)}".encode()}
+            statements = {(True, False): numbered(mark), (False, True): numbered(check),
+                          (True, True): f"WITH marked AS ({numbered(mark)}) {numbered(check, 4)}"}
             self.connection.rollback()  # the pool's liveness check may have opened a transaction
             self.connection.driver_connection.autocommit = True
             self.pgconn = self.connection.driver_connection.pgconn
@@ -406,9 +406,9 @@ class Marks:
         if self.postgres:
             # Prepared once: each message's statement is then neither parsed nor planned again.
             self.pg_names = {}
-            for key, sql in self.pg_sql.items():
+            for key, sql in statements.items():
                 name = f"newsletter_marks_{os.getpid()}_{next(_statement_numbers)}"
-                cursor.execute(f"PREPARE {name} AS {sql.decode()}")
+                cursor.execute(f"PREPARE {name} AS {sql}")
                 self.pg_names[key] = name.encode()
         cursor.close()
         self.connection.commit()

@@ -7,13 +7,13 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from .. import content, ui
+from ..accounts.models import County
 from ..caching import remember
 from ..content import ContentCard, SearchDocument
 from ..extensions import db
 from ..permissions import PUBLIC, access_filter, can
 from . import services
 from .browse import library_version
-from ..accounts.models import County
 from .models import Resource, ResourceVersion, resource_clusters
 
 #: The kind of the library's search documents.

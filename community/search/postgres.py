@@ -181,6 +181,13 @@ def _hit(row, with_snippet, kind_labels):
                created=row["created"], meta=meta, downloads=row["downloads"] or 0, ref=row["ref"])
 
 
+#: Searches kept per process (a page of results with its facets is a few kB).
+KEPT_RESULTS = 500
+#: The search tables' version; with whether the documents were ever built, in one statement.
+_VERSION = select(_version.c.version).where(_version.c.id == 1)
+_STATE = select(_state.c.built_at, _VERSION.scalar_subquery()).where(_state.c.id == 1)
+
+
 def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=10):
     """Search what `allowed` (an AccessFilter) may see; the same contract as `engine.search`.
 
@@ -212,14 +219,7 @@ def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=1
 def _version_now():
     """The version again after a search was run: a write committed between the first reading
     and the search's own statements would otherwise be kept under the older number."""
-    return db.session.scalar(select(_version.c.version).where(_version.c.id == 1))
-
-
-#: Searches kept per process (a page of results with its facets is a few kB).
-KEPT_RESULTS = 500
-#: Whether the documents were ever built, and the search tables' version, in one statement.
-_STATE = select(_state.c.built_at, select(_version.c.version).where(_version.c.id == 1).scalar_subquery()
-                ).where(_state.c.id == 1)
+    return db.session.scalar(_VERSION)
 
 
 def _search(allowed, query, filters, sort, page, per_page):
