@@ -97,8 +97,12 @@ def test_an_organizer_composes_every_block_kind_previews_tests_and_sends(
 
     page.get_by_role("link", name="See it in the archive").click()
     check_page(page, "newsletter-issue")
+    issue_id = re.search(r"/newsletter/(\d+)-", page.url).group(1)
     page.get_by_role("link", name="Newsletter archive").click()
     check_page(page, "newsletter-archive")
+    page.goto(f"/newsletter/{issue_id}/web.html")  # the e-mail as a page, linked from every copy
+    assert page.get_by_role("main").get_by_role("heading", name="Linkages Winter 2027: Fresno in focus").count() == 1
+    check_page(page, "newsletter-web-version", markup="e-mail")
     page.goto("/newsletters/manage/subscribers")
     check_page(page, "newsletter-subscribers")
     page.get_by_role("link", name="Import").click()
