@@ -3,7 +3,9 @@
 The data set (50 clusters, 5,000 threads, 100,000 posts) is generated with bulk inserts into a
 SQLite file in a temporary directory, on top of the demo accounts. One cluster holds 500 threads
 and another 5,000 more (one post each), so the cluster page is measured at 1× and 10×; the long
-thread has 400 posts, so its page 1 and page 20 show whether a deep page costs more.
+thread has 400 posts, so its page 1 and page 20 show whether a deep page costs more. The reader
+belongs to every cluster, so the signed-in home page's "Latest in your clusters" draws on all the
+threads.
 """
 import os
 import random
@@ -118,6 +120,9 @@ def run(seconds=5.0):
                          **measure(f"{url}/clusters/{slug}", seconds, headers=cookie)})
             rows.append({"what": f"cluster page ({10 * CLUSTER_THREADS:,} threads, 10×)",
                          **measure(f"{url}/clusters/{big_slug}", seconds, headers=cookie)})
+            rows.append({"what": f"home page (the reader is in all {CLUSTERS} clusters, "
+                                 f"{THREADS + 10 * CLUSTER_THREADS:,} threads)",
+                         **measure(f"{url}/", seconds, headers=cookie)})
             rows.append({"what": f"thread page ({BIG_THREAD_POSTS}-post thread, page 1)",
                          **measure(f"{url}/t/{thread_id}?page=1", seconds, headers=cookie)})
             rows.append({"what": f"thread page ({BIG_THREAD_POSTS}-post thread, page 20)",

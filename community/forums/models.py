@@ -3,7 +3,7 @@ import re
 from datetime import datetime
 
 from sqlalchemy import (ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, func,
-                        select)
+                        select, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from ..accounts.models import User
@@ -43,8 +43,12 @@ class Thread(db.Model):
     """A discussion in a cluster: a title and an ordered list of posts, the first being the question."""
 
     __tablename__ = "forum_threads"
-    __table_args__ = (Index("ix_forum_threads_cluster_listing", "cluster_id", "is_pinned",
-                            "last_posted_at"),)
+    __table_args__ = (
+        Index("ix_forum_threads_cluster_listing", "cluster_id", "is_pinned", "last_posted_at"),
+        # A cluster's latest threads, pinned or not (the home page's "Latest in your clusters").
+        Index("ix_forum_threads_cluster_latest", "cluster_id", "last_posted_at", "id",
+              sqlite_where=text("removed_at IS NULL"), postgresql_where=text("removed_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"))
