@@ -73,7 +73,7 @@ class Thread(db.Model):
     #: Set when the opening post is deleted or hidden: the thread leaves lists and search.
     removed_at: Mapped[datetime | None]
 
-    cluster: Mapped[Cluster] = relationship(lazy="joined", innerjoin=True)
+    cluster: Mapped[Cluster] = relationship(lazy="joined", innerjoin="unnested")
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     last_poster: Mapped[User | None] = relationship(foreign_keys=[last_poster_id])
 
