@@ -2,8 +2,8 @@
 import re
 from datetime import datetime
 
-from sqlalchemy import (ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, func,
-                        select, text)
+from sqlalchemy import (ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, event,
+                        func, select, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from ..accounts.models import User
@@ -114,6 +114,63 @@ class Thread(db.Model):
         if cluster_id is not None:
             query = query.where(cls.cluster_id == cluster_id)
         return query.order_by(cls.is_pinned.desc(), cls.last_posted_at.desc(), cls.id.desc())
+
+
+class ClusterThreads(db.Model):
+    """How many threads (not removed) each cluster holds, kept by database triggers on
+    `forum_threads` (`cluster_threads_sql`): the cluster list reads one row per cluster instead
+    of counting every thread of the forum on each view. A write by any process, machine or tool
+    counts; a cluster with no row holds no thread."""
+
+    __tablename__ = "forum_cluster_threads"
+
+    cluster_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    threads: Mapped[int] = mapped_column(default=0)
+
+
+def cluster_threads_sql(dialect):
+    """The triggers that keep `forum_cluster_threads` (idempotent; migration 0022 runs the same).
+
+    A thread counts while `removed_at` is empty: inserting, deleting, removing, restoring or
+    moving one changes the counts of its old and new clusters. On PostgreSQL the count row of a
+    cluster is locked until the writing transaction ends, so two threads started in one cluster at
+    the same instant commit one after the other; a `TRUNCATE` of the threads empties the counts.
+    """
+    add = ("INSERT INTO forum_cluster_threads (cluster_id, threads) VALUES ({}, 1) "
+           "ON CONFLICT (cluster_id) DO UPDATE SET threads = forum_cluster_threads.threads + 1")
+    take = "UPDATE forum_cluster_threads SET threads = threads - 1 WHERE cluster_id = {}"
+    if dialect == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION count_forum_cluster_threads() RETURNS trigger AS $$ BEGIN "
+            "IF TG_OP <> 'INSERT' THEN IF OLD.removed_at IS NULL THEN "
+            f"{take.format('OLD.cluster_id')}; END IF; END IF; "
+            "IF TG_OP <> 'DELETE' THEN IF NEW.removed_at IS NULL THEN "
+            f"{add.format('NEW.cluster_id')}; END IF; END IF; "
+            "RETURN NULL; END; $$ LANGUAGE plpgsql",
+            "CREATE OR REPLACE FUNCTION clear_forum_cluster_threads() RETURNS trigger AS $$ BEGIN "
+            "DELETE FROM forum_cluster_threads; RETURN NULL; END; $$ LANGUAGE plpgsql",
+            "CREATE OR REPLACE TRIGGER forum_cluster_threads AFTER INSERT OR DELETE OR UPDATE OF "
+            "cluster_id, removed_at ON forum_threads FOR EACH ROW EXECUTE FUNCTION count_forum_cluster_threads()",
+            "CREATE OR REPLACE TRIGGER forum_cluster_threads_truncate AFTER TRUNCATE ON forum_threads "
+            "FOR EACH STATEMENT EXECUTE FUNCTION clear_forum_cluster_threads()",
+        ]
+    return [
+        "CREATE TRIGGER IF NOT EXISTS forum_cluster_threads_insert AFTER INSERT ON forum_threads "
+        f"WHEN NEW.removed_at IS NULL BEGIN {add.format('NEW.cluster_id')}; END",
+        "CREATE TRIGGER IF NOT EXISTS forum_cluster_threads_delete AFTER DELETE ON forum_threads "
+        f"WHEN OLD.removed_at IS NULL BEGIN {take.format('OLD.cluster_id')}; END",
+        "CREATE TRIGGER IF NOT EXISTS forum_cluster_threads_update AFTER UPDATE OF cluster_id, removed_at "
+        f"ON forum_threads BEGIN {take.format('OLD.cluster_id')} AND OLD.removed_at IS NULL; "
+        # SELECT … WHERE: an upsert's INSERT … SELECT needs a WHERE before ON CONFLICT in SQLite.
+        f"{add.replace('VALUES ({}, 1)', 'SELECT NEW.cluster_id, 1 WHERE NEW.removed_at IS NULL')}; END",
+    ]
+
+
+@event.listens_for(db.metadata, "after_create")
+def _make_cluster_threads(metadata, connection, **kwargs):
+    """`create_all` (tests) makes the triggers as the migration does."""
+    for statement in cluster_threads_sql(connection.dialect.name):
+        connection.exec_driver_sql(statement)
 
 
 class Post(db.Model):

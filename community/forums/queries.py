@@ -9,7 +9,7 @@ from ..accounts.models import User
 from ..clusters.models import Cluster, ClusterMembership
 from ..extensions import db
 from ..permissions import access_filter, cluster_roles
-from .models import Flag, Post, Reaction, ReadState, Thread, Watch
+from .models import ClusterThreads, Flag, Post, Reaction, ReadState, Thread, Watch
 
 THREADS_PER_PAGE = 30
 POSTS_PER_PAGE = 20
@@ -205,9 +205,7 @@ def cluster_overview(user):
     (the person's clusters, the others): active before archived, public first, then by name."""
     from sqlalchemy import func
 
-    counts = dict(db.session.execute(
-        select(Thread.cluster_id, func.count()).where(Thread.removed_at.is_(None))
-        .group_by(Thread.cluster_id)).all())
+    counts = dict(db.session.execute(select(ClusterThreads.cluster_id, ClusterThreads.threads)).all())
     members = dict(db.session.execute(
         select(ClusterMembership.cluster_id, func.count()).where(ClusterMembership.status == "active")
         .group_by(ClusterMembership.cluster_id)).all())

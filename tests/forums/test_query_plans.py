@@ -50,7 +50,7 @@ def test_the_pages_a_member_reads_never_scan_the_forums_growing_tables(forum, cl
     db.session.commit()
     sign_in(forum.facilitator)
     pages = ["/", "/notifications", f"/clusters/{forum.cluster.slug}", f"/t/{thread.id}",
-             f"/people/{forum.other.handle}", "/people"]
+             f"/people/{forum.other.handle}", "/people", "/clusters"]
 
     def fetch():
         for path in pages:
