@@ -84,9 +84,13 @@ def _with_people(query):
 
 
 def cluster_threads(cluster, user, page):
-    """A page of the cluster's threads (pinned first, then latest activity) and their rows."""
+    """A page of the cluster's threads (pinned first, then latest activity) and their rows. How
+    many there are is the cluster's kept count (`ClusterThreads`): a `COUNT(*)` over the listing
+    grew with the cluster."""
     pagination = db.paginate(_with_people(Thread.listing(cluster.id)), page=page,
-                             per_page=THREADS_PER_PAGE, error_out=False)
+                             per_page=THREADS_PER_PAGE, error_out=False, count=False)
+    pagination.total = db.session.scalar(
+        select(ClusterThreads.threads).where(ClusterThreads.cluster_id == cluster.id)) or 0
     return pagination, thread_rows(pagination.items, user)
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from community.extensions import db
-from community.forums import services
+from community.forums import queries, services
 from community.forums.models import ClusterThreads, Post, Thread
 from community.timeutil import utcnow
 
@@ -96,3 +96,18 @@ def test_the_cluster_list_counts_threads_started_moved_and_removed(forum, client
     counts = dict(re.findall(r'<h3><a href="[^"]+">([^<]+)</a></h3>.*?(\d+) threads?\b', page, re.S))
     assert counts.get("Family Engagement") == "1" and counts.get("Probation Partnerships") == "1", counts
     assert kept.cluster_id == forum.cluster.id
+
+
+def test_the_cluster_page_pages_by_the_kept_count(forum, client, sign_in):
+    per_page = queries.THREADS_PER_PAGE
+    threads = [forum.thread(title=f"Listed thread {n:02d}") for n in range(per_page + 2)]
+    services.delete_post(db.session.scalar(select(Post).where(Post.thread_id == threads[0].id,
+                                                              Post.number == 1)), forum.member)
+    db.session.commit()
+    sign_in(forum.member)
+    first = client.get(f"/clusters/{forum.cluster.slug}").get_data(as_text=True)
+    second = client.get(f"/clusters/{forum.cluster.slug}?page=2").get_data(as_text=True)
+    listed = re.compile(r"Listed thread (\d\d)</a>")
+    assert len(listed.findall(first)) == per_page and "page=2" in first
+    assert listed.findall(second) == ["01"] and "page=3" not in second  # the removed one is not counted
+    assert "Listed thread 00" not in first + second
