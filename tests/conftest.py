@@ -53,7 +53,7 @@ def _own_services_per_worker():
 _own_services_per_worker()
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 #: Tables whose rows are reference data and survive between tests.
-KEEP_TABLES = {"counties", "alembic_version", "library_version", "search_version"}
+KEEP_TABLES = {"counties", "alembic_version", "library_version", "search_version", "events_version"}
 
 
 def pytest_configure(config):

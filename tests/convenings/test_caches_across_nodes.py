@@ -1,7 +1,10 @@
 """Calendar caches live in each app and follow the database, so every node sees every node's changes."""
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy import DateTime, bindparam, create_engine, text
 
 from community.caching import kept
+from community.clusters.models import Cluster, ClusterMembership
 from community.convenings import services
 from community.convenings.models import Event
 from community.extensions import db
@@ -57,3 +60,54 @@ def test_kept_calendar_pages_show_each_person_their_own_registrations(client, si
     for path in (month_path, "/events/"):
         page = client.get(path).get_data(as_text=True)
         assert "Joint case review webinar" in page and "badge-registered" not in page, path
+
+
+def _commit_elsewhere(app, statement, **values):
+    """Run `statement` on a connection of its own and commit it, as another node or a tool would."""
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with other.begin() as connection:
+            # Times bound as the app binds them (SQLite stores them as text in SQLAlchemy's form).
+            typed = [bindparam(name, type_=DateTime) for name, value in values.items()
+                     if isinstance(value, datetime)]
+            connection.execute(text(statement).bindparams(*typed), values)
+    finally:
+        other.dispose()
+
+
+def test_writes_in_plain_sql_to_what_calendars_show_reach_the_kept_listing_and_feed(app, make_event, make_user):
+    """The calendar's version is kept by database triggers: a write that does not stamp
+    `updated_at`, an edit stamped earlier than one already seen (two edits committed out of
+    order), a skipped date and a renamed cluster all show at the next listing."""
+    member = make_user()
+    cluster = Cluster(slug="data-evaluation", name="Data & Evaluation")
+    cluster.memberships.append(ClusterMembership(user=member, role="member", status="active"))
+    db.session.add(cluster)
+    db.session.commit()
+    webinar = make_event(title="Joint case review webinar")
+    call = make_event(kind="cluster-call", title="Data & Evaluation call", visibility="clusters",
+                      cluster_id=cluster.id, registration_enabled=False, rrule="FREQ=WEEKLY;COUNT=2")
+    start, end = utcnow() - timedelta(days=1), utcnow() + timedelta(days=30)
+
+    def listed():
+        db.session.commit()  # this node's next request starts a new transaction
+        return sorted((o.event.title, o.event.cluster.name if o.event.cluster else "")
+                      for o in services.occurrences_for(member, start, end))
+
+    assert listed() == [("Data & Evaluation call", "Data & Evaluation")] * 2 + [("Joint case review webinar", "")]
+    _commit_elsewhere(app, "UPDATE events SET title = 'Joint case review webinar (online)' WHERE id = :id",
+                      id=webinar.id)
+    assert listed()[2] == ("Joint case review webinar (online)", "")
+
+    stamped = utcnow() - timedelta(days=3)  # older than every stamp the listing has seen
+    _commit_elsewhere(app, "UPDATE events SET title = 'Joint case reviews', updated_at = :at WHERE id = :id",
+                      at=stamped, id=webinar.id)
+    assert listed()[2] == ("Joint case reviews", "")
+    assert b"Joint case reviews" in services.feed_calendar()[1]
+
+    _commit_elsewhere(app, "UPDATE clusters SET name = 'Data and Evaluation' WHERE id = :id", id=cluster.id)
+    assert listed()[0] == ("Data & Evaluation call", "Data and Evaluation")
+
+    _commit_elsewhere(app, "INSERT INTO event_exceptions (event_id, original_start, note) VALUES (:id, :at, '')",
+                      id=call.id, at=call.start_at)  # the first call is skipped
+    assert listed() == [("Data & Evaluation call", "Data and Evaluation"), ("Joint case reviews", "")]
