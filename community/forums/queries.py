@@ -118,17 +118,26 @@ def _latest_of_each(clusters):
             .columns(column("id"), column("last_posted_at")))
 
 
+#: Up to this many clusters their latest threads are merged (SQLite allows 500 terms in a
+#: compound SELECT); a person in more has them sorted together, as one query.
+MERGED_UP_TO = 200
+
+
 def latest_in_clusters(user, limit=8):
     """The latest threads across a person's clusters, leaving out muted ones."""
     cluster_ids = sorted(cluster_roles(user))
     if not cluster_ids:
         return []
-    latest = (_latest_of_each(len(cluster_ids))
-              .bindparams(per_cluster=limit * 2, **{f"c{n}": c for n, c in enumerate(cluster_ids)})
-              .subquery("latest"))
-    threads = db.session.scalars(_with_people(
-        select(Thread).join(latest, latest.c.id == Thread.id)
-        .order_by(latest.c.last_posted_at.desc(), latest.c.id.desc()))).all()
+    if len(cluster_ids) <= MERGED_UP_TO:
+        latest = (_latest_of_each(len(cluster_ids))
+                  .bindparams(per_cluster=limit * 2, **{f"c{n}": c for n, c in enumerate(cluster_ids)})
+                  .subquery("latest"))
+        query = (select(Thread).join(latest, latest.c.id == Thread.id)
+                 .order_by(latest.c.last_posted_at.desc(), latest.c.id.desc()))
+    else:
+        query = (select(Thread).where(Thread.removed_at.is_(None), Thread.cluster_id.in_(cluster_ids))
+                 .order_by(Thread.last_posted_at.desc(), Thread.id.desc()).limit(limit * 2))
+    threads = db.session.scalars(_with_people(query)).all()
     return [row for row in thread_rows(threads, user) if not row.is_muted][:limit]
 
 

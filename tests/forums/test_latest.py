@@ -3,6 +3,7 @@ merged, checked against the plain definition on worlds Hypothesis makes up (ties
 pinned and muted threads, clusters the person left or asked to join), and its cost in statements."""
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert, select
@@ -78,7 +79,11 @@ def _expected(statuses, cluster_levels, drawn, ids):
             if (t["level"] or cluster_levels[t["cluster"]] or "normal") != "muted"][:LIMIT]
 
 
-def test_the_latest_threads_are_those_of_the_plain_definition(forum):
+@pytest.mark.parametrize("merged_up_to", [queries.MERGED_UP_TO, 2], ids=["merged", "sorted together"])
+def test_the_latest_threads_are_those_of_the_plain_definition(forum, monkeypatch, merged_up_to):
+    """Both ways give the same threads: each cluster's latest merged, and (for a person in more
+    clusters than `MERGED_UP_TO`) all of them sorted together."""
+    monkeypatch.setattr(queries, "MERGED_UP_TO", merged_up_to)
     person_id, author_id = forum.outsider.id, forum.member.id
 
     @settings(max_examples=40, deadline=None, database=None, derandomize=True,
