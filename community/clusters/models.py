@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from blinker import Namespace
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -60,11 +60,6 @@ class Cluster(db.Model):
     @classmethod
     def active(cls):
         return select(cls).where(cls.archived_at.is_(None)).order_by(cls.name)
-
-    def member_count_query(self):
-        return select(func.count()).select_from(ClusterMembership).where(
-            ClusterMembership.cluster_id == self.id, ClusterMembership.status == "active"
-        )
 
 
 class ClusterMembership(db.Model):

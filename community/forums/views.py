@@ -140,27 +140,25 @@ def clusters():
 @whole_page
 def cluster(slug):
     cluster = _cluster_or_404(slug)
-    membership = cluster.membership_of(current_user)
+    facts = queries.cluster_facts(cluster, current_user)
     readable = can(current_user, "read", cluster)
     pagination = rows = None
-    level = "normal"
     if readable:
         pagination, rows = queries.cluster_threads(cluster, current_user,
-                                                   request.args.get("page", 1, type=int))
-        level = notify.chosen_level(current_user, cluster=cluster)
+                                                   request.args.get("page", 1, type=int), facts.threads)
     sections = provides.cluster_sections(cluster, current_user) if readable else []
     # Someone who may join an open cluster sees what it talks about before joining.
     preview = queries.preview_titles(cluster) if not readable and can(current_user, "join", cluster) else []
     # Visitors see only the name and description; members also see who facilitates.
     facilitators = services.facilitators_of(cluster) if current_user.is_authenticated else []
-    watch_form = WatchForm(level=level)
-    waiting = queries.waiting_for_facilitators(cluster) if can(current_user, "moderate", cluster) else None
-    return render_template("forums/cluster.html", cluster=cluster, membership=membership,
+    watch_form = WatchForm(level=facts.level if readable else "normal")
+    waiting = (facts.pending, facts.open_flags) if can(current_user, "moderate", cluster) else None
+    return render_template("forums/cluster.html", cluster=cluster, membership=facts if facts.status else None,
                            readable=readable, pagination=pagination, rows=rows, waiting=waiting,
                            rows_html=fragments.thread_rows_html(rows or []),
                            preview=preview,
                            sections=sections, watch_form=watch_form, facilitators=facilitators,
-                           member_count=db.session.scalar(cluster.member_count_query()))
+                           member_count=facts.members)
 
 
 @bp.get("/clusters/<slug>/members")

@@ -603,3 +603,32 @@ def test_a_cluster_name_or_description_with_client_details_is_checked_like_a_pos
     confirmed = client.post("/clusters/new", data={**typed, "confirm_not_client_data": "y"})
     assert confirmed.status_code == 302
     assert db.session.scalar(select(Cluster.id).where(Cluster.name == "Kinship placements")) is not None
+
+
+def test_the_cluster_page_tells_each_viewer_their_own_place_and_level(forum, client, sign_in):
+    """The page's counts and the viewer's membership and chosen level come from one statement:
+    each viewer sees their own, and the member count leaves out requests waiting."""
+    closed = forum.add_cluster("Closed Circle", [forum.facilitator], [forum.member], is_open=False)
+    services.request_to_join(closed, forum.outsider)
+    notify.set_watch_level(forum.member, "watching", cluster=closed)
+    forum.thread(cluster=closed, author=forum.member, title="Warm hand-offs at intake")
+    db.session.commit()
+    path = f"/clusters/{closed.slug}"
+
+    def selected_level(page):
+        return re.search(r'<select[^>]*id="cluster-level".*?<option selected value="([a-z]+)"', page, re.S).group(1)
+
+    sign_in(forum.facilitator)
+    page = _html(client.get(path))
+    assert "You are a facilitator" in page and "2 members" in page and "1 request to join waiting" in page
+    assert selected_level(page) == "default"
+    client.post("/sign-out")
+    sign_in(forum.member)
+    page = _html(client.get(path))
+    assert "You are a member" in page and "request to join waiting" not in page
+    assert selected_level(page) == "watching" and "Warm hand-offs at intake" in page
+    client.post("/sign-out")
+    sign_in(forum.outsider)
+    page = _html(client.get(path))
+    assert "Your request to join is waiting for a facilitator." in page
+    assert "You are a" not in page and "Warm hand-offs at intake" not in page
