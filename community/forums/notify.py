@@ -62,15 +62,6 @@ def set_watch_level(user, level, cluster=None, thread=None):
     return row
 
 
-def chosen_level(user, cluster=None, thread=None):
-    """The level a person chose on a cluster or a thread: "default" when they chose none
-    (visitors, who choose nothing, see "normal")."""
-    if not getattr(user, "is_authenticated", False):
-        return "normal"
-    row = _watch_row(user, cluster, thread)
-    return row.level if row is not None else "default"
-
-
 def set_watch_levels(user, choices):
     """Apply the settings page's levels: `choices` is [(Cluster or Thread, level)]. A level for
     something the person can no longer read is left alone."""

@@ -170,11 +170,26 @@ def answer_of(thread):
                              .options(selectinload(Post.author)))
 
 
-def read_position(thread, user):
+def _reading_statement():
+    thread, person = bindparam("thread"), bindparam("person")
+    return select(
+        select(ReadState.last_read_number)
+        .where(ReadState.user_id == person, ReadState.thread_id == thread).scalar_subquery(),
+        select(Watch.level).where(Watch.user_id == person, Watch.thread_id == thread)
+        .order_by(Watch.updated_at.desc(), Watch.id.desc()).limit(1).scalar_subquery())
+
+
+#: Built once, as the cluster page's facts are.
+_READING = _reading_statement()
+
+
+def reading(thread, user):
+    """(the highest post number the person has read, None if never opened; the level they
+    chose on the thread, "default" when none, "normal" for visitors), in one statement."""
     if not getattr(user, "is_authenticated", False):
-        return None
-    return db.session.scalar(select(ReadState.last_read_number).where(
-        ReadState.user_id == user.id, ReadState.thread_id == thread.id))
+        return None, "normal"
+    last_read, level = db.session.execute(_READING, {"thread": thread.id, "person": user.id}).one()
+    return last_read, level or "default"
 
 
 def recent_posts_by(person, viewer, limit=8):

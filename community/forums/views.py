@@ -295,13 +295,12 @@ def thread(thread_id, slug=None):
         # arguments (thread_id=, _external=, _anchor=).
         return redirect(url_for("forums.thread", thread_id=thread.id, slug=thread.slug,
                                 **({"page": page} if page else {})))
-    last_read = queries.read_position(thread, current_user)
+    last_read, level = queries.reading(thread, current_user)
     if page is None:
         if last_read and last_read < thread.last_number:
             return redirect(_thread_url(thread, last_read + 1))
         page = 1
     posts = queries.thread_posts(thread, page)
-    level = notify.chosen_level(current_user, thread=thread)
     form = PostForm()
     move_form = MoveForm()
     move_form.cluster_id.choices = [(c.id, c.name)

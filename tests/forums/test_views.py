@@ -632,3 +632,23 @@ def test_the_cluster_page_tells_each_viewer_their_own_place_and_level(forum, cli
     page = _html(client.get(path))
     assert "Your request to join is waiting for a facilitator." in page
     assert "You are a" not in page and "Warm hand-offs at intake" not in page
+
+
+def test_the_thread_page_shows_each_reader_their_own_level_and_takes_them_to_their_first_unread(
+        forum, client, sign_in):
+    thread = forum.thread(author=forum.member)
+    forum.reply(thread, author=forum.other)
+    notify.set_watch_level(forum.member, "tracking", thread=thread)
+    notify.set_watch_level(forum.member, "muted", cluster=forum.cluster)  # the thread's own level wins
+    services.mark_read(thread, forum.facilitator, 1)
+    db.session.commit()
+
+    def selected_level(page):
+        return re.search(r'id="thread-level".*?<option selected value="([a-z]+)"', page, re.S).group(1)
+
+    sign_in(forum.member)
+    assert selected_level(_html(client.get(f"/t/{thread.id}?page=1"))) == "tracking"
+    client.post("/sign-out")
+    sign_in(forum.facilitator)
+    assert client.get(f"/t/{thread.id}").location.endswith(f"/t/{thread.id}/{thread.slug}?page=1#post-2")
+    assert selected_level(_html(client.get(f"/t/{thread.id}?page=1"))) == "default"
