@@ -3,10 +3,10 @@
 Each reply takes the next post number of its thread; the thread's row lock makes that one at a
 time, so simultaneous replies are all stored, numbered 1..N without gaps or duplicates.
 """
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from community.extensions import db
-from community.forums.models import Post, ReadState, Reaction, Thread
+from community.forums.models import ClusterThreads, Post, ReadState, Reaction, Thread
 from tests.support.server import serve, session_cookie
 
 
@@ -111,3 +111,26 @@ def test_a_reply_and_a_new_thread_double_clicked_four_times_at_once_are_posted_o
     assert [p.body_source for p in posts[1:]] == [reply["body"]]
     assert db.session.get(Thread, thread.id).reply_count == 1
     assert len(db.session.scalars(select(Thread).where(Thread.title == opening["title"])).all()) == 1
+
+
+def test_threads_started_at_once_in_two_clusters_are_all_counted(app, forum, tmp_path):
+    """Each cluster's thread count is kept by triggers (`ClusterThreads`): threads started at the
+    same instant by different people, in a cluster that had none yet and in one that had, are all
+    stored and all counted (on PostgreSQL the count row's lock and its upsert take them in turn)."""
+    fresh = forum.add_cluster("Fiscal and Sustainability")
+    people = [forum.make_user(name=f"Starter {n}") for n in range(8)]
+    for cluster in (forum.cluster, fresh):
+        for person in people:
+            cluster.memberships.append(type(forum.cluster.memberships[0])(user=person, role="member"))
+    db.session.commit()
+    forum.thread()  # the first cluster already has one
+    calls = [("POST", f"/clusters/{cluster.slug}/new", session_cookie(app, person),
+              {"title": f"Intake hand-offs, {cluster.slug} {n}", "body": f"How does your county do step {n}?"})
+             for n, person in enumerate(people) for cluster in (forum.cluster, fresh)]
+    with serve(app, tmp_path, workers=WORKERS) as server:
+        started = server.at_once(calls)
+    assert [r.status for r in started] == [302] * len(calls), [r.body[:300] for r in started if r.status != 302]
+    db.session.expire_all()
+    counted = dict(db.session.execute(select(ClusterThreads.cluster_id, ClusterThreads.threads)).all())
+    stored = dict(db.session.execute(select(Thread.cluster_id, func.count()).group_by(Thread.cluster_id)).all())
+    assert counted == stored == {forum.cluster.id: len(people) + 1, fresh.id: len(people)}
