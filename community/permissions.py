@@ -86,9 +86,9 @@ def cluster_roles(user):
     cache_key = f"_cluster_roles_{user.id}"
     if has_request_context() and cache_key in g:
         return g.get(cache_key)
-    from .clusters.models import ClusterMembership
+    from .clusters.models import ACTIVE_ROLES
 
-    roles = dict(db.session.execute(ClusterMembership.active_roles_for(user.id)).all())
+    roles = dict(db.session.execute(ACTIVE_ROLES, {"person": user.id}).all())
     if has_request_context():
         setattr(g, cache_key, roles)
     return roles

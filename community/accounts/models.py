@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import (ForeignKey, Integer, String, Text, and_, case, delete, func, or_, select,
+from sqlalchemy import (ForeignKey, Integer, String, Text, and_, bindparam, case, delete, func, or_, select,
                         true, update)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
@@ -351,9 +351,7 @@ class UserSession(db.Model):
         """The unexpired session for this secret with its person loaded, or None."""
         if not secret:
             return None
-        return db.session.scalar(
-            select(cls).options(joinedload(cls.user))
-            .where(cls.id == cls.hash(secret), cls.expires_at > utcnow()))
+        return db.session.scalar(_LIVE_SESSION, {"id": cls.hash(secret), "now": utcnow()})
 
     @classmethod
     def end(cls, secret):
@@ -380,6 +378,11 @@ class UserSession(db.Model):
                 connection.execute(update(cls).where(cls.id == session_id).values(last_seen_at=now))
         except SQLAlchemyError:  # a missed "last seen" must never cost the page
             log.warning("could not record session activity", exc_info=True)
+
+
+#: The unexpired session `:id` with its person: built once, as every signed-in request asks.
+_LIVE_SESSION = (select(UserSession).options(joinedload(UserSession.user))
+                 .where(UserSession.id == bindparam("id"), UserSession.expires_at > bindparam("now")))
 
 
 def describe_device(user_agent):

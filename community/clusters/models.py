@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from blinker import Namespace
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -89,10 +89,11 @@ class ClusterMembership(db.Model):
     def is_facilitator(self):
         return self.status == "active" and self.role == "facilitator"
 
-    @classmethod
-    def active_roles_for(cls, user_id):
-        """Query of (cluster_id, role) for a person's active memberships."""
-        return select(cls.cluster_id, cls.role).where(cls.user_id == user_id, cls.status == "active")
+
+#: (cluster_id, role) of `:person`'s active memberships: built once, as every page that asks a
+#: permission question reads it.
+ACTIVE_ROLES = (select(ClusterMembership.cluster_id, ClusterMembership.role)
+                .where(ClusterMembership.user_id == bindparam("person"), ClusterMembership.status == "active"))
 
 
 def join_public_clusters(user):

@@ -24,7 +24,7 @@ from ..jobs import enqueue
 from ..permissions import can
 from ..timeutil import to_pacific, utcnow
 from .models import (EMAIL_MODES, WATCH_LEVEL_NAMES, Digest, EmailPreference, ForumError,
-                     Notification, Post, Watch)
+                     UNREAD_COUNT, Notification, Post, Watch)
 
 #: Digest e-mails list at most this many notifications, then "more on the site".
 DIGEST_LIMIT = 25
@@ -427,7 +427,7 @@ def unread_count(user):
     both ask; marking notifications read forgets it)."""
     key = f"_forum_unread_{user.id}"
     if key not in g:
-        setattr(g, key, db.session.scalar(Notification.unread_count(user.id)))
+        setattr(g, key, db.session.scalar(UNREAD_COUNT, {"person": user.id}))
     return g.get(key)
 
 

@@ -5,7 +5,7 @@ Moderation pages (membership decisions, pinning, moving, hiding, redacting, flag
 """
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .. import guard
 from ..caching import whole_page
@@ -57,8 +57,12 @@ def _posting_too_fast(error):
     return _render_compose(form, cluster, thread, mode), 429
 
 
+#: Built once: every cluster page and its sub-pages look their cluster up by its slug.
+_CLUSTER_BY_SLUG = select(Cluster).where(Cluster.slug == bindparam("slug"))
+
+
 def _cluster_or_404(slug):
-    cluster = db.session.scalar(select(Cluster).where(Cluster.slug == slug))
+    cluster = db.session.scalar(_CLUSTER_BY_SLUG, {"slug": slug})
     if cluster is None:
         abort(404)
     return cluster

@@ -178,11 +178,14 @@ def _browsed(allowed, filters, sort):
     return key, remember("resources.browsed", key, lambda: _browse(allowed, filters, sort), _KEPT)
 
 
+_LIBRARY_VERSION = select(LibraryVersion.version).where(LibraryVersion.id == 1)
+
+
 def library_version():
     """The number the database raises with every write to the library's tables (triggers; see
     `LibraryVersion`); without its row (a database made some other way), an aggregate over the
     resources that changes with each of those writes too."""
-    version = db.session.scalar(select(LibraryVersion.version).where(LibraryVersion.id == 1))
+    version = db.session.scalar(_LIBRARY_VERSION)
     if version is not None:
         return version
     return tuple(db.session.execute(select(

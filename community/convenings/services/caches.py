@@ -8,11 +8,15 @@ from ..models import Event, EventsVersion
 CACHE_SIZE = 256
 
 
+#: Built once: the calendar's pages and the home and cluster pages' sections read it.
+_EVENTS_VERSION = select(EventsVersion.version).where(EventsVersion.id == 1)
+
+
 def events_version():
     """The number the database changes with every write to what calendars show (triggers; see
     `EventsVersion`); without its row (a database made some other way), the latest change and the
     number of events."""
-    version = db.session.scalar(select(EventsVersion.version).where(EventsVersion.id == 1))
+    version = db.session.scalar(_EVENTS_VERSION)
     if version is not None:
         return version
     return tuple(db.session.execute(select(func.max(Event.updated_at), func.count(Event.id))).one())
