@@ -107,14 +107,6 @@ class Thread(db.Model):
         self.last_number = (self.last_number or 0) + 1
         return self.last_number
 
-    @classmethod
-    def listing(cls, cluster_id=None):
-        """Threads still listed, pinned first, then by latest activity."""
-        query = select(cls).where(cls.removed_at.is_(None))
-        if cluster_id is not None:
-            query = query.where(cls.cluster_id == cluster_id)
-        return query.order_by(cls.is_pinned.desc(), cls.last_posted_at.desc(), cls.id.desc())
-
 
 class ClusterThreads(db.Model):
     """How many threads (not removed) each cluster holds, kept by database triggers on

@@ -114,7 +114,8 @@ def _listing():
 
 
 _LISTED = _listing()
-#: A page of a cluster's threads: pinned first, then by latest activity (`Thread.listing`).
+#: A page of a cluster's threads still listed: pinned first, then by latest activity (the order of
+#: `ix_forum_threads_cluster_listing`).
 _CLUSTER_PAGE = (_LISTED.where(Thread.cluster_id == bindparam("cluster"), Thread.removed_at.is_(None))
                  .order_by(Thread.is_pinned.desc(), Thread.last_posted_at.desc(), Thread.id.desc())
                  .limit(bindparam("limit")).offset(bindparam("offset")))
