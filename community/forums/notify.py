@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 from flask import current_app, g
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -226,25 +226,31 @@ def mark_notifications_read(user, ids=None):
     db.session.execute(query.values(read_at=utcnow()))
 
 
-def _unread_about(user, thread, number):
-    seen = select(Post.id).where(Post.thread_id == thread.id, Post.number <= number)
-    return and_(Notification.user_id == user.id, Notification.thread_id == thread.id,
+def _unread_about(person_id, thread_id, number):
+    seen = select(Post.id).where(Post.thread_id == thread_id, Post.number <= number)
+    return and_(Notification.user_id == person_id, Notification.thread_id == thread_id,
                 Notification.read_at.is_(None),
                 or_(Notification.post_id.is_(None), Notification.post_id.in_(seen)))
+
+
+#: Whether `:person` has unread notifications about `:thread` up to post `:number`: built once,
+#: as a thread page asks it of anyone with unread notifications.
+_UNREAD_ABOUT = select(exists().where(
+    _unread_about(bindparam("person"), bindparam("thread"), bindparam("number"))))
 
 
 def unread_about(user, thread, number):
     """Whether the person has unread notifications about `thread` up to post `number` (no
     query when they have none at all: the bell has counted them in this request)."""
     return bool(unread_count(user)) and db.session.scalar(
-        select(exists().where(_unread_about(user, thread, number))))
+        _UNREAD_ABOUT, {"person": user.id, "thread": thread.id, "number": number})
 
 
 def mark_thread_read(user, thread, number):
     """Reading `thread` up to post `number` marks the person's notifications about it read;
     those about later posts stay unread."""
     _forget_unread(user.id)
-    db.session.execute(Notification.__table__.update().where(_unread_about(user, thread, number))
+    db.session.execute(Notification.__table__.update().where(_unread_about(user.id, thread.id, number))
                        .values(read_at=utcnow()))
 
 

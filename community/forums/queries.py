@@ -208,14 +208,28 @@ def latest_in_clusters(user, limit=8):
     return [row for row in rows if not row.is_muted][:limit]
 
 
+#: A page of a thread's posts with their authors: built once, as every thread page reads it.
+_THREAD_POSTS = (select(Post).where(Post.thread_id == bindparam("thread")).order_by(Post.number)
+                 .options(selectinload(Post.author)).limit(bindparam("limit")).offset(bindparam("offset")))
+
+
+class _PostsPage(Pagination):
+    """A page of a thread's posts (Flask-SQLAlchemy's pager over the statement built once)."""
+
+    def _query_items(self):
+        return list(db.session.scalars(_THREAD_POSTS, {"thread": self._query_args["thread_id"],
+                                                        "limit": self.per_page, "offset": self._query_offset}))
+
+    def _query_count(self):
+        return self._query_args["total"]
+
+
 def thread_posts(thread, page):
     """A page of the thread's posts with their authors. Posts are numbered from 1 and never
     removed from the table (a deleted post keeps its place), so the thread's last number is
     their count: no `COUNT(*)` over the posts, whose cost grows with the thread."""
-    query = Post.in_thread(thread.id).options(selectinload(Post.author))
-    pagination = db.paginate(query, page=page, per_page=POSTS_PER_PAGE, error_out=False, count=False)
-    pagination.total = thread.last_number
-    return pagination
+    return _PostsPage(page=page, per_page=POSTS_PER_PAGE, error_out=False, thread_id=thread.id,
+                      total=thread.last_number)
 
 
 def page_of(number):
@@ -223,12 +237,15 @@ def page_of(number):
     return max((number - 1) // POSTS_PER_PAGE + 1, 1)
 
 
+_MARKED_HELPFUL = select(Reaction.post_id).where(Reaction.user_id == bindparam("person"),
+                                                 Reaction.post_id.in_(bindparam("posts", expanding=True)))
+
+
 def helpful_marks(user, posts):
     """Ids of the posts on the page that `user` marked helpful."""
     if not posts or not getattr(user, "is_authenticated", False):
         return set()
-    return set(db.session.scalars(select(Reaction.post_id).where(
-        Reaction.user_id == user.id, Reaction.post_id.in_([p.id for p in posts]))))
+    return set(db.session.scalars(_MARKED_HELPFUL, {"person": user.id, "posts": [p.id for p in posts]}))
 
 
 def answer_of(thread):
