@@ -87,28 +87,34 @@ class ThreadRow:
         return (self.last_read or 0) + 1
 
 
+def _chosen_level(person, *where):
+    """The level `person` chose on what `where` names (a thread, or a whole cluster), as a single
+    value: the latest choice, as NULL thread ids let a race leave two rows on a cluster."""
+    return (select(Watch.level).where(Watch.user_id == person, *where)
+            .order_by(Watch.updated_at.desc(), Watch.id.desc()).limit(1).scalar_subquery())
+
+
+def _read_up_to(person, thread_id):
+    """The highest post number `person` has read in the thread, NULL if never opened."""
+    return (select(ReadState.last_read_number)
+            .where(ReadState.user_id == person, ReadState.thread_id == thread_id).scalar_subquery())
+
+
 def _listing():
     """Threads with their people, cluster name and the reader's (`:person`, NULL for a visitor)
     reading position and watch levels, as one select to be filtered and ordered by its users.
-    The levels are single values (the latest choice: NULL thread ids let a race leave two cluster
-    rows), so a thread is never listed twice."""
+    The levels are single values, so a thread is never listed twice."""
     person = bindparam("person")
     author, last = aliased(User, name="author"), aliased(User, name="last_poster")
-
-    def level(*where):
-        return (select(Watch.level).where(Watch.user_id == person, *where)
-                .order_by(Watch.updated_at.desc(), Watch.id.desc()).limit(1).scalar_subquery())
-
     return (select(Thread.id, Thread.cluster_id, Thread.title, Thread.is_pinned, Thread.is_locked,
                    Thread.is_question, Thread.answer_post_id, Thread.reply_count, Thread.last_number,
                    Thread.last_posted_at, author.name.label("author_name"), author.handle.label("author_handle"),
                    last.name.label("last_name"), last.handle.label("last_handle"),
                    Cluster.name.label("cluster_name"),
-                   select(ReadState.last_read_number).where(ReadState.user_id == person,
-                                                            ReadState.thread_id == Thread.id)
-                   .scalar_subquery().label("last_read"),
-                   level(Watch.thread_id == Thread.id).label("thread_level"),
-                   level(Watch.cluster_id == Thread.cluster_id, Watch.thread_id.is_(None)).label("cluster_level"))
+                   _read_up_to(person, Thread.id).label("last_read"),
+                   _chosen_level(person, Watch.thread_id == Thread.id).label("thread_level"),
+                   _chosen_level(person, Watch.cluster_id == Thread.cluster_id,
+                                 Watch.thread_id.is_(None)).label("cluster_level"))
             .select_from(Thread).join(author, author.id == Thread.author_id)
             .outerjoin(last, last.id == Thread.last_poster_id).join(Cluster, Cluster.id == Thread.cluster_id))
 
@@ -139,13 +145,12 @@ def _thread_rows(statement, user, values):
     return rows
 
 
-class _ListedPage(Pagination):
-    """A page of a thread list (Flask-SQLAlchemy's pager over plain rows): `items` are ThreadRows."""
+class _Page(Pagination):
+    """Flask-SQLAlchemy's pager over a statement built once: `fetch(limit, offset)` reads the
+    page's items and `total` says how many there are (known without a `COUNT(*)`)."""
 
     def _query_items(self):
-        args = self._query_args
-        return _thread_rows(_CLUSTER_PAGE, args["user"], {"cluster": args["cluster_id"],
-                                                          "limit": self.per_page, "offset": self._query_offset})
+        return self._query_args["fetch"](self.per_page, self._query_offset)
 
     def _query_count(self):
         return self._query_args["total"]
@@ -155,8 +160,9 @@ def cluster_threads(cluster, user, page, total):
     """A page of the cluster's threads (pinned first, then latest activity) as ThreadRows, in one
     statement. `total` is how many there are: the cluster's kept count (`cluster_facts`), as a
     `COUNT(*)` over the listing grew with the cluster."""
-    pagination = _ListedPage(page=page, per_page=THREADS_PER_PAGE, error_out=False,
-                             cluster_id=cluster.id, user=user, total=total)
+    pagination = _Page(page=page, per_page=THREADS_PER_PAGE, error_out=False, total=total,
+                       fetch=lambda limit, offset: _thread_rows(
+                           _CLUSTER_PAGE, user, {"cluster": cluster.id, "limit": limit, "offset": offset}))
     return pagination, pagination.items
 
 
@@ -209,27 +215,17 @@ def latest_in_clusters(user, limit=8):
 
 
 #: A page of a thread's posts with their authors: built once, as every thread page reads it.
-_THREAD_POSTS = (select(Post).where(Post.thread_id == bindparam("thread")).order_by(Post.number)
-                 .options(selectinload(Post.author)).limit(bindparam("limit")).offset(bindparam("offset")))
-
-
-class _PostsPage(Pagination):
-    """A page of a thread's posts (Flask-SQLAlchemy's pager over the statement built once)."""
-
-    def _query_items(self):
-        return list(db.session.scalars(_THREAD_POSTS, {"thread": self._query_args["thread_id"],
-                                                        "limit": self.per_page, "offset": self._query_offset}))
-
-    def _query_count(self):
-        return self._query_args["total"]
+_THREAD_POSTS = (Post.in_thread(bindparam("thread")).options(selectinload(Post.author))
+                 .limit(bindparam("limit")).offset(bindparam("offset")))
 
 
 def thread_posts(thread, page):
     """A page of the thread's posts with their authors. Posts are numbered from 1 and never
     removed from the table (a deleted post keeps its place), so the thread's last number is
     their count: no `COUNT(*)` over the posts, whose cost grows with the thread."""
-    return _PostsPage(page=page, per_page=POSTS_PER_PAGE, error_out=False, thread_id=thread.id,
-                      total=thread.last_number)
+    return _Page(page=page, per_page=POSTS_PER_PAGE, error_out=False, total=thread.last_number,
+                 fetch=lambda limit, offset: db.session.scalars(
+                     _THREAD_POSTS, {"thread": thread.id, "limit": limit, "offset": offset}).all())
 
 
 def page_of(number):
@@ -257,11 +253,7 @@ def answer_of(thread):
 
 def _reading_statement():
     thread, person = bindparam("thread"), bindparam("person")
-    return select(
-        select(ReadState.last_read_number)
-        .where(ReadState.user_id == person, ReadState.thread_id == thread).scalar_subquery(),
-        select(Watch.level).where(Watch.user_id == person, Watch.thread_id == thread)
-        .order_by(Watch.updated_at.desc(), Watch.id.desc()).limit(1).scalar_subquery())
+    return select(_read_up_to(person, thread), _chosen_level(person, Watch.thread_id == thread))
 
 
 #: Built once, as the cluster page's facts are.
@@ -320,9 +312,7 @@ def _facts_statement():
             .where(ClusterMembership.cluster_id == cluster, ClusterMembership.status == "active")),
         one(select(ClusterMembership.role).where(mine)),
         one(select(ClusterMembership.status).where(mine)),
-        # The latest choice (NULL thread ids let a race leave two rows on a cluster).
-        one(select(Watch.level).where(Watch.user_id == person, Watch.cluster_id == cluster)
-            .order_by(Watch.updated_at.desc(), Watch.id.desc()).limit(1)),
+        _chosen_level(person, Watch.cluster_id == cluster, Watch.thread_id.is_(None)),
         one(select(func.count()).select_from(ClusterMembership)
             .where(ClusterMembership.cluster_id == cluster, ClusterMembership.status == "pending")),
         one(select(func.count()).select_from(Flag)
