@@ -40,9 +40,10 @@ from flask import Response, current_app, g, has_request_context, request, sessio
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from jinja2 import FileSystemBytecodeCache
-from sqlalchemy import event
+from sqlalchemy import BigInteger, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, mapped_column
 
 from . import timeutil
 from .extensions import db, login_manager
@@ -144,6 +145,24 @@ def remember(name, key, build, size=KEPT, still=None):
         while len(cache) > size:
             cache.popitem(last=False)
     return found
+
+
+class VersionRow:
+    """The columns of a counter table (`counter_sql`), for its model: the one row (id 1) and the
+    number the triggers give it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def with_create_all(statements):
+    """Run `statements(dialect)` (idempotent: a counter's or another table's triggers) after
+    `create_all` (tests), as their migration does."""
+    def make(metadata, connection, **kwargs):
+        for statement in statements(connection.dialect.name):
+            connection.exec_driver_sql(statement)
+
+    event.listen(db.metadata, "after_create", make)
 
 
 def counter_sql(dialect, counter, tables):

@@ -2,12 +2,12 @@
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import (BigInteger, Boolean, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint,
-                        event, func, or_, select)
+from sqlalchemy import (Boolean, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint,
+                        func, or_, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import County, User
-from ..caching import counter_sql
+from ..caching import VersionRow, counter_sql, with_create_all
 from ..clusters.models import Cluster
 from ..errors import DomainError
 from ..extensions import db
@@ -439,7 +439,7 @@ class EventCalendarToken(db.Model):
         return secrets.token_urlsafe(32)
 
 
-class EventsVersion(db.Model):
+class EventsVersion(VersionRow, db.Model):
     """One row whose number changes with every write to what calendars show (`VERSIONED_TABLES`):
     what the calendar's kept listings, pages and feeds are keyed by (`services.events_version`).
     Database triggers change it, so a write by any process, machine or tool counts, two edits
@@ -447,9 +447,6 @@ class EventsVersion(db.Model):
     events there are."""
 
     __tablename__ = "events_version"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 #: The tables whose every write changes the calendar's version: events, their moved or skipped
@@ -463,8 +460,4 @@ def events_version_sql(dialect):
     return counter_sql(dialect, "events_version", VERSIONED_TABLES)
 
 
-@event.listens_for(db.metadata, "after_create")
-def _make_events_version(metadata, connection, **kwargs):
-    """`create_all` (tests) makes the row and triggers as the migration does."""
-    for statement in events_version_sql(connection.dialect.name):
-        connection.exec_driver_sql(statement)
+with_create_all(events_version_sql)

@@ -3,13 +3,14 @@ import re
 from datetime import datetime
 
 from sqlalchemy import (ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, bindparam,
-                        event, func, select, text)
+                        func, select, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from ..accounts.models import User
 from ..errors import DomainError
 from ..clusters.models import Cluster
 from .. import guard
+from ..caching import with_create_all
 from ..extensions import db
 from ..permissions import CLUSTERS, PUBLIC, Scope
 from ..timeutil import utcnow
@@ -158,11 +159,7 @@ def cluster_threads_sql(dialect):
     ]
 
 
-@event.listens_for(db.metadata, "after_create")
-def _make_cluster_threads(metadata, connection, **kwargs):
-    """`create_all` (tests) makes the triggers as the migration does."""
-    for statement in cluster_threads_sql(connection.dialect.name):
-        connection.exec_driver_sql(statement)
+with_create_all(cluster_threads_sql)
 
 
 class Post(db.Model):

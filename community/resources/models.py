@@ -1,12 +1,12 @@
 """Library resources, their file versions, and the curated Linkages Toolkit."""
 from datetime import datetime
 
-from sqlalchemy import (JSON, BigInteger, Column, ForeignKey, LargeBinary, String, Table, Text, UniqueConstraint,
-                        event, false, or_, select)
+from sqlalchemy import (JSON, Column, ForeignKey, LargeBinary, String, Table, Text, UniqueConstraint,
+                        false, or_, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import County, User
-from ..caching import counter_sql
+from ..caching import VersionRow, counter_sql, with_create_all
 from ..clusters.models import Cluster
 from ..extensions import db
 from ..permissions import CLUSTERS, MEMBERS, PUBLIC, Scope
@@ -296,16 +296,13 @@ class FileChunk(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class LibraryVersion(db.Model):
+class LibraryVersion(VersionRow, db.Model):
     """One row whose number rises with every write to the library's tables: what the library's
     kept pages are keyed by (`browse`). Database triggers raise it, so a write by any process,
     machine or tool counts, and reading it costs one primary-key lookup however large the
     library grows."""
 
     __tablename__ = "library_version"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 #: The tables whose every write raises the library's version.
@@ -318,8 +315,4 @@ def library_version_sql(dialect):
     return counter_sql(dialect, "library_version", VERSIONED_TABLES)
 
 
-@event.listens_for(db.metadata, "after_create")
-def _make_library_version(metadata, connection, **kwargs):
-    """`create_all` (tests) makes the row and triggers as the migration does."""
-    for statement in library_version_sql(connection.dialect.name):
-        connection.exec_driver_sql(statement)
+with_create_all(library_version_sql)

@@ -5,11 +5,11 @@ backend (`postgres.py`) writes them; on SQLite the PostgreSQL-only types fall ba
 """
 from datetime import datetime
 
-from sqlalchemy import ARRAY, DDL, JSON, BigInteger, DateTime, Index, Integer, String, Text, event
+from sqlalchemy import ARRAY, DDL, JSON, DateTime, Index, Integer, String, Text, event
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..caching import counter_sql
+from ..caching import VersionRow, counter_sql, with_create_all
 from ..extensions import db
 
 _INTEGERS = ARRAY(Integer).with_variant(JSON(), "sqlite")
@@ -83,14 +83,11 @@ class SearchIndexState(db.Model):
     rebuild_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-class SearchVersion(db.Model):
+class SearchVersion(VersionRow, db.Model):
     """One row whose number changes with every write to the search tables (database triggers):
     what the PostgreSQL backend's kept results are keyed by (`postgres.search`)."""
 
     __tablename__ = "search_version"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 #: The tables whose every write changes the search version.
@@ -104,11 +101,7 @@ def search_version_sql(dialect):
     return counter_sql(dialect, "search_version", VERSIONED_TABLES)
 
 
-@event.listens_for(db.metadata, "after_create")
-def _make_search_version(metadata, connection, **kwargs):
-    """`create_all` (tests) makes the row and triggers as the migration does."""
-    for statement in search_version_sql(connection.dialect.name):
-        connection.exec_driver_sql(statement)
+with_create_all(search_version_sql)
 
 
 # The trigram index needs pg_trgm; `create_all` (tests) makes it as the migration does.
