@@ -5,7 +5,7 @@ backend (`postgres.py`) writes them; on SQLite the PostgreSQL-only types fall ba
 """
 from datetime import datetime
 
-from sqlalchemy import ARRAY, DDL, JSON, DateTime, Index, Integer, String, Text, event
+from sqlalchemy import ARRAY, DDL, JSON, DateTime, ForeignKeyConstraint, Index, Integer, String, Text, event
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -17,7 +17,9 @@ _STRINGS = ARRAY(Text).with_variant(JSON(), "sqlite")
 
 
 class SearchDocument(db.Model):
-    """A document as the search page shows and filters it: what a source yielded, flattened."""
+    """A document as the search matches, filters, counts and ranks it: what a source yielded,
+    flattened to narrow rows (the words to show are in `SearchText`), so that matching and
+    ranking thousands of rows reads few pages."""
 
     __tablename__ = "search_documents"
     __table_args__ = (
@@ -28,11 +30,6 @@ class SearchDocument(db.Model):
     #: The source's kind (resource, thread, post, event …) and its own id: the document's key.
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     ref: Mapped[str] = mapped_column(String(80), primary_key=True)
-    url: Mapped[str] = mapped_column(String(500))
-    title: Mapped[str] = mapped_column(Text)
-    summary: Mapped[str] = mapped_column(Text, default="")
-    #: The first part of the text, the only part `ts_headline` reads for snippets.
-    snippet_source: Mapped[str] = mapped_column(Text, default="")
     #: public, members, clusters or county; with clusters, the clusters whose members may see it.
     visibility: Mapped[str] = mapped_column(String(20))
     cluster_ids: Mapped[list] = mapped_column(_INTEGERS, default=list)
@@ -50,9 +47,29 @@ class SearchDocument(db.Model):
     tags: Mapped[list] = mapped_column(_STRINGS, default=list)
     #: Title (weight A), summary and tags (B), the whole text (C); English stemming. Matched.
     tsv: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
-    #: The same over the title, summary, tags and the first RANK_TEXT_CHARS of the text: small
-    #: enough to stay in the row, so ranking thousands of matches never unpacks their whole text.
+    #: The same over the title, summary, tags and the first RANK_TEXT_CHARS of the text (cut at a
+    #: space): small enough to stay in the row, so ranking thousands of matches never unpacks
+    #: their whole text; and a part of `tsv`, so a phrase found here is in `tsv` too.
     rank_tsv: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
+
+
+class SearchText(db.Model):
+    """What a result shows of a document: read for the page's ten hits only, never while matching.
+    Deleted with its document."""
+
+    __tablename__ = "search_texts"
+    __table_args__ = (
+        ForeignKeyConstraint(["kind", "ref"], ["search_documents.kind", "search_documents.ref"],
+                             ondelete="CASCADE"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(80), primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    #: The first part of the text, the only part `ts_headline` reads for snippets.
+    snippet_source: Mapped[str] = mapped_column(Text, default="")
 
 
 class SearchWord(db.Model):
@@ -91,7 +108,7 @@ class SearchVersion(VersionRow, db.Model):
 
 
 #: The tables whose every write changes the search version.
-VERSIONED_TABLES = ("search_documents", "search_words")
+VERSIONED_TABLES = ("search_documents", "search_texts", "search_words")
 
 
 def search_version_sql(dialect):

@@ -19,13 +19,13 @@ from markupsafe import Markup, escape
 from sqlalchemy import (
     Text,
     and_,
+    case,
     cast,
     func,
     literal,
     null,
     or_,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -34,7 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import content
 from ..caching import remember
 from ..extensions import db
-from .models import SearchDocument, SearchIndexState, SearchVersion
+from .models import SearchDocument, SearchIndexState, SearchText, SearchVersion
 from .postgres_index import (  # noqa: F401
     LOCK_KEY,
     apply_changes,
@@ -67,6 +67,7 @@ from .results import (  # noqa: F401
 )
 
 _docs = SearchDocument.__table__
+_texts = SearchText.__table__
 _state = SearchIndexState.__table__
 _version = SearchVersion.__table__
 
@@ -75,6 +76,10 @@ _START, _STOP, _LT, _GT = "\x02", "\x03", "\x04", "\x05"
 _SNIPPET_OPTIONS = (f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, ShortWord=2, "
                     'MaxFragments=2, FragmentDelimiter=" … "')
 _TITLE_OPTIONS = f"StartSel={_START}, StopSel={_STOP}, HighlightAll=true"
+#: Facets with one value per document, and with a list of values, by their column.
+_SCALAR_FACETS = (("kind", "kind"), ("type", "doc_type"), ("county", "county"), ("program", "program"),
+                  ("year", "year"))
+_LIST_FACETS = (("area", "areas"), ("strategy", "strategies"))
 
 
 def permission_filter(allowed):
@@ -119,7 +124,8 @@ def _marked(value):
 def _one_pass(where, compiled, sort, query, page, per_page):
     """Facet counts over every match and the page of hits, from one scan of the matches.
 
-    Returns ({facet: {value: count}}, [hit rows]); snippets are made for the page's rows only.
+    Returns ({facet: {value: count}}, [hit rows]); what a hit shows (`search_texts`) and its
+    snippets are read for the page's rows only.
     """
     ranked = compiled.ranking is not None and sort == "relevance"
     rank = func.ts_rank(_docs.c.rank_tsv, compiled.ranking) if ranked else literal(0.0)
@@ -127,39 +133,43 @@ def _one_pass(where, compiled, sort, query, page, per_page):
                       _docs.c.year, _docs.c.areas, _docs.c.strategies, _docs.c.created, _docs.c.downloads,
                       rank.label("rank"))
                .where(*where).cte("matches").prefix_with("MATERIALIZED"))
-    parts = [select(literal(name).label("name"), matches.c[column].label("value"), func.count().label("count"))
-             .group_by(matches.c[column])
-             for name, column in (("kind", "kind"), ("type", "doc_type"), ("county", "county"),
-                                  ("program", "program"), ("year", "year"))]
-    for name, column in (("area", "areas"), ("strategy", "strategies")):
-        each = func.unnest(matches.c[column]).table_valued("value").render_derived()
-        parts.append(select(literal(name), each.c.value, func.count())
-                     .select_from(matches).join(each, true()).group_by(each.c.value))
-    counted = union_all(*parts).subquery("counted")
+    # The five one-value facets in one grouping of the matches, the two lists in another.
+    grouped = [(name, matches.c[column]) for name, column in _SCALAR_FACETS]
+    scalars = select(case(*[(func.grouping(column) == 0, literal(name)) for name, column in grouped]).label("name"),
+                     case(*[(func.grouping(column) == 0, column) for _, column in grouped]).label("value"),
+                     func.count().label("count")
+                     ).group_by(func.grouping_sets(*[column for _, column in grouped]))
+    listed = union_all(*[select(literal(name).label("name"), func.unnest(matches.c[column]).label("value"))
+                         for name, column in _LIST_FACETS]).subquery("listed")
+    lists = select(listed.c.name, listed.c.value, func.count()).group_by(listed.c.name, listed.c.value)
+    counted = union_all(scalars, lists).subquery("counted")
     facets = select(func.json_agg(func.json_build_array(counted.c.name, counted.c.value, counted.c.count))
                     ).scalar_subquery()
 
-    if sort == "downloads":
-        order = [matches.c.downloads.desc(), matches.c.created.desc()]
-    elif ranked:
-        order = [matches.c.rank.desc(), matches.c.created.desc()]
-    else:
-        order = [matches.c.created.desc()]
-    order += [matches.c.kind, matches.c.ref]
-    shown = (select(matches.c.kind, matches.c.ref, func.row_number().over(order_by=order).label("position"))
-             .order_by(*order).limit(per_page).offset((page - 1) * per_page).subquery("shown"))
+    def order_of(rows):
+        if sort == "downloads":
+            order = [rows.c.downloads.desc(), rows.c.created.desc()]
+        elif ranked:
+            order = [rows.c.rank.desc(), rows.c.created.desc()]
+        else:
+            order = [rows.c.created.desc()]
+        return order + [rows.c.kind, rows.c.ref]
+
+    shown = (select(matches.c.kind, matches.c.ref, matches.c.rank, matches.c.created, matches.c.downloads,
+                    matches.c.county, matches.c.doc_type, matches.c.year)
+             .order_by(*order_of(matches)).limit(per_page).offset((page - 1) * per_page).subquery("shown"))
     if query and compiled.ranking is not None:
-        snippet = _headline(_docs.c.snippet_source, compiled.ranking, _SNIPPET_OPTIONS)
-        title = _headline(_docs.c.title, compiled.ranking, _TITLE_OPTIONS)
+        snippet = _headline(_texts.c.snippet_source, compiled.ranking, _SNIPPET_OPTIONS)
+        title = _headline(_texts.c.title, compiled.ranking, _TITLE_OPTIONS)
     else:
         snippet, title = literal("", Text), cast(null(), Text)
-    fields = {"kind": _docs.c.kind, "ref": _docs.c.ref, "url": _docs.c.url, "title": _docs.c.title, "summary": _docs.c.summary,
-              "created": _docs.c.created, "downloads": _docs.c.downloads, "county": _docs.c.county,
-              "doc_type": _docs.c.doc_type, "year": _docs.c.year, "title_marked": title,
-              "snippet_marked": snippet}
+    fields = {"kind": shown.c.kind, "ref": shown.c.ref, "url": _texts.c.url, "title": _texts.c.title,
+              "summary": _texts.c.summary, "created": shown.c.created, "downloads": shown.c.downloads,
+              "county": shown.c.county, "doc_type": shown.c.doc_type, "year": shown.c.year,
+              "title_marked": title, "snippet_marked": snippet}
     row = func.json_build_object(*[part for key, value in fields.items() for part in (literal(key, Text), value)])
-    hits = (select(func.json_agg(aggregate_order_by(row, shown.c.position)))
-            .select_from(shown.join(_docs, and_(_docs.c.kind == shown.c.kind, _docs.c.ref == shown.c.ref)))
+    hits = (select(func.json_agg(aggregate_order_by(row, *order_of(shown))))
+            .select_from(shown.join(_texts, and_(_texts.c.kind == shown.c.kind, _texts.c.ref == shown.c.ref)))
             .scalar_subquery())
     facet_rows, hit_rows = db.session.execute(select(facets, hits)).one()
     counts = {name: {} for name, _, _ in FACETS}

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from .. import content
 from ..extensions import db
 from ..timeutil import utcnow
-from .models import SearchDocument, SearchIndexState
+from .models import SearchDocument, SearchIndexState, SearchText
 from .results import IndexBusy
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ RANK_TEXT_CHARS = 500
 SNIPPET_CHARS = 1500
 
 _docs = SearchDocument.__table__
+_texts = SearchText.__table__
 _state = SearchIndexState.__table__
 #: Control characters never stored: the reading side uses some as highlight markers.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -83,8 +84,19 @@ def _row(doc: content.SearchDocument):
         "title_words": _words_only(doc.title),
         "described": _words_only("\n".join([doc.summary or "", " ".join(tags)])),
         "body": _words_only(text_),
-        "body_start": _words_only(text_[:RANK_TEXT_CHARS]),
+        "body_start": _words_only(_start_of(text_)),
     }
+
+
+def _start_of(text_):
+    """The first RANK_TEXT_CHARS of the text, cut at a space so that no word is cut in two: the
+    words of `rank_tsv` are then the first words of `tsv` at the same positions, and a phrase
+    found in `rank_tsv` is in `tsv` too (what `postgres_query` relies on to check phrases)."""
+    if len(text_) <= RANK_TEXT_CHARS:
+        return text_
+    cut = text_[:RANK_TEXT_CHARS + 1]
+    space = max(cut.rfind(" "), cut.rfind("\n"), cut.rfind("\t"), cut.rfind("\r"))
+    return cut[:space] if space > 0 else ""
 
 
 def _words_only(value):
@@ -92,10 +104,10 @@ def _words_only(value):
 
 
 _UPSERT = text("""
-INSERT INTO search_documents (kind, ref, url, title, summary, snippet_source, visibility, cluster_ids,
-    audience_county_id, created, downloads, county, doc_type, program, year, areas, strategies, tags, tsv, rank_tsv)
-VALUES (:kind, :ref, :url, :title, :summary, :snippet_source, :visibility,
-    CAST(:cluster_ids AS integer[]), :audience_county_id, :created, :downloads, :county, :doc_type, :program, :year,
+INSERT INTO search_documents (kind, ref, visibility, cluster_ids, audience_county_id, created, downloads,
+    county, doc_type, program, year, areas, strategies, tags, tsv, rank_tsv)
+VALUES (:kind, :ref, :visibility, CAST(:cluster_ids AS integer[]), :audience_county_id, :created, :downloads,
+    :county, :doc_type, :program, :year,
     CAST(:areas AS text[]), CAST(:strategies AS text[]), CAST(:tags AS text[]),
     setweight(to_tsvector('english', :title_words), 'A')
     || setweight(to_tsvector('english', :described), 'B')
@@ -103,14 +115,19 @@ VALUES (:kind, :ref, :url, :title, :summary, :snippet_source, :visibility,
     setweight(to_tsvector('english', :title_words), 'A')
     || setweight(to_tsvector('english', :described), 'B')
     || setweight(to_tsvector('english', :body_start), 'C'))
-ON CONFLICT (kind, ref) DO UPDATE SET url = excluded.url, title = excluded.title,
-    summary = excluded.summary, snippet_source = excluded.snippet_source,
+ON CONFLICT (kind, ref) DO UPDATE SET
     visibility = excluded.visibility, cluster_ids = excluded.cluster_ids,
     audience_county_id = excluded.audience_county_id, created = excluded.created,
     downloads = excluded.downloads, county = excluded.county, doc_type = excluded.doc_type,
     program = excluded.program, year = excluded.year, areas = excluded.areas,
     strategies = excluded.strategies, tags = excluded.tags, tsv = excluded.tsv,
     rank_tsv = excluded.rank_tsv
+""")
+_UPSERT_TEXT = text("""
+INSERT INTO search_texts (kind, ref, url, title, summary, snippet_source)
+VALUES (:kind, :ref, :url, :title, :summary, :snippet_source)
+ON CONFLICT (kind, ref) DO UPDATE SET url = excluded.url, title = excluded.title,
+    summary = excluded.summary, snippet_source = excluded.snippet_source
 """)
 _ADD_WORDS = text("""
 INSERT INTO search_words (word)
@@ -125,6 +142,7 @@ def _write(docs):
     if not rows:
         return 0
     db.session.execute(_UPSERT, rows)
+    db.session.execute(_UPSERT_TEXT, rows)
     words = set()
     for row in rows:
         words.update(_WORD.findall(" ".join((row["title_words"], row["described"], row["body"])).lower()))
@@ -196,12 +214,13 @@ def _vacuum():
     """Reclaim the rows a rebuild replaced (VACUUM runs outside a transaction; readers go on)."""
     try:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM search_documents"))
+            connection.execute(text("VACUUM search_documents, search_texts"))
     except SQLAlchemyError as error:
         log.warning("could not vacuum search_documents after a rebuild: %r", error)
 
 
 def _rebuild_locked():
+    db.session.execute(_texts.delete())  # not one cascaded delete per document
     db.session.execute(_docs.delete())
     count, batch = 0, []
     for _label, fetch in content.sources().values():
@@ -215,7 +234,7 @@ def _rebuild_locked():
     db.session.execute(pg_insert(_state).values(id=1, built_at=now, rebuild_requested_at=None)
                        .on_conflict_do_update(index_elements=[_state.c.id],
                                               set_={"built_at": now, "rebuild_requested_at": None}))
-    db.session.execute(text("ANALYZE search_documents"))  # plans for the new contents
+    db.session.execute(text("ANALYZE search_documents, search_texts"))  # plans for the new contents
     log.info("search documents rebuilt: %d", count)
     return count
 
