@@ -156,10 +156,23 @@ def _or(items):
 
 
 class _TS:
-    """A tsquery expression (combinable with other tsqueries) rather than a row condition."""
+    """A tsquery expression (combinable with other tsqueries) rather than a row condition.
 
-    def __init__(self, expression):
+    `loose`, when given, is the same words without phrase adjacency or title weights: it finds
+    every document the expression finds and more, and the GIN index answers it without reading
+    rows. A phrase or title term has to be checked on the row; `_match` checks it on the short
+    `rank_tsv` first and unpacks the whole `tsv` only when that fails. `loose` is None where
+    there is nothing to check (the expression is its own loose form) and for anything under NOT,
+    whose loose form would find less, not more.
+    """
+
+    def __init__(self, expression, loose=None, checked=True, title=False):
         self.expression = expression
+        self.loose = loose
+        #: False under NOT: the expression is matched as it is, checked on the whole `tsv`.
+        self.checked = checked
+        #: Title terms only (weight A): `rank_tsv` holds the title as `tsv` does, so it answers alone.
+        self.title = title
 
 
 def _pieces(value):
@@ -173,8 +186,16 @@ def _word_query(word):
         pieces = _pieces(word[:-1])
         if not pieces:
             return None
-        return func.to_tsquery(_PLAIN, " <-> ".join(pieces[:-1] + [pieces[-1] + ":*"]))
-    return func.plainto_tsquery(LANGUAGE, word)
+        terms = pieces[:-1] + [pieces[-1] + ":*"]
+        if len(terms) == 1:
+            return _TS(func.to_tsquery(_PLAIN, terms[0]))
+        return _TS(func.to_tsquery(_PLAIN, " <-> ".join(terms)), func.to_tsquery(_PLAIN, " & ".join(terms)))
+    return _TS(func.plainto_tsquery(LANGUAGE, word))
+
+
+def _phrase_query(value):
+    """The words of `value` next to each other, in order; loosely, all of them anywhere."""
+    return _TS(func.phraseto_tsquery(LANGUAGE, value), func.plainto_tsquery(LANGUAGE, value))
 
 
 def _title_query(value, phrase):
@@ -182,19 +203,19 @@ def _title_query(value, phrase):
     if not pieces:
         return None
     prefix = value.endswith("*") and not phrase
-    terms = [f"{piece}:A" for piece in pieces[:-1]] + [f"{pieces[-1]}:{'*' if prefix else ''}A"]
-    return func.to_tsquery(_PLAIN if prefix else LANGUAGE,
-                           (" <-> " if phrase or len(pieces) > 1 else " & ").join(terms))
+    terms = pieces[:-1] + [pieces[-1] + (":*" if prefix else "")]
+    config = _PLAIN if prefix else LANGUAGE
+    return _TS(func.to_tsquery(config, (" <-> " if phrase or len(pieces) > 1 else " & ")
+                               .join(term + ("A" if term.endswith(":*") else ":A") for term in terms)),
+               func.to_tsquery(config, " & ".join(terms)), title=True)
 
 
 def _field_condition(name, value, phrase):
     value = (value or "").strip().lower()
     if name in _TEXT_FIELDS:
         if name == "title":
-            query = _title_query(value, phrase)
-        else:
-            query = func.phraseto_tsquery(LANGUAGE, value) if phrase else _word_query(value)
-        return _TS(query) if query is not None else None
+            return _title_query(value, phrase)
+        return _phrase_query(value) if phrase else _word_query(value)
     prefix = value.endswith("*") and not phrase
     value = value.rstrip("*") if prefix else value
     if name != "tag":  # slugs or labels as people type them: county:"Los Angeles", type:MOU
@@ -217,50 +238,69 @@ class _Compiled:
         self.ranking = ranking
 
 
-def _match(ts):
-    return _docs.c.tsv.op("@@")(ts.expression)
+def _match(ts, shortcut=True):
+    if ts.loose is None or not ts.checked or not shortcut:
+        return _docs.c.tsv.op("@@")(ts.expression)
+    # The index finds the loose form without reading rows; the exact form is then checked on the
+    # rows that pass every cheaper condition, on `rank_tsv` first (a part of `tsv`, so what it
+    # finds is in `tsv` too) and on the whole `tsv` only when that fails. Called as functions,
+    # not operators, so the planner does not hand them to the index (which rechecks on `tsv`).
+    in_rank = func.ts_match_vq(_docs.c.rank_tsv, ts.expression)
+    return and_(_docs.c.tsv.op("@@")(ts.loose),
+                in_rank if ts.title else or_(in_rank, func.ts_match_vq(_docs.c.tsv, ts.expression)))
 
 
-def _compile_node(node, positive, ranking):
+def _compile_node(node, positive, ranking, shortcut=True):
     kind, value = node
     if kind in ("word", "phrase"):
-        query = _word_query(value) if kind == "word" else func.phraseto_tsquery(LANGUAGE, value)
+        query = _word_query(value) if kind == "word" else _phrase_query(value)
         if query is None:
             return None
         if positive:
-            ranking.append(query)
-        return _TS(query)
+            ranking.append(query.expression)
+        return query
     if kind == "field":
         compiled = _field_condition(*value)
         if isinstance(compiled, _TS) and positive:
             ranking.append(compiled.expression)
         return compiled
     if kind == "not":
-        inner = _compile_node(value, not positive, ranking)
+        inner = _compile_node(value, not positive, ranking, shortcut)
         if inner is None:
             return None
-        return _TS(func.tsquery_not(inner.expression)) if isinstance(inner, _TS) else not_(inner)
-    parts = [part for part in (_compile_node(child, positive, ranking) for child in value) if part is not None]
+        return _TS(func.tsquery_not(inner.expression), checked=False) if isinstance(inner, _TS) else not_(inner)
+    parts = [part for part in (_compile_node(child, positive, ranking, shortcut) for child in value)
+             if part is not None]
     if not parts:
         return None
     combine_ts = func.tsquery_and if kind == "and" else func.tsquery_or
     if all(isinstance(part, _TS) for part in parts):
-        expression = parts[0].expression
+        expression, loose = parts[0].expression, _loose(parts[0])
         for part in parts[1:]:
-            expression = combine_ts(expression, part.expression)
-        return _TS(expression)
-    conditions = [_match(part) if isinstance(part, _TS) else part for part in parts]
+            expression, loose = combine_ts(expression, part.expression), combine_ts(loose, _loose(part))
+        checked = all(part.checked for part in parts)
+        return _TS(expression, loose if checked and any(part.loose is not None for part in parts) else None, checked,
+                   title=all(part.title for part in parts))
+    conditions = [_match(part, shortcut) if isinstance(part, _TS) else part for part in parts]
     return and_(*conditions) if kind == "and" else or_(*conditions)
 
 
-def compile_query(query):
-    """A query in the site's language as a SQL condition on `search_documents` (None: all)."""
+def _loose(ts):
+    return ts.expression if ts.loose is None else ts.loose
+
+
+def compile_query(query, shortcut=True):
+    """A query in the site's language as a SQL condition on `search_documents` (None: all).
+
+    With `shortcut` (always, but in tests) phrases and title terms are found through their loose
+    form and checked on `rank_tsv` first (`_match`); without it, matched as written.
+    """
     node = _Parser(query).parse()
     if node is None:  # only operators or stop words: nothing, as Whoosh finds
         return _Compiled(false(), None)
     ranking = []
-    compiled = _compile_node(node, True, ranking)
-    condition = _match(compiled) if isinstance(compiled, _TS) else compiled
+    compiled = _compile_node(node, True, ranking, shortcut)
+    condition = _match(compiled, shortcut) if isinstance(compiled, _TS) else compiled
     ranked = None
     for part in ranking:
         ranked = part if ranked is None else func.tsquery_or(ranked, part)

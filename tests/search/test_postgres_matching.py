@@ -1,0 +1,108 @@
+"""PostgreSQL matching: the shortcut for phrases and title terms finds exactly what matching the
+whole `tsv` finds.
+
+Phrases, multi-part prefixes and title terms are found through their loose form (the same words
+anywhere, which the GIN index answers without reading rows) and then checked on the short
+`rank_tsv` before the whole `tsv` (`postgres_query._match`). That is only right if `rank_tsv` is a
+part of `tsv` at the same positions; these tests compare both ways of matching on documents whose
+phrases fall before, across and after the part `rank_tsv` holds.
+"""
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from community import content
+from community.extensions import db
+from community.search import postgres_index
+from community.search.models import SearchDocument
+from community.search.postgres_query import compile_query
+
+from .conftest import NoteSource
+
+WORDS = ["shared", "release", "information", "family", "plan", "fiscal", "team", "co-location",
+         "welfare-to-work", "reunification", "timelines", "of", "the", "joint", "case"]
+FILLER = ["meets", "weekly", "with", "staff", "county", "parents", "review", "agreed"]
+
+
+@pytest.fixture
+def pg_app(app_factory, backend):
+    if backend != "postgresql":
+        pytest.skip("the PostgreSQL search backend needs PostgreSQL")
+    application = app_factory(SEARCH_BACKEND="postgres")
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture
+def documents(pg_app):
+    """Forty notes of 800–1,400 characters, so the same phrase lies before, across and after the
+    first RANK_TEXT_CHARS in different documents; titles from the same words."""
+    rng = random.Random(13)
+    source = NoteSource()
+    for ident in range(40):
+        words, text = [], ""
+        while len(text) < rng.randint(800, 1400):
+            words.append(rng.choice(WORDS if rng.random() < 0.6 else FILLER))
+            text = " ".join(words)
+        title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 5)))
+        source.add(ident, title, text, county=rng.choice(["Fresno", "Kern"]))
+    content.register_source(pg_app, "note", "Field notes", source.fetch)
+    postgres_index.rebuild()
+    return source
+
+
+def _found(query, shortcut):
+    condition = compile_query(query, shortcut=shortcut).condition
+    return set(db.session.scalars(select(SearchDocument.ref).where(condition)))
+
+
+_word = st.sampled_from(WORDS + FILLER)
+_atom = st.one_of(
+    _word,
+    _word.map(lambda w: w[: max(2, len(w) // 2)] + "*"),
+    st.lists(_word, min_size=2, max_size=3).map(lambda ws: '"' + " ".join(ws) + '"'),
+    _word.map(lambda w: f"title:{w}"),
+    st.lists(_word, min_size=2, max_size=3).map(lambda ws: 'title:"' + " ".join(ws) + '"'),
+    st.lists(_word, min_size=2, max_size=3).map(lambda ws: 'content:"' + " ".join(ws) + '"'),
+    st.sampled_from(["county:fresno", "county:kern", "co-loc*", "welfare-to*"]),
+)
+_query = st.recursive(
+    _atom,
+    lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from([" ", " AND ", " OR "]), inner).map("".join),
+        inner.map(lambda q: f"NOT {q}"),
+        inner.map(lambda q: f"({q})"),
+    ),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=_query)
+def test_the_shortcut_finds_what_matching_the_whole_text_finds(documents, query):
+    assert _found(query, shortcut=True) == _found(query, shortcut=False)
+
+
+@pytest.mark.parametrize("query", ['"shared release"', "co-loc*", 'title:"joint plan"', "title:fiscal", 'title:"co-location case"',
+                                   '"joint case" AND NOT "shared release"', '"the family" OR title:"family plan"'])
+def test_phrases_and_title_terms_are_found_before_across_and_after_the_ranked_part(documents, query):
+    found = _found(query, shortcut=True)
+    assert found == _found(query, shortcut=False)
+    assert found, "the corpus holds each of these"
+
+
+def test_a_word_cut_at_the_end_of_the_ranked_part_is_left_out_of_it(pg_app):
+    """A phrase must not be found in `rank_tsv` through half a word: "releasexyz" cut after
+    "release" would read as "shared release"."""
+    source = NoteSource()
+    start = postgres_index.RANK_TEXT_CHARS - len("shared release")
+    text = ("staff meet " * 100)[:start - 1] + " " + "shared releasexyz of the records; their release was shared"
+    assert text[start:postgres_index.RANK_TEXT_CHARS] == "shared release"
+    source.add(1, "Records", text)
+    content.register_source(pg_app, "note", "Field notes", source.fetch)
+    postgres_index.rebuild()
+    assert _found('"shared release"', shortcut=True) == set()
+    assert _found('"shared releasexyz"', shortcut=True) == {"1"}
