@@ -127,6 +127,16 @@ def _one_pass(where, compiled, sort, query, page, per_page):
     Returns ({facet: {value: count}}, [hit rows]); what a hit shows (`search_texts`) and its
     snippets are read for the page's rows only.
     """
+    facet_rows, hit_rows = db.session.execute(_statement(where, compiled, sort, query, page, per_page)).one()
+    counts = {name: {} for name, _, _ in FACETS}
+    for name, value, count in facet_rows or []:
+        counts[name][value] = count
+    for hit in hit_rows or []:
+        hit["created"] = datetime.fromisoformat(hit["created"]) if hit["created"] else None
+    return counts, hit_rows or []
+
+
+def _statement(where, compiled, sort, query, page, per_page):
     ranked = compiled.ranking is not None and sort == "relevance"
     rank = func.ts_rank(_docs.c.rank_tsv, compiled.ranking) if ranked else literal(0.0)
     matches = (select(_docs.c.kind, _docs.c.ref, _docs.c.doc_type, _docs.c.county, _docs.c.program,
@@ -171,13 +181,7 @@ def _one_pass(where, compiled, sort, query, page, per_page):
     hits = (select(func.json_agg(aggregate_order_by(row, *order_of(shown))))
             .select_from(shown.join(_texts, and_(_texts.c.kind == shown.c.kind, _texts.c.ref == shown.c.ref)))
             .scalar_subquery())
-    facet_rows, hit_rows = db.session.execute(select(facets, hits)).one()
-    counts = {name: {} for name, _, _ in FACETS}
-    for name, value, count in facet_rows or []:
-        counts[name][value] = count
-    for hit in hit_rows or []:
-        hit["created"] = datetime.fromisoformat(hit["created"]) if hit["created"] else None
-    return counts, hit_rows or []
+    return select(facets, hits)
 
 
 def _hit(row, with_snippet, kind_labels):
