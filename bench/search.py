@@ -205,12 +205,13 @@ def _raw_whoosh(app, rounds=3):
 
 _RAW_POSTGRES = """
 WITH matches AS MATERIALIZED (
-  SELECT kind, ref, title, snippet_source, county, doc_type, tsv
+  SELECT kind, ref, county, doc_type, tsv
   FROM search_documents WHERE tsv @@ websearch_to_tsquery('english', :q)
 )
 SELECT (SELECT json_agg(p) FROM (
-          SELECT title, ts_headline('english', left(snippet_source, 1500), websearch_to_tsquery('english', :q)) AS snippet
-          FROM (SELECT * FROM matches ORDER BY ts_rank(tsv, websearch_to_tsquery('english', :q)) DESC LIMIT 10) top) p),
+          SELECT t.title, ts_headline('english', left(t.snippet_source, 1500), websearch_to_tsquery('english', :q)) AS snippet
+          FROM (SELECT * FROM matches ORDER BY ts_rank(tsv, websearch_to_tsquery('english', :q)) DESC LIMIT 10) top
+          JOIN search_texts AS t ON t.kind = top.kind AND t.ref = top.ref) p),
        (SELECT json_agg(c) FROM (SELECT county, count(*) FROM matches GROUP BY county) c),
        (SELECT json_agg(t) FROM (SELECT doc_type, count(*) FROM matches GROUP BY doc_type) t)
 """
