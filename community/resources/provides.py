@@ -166,31 +166,32 @@ def _section(resources, heading, anchor, browse=False):
 def _kept_section(which, viewer, query, heading, anchor, links=False):
     """A library section as HTML, kept per app under the library's version (raised by every
     write to its tables), what the viewer may see and which section it is (`which`): a list of
-    resources shows nothing that depends on the person beyond what they may see."""
+    resources shows nothing that depends on the person beyond what they may see. `query()` makes
+    the statement, only when the section is not kept (building it costs more than finding it)."""
     allowed = access_filter(viewer)
     key = (library_version(), which, allowed.everything, allowed.members, allowed.cluster_ids,
            request.script_root if has_request_context() else None)
 
     def build():
-        section = _section(db.session.scalars(query).all(), heading, anchor, browse=links)
+        section = _section(db.session.scalars(query()).all(), heading, anchor, browse=links)
         return render_template(SECTION_TEMPLATE, section=section) if section else ""
     html = remember("resources.sections", key, build)
     return {"html": Markup(html)} if html else None
 
 
 def home_section(user):
-    return _kept_section("home", user, services.visible_resources(user).limit(6), "New in the library",
+    return _kept_section("home", user, lambda: services.visible_resources(user).limit(6), "New in the library",
                          "home-library", links=True)
 
 
 def profile_section(person, viewer):
     return _kept_section(("profile", person.id), viewer,
-                         services.visible_resources(viewer).where(Resource.owner_id == person.id).limit(10),
+                         lambda: services.visible_resources(viewer).where(Resource.owner_id == person.id).limit(10),
                          "Shared resources", "profile-resources")
 
 
 def cluster_section(cluster, viewer):
-    in_cluster = select(resource_clusters.c.resource_id).where(resource_clusters.c.cluster_id == cluster.id)
-    return _kept_section(("cluster", cluster.id), viewer,
-                         services.visible_resources(viewer).where(Resource.id.in_(in_cluster)).limit(10),
-                         "Cluster resources", "cluster-resources")
+    def query():
+        in_cluster = select(resource_clusters.c.resource_id).where(resource_clusters.c.cluster_id == cluster.id)
+        return services.visible_resources(viewer).where(Resource.id.in_(in_cluster)).limit(10)
+    return _kept_section(("cluster", cluster.id), viewer, query, "Cluster resources", "cluster-resources")
