@@ -33,8 +33,12 @@ def about():
     return render_template("core/about.html")
 
 
+#: The home page's newest members with the count of all of them: built once (no parameters).
+_NEW_MEMBERS = User.recent_members_and_total(limit=8)
+
+
 def new_members_section(user):
-    rows = db.session.execute(User.recent_members_and_total(limit=8)).all()
+    rows = db.session.execute(_NEW_MEMBERS).all()
     if not rows:
         return None
     return {"members": [row.User for row in rows], "total": rows[0].total}

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
@@ -458,19 +458,26 @@ def save_answers(response, user, formdata, submit=False, confirmed=False, survey
     return response
 
 
+#: Rounds open or closed by now, newest closing first, with their surveys; and a set of rounds'
+#: responses by respondent: read on every member's home page, so built once and bound per call.
+_STARTED_ROUNDS = (select(Round).join(Survey).options(contains_eager(Round.survey))
+                   .where(Round.status.in_((OPEN, CLOSED)), Round.opens_at <= bindparam("now"))
+                   .order_by(Round.closes_at.desc()))
+_RESPONSES_BY_KEY = select(SurveyResponse).where(
+    SurveyResponse.round_id.in_(bindparam("round_ids", expanding=True)),
+    SurveyResponse.respondent_key.in_(bindparam("keys", expanding=True)))
+
+
 def rounds_for(user):
     """Rounds this person may answer now or see the results of: [(round, their response or None)]."""
     if not can(user, "view_members") or user.county_id is None:
         return []
-    now = utcnow()
-    rounds = db.session.scalars(
-        select(Round).join(Survey).options(contains_eager(Round.survey))
-        .where(Round.status.in_((OPEN, CLOSED)), Round.opens_at <= now)
-        .order_by(Round.closes_at.desc())).all()
+    rounds = db.session.scalars(_STARTED_ROUNDS, {"now": utcnow()}).all()
+    if not rounds:
+        return []
     keys = {r.id: respondent_key(r.survey, user) for r in rounds}
     responses = {(r.round_id, r.respondent_key): r for r in db.session.scalars(
-        select(SurveyResponse).where(SurveyResponse.round_id.in_(list(keys) or [0]),
-                               SurveyResponse.respondent_key.in_(set(keys.values()) or {""})))}
+        _RESPONSES_BY_KEY, {"round_ids": list(keys), "keys": sorted(set(keys.values()))})}
     return [(r, responses.get((r.id, keys[r.id]))) for r in rounds]
 
 

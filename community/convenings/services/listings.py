@@ -8,7 +8,7 @@ from functools import cached_property
 
 from flask import request
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from ...caching import remember
@@ -205,14 +205,22 @@ def agenda_of(event):
             for day, slots in sorted(days.items())]
 
 
+#: A person's registrations, all or for some events (the home page and calendars ask for them).
+_REGISTRATIONS = select(EventRegistration).where(EventRegistration.user_id == bindparam("user_id"))
+_REGISTRATIONS_FOR = _REGISTRATIONS.where(EventRegistration.event_id.in_(bindparam("event_ids", expanding=True)))
+
+
 def registrations_of(user, event_ids=None):
     """{event_id: registration} of a person's registrations (one query); {} for visitors."""
     if not getattr(user, "is_authenticated", False):
         return {}
-    query = select(EventRegistration).where(EventRegistration.user_id == user.id)
-    if event_ids is not None:
-        query = query.where(EventRegistration.event_id.in_(event_ids))
-    return {r.event_id: r for r in db.session.scalars(query)}
+    if event_ids is None:
+        found = db.session.scalars(_REGISTRATIONS, {"user_id": user.id})
+    elif not event_ids:
+        return {}
+    else:
+        found = db.session.scalars(_REGISTRATIONS_FOR, {"user_id": user.id, "event_ids": sorted(event_ids)})
+    return {r.event_id: r for r in found}
 
 
 def own_registrations(user):
