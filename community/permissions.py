@@ -256,8 +256,8 @@ def _survey_response_rule(user, action, response):
         mine = user.county_id == response.county_id
     else:
         mine = user.id == response.user_id
-    if action == "answer":
-        return mine
+    if action == "answer":  # county staff only: organizers run the rounds (`surveys.answers_surveys`)
+        return mine and not user.is_organizer
     if action == "view":
         return mine or (response.county_id is not None and user.is_organizer)
     raise ValueError(f"unknown action {action!r} on a survey response")

@@ -308,9 +308,15 @@ def _existing_response(survey_round, user, county_id=None):
                                                     SurveyResponse.respondent_key == key))
 
 
+def answers_surveys(user):
+    """County staff answer surveys (for their county, or for themselves); CFPIC's organizers and
+    admins run the rounds and read the results, whatever county their account names."""
+    return can(user, "view_members") and user.county_id is not None and not user.is_organizer
+
+
 def may_answer(survey_round, user):
     """Whether this person may answer (or, for a county, contribute to) a round."""
-    if not can(user, "view_members") or user.county_id is None:
+    if not answers_surveys(user):
         return False
     return survey_round.status in (OPEN, CLOSED) and survey_round.opens_at <= utcnow()
 
@@ -469,8 +475,9 @@ _RESPONSES_BY_KEY = select(SurveyResponse).where(
 
 
 def rounds_for(user):
-    """Rounds this person may answer now or see the results of: [(round, their response or None)]."""
-    if not can(user, "view_members") or user.county_id is None:
+    """Rounds this person may answer now or see the results of: [(round, their response or None)]
+    (organizers reach every round and its results from the organizer area)."""
+    if not answers_surveys(user):
         return []
     rounds = db.session.scalars(_STARTED_ROUNDS, {"now": utcnow()}).all()
     if not rounds:

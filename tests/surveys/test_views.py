@@ -52,6 +52,34 @@ def test_a_coordinator_saves_then_submits_and_typed_answers_survive_a_refusal(cl
     assert db.session.scalar(db.select(SurveyResponse)).is_submitted
 
 
+@pytest.mark.parametrize("role", ["organizer", "admin"])
+def test_cfpic_staff_whose_account_names_a_county_never_answer_for_it(client, people, county_round, make_user, role):
+    """Organizers run the rounds; the county their account names (CFPIC's own office) is not a
+    county they answer for: no waiting round, no answer page, nothing stored by a post."""
+    staff = people.organizer if role == "organizer" else make_user(
+        role="admin", email="admin@linkages.example.org", county="Stanislaus", program="cfpic")
+    if role == "organizer":  # the organizer's account names Sacramento; make it a county with a round to answer
+        staff.county_id = people.coordinator.county_id
+        commit()
+    before = _rows()
+    _sign_in(client, staff)
+    assert "Which stage are you in?" not in client.get("/").get_data(as_text=True)
+    assert f"/surveys/rounds/{county_round.id}" not in client.get("/surveys/").get_data(as_text=True)
+    assert client.get(f"/surveys/rounds/{county_round.id}").status_code == 404
+    posted = client.post(f"/surveys/rounds/{county_round.id}",
+                         data={**answers_for(county_round.survey, number="3"), "action": "submit"})
+    assert posted.status_code == 404 and _rows() == before
+    with pytest.raises(services.NotAllowed):
+        services.save_answers(None, staff, MultiDict(answers_for(county_round.survey, number="3")),
+                              submit=True, survey_round=county_round)
+    db.session.rollback()
+    assert _rows() == before
+    # the county's own staff still answer
+    client.post("/sign-out")
+    _sign_in(client, people.coordinator)
+    assert client.get(f"/surveys/rounds/{county_round.id}").status_code == 200
+
+
 def test_a_refused_answer_comes_back_as_typed_with_its_message(client, people, county_round):
     survey = county_round.survey
     _sign_in(client, people.coordinator)
