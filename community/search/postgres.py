@@ -137,6 +137,8 @@ def _one_pass(where, compiled, sort, query, page, per_page):
 
 
 def _statement(where, compiled, sort, query, page, per_page):
+    """The one statement `_one_pass` runs: the matches materialized once, counted into the facets
+    and sorted for the page, whose rows alone are joined to `search_texts` and highlighted."""
     ranked = compiled.ranking is not None and sort == "relevance"
     rank = func.ts_rank(_docs.c.rank_tsv, compiled.ranking) if ranked else literal(0.0)
     matches = (select(_docs.c.kind, _docs.c.ref, _docs.c.doc_type, _docs.c.county, _docs.c.program,
