@@ -475,11 +475,14 @@ _RESPONSES_BY_KEY = select(SurveyResponse).where(
 
 
 def rounds_for(user):
-    """Rounds this person may answer now or see the results of: [(round, their response or None)]
-    (organizers reach every round and its results from the organizer area)."""
-    if not answers_surveys(user):
+    """Rounds this person may answer now or see the results of: [(round, their response or None)];
+    for organizers, who answer none, the closed rounds (every round is in their organizer area)."""
+    answers = answers_surveys(user)
+    if not answers and not can(user, "organize"):
         return []
     rounds = db.session.scalars(_STARTED_ROUNDS, {"now": utcnow()}).all()
+    if not answers:
+        return [(r, None) for r in rounds if r.is_closed]
     if not rounds:
         return []
     keys = {r.id: respondent_key(r.survey, user) for r in rounds}

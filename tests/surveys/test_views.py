@@ -74,6 +74,10 @@ def test_cfpic_staff_whose_account_names_a_county_never_answer_for_it(client, pe
                               submit=True, survey_round=county_round)
     db.session.rollback()
     assert _rows() == before
+    # and still find the results of a closed round on the surveys page
+    services.close_round(county_round, people.organizer)
+    commit()
+    assert f"/surveys/rounds/{county_round.id}/results" in client.get("/surveys/").get_data(as_text=True)
     # the county's own staff still answer
     client.post("/sign-out")
     _sign_in(client, people.coordinator)
