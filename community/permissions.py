@@ -133,6 +133,9 @@ _SITE_ACTIONS = {
     "organize": ("admin", "organizer"),     # events, newsletters, toolkit
     "create_cluster": ("admin", "organizer"),
     "view_members": ("admin", "organizer", "member"),
+    # County staff answer surveys; CFPIC's organizers and admins run the rounds and read the
+    # results, whatever county their account names (its own office, in Sacramento).
+    "answer_surveys": ("member",),
 }
 
 
@@ -256,8 +259,8 @@ def _survey_response_rule(user, action, response):
         mine = user.county_id == response.county_id
     else:
         mine = user.id == response.user_id
-    if action == "answer":  # county staff only: organizers run the rounds (`surveys.answers_surveys`)
-        return mine and not user.is_organizer
+    if action == "answer":
+        return mine and can(user, "answer_surveys")
     if action == "view":
         return mine or (response.county_id is not None and user.is_organizer)
     raise ValueError(f"unknown action {action!r} on a survey response")

@@ -306,9 +306,10 @@ def thread(thread_id, slug=None):
         page = 1
     posts = queries.thread_posts(thread, page)
     form = PostForm()
+    move_form = None  # only for those who may move it somewhere
     targets = services.move_targets(thread, current_user)
-    move_form = MoveForm() if targets else None  # only for those who may move it somewhere
-    if move_form is not None:
+    if targets:
+        move_form = MoveForm()
         move_form.cluster_id.choices = [(c.id, c.name) for c in targets]
     answer = queries.answer_of(thread) if page == 1 else None
     shown = fragments.ThreadPage.build(thread, current_user, [*posts.items, answer],

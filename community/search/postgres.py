@@ -76,10 +76,10 @@ _START, _STOP, _LT, _GT = "\x02", "\x03", "\x04", "\x05"
 _SNIPPET_OPTIONS = (f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, ShortWord=2, "
                     'MaxFragments=2, FragmentDelimiter=" … "')
 _TITLE_OPTIONS = f"StartSel={_START}, StopSel={_STOP}, HighlightAll=true"
-#: Facets with one value per document, and with a list of values, by their column.
-_SCALAR_FACETS = (("kind", "kind"), ("type", "doc_type"), ("county", "county"), ("program", "program"),
-                  ("year", "year"))
-_LIST_FACETS = (("area", "areas"), ("strategy", "strategies"))
+#: Facets with one value per document, and with a list of values, by their column (the query
+#: language's fields that are facets: not tags).
+_SCALAR_FACETS = tuple((name, column) for name, column in _SCALAR_FIELDS.items() if name in FACET_FIELDS)
+_LIST_FACETS = tuple((name, column) for name, column in _LIST_FIELDS.items() if name in FACET_FIELDS)
 
 
 def permission_filter(allowed):

@@ -309,9 +309,9 @@ def _existing_response(survey_round, user, county_id=None):
 
 
 def answers_surveys(user):
-    """County staff answer surveys (for their county, or for themselves); CFPIC's organizers and
-    admins run the rounds and read the results, whatever county their account names."""
-    return can(user, "view_members") and user.county_id is not None and not user.is_organizer
+    """County staff with a county answer surveys (for it, or for themselves): the policy's
+    `answer_surveys`."""
+    return can(user, "answer_surveys") and user.county_id is not None
 
 
 def may_answer(survey_round, user):

@@ -18,7 +18,7 @@ from community import content
 from community.extensions import db
 from community.search import postgres_index
 from community.search.models import SearchDocument
-from community.search.postgres_query import compile_query
+from community.search.postgres_query import QueryError, compile_query
 
 from .conftest import NoteSource
 
@@ -55,11 +55,16 @@ def documents(pg_app):
 
 
 def _found(query, shortcut):
-    condition = compile_query(query, shortcut=shortcut).condition
+    try:
+        condition = compile_query(query, shortcut=shortcut).condition
+    except QueryError as error:
+        return f"unreadable: {error}"
     return set(db.session.scalars(select(SearchDocument.ref).where(condition)))
 
 
 _word = st.sampled_from(WORDS + FILLER)
+#: Anything a person may type (control characters never reach a search: `inputs` removes them).
+_typed = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=10)
 _atom = st.one_of(
     _word,
     _word.map(lambda w: w[: max(2, len(w) // 2)] + "*"),
@@ -68,6 +73,9 @@ _atom = st.one_of(
     st.lists(_word, min_size=2, max_size=3).map(lambda ws: 'title:"' + " ".join(ws) + '"'),
     st.lists(_word, min_size=2, max_size=3).map(lambda ws: 'content:"' + " ".join(ws) + '"'),
     st.sampled_from(["county:fresno", "county:kern", "co-loc*", "welfare-to*"]),
+    _typed,
+    st.lists(st.one_of(_word, _typed), min_size=2, max_size=3).map(lambda ws: '"' + " ".join(ws) + '"'),
+    _typed.map(lambda w: f"title:{w}*"),
 )
 _query = st.recursive(
     _atom,
