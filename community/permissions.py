@@ -126,6 +126,13 @@ def is_facilitator(user, cluster_id):
     return _signed_in(user) and cluster_roles(user).get(cluster_id) == "facilitator"
 
 
+def moderates(user, cluster_id):
+    """Whether `user` moderates the cluster `cluster_id` (admins: every one; else its
+    facilitators): the cluster rule's "moderate", for callers holding a cluster's id only (a
+    list of clusters read as plain rows)."""
+    return _signed_in(user) and (user.is_admin or is_facilitator(user, cluster_id))
+
+
 # Site-level actions (no object), by the lowest role that may do them.
 _SITE_ACTIONS = {
     "admin": ("admin",),                    # accounts, roles, audit log
@@ -241,7 +248,7 @@ def _cluster_rule(user, action, cluster):
     if action == "post":
         return signed_in and role is not None and not cluster.is_archived
     if action == "moderate":
-        return signed_in and (user.is_admin or role == "facilitator")
+        return moderates(user, cluster.id)
     if action == "manage":  # rename, archive, appoint facilitators
         return signed_in and user.is_organizer
     raise ValueError(f"unknown action {action!r} on a cluster")

@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import (
     Text,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -83,31 +84,52 @@ _LIST_FACETS = tuple((name, column) for name, column in _LIST_FIELDS.items() if 
 
 
 def permission_filter(allowed):
-    """The SQL condition for what an `AccessFilter` allows, or None for everything (admins)."""
+    """The SQL condition for what an `AccessFilter` allows, or None for everything (admins).
+
+    Its values are bound by name (`_permission_values`), so its form depends only on
+    `_permission_shape(allowed)`."""
     if allowed.everything:
         return None
+    values = _permission_values(allowed)
     parts = [_docs.c.visibility == "public"]
     if allowed.members:
         parts.append(_docs.c.visibility == "members")
     if allowed.cluster_ids:
-        parts.append(and_(_docs.c.visibility == "clusters",
-                          _docs.c.cluster_ids.op("&&")(literal(sorted(allowed.cluster_ids),
-                                                               _docs.c.cluster_ids.type))))
+        parts.append(and_(_docs.c.visibility == "clusters", _docs.c.cluster_ids.op("&&")(
+            bindparam("p_clusters", values["p_clusters"], type_=_docs.c.cluster_ids.type))))
     if allowed.all_counties:
         parts.append(_docs.c.visibility == "county")
     elif allowed.county_id is not None:
-        parts.append(and_(_docs.c.visibility == "county", _docs.c.audience_county_id == allowed.county_id))
+        parts.append(and_(_docs.c.visibility == "county",
+                          _docs.c.audience_county_id == bindparam("p_county", values["p_county"])))
     return or_(*parts)
 
 
+def _permission_shape(allowed):
+    return (allowed.everything, allowed.members, bool(allowed.cluster_ids), allowed.all_counties,
+            allowed.county_id is not None)
+
+
+def _permission_values(allowed):
+    return {"p_clusters": sorted(allowed.cluster_ids), "p_county": allowed.county_id}
+
+
 def _filter_conditions(filters):
+    """The facet filters' conditions, their values bound by name (`_filter_values`)."""
+    values = _filter_values(filters)
     conditions = []
-    for name, value in sorted(filters.items()):
+    for name in sorted(filters):
         if name in _SCALAR_FIELDS:
-            conditions.append(_docs.c[_SCALAR_FIELDS[name]] == (value.lower() if name != "year" else value))
+            conditions.append(_docs.c[_SCALAR_FIELDS[name]] == bindparam(f"f_{name}", values[f"f_{name}"]))
         elif name in _LIST_FIELDS:
-            conditions.append(literal(value.lower()).op("=")(func.any(_docs.c[_LIST_FIELDS[name]])))
+            conditions.append(bindparam(f"f_{name}", values[f"f_{name}"]).op("=")(
+                func.any(_docs.c[_LIST_FIELDS[name]])))
     return conditions
+
+
+def _filter_values(filters):
+    return {f"f_{name}": value if name == "year" else value.lower() for name, value in filters.items()
+            if name in _SCALAR_FIELDS or name in _LIST_FIELDS}
 
 
 def _headline(column, query, options):
@@ -121,13 +143,14 @@ def _marked(value):
     return Markup(html.replace(_LT, "&lt;").replace(_GT, "&gt;"))
 
 
-def _one_pass(where, compiled, sort, query, page, per_page):
-    """Facet counts over every match and the page of hits, from one scan of the matches.
+def _one_pass(statement, values):
+    """Facet counts over every match and the page of hits, from one scan of the matches
+    (`_statement`, run with `values`).
 
     Returns ({facet: {value: count}}, [hit rows]); what a hit shows (`search_texts`) and its
     snippets are read for the page's rows only.
     """
-    facet_rows, hit_rows = db.session.execute(_statement(where, compiled, sort, query, page, per_page)).one()
+    facet_rows, hit_rows = db.session.execute(statement, values).one()
     counts = {name: {} for name, _, _ in FACETS}
     for name, value, count in facet_rows or []:
         counts[name][value] = count
@@ -136,9 +159,10 @@ def _one_pass(where, compiled, sort, query, page, per_page):
     return counts, hit_rows or []
 
 
-def _statement(where, compiled, sort, query, page, per_page):
+def _statement(where, compiled, sort, query, per_page):
     """The one statement `_one_pass` runs: the matches materialized once, counted into the facets
-    and sorted for the page, whose rows alone are joined to `search_texts` and highlighted."""
+    and sorted for the page, whose rows alone are joined to `search_texts` and highlighted.
+    The page's first row is the parameter `p_offset`."""
     ranked = compiled.ranking is not None and sort == "relevance"
     rank = func.ts_rank(_docs.c.rank_tsv, compiled.ranking) if ranked else literal(0.0)
     matches = (select(_docs.c.kind, _docs.c.ref, _docs.c.doc_type, _docs.c.county, _docs.c.program,
@@ -169,7 +193,8 @@ def _statement(where, compiled, sort, query, page, per_page):
 
     shown = (select(matches.c.kind, matches.c.ref, matches.c.rank, matches.c.created, matches.c.downloads,
                     matches.c.county, matches.c.doc_type, matches.c.year)
-             .order_by(*order_of(matches)).limit(per_page).offset((page - 1) * per_page).subquery("shown"))
+             .order_by(*order_of(matches)).limit(per_page).offset(bindparam("p_offset", 0))
+             .subquery("shown"))
     if query and compiled.ranking is not None:
         snippet = _headline(_texts.c.snippet_source, compiled.ranking, _SNIPPET_OPTIONS)
         title = _headline(_texts.c.title, compiled.ranking, _TITLE_OPTIONS)
@@ -199,6 +224,8 @@ def _hit(row, with_snippet, kind_labels):
 
 #: Searches kept per process (a page of results with its facets is a few kB).
 KEPT_RESULTS = 500
+#: Search statements kept per process, one per shape of search (`_statement_for`).
+KEPT_STATEMENTS = 256
 #: The search tables' version; with whether the documents were ever built, in one statement.
 _VERSION = select(_version.c.version).where(_version.c.id == 1)
 _STATE = select(_state.c.built_at, _VERSION.scalar_subquery()).where(_state.c.id == 1)
@@ -247,14 +274,15 @@ def _search(allowed, query, filters, sort, page, per_page):
     if sort == "relevance" and not query:
         sort = "newest"
     permitted = permission_filter(allowed)
-    # The text condition last: of conditions that cost the same, PostgreSQL checks the first first.
-    where = [c for c in (*_filter_conditions(filters), permitted, compiled.condition) if c is not None]
+    statement = _statement_for(allowed, permitted, compiled, filters, sort, query, per_page)
+    values = {**compiled.values, **_permission_values(allowed), **_filter_values(filters),
+              "p_offset": (page - 1) * per_page}
     try:
         # Matching goes through the GIN index, never a scan that unpacks every row's tsvector
         # (the planner does not know how costly that is when a query matches a third of them).
         if compiled.ranking is not None:
             db.session.execute(select(func.set_config("enable_seqscan", "off", True)))
-        counts, rows = _one_pass(where, compiled, sort, query, page, per_page)
+        counts, rows = _one_pass(statement, values)
         total = sum(counts["kind"].values())
         results = Results(query=query, total=total, page=page, per_page=per_page,
                           pages=max(1, math.ceil(total / per_page)))
@@ -270,6 +298,33 @@ def _search(allowed, query, filters, sort, page, per_page):
     except SQLAlchemyError as error:
         db.session.rollback()
         raise SearchUnavailable(f"search failed on PostgreSQL: {error!r}") from error
+
+
+def _statement_for(allowed, permitted, compiled, filters, sort, query, per_page):
+    """The search statement for this shape of search, built once per app and shape: two searches
+    whose conditions differ only in their bound values (the query's words, the viewer's clusters
+    and county, the facets chosen, the page) share one statement, run with their own values.
+    Building it (and its cache key) was a quarter of a new search's Python."""
+    def build():
+        # The text condition last: of conditions that cost the same, PostgreSQL checks the first first.
+        where = [c for c in (*_filter_conditions(filters), permitted, compiled.condition) if c is not None]
+        return _statement(where, compiled, sort, query, per_page)
+
+    shape = [_shape_of(compiled.condition), _shape_of(compiled.ranking)]
+    if None in shape:  # an expression SQLAlchemy cannot key: built for this search alone
+        return build()
+    key = (*shape, _permission_shape(allowed), tuple(sorted(_filter_values(filters))), sort, bool(query), per_page)
+    return remember("search.statements", key, build, KEPT_STATEMENTS)
+
+
+def _shape_of(expression):
+    """What SQLAlchemy's statement cache knows an expression by: its form, without the values of
+    its parameters (those of a compiled query are named by place: `postgres_query`). "none" for
+    no expression; None when it cannot be keyed."""
+    if expression is None:
+        return "none"
+    key = expression._generate_cache_key()
+    return None if key is None else key.key
 
 
 def close_readers():

@@ -3,15 +3,19 @@
 User input never becomes SQL or tsquery syntax: every word goes in as a bound parameter to
 `plainto_tsquery`/`phraseto_tsquery`, and the only tsquery text built here (prefixes, title
 terms) is made of letters and digits joined by operators written in this module.
+
+Every value a query holds is a parameter named by its place (`q0`, `q1`, …), so two queries of
+the same shape ("reunification timelines" and "kinship care") compile to the same expression but
+for those values: the search statement around it is built once per shape (`postgres.search`).
 """
 import re
 
 from sqlalchemy import (
     and_,
+    bindparam,
     exists,
     false,
     func,
-    literal,
     literal_column,
     not_,
     or_,
@@ -175,11 +179,23 @@ class _TS:
         self.title = title
 
 
+class _Values:
+    """The values of one query, each bound as a parameter named by its place."""
+
+    def __init__(self):
+        self.values = {}
+
+    def __call__(self, value):
+        name = f"q{len(self.values)}"
+        self.values[name] = value
+        return bindparam(name, value)
+
+
 def _pieces(value):
     return _PIECE.findall((value or "").lower())
 
 
-def _word_query(word):
+def _word_query(word, bound):
     if word.endswith("*") and len(word) > 1:
         # A prefix matches the indexed (stemmed) words as typed, unstemmed, as in Whoosh:
         # "reunif*" finds "reunification"; "coordinat*" does not find "coordinate" (coordin).
@@ -188,54 +204,64 @@ def _word_query(word):
             return None
         terms = pieces[:-1] + [pieces[-1] + ":*"]
         if len(terms) == 1:
-            return _TS(func.to_tsquery(_PLAIN, terms[0]))
-        return _TS(func.to_tsquery(_PLAIN, " <-> ".join(terms)), func.to_tsquery(_PLAIN, " & ".join(terms)))
-    return _TS(func.plainto_tsquery(LANGUAGE, word))
+            return _TS(func.to_tsquery(_PLAIN, bound(terms[0])))
+        return _TS(func.to_tsquery(_PLAIN, bound(" <-> ".join(terms))),
+                   func.to_tsquery(_PLAIN, bound(" & ".join(terms))))
+    return _TS(func.plainto_tsquery(LANGUAGE, bound(word)))
 
 
-def _phrase_query(value):
+def _phrase_query(value, bound):
     """The words of `value` next to each other, in order; loosely, all of them anywhere."""
+    value = bound(value)
     return _TS(func.phraseto_tsquery(LANGUAGE, value), func.plainto_tsquery(LANGUAGE, value))
 
 
-def _title_query(value, phrase):
+def _title_query(value, phrase, bound):
     pieces = _pieces(value.rstrip("*"))
     if not pieces:
         return None
     prefix = value.endswith("*") and not phrase
     terms = pieces[:-1] + [pieces[-1] + (":*" if prefix else "")]
     config = _PLAIN if prefix else LANGUAGE
-    return _TS(func.to_tsquery(config, (" <-> " if phrase or len(pieces) > 1 else " & ")
-                               .join(term + ("A" if term.endswith(":*") else ":A") for term in terms)),
-               func.to_tsquery(config, " & ".join(terms)), title=True)
+    return _TS(func.to_tsquery(config, bound((" <-> " if phrase or len(pieces) > 1 else " & ")
+                                             .join(term + ("A" if term.endswith(":*") else ":A") for term in terms))),
+               func.to_tsquery(config, bound(" & ".join(terms))), title=True)
 
 
-def _field_condition(name, value, phrase):
+def _starting(column, value, bound):
+    """`column` starts with `value` as typed (LIKE's wildcards in it escaped)."""
+    escaped = value.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return column.startswith(bound(escaped), escape="/")
+
+
+def _field_condition(name, value, phrase, bound):
     value = (value or "").strip().lower()
     if name in _TEXT_FIELDS:
         if name == "title":
-            return _title_query(value, phrase)
-        return _phrase_query(value) if phrase else _word_query(value)
+            return _title_query(value, phrase, bound)
+        return _phrase_query(value, bound) if phrase else _word_query(value, bound)
     prefix = value.endswith("*") and not phrase
     value = value.rstrip("*") if prefix else value
     if name != "tag":  # slugs or labels as people type them: county:"Los Angeles", type:MOU
         value = value.replace(" ", "-") if prefix and name == "county" else field_value(name, value)
     if name in _SCALAR_FIELDS:
         column = _docs.c[_SCALAR_FIELDS[name]]
-        return column.startswith(value, autoescape=True) if prefix else column == value
+        return _starting(column, value, bound) if prefix else column == bound(value)
     column = _docs.c[_LIST_FIELDS[name]]
     if prefix:
         each = func.unnest(column).table_valued("value").render_derived()
-        return exists(select(1).select_from(each).where(each.c.value.startswith(value, autoescape=True)))
-    return literal(value).op("=")(func.any(column))
+        return exists(select(1).select_from(each).where(_starting(each.c.value, value, bound)))
+    return bound(value).op("=")(func.any(column))
 
 
 class _Compiled:
-    """What a parsed query becomes: a row condition, and the tsquery that ranks and highlights."""
+    """What a parsed query becomes: a row condition, the tsquery that ranks and highlights, and
+    the values bound in them by name (`q0`, `q1`, …)."""
 
-    def __init__(self, condition, ranking):
+    def __init__(self, condition, ranking, values=None):
         self.condition = condition
         self.ranking = ranking
+        self.values = values or {}
 
 
 def _match(ts, shortcut=True):
@@ -250,26 +276,26 @@ def _match(ts, shortcut=True):
                 in_rank if ts.title else or_(in_rank, func.ts_match_vq(_docs.c.tsv, ts.expression)))
 
 
-def _compile_node(node, positive, ranking, shortcut=True):
+def _compile_node(node, positive, ranking, bound, shortcut=True):
     kind, value = node
     if kind in ("word", "phrase"):
-        query = _word_query(value) if kind == "word" else _phrase_query(value)
+        query = _word_query(value, bound) if kind == "word" else _phrase_query(value, bound)
         if query is None:
             return None
         if positive:
             ranking.append(query.expression)
         return query
     if kind == "field":
-        compiled = _field_condition(*value)
+        compiled = _field_condition(*value, bound)
         if isinstance(compiled, _TS) and positive:
             ranking.append(compiled.expression)
         return compiled
     if kind == "not":
-        inner = _compile_node(value, not positive, ranking, shortcut)
+        inner = _compile_node(value, not positive, ranking, bound, shortcut)
         if inner is None:
             return None
         return _TS(func.tsquery_not(inner.expression), checked=False) if isinstance(inner, _TS) else not_(inner)
-    parts = [part for part in (_compile_node(child, positive, ranking, shortcut) for child in value)
+    parts = [part for part in (_compile_node(child, positive, ranking, bound, shortcut) for child in value)
              if part is not None]
     if not parts:
         return None
@@ -298,11 +324,11 @@ def compile_query(query, shortcut=True):
     node = _Parser(query).parse()
     if node is None:  # only operators or stop words: nothing, as Whoosh finds
         return _Compiled(false(), None)
-    ranking = []
-    compiled = _compile_node(node, True, ranking, shortcut)
+    ranking, bound = [], _Values()
+    compiled = _compile_node(node, True, ranking, bound, shortcut)
     condition = _match(compiled, shortcut) if isinstance(compiled, _TS) else compiled
     ranked = None
     for part in ranking:
         ranked = part if ranked is None else func.tsquery_or(ranked, part)
-    return _Compiled(condition if condition is not None else false(), ranked)
+    return _Compiled(condition if condition is not None else false(), ranked, bound.values)
 

@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from community import content
+from community.caching import kept
 from community.extensions import db
-from community.search import postgres_index
+from community.permissions import AccessFilter
+from community.search import postgres, postgres_index
 from community.search.models import SearchDocument
 from community.search.postgres_query import QueryError, compile_query
 
@@ -39,7 +41,7 @@ def pg_app(app_factory, backend):
 @pytest.fixture
 def documents(pg_app):
     """Forty notes of 800–1,400 characters, so the same phrase lies before, across and after the
-    first RANK_TEXT_CHARS in different documents; titles from the same words."""
+    first RANK_TEXT_CHARS in different documents; titles from the same words; four visibilities."""
     rng = random.Random(13)
     source = NoteSource()
     for ident in range(40):
@@ -48,7 +50,10 @@ def documents(pg_app):
             words.append(rng.choice(WORDS if rng.random() < 0.6 else FILLER))
             text = " ".join(words)
         title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 5)))
-        source.add(ident, title, text, county=rng.choice(["Fresno", "Kern"]))
+        # Seen by everyone, by members, by cluster 3's or cluster 7's members (matching ignores it).
+        visibility, clusters = [("public", ()), ("members", ()), ("clusters", (3,)), ("clusters", (7,))][ident % 4]
+        source.add(ident, title, text, visibility=visibility, clusters=clusters,
+                   county=rng.choice(["Fresno", "Kern"]))
     content.register_source(pg_app, "note", "Field notes", source.fetch)
     postgres_index.rebuild()
     return source
@@ -114,3 +119,41 @@ def test_a_word_cut_at_the_end_of_the_ranked_part_is_left_out_of_it(pg_app):
     postgres_index.rebuild()
     assert _found('"shared release"', shortcut=True) == set()
     assert _found('"shared releasexyz"', shortcut=True) == {"1"}
+
+
+def _search_refs(query, allowed, filters=None, page=1):
+    kept("search.results").clear()  # each search runs its statement
+    found = postgres.search(allowed, query, filters or {}, "relevance", page, 5)
+    return found.error or ([hit.ref for hit in found.hits], found.total,
+                           {name: [(v.value, v.count) for v in values] for name, (_, values) in found.facets.items()})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=_query, second=_query, same=st.booleans(), county=st.sampled_from(["", "fresno", "kern"]),
+       page=st.integers(1, 3), members=st.booleans(), clusters=st.sampled_from([(), (3,), (3, 7)]))
+def test_a_statement_kept_for_one_search_answers_another_of_its_shape_with_its_own_values(
+        documents, first, second, same, county, page, members, clusters):
+    """The search statement is built once per shape (`postgres._statement_for`) and run with each
+    search's values: whatever was asked before, and by whom, a search answers as if its statement
+    were new."""
+    second = first if same else second
+    allowed = AccessFilter(everything=False, members=members, cluster_ids=frozenset(clusters))
+    other = AccessFilter(everything=False, members=not members, cluster_ids=frozenset({3, 7} - set(clusters)))
+    filters = {"county": county} if county else {}
+    kept("search.statements").clear()
+    fresh = _search_refs(second, allowed, filters, page)
+    kept("search.statements").clear()
+    _search_refs(first, other, filters, page)
+    _search_refs(first, allowed, {"county": "kern"} if county != "kern" else {}, page + 1)
+    assert _search_refs(second, allowed, filters, page) == fresh
+
+
+def test_searches_of_one_shape_share_one_statement(documents):
+    allowed = AccessFilter(everything=False, members=True, cluster_ids=frozenset({3, 5}), county_id=2)
+    kept("search.statements").clear()
+    for query in ("shared release", "fiscal plan", "joint case"):
+        postgres.search(allowed, query, {"county": "kern"}, "relevance", 1, 5)
+    assert len(kept("search.statements")) == 1
+    postgres.search(allowed, '"fiscal plan"', {"county": "kern"}, "relevance", 1, 5)
+    postgres.search(allowed, "fiscal plan", {}, "relevance", 1, 5)
+    assert len(kept("search.statements")) == 3

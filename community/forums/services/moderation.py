@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from ... import audit, guard
 from ...clusters.models import Cluster
 from ...extensions import db
-from ...permissions import can
+from ...permissions import can, moderates, unproxied
 from ...timeutil import utcnow
 from .. import notify, provides
 from ..models import Flag, ForumError, Post, Thread
@@ -49,15 +49,22 @@ def moderated_clusters(user, include_archived=False):
 
 def _may_move_to(actor, cluster):
     """A moderator moves threads into the clusters they moderate and into public ones (the
-    announcements)."""
-    return not cluster.is_archived and (cluster.is_public or can(actor, "moderate", cluster))
+    announcements). `cluster`: a Cluster, or a row with its id, is_public and archived_at."""
+    return cluster.archived_at is None and (cluster.is_public or moderates(actor, cluster.id))
+
+
+#: The clusters a thread might move to, as plain rows: a moderator's thread page lists them all.
+_ACTIVE_CLUSTERS = (select(Cluster.id, Cluster.name, Cluster.is_public, Cluster.archived_at)
+                    .where(Cluster.archived_at.is_(None)).order_by(Cluster.name))
 
 
 def move_targets(thread, actor):
-    """The clusters `actor` may move `thread` to (none unless they moderate it), by name."""
+    """The clusters `actor` may move `thread` to (none unless they moderate it), by name: rows
+    with their id and name."""
     if not can(actor, "moderate", thread):
         return []
-    return [cluster for cluster in db.session.scalars(Cluster.active())
+    actor = unproxied(actor)
+    return [cluster for cluster in db.session.execute(_ACTIVE_CLUSTERS)
             if cluster.id != thread.cluster_id and _may_move_to(actor, cluster)]
 
 
