@@ -4,7 +4,8 @@ Nothing else in the code base decides access. Feature areas describe their objec
 with an `access_scope()` method returning a `Scope`; the policy never imports feature models.
 An object with a true `is_draft` attribute is visible only to the people who may edit it.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
@@ -174,14 +175,21 @@ def _scoped_rule(user, action, thing):
     return _can_scoped_once(user, action, scope)
 
 
+#: Every field of a scope but its owner's id (in `_can_scoped_once`'s key: whether the person is
+#: the owner).
+_SCOPE_BUT_OWNER = attrgetter(*[f.name for f in fields(Scope) if f.name != "owner_id"])
+
+
 def _can_scoped_once(user, action, scope: Scope):
     """`_can_scoped`, answered once per request for each (person as they are now, action, scope):
-    the answer depends on nothing else, and a list page asks the same question of every row
-    (every post of one author in one thread has the same scope)."""
+    the answer depends on nothing else, and a list page asks the same question of every row.
+    Of the owner it matters only whether it is this person (`_manages`), so the posts of every
+    other author in one thread share one answer."""
     if not has_request_context():
         return _can_scoped(user, action, scope)
     signed_in = _signed_in(user)
-    key = (action, scope, signed_in and (user.id, user.role, user.county_id))
+    key = (action, _SCOPE_BUT_OWNER(scope),
+           signed_in and (user.id, user.role, user.county_id, user.id == scope.owner_id))
     answers = g.get("_policy_answers")
     if answers is None:
         answers = g._policy_answers = {}

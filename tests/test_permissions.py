@@ -93,3 +93,46 @@ def test_public_clusters_can_be_read_by_anyone_but_joined_only_by_members(app, m
     db.session.commit()
     assert can(AnonymousUserMixin(), "read", cluster)
     assert not can(AnonymousUserMixin(), "post", cluster) and not can(AnonymousUserMixin(), "join", cluster)
+
+
+def test_answers_kept_for_a_request_are_the_answers_the_rules_give(app, make_user):
+    """`_can_scoped_once` keeps each answer for the request under a key that names the owner only
+    as "this person or not": whatever was asked before, in any order, each answer is the rule's."""
+    from dataclasses import fields, replace
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from community.permissions import COUNTY, _can_scoped, _can_scoped_once
+
+    first, second = _cluster("a"), _cluster("b")
+    people = [make_user(role="admin"), make_user(role="organizer", county="Fresno"), make_user(), make_user(),
+              make_user(county="Fresno")]
+    db.session.add(ClusterMembership(cluster=first, user=people[2], role="facilitator", status="active"))
+    db.session.add(ClusterMembership(cluster=second, user=people[3], status="active"))
+    db.session.commit()
+    clusters, counties = [first.id, second.id], sorted({p.county_id for p in people})
+    scopes = st.builds(
+        Scope, st.sampled_from([PUBLIC, MEMBERS, CLUSTERS, COUNTY]),
+        st.sets(st.sampled_from(clusters)).map(frozenset),
+        owner_id=st.sampled_from([None] + [p.id for p in people]),
+        cluster_id=st.sampled_from([None, *clusters]), organizers_manage=st.booleans(),
+        managers_see=st.booleans(), county_id=st.sampled_from([None, *counties]),
+        moderators_edit=st.booleans())
+    # A scope and the same scope with one field taken from another: neighbours that a key leaving
+    # out that field would confuse.
+    names = [f.name for f in fields(Scope)]
+    neighbours = st.tuples(scopes, scopes, st.sampled_from(names)).map(
+        lambda t: [t[0], replace(t[0], **{t[2]: getattr(t[1], t[2])})])
+    questions = [(user, action, which) for user in [*people, AnonymousUserMixin()]
+                 for action in ("view", "edit", "delete", "moderate", "redact") for which in (0, 1)]
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(pair=neighbours, order=st.permutations(questions))
+    def answers_match(pair, order):
+        with app.test_request_context():
+            for user, action, which in order:
+                scope = pair[which]
+                assert _can_scoped_once(user, action, scope) == _can_scoped(user, action, scope), (user, action, scope)
+
+    answers_match()
