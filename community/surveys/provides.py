@@ -13,6 +13,6 @@ def register(app):
 
 def home_section(user):
     """Rounds waiting for this person's (or their county's) answers."""
-    waiting = [(r, response) for r, response in services.rounds_for(user)
-               if r.accepts_answers() and not (response and response.is_submitted)]
+    waiting = [(r, response) for r, response in services.rounds_for(user, answerable_only=True)
+               if not (response and response.is_submitted)]
     return {"waiting": waiting} if waiting else None

@@ -469,18 +469,24 @@ def save_answers(response, user, formdata, submit=False, confirmed=False, survey
 _STARTED_ROUNDS = (select(Round).join(Survey).options(contains_eager(Round.survey))
                    .where(Round.status.in_((OPEN, CLOSED)), Round.opens_at <= bindparam("now"))
                    .order_by(Round.closes_at.desc()))
+#: Rounds taking answers now: the home page's, whose cost must not grow with every round closed.
+_ANSWERABLE_ROUNDS = (select(Round).join(Survey).options(contains_eager(Round.survey))
+                      .where(Round.status == OPEN, Round.opens_at <= bindparam("now"),
+                             Round.closes_at > bindparam("now"))
+                      .order_by(Round.closes_at.desc()))
 _RESPONSES_BY_KEY = select(SurveyResponse).where(
     SurveyResponse.round_id.in_(bindparam("round_ids", expanding=True)),
     SurveyResponse.respondent_key.in_(bindparam("keys", expanding=True)))
 
 
-def rounds_for(user):
+def rounds_for(user, answerable_only=False):
     """Rounds this person may answer now or see the results of: [(round, their response or None)];
-    for organizers, who answer none, the closed rounds (every round is in their organizer area)."""
+    for organizers, who answer none, the closed rounds (every round is in their organizer area).
+    `answerable_only`: the rounds taking answers now (none for organizers)."""
     answers = answers_surveys(user)
-    if not answers and not can(user, "organize"):
+    if not answers and (answerable_only or not can(user, "organize")):
         return []
-    rounds = db.session.scalars(_STARTED_ROUNDS, {"now": utcnow()}).all()
+    rounds = db.session.scalars(_ANSWERABLE_ROUNDS if answerable_only else _STARTED_ROUNDS, {"now": utcnow()}).all()
     if not answers:
         return [(r, None) for r in rounds if r.is_closed]
     if not rounds:

@@ -299,3 +299,32 @@ def test_a_tampered_shown_field_saves_every_answer_as_a_page_without_it(client, 
     assert saved.status_code == 302
     db.session.expire_all()
     assert db.session.get(SurveyResponse, response.id).values()[survey.questions[4].id] == 18
+
+
+def test_the_home_section_lists_only_the_rounds_taking_answers_now(client, people):
+    """Open rounds within their dates, not yet submitted; never a closed round, one whose closing
+    time has passed, one not yet open, or one this county already submitted."""
+    now = utcnow()
+    times = {"open": (now - timedelta(hours=1), now + timedelta(days=5)),
+             "closed": (now - timedelta(days=9), now + timedelta(days=5)),
+             "past its closing": (now - timedelta(days=9), now - timedelta(minutes=1)),
+             "not yet open": (now + timedelta(days=1), now + timedelta(days=5)),
+             "submitted": (now - timedelta(hours=1), now + timedelta(days=5))}
+    for name, (opens_at, closes_at) in times.items():
+        survey = build_survey(people.organizer)
+        survey.title = f"Survey {name}"
+        survey_round = services.create_round(survey, people.organizer, name, now - timedelta(hours=2), now + timedelta(days=5))
+        services.open_round(survey_round, people.organizer)
+        if name == "closed":
+            services.close_round(survey_round, people.organizer)
+        if name == "submitted":
+            response = services.response_for(survey_round, people.coordinator, create=True)
+            services.save_answers(response, people.coordinator,
+                                  MultiDict(answers_for(survey, stage="initial", single="Signed")), submit=True)
+        survey_round.opens_at, survey_round.closes_at = opens_at, closes_at
+    commit()
+    _sign_in(client, people.coordinator)
+    page = client.get("/").get_data(as_text=True)
+    assert "Survey open" in page
+    for name in ("closed", "past its closing", "not yet open", "submitted"):
+        assert f"Survey {name}" not in page, name
