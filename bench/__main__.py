@@ -10,7 +10,7 @@ import os
 import pkgutil
 from pathlib import Path
 
-SKIP = {"__main__", "common", "hello_app", "profiling"}
+SKIP = {"__main__", "ab", "common", "hello_app", "profiling"}
 
 
 def main():

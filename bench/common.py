@@ -35,12 +35,13 @@ def free_port():
 
 
 @contextlib.contextmanager
-def gunicorn(app_spec, env=None, workers=2, threads=1):
-    """Serve `app_spec` (e.g. "community:create_app()") with gunicorn; yield its base URL."""
+def gunicorn(app_spec, env=None, workers=2, threads=1, cwd=ROOT):
+    """Serve `app_spec` (e.g. "community:create_app()") with gunicorn, importing it from `cwd`
+    (this checkout unless told); yield its base URL."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
                "-b", f"127.0.0.1:{port}", "--log-level", "warning", app_spec]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})})
+    process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
