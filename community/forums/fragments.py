@@ -51,9 +51,6 @@ class ThreadPage:
     can_reply: bool = False
     may_moderate: bool = False
     may_post: bool = False
-    #: {(thread id, author id): (may edit, may redact)}: a post's scope is its thread's cluster and its author,
-    #: so the policy is asked once per author on the page, not twice per post.
-    by_author: dict = field(default_factory=dict)
 
     @classmethod
     def build(cls, thread, viewer, posts, helpful):
@@ -69,13 +66,10 @@ class ThreadPage:
         if not getattr(viewer, "is_authenticated", False):
             return PostRights()
         mine = viewer.id == post.author_id
-        found = self.by_author.get((post.thread_id, post.author_id))
-        if found is None:
-            found = self.by_author[post.thread_id, post.author_id] = (can(viewer, "edit", post), can(viewer, "redact", post))
         return PostRights(
             signed_in=True, mine=mine, marked_helpful=post.id in self.helpful,
             may_mark_answer=post.id in self.answerable, may_quote=self.can_reply,
-            may_edit=found[0], may_redact=found[1],
+            may_edit=can(viewer, "edit", post), may_redact=can(viewer, "redact", post),
             may_moderate=self.may_moderate, may_flag=not mine and self.may_post)
 
     def post_html(self, post, anchor=True):

@@ -273,8 +273,7 @@ def _search(allowed, query, filters, sort, page, per_page):
         return Results(query=query, error=f"That search could not be read: {error}")
     if sort == "relevance" and not query:
         sort = "newest"
-    permitted = permission_filter(allowed)
-    statement = _statement_for(allowed, permitted, compiled, filters, sort, query, per_page)
+    statement = _statement_for(allowed, compiled, filters, sort, query, per_page)
     values = {**compiled.values, **_permission_values(allowed), **_filter_values(filters),
               "p_offset": (page - 1) * per_page}
     try:
@@ -291,7 +290,7 @@ def _search(allowed, query, filters, sort, page, per_page):
         for name, heading, _ in FACETS:
             results.facets[name] = (heading, facet_values(name, counts[name], filters, kind_labels))
         if query and total <= SUGGEST_BELOW:
-            results.suggestion = _suggestion(query, permitted)
+            results.suggestion = _suggestion(query, permission_filter(allowed))
         if compiled.ranking is not None:
             db.session.execute(select(func.set_config("enable_seqscan", "on", True)))
         return results
@@ -300,20 +299,21 @@ def _search(allowed, query, filters, sort, page, per_page):
         raise SearchUnavailable(f"search failed on PostgreSQL: {error!r}") from error
 
 
-def _statement_for(allowed, permitted, compiled, filters, sort, query, per_page):
+def _statement_for(allowed, compiled, filters, sort, query, per_page):
     """The search statement for this shape of search, built once per app and shape: two searches
     whose conditions differ only in their bound values (the query's words, the viewer's clusters
     and county, the facets chosen, the page) share one statement, run with their own values.
     Building it (and its cache key) was a quarter of a new search's Python."""
     def build():
         # The text condition last: of conditions that cost the same, PostgreSQL checks the first first.
-        where = [c for c in (*_filter_conditions(filters), permitted, compiled.condition) if c is not None]
+        where = [c for c in (*_filter_conditions(filters), permission_filter(allowed), compiled.condition)
+                 if c is not None]
         return _statement(where, compiled, sort, query, per_page)
 
     shape = [_shape_of(compiled.condition), _shape_of(compiled.ranking)]
     if None in shape:  # an expression SQLAlchemy cannot key: built for this search alone
         return build()
-    key = (*shape, _permission_shape(allowed), tuple(sorted(_filter_values(filters))), sort, bool(query), per_page)
+    key = (*shape, _permission_shape(allowed), tuple(sorted(filters)), sort, bool(query), per_page)
     return remember("search.statements", key, build, KEPT_STATEMENTS)
 
 

@@ -464,16 +464,13 @@ def save_answers(response, user, formdata, submit=False, confirmed=False, survey
     return response
 
 
-#: Rounds open or closed by now, newest closing first, with their surveys; and a set of rounds'
-#: responses by respondent: read on every member's home page, so built once and bound per call.
-_STARTED_ROUNDS = (select(Round).join(Survey).options(contains_eager(Round.survey))
-                   .where(Round.status.in_((OPEN, CLOSED)), Round.opens_at <= bindparam("now"))
-                   .order_by(Round.closes_at.desc()))
-#: Rounds taking answers now: the home page's, whose cost must not grow with every round closed.
-_ANSWERABLE_ROUNDS = (select(Round).join(Survey).options(contains_eager(Round.survey))
-                      .where(Round.status == OPEN, Round.opens_at <= bindparam("now"),
-                             Round.closes_at > bindparam("now"))
-                      .order_by(Round.closes_at.desc()))
+#: Rounds with their surveys, newest closing first; those open or closed by now, and those taking
+#: answers now (the home page's, whose cost must not grow with every round closed); and a set of
+#: rounds' responses by respondent: read on every member's home page, so built once and bound per call.
+_ROUNDS = select(Round).join(Survey).options(contains_eager(Round.survey)).order_by(Round.closes_at.desc())
+_STARTED_ROUNDS = _ROUNDS.where(Round.status.in_((OPEN, CLOSED)), Round.opens_at <= bindparam("now"))
+_ANSWERABLE_ROUNDS = _ROUNDS.where(Round.status == OPEN, Round.opens_at <= bindparam("now"),
+                                   Round.closes_at > bindparam("now"))
 _RESPONSES_BY_KEY = select(SurveyResponse).where(
     SurveyResponse.round_id.in_(bindparam("round_ids", expanding=True)),
     SurveyResponse.respondent_key.in_(bindparam("keys", expanding=True)))
