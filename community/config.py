@@ -96,6 +96,10 @@ class Config:
     #: Failed sign-ins for one account within SIGN_IN_LOCK_MINUTES that pause its sign-in for as long.
     SIGN_IN_LOCK_AFTER = _env_int("SIGN_IN_LOCK_AFTER", 10)
     SIGN_IN_LOCK_MINUTES = _env_int("SIGN_IN_LOCK_MINUTES", 15)
+    #: How passwords are hashed (Werkzeug's method string): scrypt with Werkzeug's parameters.
+    #: The test suite sets a fast method, as Django's suites do: hashes name their own method,
+    #: so a stored hash is checked the same way whatever this says.
+    PASSWORD_HASH_METHOD = _env("PASSWORD_HASH_METHOD", "scrypt")
     #: Hours a password-reset link works; days an invitation link works.
     PASSWORD_RESET_HOURS = _env_int("PASSWORD_RESET_HOURS", 2)
     INVITATION_DAYS = _env_int("INVITATION_DAYS", 14)

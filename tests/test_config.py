@@ -68,3 +68,18 @@ def test_feature_settings_have_their_defaults_without_the_feature_setting_them(a
 def test_an_override_wins_over_the_declared_default(app_factory):
     app = app_factory(NEWSLETTER_BATCH_SIZE=7, LIMIT_FORUM_POST="1 per day")
     assert (app.config["NEWSLETTER_BATCH_SIZE"], app.config["LIMIT_FORUM_POST"]) == (7, "1 per day")
+
+
+def test_passwords_are_hashed_with_scrypt_unless_a_setting_says_otherwise(app_factory):
+    """The suite hashes cheaply (tests/conftest.py); a site left at its defaults uses scrypt, and a
+    hash made either way is checked by the method it names."""
+    from community.accounts.models import User
+
+    app = app_factory(PASSWORD_HASH_METHOD=config.Config.PASSWORD_HASH_METHOD)
+    with app.app_context():
+        person = User(email="hash@county.example.gov", name="Hash Check")
+        person.set_password("a long enough password")
+        assert person.password_hash.startswith("scrypt:")
+        assert person.check_password("a long enough password")
+        assert not person.check_password("another password")
+    assert config.Config.PASSWORD_HASH_METHOD == "scrypt"

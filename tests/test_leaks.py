@@ -77,13 +77,6 @@ def _upload(data, name):
 @pytest.fixture
 def world(app, make_user, outbox):
     """The private things and the people who must not see them."""
-    from werkzeug.security import generate_password_hash
-
-    from community.accounts import models
-
-    models.generate_password_hash = lambda password, method=None: generate_password_hash(
-        password, method="pbkdf2:sha256:1000")
-
     facilitator = make_user(name="Maria Lopez", email="maria@stanislaus.example.gov")
     insider = make_user(name="James Chen", email="james@lacounty.example.gov")
     leaver = make_user(name="Tanya Brooks", email="tanya@sbcounty.example.gov")

@@ -4,7 +4,7 @@ import pytest
 from community.accounts import services as accounts
 from community.extensions import db
 from community.security import is_local_path
-from tests.forums.conftest import Forum, quick_password_hashing  # noqa: F401  (autouse fixture)
+from tests.forums.conftest import Forum
 
 #: Spellings of "somewhere else" that browsers follow off-site, or that decode into such.
 HOSTILE = [

@@ -6,6 +6,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import (ForeignKey, Integer, String, Text, and_, bindparam, case, delete, func, or_, select,
                         true, update)
@@ -132,7 +133,7 @@ class User(UserMixin, db.Model):
         return "".join(p[0] for p in parts[:2]).upper() or "?"
 
     def set_password(self, password):
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = generate_password_hash(password, method=password_hash_method())
 
     def check_password(self, password):
         return verify_password(self.password_hash, password)
@@ -227,19 +228,24 @@ class User(UserMixin, db.Model):
         return select(func.count()).select_from(cls).where(cls.status == "active")
 
 
+def password_hash_method():
+    return current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt"
+
+
 @functools.cache
-def stand_in_password_hash():
-    """A hash of a random password, made once per process with the real parameters.
+def stand_in_password_hash(method):
+    """A hash of a random password, made once per process and method with the real parameters.
 
     Checking against it costs what checking a real password costs, so the time a sign-in takes
     does not tell an unknown or password-less address from a wrong password.
     """
-    return generate_password_hash(secrets.token_urlsafe(24), method="scrypt")
+    return generate_password_hash(secrets.token_urlsafe(24), method=method)
 
 
 def verify_password(password_hash, password):
-    """Whether `password` matches `password_hash`; one scrypt check even when there is no hash."""
-    matches = check_password_hash(password_hash or stand_in_password_hash(), password or "")
+    """Whether `password` matches `password_hash`; one hash check even when there is no hash."""
+    matches = check_password_hash(password_hash or stand_in_password_hash(password_hash_method()),
+                                  password or "")
     return bool(password_hash) and matches
 
 

@@ -1,7 +1,6 @@
 """Server-side sessions: a copied cookie dies with sign-out, password changes and deactivation."""
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, update
 
 from community.accounts import services
@@ -13,18 +12,6 @@ PASSWORD = "correct horse battery"
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
           "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """These tests are about sessions, not hashing: hash cheaply to save minutes."""
-    from werkzeug.security import generate_password_hash
-
-    from community.accounts import models
-
-    monkeypatch.setattr(models, "generate_password_hash",
-                        lambda password, method=None: generate_password_hash(
-                            password, method="pbkdf2:sha256:1000"))
 
 
 def _signed_in_client(app, user, user_agent=FIREFOX):

@@ -1,19 +1,7 @@
 """Technical-assistance fixtures: a Fresno requester and who must and must not see the request."""
-import pytest
 
 from community.clusters.models import Cluster, ClusterMembership
 from community.extensions import db
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """These tests sign in but test nothing about passwords: hash them cheaply to save minutes."""
-    from werkzeug.security import generate_password_hash
-
-    from community.accounts import models
-
-    monkeypatch.setattr(models, "generate_password_hash",
-                        lambda password, method=None: generate_password_hash(password, method="pbkdf2:sha256:1000"))
 
 
 def county_people(make_user, cluster_mate_role):

@@ -14,16 +14,6 @@ from tests.conftest import text_of
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    from werkzeug.security import generate_password_hash
-
-    from community.accounts import models
-
-    monkeypatch.setattr(models, "generate_password_hash",
-                        lambda password, method=None: generate_password_hash(password, method="pbkdf2:sha256:1000"))
-
-
 def commit():
     db.session.commit()
     jobs.run_ready()

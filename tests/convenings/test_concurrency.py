@@ -7,7 +7,6 @@ change of a person's place is e-mailed to them exactly once.
 import random
 from collections import Counter
 
-import pytest
 from sqlalchemy import func, select
 
 from community.convenings.models import Event, EventRegistration
@@ -18,17 +17,6 @@ from tests.support.server import flashes, serve, session_cookie
 
 WORKERS = 4
 
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """People here are signed in by cookie: hash their passwords cheaply to save seconds."""
-    from werkzeug.security import generate_password_hash
-
-    from community.accounts import models
-
-    monkeypatch.setattr(models, "generate_password_hash", lambda password, method=None:
-                        generate_password_hash(password, method="pbkdf2:sha256:1000"))
 
 
 #: Subject prefixes of the registration e-mails (services.NOTICES), by the change they tell of.

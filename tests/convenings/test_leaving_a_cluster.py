@@ -25,18 +25,6 @@ SUMMARY = "We compare the zephyrine extract before the state review."
 JOIN = "https://meet.example.org/quillbrook-secret-room"
 
 
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """These tests sign in but test nothing about passwords: hash them cheaply."""
-    from werkzeug.security import generate_password_hash
-
-    from community.accounts import models
-
-    monkeypatch.setattr(models, "generate_password_hash",
-                        lambda password, method=None: generate_password_hash(
-                            password, method="pbkdf2:sha256:1000"))
-
-
 @pytest.fixture
 def cluster_call(app, make_user, make_event, organizer):
     """A one-seat cluster-only webinar: the leaver holds the seat, a colleague waits for it."""

@@ -55,18 +55,6 @@ class Forum:
         return post
 
 
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """Forum tests sign in but test nothing about passwords: hash them cheaply to save minutes."""
-    from werkzeug.security import generate_password_hash
-
-    from community.accounts import models
-
-    monkeypatch.setattr(models, "generate_password_hash",
-                        lambda password, method=None: generate_password_hash(
-                            password, method="pbkdf2:sha256:1000"))
-
-
 @pytest.fixture
 def forum(app, make_user):
     return Forum(make_user)

@@ -35,18 +35,6 @@ PRIVATE_WORDS = {
 OUTSIDERS = ["anonymous", "outsider", "pending", "leaver", "organizer"]
 
 
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """These tests are about search, not passwords: hash them cheaply."""
-    from werkzeug.security import generate_password_hash
-
-    from community.accounts import models
-
-    monkeypatch.setattr(models, "generate_password_hash",
-                        lambda password, method=None: generate_password_hash(
-                            password, method="pbkdf2:sha256:1000"))
-
-
 @pytest.fixture
 def private_corpus(app, make_user):
     """A closed cluster's thread, cluster-only resource and event, plus public content; six roles."""

@@ -14,16 +14,6 @@ def commit():
     jobs.run_ready()
 
 
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    from werkzeug.security import generate_password_hash
-
-    from community.accounts import models
-
-    monkeypatch.setattr(models, "generate_password_hash",
-                        lambda password, method=None: generate_password_hash(password, method="pbkdf2:sha256:1000"))
-
-
 class People:
     def __init__(self, make_user):
         self.organizer = make_user(role="organizer", name="Renee Okafor", email="organizer@linkages.example.org",
