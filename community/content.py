@@ -183,13 +183,13 @@ def announce_changed(kind, ids, narrowed=False):
     ids = [str(i) for i in ids]
     if narrowed:
         content_narrowing.send(kind, ids=ids)
-    jobs.enqueue(_send, kind, ids, False)
+    jobs.enqueue_merged(_send, kind, ids=ids, removed=False)
 
 
 def announce_removed(kind, ids):
     ids = [str(i) for i in ids]
     content_narrowing.send(kind, ids=ids)
-    jobs.enqueue(_send, kind, ids, True)
+    jobs.enqueue_merged(_send, kind, ids=ids, removed=True)
 
 
 def announce_purged(kind, ids):

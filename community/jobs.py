@@ -12,6 +12,9 @@ does not exist. Where it runs:
   ends, as do all jobs with `JOBS_INLINE` or `JOBS_QUEUE=inline` (the tests' default).
 
 Jobs must be idempotent: a job may be retried, and a worker may die half-way.
+
+`enqueue_merged(func, *args, ids=…)` is for work on a list of ids (indexing what changed): calls in
+one transaction with the same other arguments, one after the other, make one job with all the ids.
 """
 import contextlib
 import contextvars
@@ -74,9 +77,43 @@ def enqueue(func, *args, **kwargs):
     if not session.in_transaction():
         session.begin()  # so that a rollback before the next commit drops this job
     if uses_database():
-        db.session.add(Job(path=path, payload=pickle.dumps((args, kwargs))))
-        return
+        job = Job(path=path, payload=pickle.dumps((args, kwargs)))
+        db.session.add(job)
+        return job
     db.session.info.setdefault("pending_jobs", []).append((path, args, kwargs))
+    return None
+
+
+def enqueue_merged(func, *args, ids, **kwargs):
+    """Queue `func(*args, ids=ids, **kwargs)`, or add `ids` to the call of `func` this transaction
+    queued last, when that call had the same other arguments.
+
+    A bulk change in one transaction (an import, the demo) then makes one job where it made one
+    per item, and the calls of `func` still run in the order they were asked for: a call with
+    other arguments in between starts a new job.
+    """
+    path = f"{func.__module__}:{func.__qualname__}"
+    key = (args, sorted(kwargs.items()))
+    merging = db.session.info.setdefault("merging_jobs", {})
+    last = merging.get(path)
+    if last is not None and last[0] == key:
+        queued_ids = last[1]
+        seen = set(queued_ids)
+        queued_ids.extend(i for i in dict.fromkeys(ids) if i not in seen)
+        return
+    queued_ids = list(dict.fromkeys(ids))
+    job = enqueue(func, *args, ids=queued_ids, **kwargs)
+    merging[path] = (key, queued_ids)
+    if job is not None:  # a row of the jobs table: its payload is written again before commit
+        db.session.info.setdefault("merged_rows", []).append((job, args, kwargs, queued_ids, len(queued_ids)))
+
+
+@event.listens_for(Session, "before_commit")
+def _write_merged_payloads(session):
+    """A merged job waiting in the jobs table gets the ids added since it was queued."""
+    for job, args, kwargs, ids, queued in session.info.get("merged_rows", ()):
+        if len(ids) > queued:
+            job.payload = pickle.dumps((args, {"ids": ids, **kwargs}))
 
 
 def execute(path, args=(), kwargs=None):
@@ -229,6 +266,8 @@ def queue(app=None):
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(session):
+    session.info.pop("merging_jobs", None)
+    session.info.pop("merged_rows", None)
     pending = session.info.pop("pending_jobs", None)
     if not pending:
         return
@@ -245,7 +284,8 @@ def _dispatch_after_commit(session):
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_after_rollback(session, previous_transaction):
     if previous_transaction.parent is None:  # the outermost transaction rolled back
-        session.info.pop("pending_jobs", None)
+        for name in ("pending_jobs", "merging_jobs", "merged_rows"):
+            session.info.pop(name, None)
 
 
 def init_app(app):

@@ -72,6 +72,60 @@ def test_a_failing_job_does_not_break_the_others(app):
     assert ran == ["second"]
 
 
+def record_ids(kind, ids, removed=False):
+    ran.append((kind, list(ids), removed))
+
+
+def _merged_calls():
+    """Seven calls in one transaction: thread 1, thread 2 and 1 again, a resource, thread 3,
+    removed thread 4 and removed thread 5."""
+    jobs.enqueue_merged(record_ids, "thread", ids=["1"])
+    jobs.enqueue_merged(record_ids, "thread", ids=["2", "1"])
+    jobs.enqueue_merged(record_ids, "resource", ids=["5"])
+    jobs.enqueue_merged(record_ids, "thread", ids=["3"])
+    jobs.enqueue_merged(record_ids, "thread", ids=["4"], removed=True)
+    jobs.enqueue_merged(record_ids, "thread", ids=["5"], removed=True)
+    jobs.enqueue(record_job, "in between")
+    jobs.enqueue_merged(record_ids, "thread", ids=["6"], removed=True)
+
+
+#: What the calls above run: merged only into the call of the same function just before, so the
+#: order of the calls is kept.
+MERGED = [("thread", ["1", "2"], False), ("resource", ["5"], False), ("thread", ["3"], False),
+          ("thread", ["4", "5", "6"], True), "in between"]
+
+
+def test_calls_queued_together_merge_into_the_last_call_with_the_same_arguments(app):
+    ran.clear()
+    _merged_calls()
+    db.session.commit()
+    assert jobs.run_ready() == 5
+    assert ran == MERGED
+    # a new transaction starts new jobs; a rolled-back one leaves nothing to merge into
+    ran.clear()
+    jobs.enqueue_merged(record_ids, "thread", ids=["7"])
+    db.session.rollback()
+    jobs.enqueue_merged(record_ids, "thread", ids=["8"])
+    db.session.commit()
+    jobs.enqueue_merged(record_ids, "thread", ids=["9"])
+    db.session.commit()
+    jobs.run_ready()
+    assert ran == [("thread", ["8"], False), ("thread", ["9"], False)]
+
+
+def test_merged_calls_reach_the_database_worker_whole_and_in_order(app_factory):
+    application = app_factory(JOBS_QUEUE="database")
+    with application.app_context(), jobs.deferred():
+        ran.clear()
+        _merged_calls()
+        db.session.flush()  # the first rows are written before the later calls merge into them
+        jobs.enqueue_merged(record_ids, "thread", ids=["7"], removed=True)
+        db.session.commit()
+        assert jobs.waiting_jobs() == 5 and ran == []
+        jobs.run_database_jobs(burst=True)
+    assert ran == [*MERGED[:3], ("thread", ["4", "5", "6", "7"], True), "in between"]
+
+
 def _redis_or_skip():
     from redis import Redis
     from redis.exceptions import ConnectionError
