@@ -84,9 +84,9 @@ def enqueue(func, *args, **kwargs):
     return None
 
 
-def enqueue_merged(func, *args, ids, **kwargs):
+def enqueue_merged(func, *args, ids, most=None, **kwargs):
     """Queue `func(*args, ids=ids, **kwargs)`, or add `ids` to the call of `func` this transaction
-    queued last, when that call had the same other arguments.
+    queued last, when that call had the same other arguments (and fewer than `most` ids).
 
     A bulk change in one transaction (an import, the demo) then makes one job where it made one
     per item, and the calls of `func` still run in the order they were asked for: a call with
@@ -96,7 +96,7 @@ def enqueue_merged(func, *args, ids, **kwargs):
     key = (args, sorted(kwargs.items()))
     merging = db.session.info.setdefault("merging_jobs", {})
     last = merging.get(path)
-    if last is not None and last[0] == key:
+    if last is not None and last[0] == key and (most is None or len(last[1]) + len(ids) <= most):
         queued_ids = last[1]
         seen = set(queued_ids)
         queued_ids.extend(i for i in dict.fromkeys(ids) if i not in seen)

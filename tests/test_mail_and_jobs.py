@@ -113,6 +113,16 @@ def test_calls_queued_together_merge_into_the_last_call_with_the_same_arguments(
     assert ran == [("thread", ["8"], False), ("thread", ["9"], False)]
 
 
+def test_a_merged_job_holds_at_most_the_ids_it_is_given(app):
+    ran.clear()
+    for number in range(7):
+        jobs.enqueue_merged(record_ids, "resource", ids=[str(number)], most=3)
+    db.session.commit()
+    jobs.run_ready()
+    assert ran == [("resource", ["0", "1", "2"], False), ("resource", ["3", "4", "5"], False),
+                   ("resource", ["6"], False)]
+
+
 def test_merged_calls_reach_the_database_worker_whole_and_in_order(app_factory):
     application = app_factory(JOBS_QUEUE="database")
     with application.app_context(), jobs.deferred():

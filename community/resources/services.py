@@ -139,7 +139,8 @@ def _add_version(resource, user, stored, note):
         uploaded_at=utcnow())
     resource.versions.insert(0, version)
     db.session.flush()
-    jobs.enqueue(extract_version_text, version.id)
+    # At most ten files a job: each may take EXTRACTION_SECONDS, well inside a job's lease.
+    jobs.enqueue_merged(extract_versions_text, ids=[version.id], most=10)
     return version
 
 
@@ -162,8 +163,18 @@ def record_download(resource, version=None):
     provides.changed([resource.id])
 
 
+def extract_versions_text(ids):
+    """Job: read the text of these uploaded versions (idempotent) and reindex their resources.
+
+    Versions uploaded in one transaction (an import, the demo) are read by one job, each file in
+    its own isolated process, and their resources are indexed together."""
+    for version_id in ids:
+        extract_version_text(version_id)
+
+
 def extract_version_text(version_id):
-    """Job: read the text of one uploaded version (idempotent) and reindex its resource."""
+    """Read the text of one uploaded version (idempotent) and reindex its resource (also a job:
+    versions queued before jobs were merged name it)."""
     version = db.session.get(ResourceVersion, version_id)
     if version is None:
         return
