@@ -14,19 +14,13 @@ Both checkouts must read the same schema (the same migration head).
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from .common import ROOT, baseline, gunicorn, measure, sign_in_cookie
+from .common import ROOT, baseline, demo_site, gunicorn, measure, sign_in_cookie
 
 READER = "maria.lopez@stanislaus.example.gov"
-
-
-def _flask(env, *command):
-    subprocess.run([sys.executable, "-m", "flask", *command], cwd=ROOT, env={**os.environ, **env}, check=True,
-                   capture_output=True)
 
 
 def _forums_data(folder):
@@ -35,8 +29,7 @@ def _forums_data(folder):
     env = {"INSTANCE_PATH": str(folder), "RATELIMIT_ENABLED": "false", "FLASK_APP": "community", "DATABASE_URL": ""}
     marker = folder / "forums.ready"
     if not marker.exists():
-        _flask(env, "db", "upgrade")
-        _flask(env, "seed-demo")
+        demo_site(env)
         marker.write_text(json.dumps(forums.generate(env)))
     slug, _, thread_id = json.loads(marker.read_text())
     pages = [("floor: /about signed in", "/about"), ("home page", "/"), ("cluster page (500 threads)", f"/clusters/{slug}"),
@@ -56,8 +49,7 @@ def _search_data(folder):
     env = {"INSTANCE_PATH": str(folder), "RATELIMIT_ENABLED": "false", "FLASK_APP": "community", "DATABASE_URL": url}
     marker = folder / "search.ready"
     if not marker.exists():
-        _flask(env, "db", "upgrade")
-        _flask(env, "seed-demo")
+        demo_site(env)
         app = create_app({"INSTANCE_PATH": str(folder), "SQLALCHEMY_DATABASE_URI": url})
         posts = int(search.DOCUMENTS * search.POST_SHARE)
         content.register_source(app, "post", "Discussion posts", search._post_source(posts))

@@ -175,6 +175,18 @@ def report(name, rows, base=None):
     return rows
 
 
+def flask(env, *command):
+    """Run `flask <command>` for a scenario's site (`env`: its instance folder and database)."""
+    subprocess.run([sys.executable, "-m", "flask", *command], cwd=ROOT, env={**os.environ, **env},
+                   check=True, capture_output=True)
+
+
+def demo_site(env):
+    """A scenario's site with its schema and the demo data, as `make run` makes it."""
+    flask(env, "db", "upgrade")
+    flask(env, "seed-demo")
+
+
 def app_for(env, **overrides):
     """The site of a scenario (`env`: its instance folder and database), built in this process.
 

@@ -7,12 +7,10 @@ lie one to ten years away (series start in the future), so the month page shows 
 """
 import os
 import random
-import subprocess
-import sys
 import tempfile
 from datetime import timedelta
 
-from bench.common import ROOT, baseline, gunicorn, measure, report, scaled, sign_in_cookie
+from bench.common import baseline, demo_site, gunicorn, measure, report, scaled, sign_in_cookie
 
 EVENTS, SERIES, REGISTRATIONS, PEOPLE = scaled(2000), scaled(100), scaled(50_000), 600
 FEED_PERSON = "maria.lopez@stanislaus.example.gov"
@@ -98,9 +96,7 @@ def run(seconds=5.0):
     with tempfile.TemporaryDirectory() as instance:
         env = {"INSTANCE_PATH": instance, "RATELIMIT_ENABLED": "false", "FLASK_APP": "community",
                "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", ""), "MAIL_URL": "none"}
-        flask = [sys.executable, "-m", "flask"]
-        for command in (["db", "upgrade"], ["seed-demo"]):
-            subprocess.run(flask + command, cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True)
+        demo_site(env)
         token = populate(env, share=0.1)
         base = baseline(seconds)
         rows = []

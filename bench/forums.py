@@ -9,12 +9,10 @@ threads.
 """
 import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 
-from bench.common import ROOT, app_for, baseline, gunicorn, measure, report, scaled, sign_in_cookie
+from bench.common import app_for, baseline, demo_site, gunicorn, measure, report, scaled, sign_in_cookie
 
 #: The generated data set, on top of the demo data (whose 7 clusters count among the 50).
 CLUSTERS, THREADS, POSTS = 50, scaled(5000), scaled(100_000)
@@ -104,10 +102,7 @@ def run(seconds=5.0):
     with tempfile.TemporaryDirectory() as instance:
         env = {"INSTANCE_PATH": instance, "RATELIMIT_ENABLED": "false", "FLASK_APP": "community",
                "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", "")}
-        flask = [sys.executable, "-m", "flask"]
-        for command in (["db", "upgrade"], ["seed-demo"]):
-            subprocess.run(flask + command, cwd=ROOT, env={**os.environ, **env}, check=True,
-                           capture_output=True)
+        demo_site(env)
         started = time.perf_counter()
         slug, big_slug, thread_id = generate(env)
         print(f"generated {CLUSTERS} clusters, {THREADS + 10 * CLUSTER_THREADS:,} threads, "

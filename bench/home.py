@@ -5,22 +5,16 @@ no more than any signed-in page must (read the session and its person, count the
 notifications, lay out the header and navigation). No signed-in page can be faster than that.
 """
 import os
-import subprocess
-import sys
 import tempfile
 
-from bench.common import ROOT, baseline, gunicorn, measure, report, sign_in_cookie
+from bench.common import baseline, demo_site, gunicorn, measure, report, sign_in_cookie
 
 
 def run(seconds=5.0):
     with tempfile.TemporaryDirectory() as instance:
         env = {"INSTANCE_PATH": instance, "RATELIMIT_ENABLED": "false", "FLASK_APP": "community",
                "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", "")}
-        flask = [sys.executable, "-m", "flask"]
-        subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env={**os.environ, **env}, check=True,
-                       capture_output=True)
-        subprocess.run(flask + ["seed-demo"], cwd=ROOT, env={**os.environ, **env}, check=True,
-                       capture_output=True)
+        demo_site(env)
         base = baseline(seconds)
         rows = []
         with gunicorn("community:create_app()", env=env) as url:

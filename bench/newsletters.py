@@ -12,15 +12,13 @@ issue's goal (70 % of raw smtplib to the same sink) is measured against it
 import multiprocessing
 import os
 import smtplib
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 
 from aiosmtpd.controller import Controller
 
-from bench.common import ROOT, free_port, report
+from bench.common import flask, free_port, report
 
 RECIPIENTS = int(os.environ.get("BENCH_NEWSLETTER_RECIPIENTS", "10000"))
 
@@ -152,8 +150,7 @@ def run(seconds=5.0):
         database_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{instance}/bench.sqlite3"
         env = {**os.environ, "INSTANCE_PATH": instance, "DATABASE_URL": database_url,
                "FLASK_APP": "community"}
-        subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env,
-                       check=True, capture_output=True)
+        flask(env, "db", "upgrade")
         sink = SinkProcess()
         sink.start()
         try:

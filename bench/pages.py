@@ -6,11 +6,9 @@ in with 2,000 and with 20,000 resources in the database (the page must not slow 
 """
 import os
 import random
-import subprocess
-import sys
 import tempfile
 
-from bench.common import ROOT, app_for, baseline, gunicorn, measure, report, scaled, sign_in_cookie
+from bench.common import app_for, baseline, demo_site, gunicorn, measure, report, scaled, sign_in_cookie
 
 PUBLIC = ["/", "/about", "/sign-in", "/events/", "/newsletter", "/clusters", "/request-account",
           "/library/"]
@@ -50,10 +48,7 @@ def run(seconds=5.0):
     with tempfile.TemporaryDirectory() as instance:
         env = {"INSTANCE_PATH": instance, "RATELIMIT_ENABLED": "false", "FLASK_APP": "community",
                "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", ""), "MAIL_URL": "none"}
-        flask = [sys.executable, "-m", "flask"]
-        for command in (["db", "upgrade"], ["seed-demo"]):
-            subprocess.run(flask + command, cwd=ROOT, env={**os.environ, **env}, check=True,
-                           capture_output=True)
+        demo_site(env)
         base = baseline(seconds)
         rows = []
         with gunicorn("community:create_app()", env=env) as url:

@@ -11,12 +11,10 @@ engine alone: match, rank, highlight the first page, two facet counts, no permis
 import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 
-from bench.common import ROOT, baseline, gunicorn, measure, report, sign_in_cookie
+from bench.common import baseline, demo_site, gunicorn, measure, report, sign_in_cookie
 
 DOCUMENTS = int(os.environ.get("BENCH_SEARCH_DOCUMENTS", "20000"))
 POST_SHARE = 0.2  # a fifth of the documents are discussion posts
@@ -263,11 +261,7 @@ def run(seconds=5.0, documents=None):
         env = {"INSTANCE_PATH": instance, "RATELIMIT_ENABLED": "false", "FLASK_APP": "community",
                "DATABASE_URL": database_url}
         os.environ.update(env)
-        flask = [sys.executable, "-m", "flask"]
-        subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env={**os.environ, **env}, check=True,
-                       capture_output=True)
-        subprocess.run(flask + ["seed-demo"], cwd=ROOT, env={**os.environ, **env}, check=True,
-                       capture_output=True)
+        demo_site(env)
         # In-process timings run every search in full (3 rounds of the same 50 queries).
         settings = {"INSTANCE_PATH": instance, "SEARCH_INDEX_PROCS": 2, "SEARCH_KEEP_RESULTS": False}
         if database_url:  # the Config class read the environment before it was set here
