@@ -75,6 +75,31 @@ def _share_url_builders():
 
 
 _share_url_builders()
+
+
+def _share_engines():
+    """The first app a test makes uses the engine (and so the compiled-statement cache and the
+    connections) of the test process's earlier apps on the same database: SQLAlchemy keeps the
+    SQL it compiled per engine, and compiling every statement again for each test's new engine
+    took a fifth of the view tests' time. A second app in a test (another node) gets its own
+    engine, as another machine would."""
+    from flask_sqlalchemy import SQLAlchemy
+
+    make_engine = SQLAlchemy._make_engine
+    kept = {}
+
+    def shared_engine(self, bind_key, options, app):
+        if not app.config.get("TESTING_SHARED_ENGINE"):
+            return make_engine(self, bind_key, options, app)
+        key = (bind_key, repr(sorted(options.items(), key=lambda item: item[0])))
+        if key not in kept:
+            kept[key] = make_engine(self, bind_key, options, app)
+        return kept[key]
+
+    SQLAlchemy._make_engine = shared_engine
+
+
+_share_engines()
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 #: Tables whose rows are reference data and survive between tests.
 KEEP_TABLES = {"counties", "alembic_version", "library_version", "search_version", "events_version"}
@@ -210,6 +235,7 @@ def app_factory(backend, database_urls, tmp_path):
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
         config.update(overrides)
+        config.setdefault("TESTING_SHARED_ENGINE", not made)
         application = create_app(config)
         application.test_client_class = RequestIsolatedClient
         application.jinja_env.bytecode_cache = TEMPLATE_CODE
