@@ -34,6 +34,21 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def wait_for_port(port, process, seconds=30, what="the server"):
+    """Return once something listens on `port`; raise if `process` exits first or time runs out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode} before serving")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError as refused:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what}: nothing served on port {port} after {seconds}s") from refused
+            time.sleep(0.1)
+
+
 @contextlib.contextmanager
 def gunicorn(app_spec, env=None, workers=2, threads=1, cwd=ROOT):
     """Serve `app_spec` (e.g. "community:create_app()") with gunicorn, importing it from `cwd`
@@ -44,15 +59,7 @@ def gunicorn(app_spec, env=None, workers=2, threads=1, cwd=ROOT):
     process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError as refused:
-                if process.poll() is not None:
-                    raise RuntimeError(f"gunicorn exited with {process.returncode}") from refused
-                time.sleep(0.1)
+        wait_for_port(port, process, 30, "gunicorn")
         yield base
     finally:
         process.terminate()

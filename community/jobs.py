@@ -86,7 +86,8 @@ def enqueue(func, *args, **kwargs):
 
 def enqueue_merged(func, *args, ids, most=None, **kwargs):
     """Queue `func(*args, ids=ids, **kwargs)`, or add `ids` to the call of `func` this transaction
-    queued last, when that call had the same other arguments (and fewer than `most` ids).
+    queued last, when that call had the same other arguments (and would then hold at most `most`
+    ids).
 
     A bulk change in one transaction (an import, the demo) then makes one job where it made one
     per item, and the calls of `func` still run in the order they were asked for: a call with

@@ -6,7 +6,6 @@ proxy do. Needs TEST_DATABASE_URL and TEST_REDIS_URL (CI sets both).
 """
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from bench.common import free_port, wait_for_port
 from tests.conftest import IN_CI, PG_URL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,25 +30,6 @@ SEARCH_WITHIN = 20.0
 EXTRACTION_WITHIN = 30.0
 
 requests = pytest.importorskip("requests")
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for_port(port, process, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"a node exited with {process.returncode} before serving")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing served on port {port} after {seconds}s")
 
 
 def _eventually(check, seconds):
@@ -140,13 +121,13 @@ def nodes(tmp_path_factory):
                                           env=worker_env))
         urls = []
         for node in ("a", "b"):
-            port = _free_port()
+            port = free_port()
             env = {**common, "INSTANCE_PATH": str(base / f"node-{node}")}
             process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-w", "2", "--preload", "-b", f"127.0.0.1:{port}", "--log-level",
                  "warning", "community:create_app()"], cwd=ROOT, env=env)
             processes.append(process)
-            _wait_for_port(port, process)
+            wait_for_port(port, process, 60, "a node")
             urls.append(f"http://127.0.0.1:{port}")
         yield Cluster(urls, people, closed_slug)
     finally:

@@ -6,10 +6,8 @@ CI=true they fail instead. No browser is ever downloaded.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ from werkzeug.serving import make_server
 
 from community.core.demo import DEMO_PASSWORD
 from tests.support import summary
-from tests.support.mailserver import free_port
+from bench.common import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "_artifacts"
@@ -127,18 +125,11 @@ class NuChecker:
              "nu.validator.servlet.Main", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.url = f"http://127.0.0.1:{self.port}/?out=json"
-        deadline = time.monotonic() + 120
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(f"the Nu HTML Checker stopped as it started (exit {self.process.returncode})")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    pytest.fail("the Nu HTML Checker did not start within two minutes")
-                time.sleep(0.2)
+        try:
+            wait_for_port(self.port, self.process, 120, "the Nu HTML Checker")
+        except RuntimeError as problem:
+            self.stop()
+            pytest.fail(str(problem))
 
     def errors(self, html):
         """The checker's errors about one page, as lines a person can read."""
@@ -169,7 +160,7 @@ def nu_checker():
 
 @pytest.fixture
 def check_page(request, nu_checker):
-    """check_page(page, name): axe-core finds no violations and the Nu HTML Checker no message.
+    """check_page(page, name): axe-core finds no violations and the Nu HTML Checker no error.
 
     The HTML is also saved under tests/_artifacts/html/. An e-mail shown as a page passes
     `markup="e-mail"`: axe-core only, as its mail-client hacks (`mso-` styles, Apple's

@@ -1,11 +1,12 @@
 """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
-import socket
 import threading
 import time
 from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from bench.common import free_port
 
 
 class CollectingHandler:
@@ -52,12 +53,6 @@ class SMTPServer:
                 return self.messages
             time.sleep(0.02)
         raise AssertionError(f"expected {count} messages, got {len(self.messages)}")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
