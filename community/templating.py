@@ -11,7 +11,7 @@ from .vocabulary import PROGRAM_LABELS
 
 def init_app(app):
     app.jinja_env.add_extension("jinja2.ext.do")
-    app.jinja_env.globals.update(can=can)
+    app.jinja_env.globals.update(can=can, page_urls=ui.page_urls)
     app.jinja_env.filters["pacific"] = format_pacific
     app.jinja_env.filters["pacific_date"] = lambda v: format_pacific(v, "%a, %b %-d, %Y").rsplit(" ", 1)[0] if v else ""
     app.jinja_env.filters["isodate"] = lambda v: to_pacific(v).isoformat(timespec="seconds") if v else ""

@@ -5,6 +5,8 @@ Each feature's `init_app(app)` registers here, so the core never imports a featu
 from dataclasses import dataclass, field
 from typing import Callable
 
+from flask import request, url_for
+
 #: Pages that accept sections from feature areas, and what their loaders receive.
 #: "home": load(user); "profile": load(person, viewer); "cluster": load(cluster, viewer).
 PAGES = ("home", "profile", "cluster")
@@ -123,3 +125,14 @@ def sections(app, page, *args):
 
 def demo_seeds(app):
     return sorted(_registry(app)["seeds"])
+
+
+def page_urls(endpoint):
+    """`url(n)`: the URL of page n of the list this request shows (`endpoint`, this request's
+    path arguments and query words, `page=n`). The rest of the URL is built once: a pager links
+    up to nine pages. Query words never override the path's arguments, and none that starts
+    with "_" reaches the router (`_external`, `_anchor`, …: its own options, not arguments)."""
+    words = {name: value for name, value in request.args.items() if name != "page" and not name.startswith("_")}
+    base = url_for(endpoint, **{**words, **(request.view_args or {})})
+    joiner = "&" if "?" in base else "?"
+    return lambda number: f"{base}{joiner}page={int(number)}"

@@ -5,7 +5,7 @@ from flask_login import AnonymousUserMixin
 
 from community.clusters.models import Cluster, ClusterMembership
 from community.extensions import db
-from community.permissions import CLUSTERS, MEMBERS, PUBLIC, Scope, access_filter, can
+from community.permissions import CLUSTERS, MEMBERS, PUBLIC, Scope, access_filter, can, moderated_cluster_ids
 
 
 class Thing(SimpleNamespace):
@@ -58,6 +58,29 @@ def test_facilitators_moderate_their_cluster_only(app, make_user):
     assert can(facilitator, "moderate", mine) and not can(facilitator, "moderate", other)
     post_in_other = Thing(scope=Scope(CLUSTERS, frozenset({other.id}), cluster_id=other.id))
     assert not can(facilitator, "moderate", post_in_other)
+
+
+def test_the_clusters_a_person_moderates_asked_at_once_are_the_cluster_rules(app, make_user):
+    """`moderated_cluster_ids` (a list of clusters asks once) says what "moderate" says of each."""
+    clusters = [_cluster(slug) for slug in ("a", "b", "c")]
+    facilitator, member, admin, left = make_user(), make_user(), make_user(role="admin"), make_user()
+    db.session.add_all([
+        ClusterMembership(cluster=clusters[0], user=facilitator, role="facilitator", status="active"),
+        ClusterMembership(cluster=clusters[1], user=facilitator, role="member", status="active"),
+        ClusterMembership(cluster=clusters[0], user=member, role="member", status="active"),
+        ClusterMembership(cluster=clusters[2], user=left, role="facilitator", status="pending")])
+    db.session.commit()
+    deactivated = make_user()
+    db.session.add(ClusterMembership(cluster=clusters[1], user=deactivated, role="facilitator", status="active"))
+    deactivated.status = "deactivated"
+    db.session.commit()
+    for person in (facilitator, member, admin, left, deactivated, AnonymousUserMixin()):
+        moderated = moderated_cluster_ids(person)
+        assert [cluster.id in moderated for cluster in clusters] == [
+            can(person, "moderate", cluster) for cluster in clusters]
+    assert [c.id in moderated_cluster_ids(facilitator) for c in clusters] == [True, False, False]
+    assert all(c.id in moderated_cluster_ids(admin) for c in clusters)
+    assert not any(c.id in moderated_cluster_ids(deactivated) for c in clusters)
 
 
 def test_owners_and_organizers_edit_scoped_content(app, make_user):

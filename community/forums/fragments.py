@@ -51,6 +51,8 @@ class ThreadPage:
     can_reply: bool = False
     may_moderate: bool = False
     may_post: bool = False
+    #: The policy's answers (may edit, may redact) for the viewer's own posts and for others'.
+    _asked: dict = field(default_factory=dict)
 
     @classmethod
     def build(cls, thread, viewer, posts, helpful):
@@ -66,10 +68,17 @@ class ThreadPage:
         if not getattr(viewer, "is_authenticated", False):
             return PostRights()
         mine = viewer.id == post.author_id
+        # Every post of a thread has the thread's scope with its author as owner
+        # (`Post.access_scope`): of the author, the policy's answer depends only on whether it
+        # is the viewer, so it is asked once for the viewer's posts and once for the others'.
+        # (`test_a_thread_pages_rights_are_the_policys_for_every_post` compares with each post.)
+        asked = self._asked.get(mine)
+        if asked is None:
+            asked = self._asked[mine] = (can(viewer, "edit", post), can(viewer, "redact", post))
         return PostRights(
             signed_in=True, mine=mine, marked_helpful=post.id in self.helpful,
             may_mark_answer=post.id in self.answerable, may_quote=self.can_reply,
-            may_edit=can(viewer, "edit", post), may_redact=can(viewer, "redact", post),
+            may_edit=asked[0], may_redact=asked[1],
             may_moderate=self.may_moderate, may_flag=not mine and self.may_post)
 
     def post_html(self, post, anchor=True):

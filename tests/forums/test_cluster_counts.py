@@ -111,3 +111,19 @@ def test_the_cluster_page_pages_by_the_kept_count(forum, client, sign_in):
     assert len(listed.findall(first)) == per_page and "page=2" in first
     assert listed.findall(second) == ["01"] and "page=3" not in second  # the removed one is not counted
     assert "Listed thread 00" not in first + second
+
+
+def test_the_pagers_links_keep_the_lists_words_and_never_the_routers_options(forum, client, sign_in):
+    """Page links carry the page's path and its query words with the new page number; a query
+    word named like a path argument or a router option (`_external`, `_anchor`) changes nothing."""
+    per_page = queries.THREADS_PER_PAGE
+    for n in range(2 * per_page + 1):
+        forum.thread(title=f"Paged thread {n:02d}")
+    sign_in(forum.member)
+    slug = forum.cluster.slug
+    html = client.get(f"/clusters/{slug}?page=2&sort=new&slug=other&_external=1&_anchor=x").get_data(as_text=True)
+    pager = re.search(r'<nav class="pager" aria-label="Thread pages">(.*?)</nav>', html, re.S).group(1)
+    links = re.findall(r'href="([^"]+)"', pager)
+    assert links == [f"/clusters/{slug}?sort=new&amp;page={n}" for n in (1, 1, 2, 3, 3)], links
+    assert 'rel="prev">Previous' in pager and 'rel="next">Next' in pager
+    assert f'aria-current="page" href="/clusters/{slug}?sort=new&amp;page=2"' in pager

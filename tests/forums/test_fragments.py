@@ -111,3 +111,32 @@ def test_thread_rows_follow_new_replies_and_what_the_reader_has_read(forum, clie
     forum.reply(thread, author=forum.facilitator, body="Ours are signed by both workers.")
     row = _html(client.get(path))
     assert '<span class="count">1</span> reply' in row and "Maria Lopez" in row and "Unread posts" in row
+
+
+def test_a_thread_pages_rights_are_the_policys_for_every_post(forum, app, make_user):
+    """`ThreadPage` asks the policy once for the viewer's own posts and once for the others':
+    for every viewer, every post gets exactly what the policy answers for that post."""
+    from community.forums.fragments import ThreadPage
+    from community.permissions import can
+
+    thread = forum.thread()
+    posts = [db.session.get(Post, post.id) for post in (
+        forum.reply(thread, author=forum.facilitator), forum.reply(thread, author=forum.member),
+        forum.reply(thread, author=forum.other), forum.reply(thread, author=forum.member))]
+    services.hide_post(posts[2], forum.facilitator, "A family's name")
+    db.session.commit()
+    opening = db.session.scalars(Post.in_thread(thread.id)).first()
+    admin = make_user(name="Ana Admin", email="ana@cfpic.example.org", role="admin")
+    viewers = [forum.facilitator, forum.member, forum.other, admin]
+    for viewer in viewers:
+        with app.test_request_context():
+            page = ThreadPage.build(thread, viewer, [opening, *posts], helpful=set())
+            for post in (opening, *posts):
+                rights = page.rights(post)
+                assert (rights.may_edit, rights.may_redact) == (can(viewer, "edit", post),
+                                                                 can(viewer, "redact", post)), (viewer.name, post.number)
+                assert rights.mine == (post.author_id == viewer.id)
+    # The answers differ between viewers and between posts, so asking once per ownership is tested.
+    with app.test_request_context():
+        assert can(forum.member, "edit", posts[1]) and not can(forum.member, "edit", posts[0])
+        assert can(forum.facilitator, "redact", posts[1]) and not can(forum.member, "redact", posts[1])
