@@ -229,6 +229,11 @@ KEPT_STATEMENTS = 256
 #: The search tables' version; with whether the documents were ever built, in one statement.
 _VERSION = select(_version.c.version).where(_version.c.id == 1)
 _STATE = select(_state.c.built_at, _VERSION.scalar_subquery()).where(_state.c.id == 1)
+#: The planner's settings for a search's statement (for this transaction), and back.
+_PLAN_FOR_THESE_WORDS = select(func.set_config("enable_seqscan", "off", True),
+                               func.set_config("plan_cache_mode", "force_custom_plan", True))
+_PLAN_AS_USUAL = select(func.set_config("enable_seqscan", "on", True),
+                        func.set_config("plan_cache_mode", "auto", True))
 
 
 def search(allowed, query="", filters=None, sort="relevance", page=1, per_page=10):
@@ -278,9 +283,13 @@ def _search(allowed, query, filters, sort, page, per_page):
               "p_offset": (page - 1) * per_page}
     try:
         # Matching goes through the GIN index, never a scan that unpacks every row's tsvector
-        # (the planner does not know how costly that is when a query matches a third of them).
+        # (the planner does not know how costly that is when a query matches a third of them);
+        # and the statement is planned for this search's words: a driver that prepares a
+        # statement it has run five times (psycopg) would otherwise be given PostgreSQL's
+        # generic plan, made without knowing how many documents the words match, and a third
+        # slower (docs/performance.md, "Eleventh round").
         if compiled.ranking is not None:
-            db.session.execute(select(func.set_config("enable_seqscan", "off", True)))
+            db.session.execute(_PLAN_FOR_THESE_WORDS)
         counts, rows = _one_pass(statement, values)
         total = sum(counts["kind"].values())
         results = Results(query=query, total=total, page=page, per_page=per_page,
@@ -292,7 +301,7 @@ def _search(allowed, query, filters, sort, page, per_page):
         if query and total <= SUGGEST_BELOW:
             results.suggestion = _suggestion(query, permission_filter(allowed))
         if compiled.ranking is not None:
-            db.session.execute(select(func.set_config("enable_seqscan", "on", True)))
+            db.session.execute(_PLAN_AS_USUAL)
         return results
     except SQLAlchemyError as error:
         db.session.rollback()
