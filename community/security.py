@@ -66,13 +66,13 @@ def _load_user(session_token):
     from .accounts.models import UserSession
 
     live = UserSession.find_live(session_token)
-    if live is None or not live.user.is_active:
+    if live is None or not live.User.is_active:
         return None  # signed out, expired, ended everywhere or deactivated: the session ends here
     now = utcnow()
-    if live.needs_touch(now):
+    if UserSession.needs_touch(live.last_seen_at, now):
         UserSession.record_activity(live.id, now)
-    live.user.session_token = session_token
-    return live.user
+    live.User.session_token = session_token
+    return live.User
 
 
 def _trust_proxies(app):

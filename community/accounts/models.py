@@ -11,7 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import (ForeignKey, Integer, String, Text, and_, bindparam, case, delete, func, or_, select,
                         true, update)
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -354,10 +354,12 @@ class UserSession(db.Model):
 
     @classmethod
     def find_live(cls, secret):
-        """The unexpired session for this secret with its person loaded, or None."""
+        """The unexpired session for this secret, or None: a row of its person (`User`, loaded),
+        its `id` and when it was `last_seen_at` (the session itself is not loaded as an object:
+        every signed-in request asks, and the person is all it needs)."""
         if not secret:
             return None
-        return db.session.scalar(_LIVE_SESSION, {"id": cls.hash(secret), "now": utcnow()})
+        return db.session.execute(_LIVE_SESSION, {"id": cls.hash(secret), "now": utcnow()}).one_or_none()
 
     @classmethod
     def end(cls, secret):
@@ -373,8 +375,9 @@ class UserSession(db.Model):
         return (select(cls).where(cls.user_id == user.id, cls.expires_at > utcnow())
                 .order_by(cls.last_seen_at.desc()))
 
-    def needs_touch(self, now):
-        return now - self.last_seen_at >= self.TOUCH_EVERY
+    @classmethod
+    def needs_touch(cls, last_seen_at, now):
+        return now - last_seen_at >= cls.TOUCH_EVERY
 
     @classmethod
     def record_activity(cls, session_id, now):
@@ -387,7 +390,8 @@ class UserSession(db.Model):
 
 
 #: The unexpired session `:id` with its person: built once, as every signed-in request asks.
-_LIVE_SESSION = (select(UserSession).options(joinedload(UserSession.user))
+_LIVE_SESSION = (select(User, UserSession.id, UserSession.last_seen_at)
+                 .join(UserSession, UserSession.user_id == User.id)
                  .where(UserSession.id == bindparam("id"), UserSession.expires_at > bindparam("now")))
 
 
