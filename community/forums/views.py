@@ -154,7 +154,7 @@ def cluster(slug):
     # Someone who may join an open cluster sees what it talks about before joining.
     preview = queries.preview_titles(cluster) if not readable and can(current_user, "join", cluster) else []
     # Visitors see only the name and description; members also see who facilitates.
-    facilitators = services.facilitators_of(cluster) if current_user.is_authenticated else []
+    facilitators = services.facilitator_links(cluster) if current_user.is_authenticated else []
     watch_form = WatchForm(level=facts.level if readable else "normal")
     waiting = (facts.pending, facts.open_flags) if can(current_user, "moderate", cluster) else None
     return render_template("forums/cluster.html", cluster=cluster, membership=facts if facts.status else None,

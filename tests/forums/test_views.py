@@ -46,6 +46,21 @@ def test_a_thread_whose_opening_post_is_hidden_is_gone_for_all_but_its_author_an
         assert browser.get(f"/t/{thread.id}?page=1").status_code == 200
 
 
+def test_the_cluster_page_names_its_active_facilitators_by_name(forum, client, sign_in):
+    from community.clusters.models import ClusterMembership
+
+    second = forum.make_user(name="Ana Duarte", email="ana@kern.example.gov")
+    pending = forum.make_user(name="Zed Pending", email="zed@kern.example.gov")
+    forum.cluster.memberships.append(ClusterMembership(user=second, role="facilitator"))
+    forum.cluster.memberships.append(ClusterMembership(user=pending, role="facilitator", status="pending"))
+    db.session.commit()
+    sign_in(forum.member)
+    page = _html(client.get(f"/clusters/{forum.cluster.slug}"))
+    line = re.search(r"<p>Facilitated by (.*?)</p>", page).group(1)
+    assert re.findall(r'<a href="/people/([^"]+)">([^<]+)</a>', line) == [
+        (second.handle, "Ana Duarte"), (forum.facilitator.handle, "Maria Lopez")]
+
+
 def test_anonymous_visitors_read_public_clusters_but_not_private_ones(forum, client):
     public = forum.add_cluster("Linkages Announcements", [forum.facilitator], is_public=True)
     db.session.commit()

@@ -8,7 +8,7 @@ from .posts import (  # noqa: F401
     delete_post, edit_post, lock_thread, mark_answer, mark_read, max_post_chars, post_reply,
     preview_html, revisions_of, start_thread, toggle_helpful)
 from .membership import (  # noqa: F401
-    create_cluster, decide_join_request, facilitators_of, join_cluster, leave_cluster,
+    create_cluster, decide_join_request, facilitator_links, facilitators_of, join_cluster, leave_cluster,
     remove_member, request_to_join, set_cluster_archived, set_member_role, update_cluster)
 from .moderation import (  # noqa: F401
     dismiss_flag, flag_post, hide_post, moderated_clusters, move_targets, move_thread,

@@ -177,3 +177,16 @@ _FACILITATORS = (select(User).join(ClusterMembership, ClusterMembership.user_id 
 
 def facilitators_of(cluster):
     return db.session.scalars(_FACILITATORS, {"cluster_id": cluster.id}).all()
+
+
+#: What the cluster page shows of its facilitators: rows of name and handle (no person objects).
+_FACILITATOR_LINKS = (select(User.name, User.handle)
+                      .join(ClusterMembership, ClusterMembership.user_id == User.id)
+                      .where(ClusterMembership.cluster_id == bindparam("cluster_id"),
+                             ClusterMembership.status == "active", ClusterMembership.role == "facilitator")
+                      .order_by(User.name, User.id))
+
+
+def facilitator_links(cluster):
+    """The cluster's active facilitators as rows with their `name` and `handle`, by name."""
+    return db.session.execute(_FACILITATOR_LINKS, {"cluster_id": cluster.id}).all()
