@@ -176,3 +176,31 @@ def test_a_search_run_again_and_again_is_planned_for_its_own_words(documents):
     assert plans and all(generic == 0 and custom > 0 for generic, custom in plans), plans
     assert db.session.execute(text("SELECT current_setting('plan_cache_mode'), "
                                    "current_setting('enable_seqscan')")).one() == ("auto", "on")
+
+
+def test_a_visitors_search_matches_through_the_index_of_public_documents(documents):
+    """A visitor may see public documents only: their words are matched through the partial
+    index of those (migration 0025), not by reading every matching row to drop the others."""
+    from sqlalchemy import event, text
+
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "ts_headline" in statement:
+            seen.append((statement, parameters))
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        visitor = AccessFilter(everything=False, members=False, cluster_ids=frozenset())
+        assert _search_refs("shared release", visitor)[1] > 0
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    statement, parameters = seen[-1]
+    cursor = db.session.connection().connection.dbapi_connection.cursor()
+    cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
+    cursor.execute("EXPLAIN " + statement, parameters)
+    plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "ix_search_documents_public_tsv" in plan, plan
+    assert db.session.execute(text("SELECT count(*) FROM pg_indexes WHERE indexname = "
+                                   "'ix_search_documents_public_tsv'")).scalar() == 1
