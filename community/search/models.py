@@ -29,6 +29,9 @@ class SearchDocument(db.Model):
         # finds this index). On SQLite, whose table stays empty, an index like any other.
         Index("ix_search_documents_public_tsv", "tsv", postgresql_using="gin",
               postgresql_where=text("visibility = 'public'"), sqlite_where=text("visibility = 'public'")),
+        # A county chosen among the facets: its documents' rows are ANDed with the words' in the
+        # index, so only the rows of both are read.
+        Index("ix_search_documents_county", "county"),
         Index("ix_search_documents_created", "created"),
     )
 

@@ -178,10 +178,10 @@ def test_a_search_run_again_and_again_is_planned_for_its_own_words(documents):
                                    "current_setting('enable_seqscan')")).one() == ("auto", "on")
 
 
-def test_a_visitors_search_matches_through_the_index_of_public_documents(documents):
-    """A visitor may see public documents only: their words are matched through the partial
-    index of those (migration 0025), not by reading every matching row to drop the others."""
-    from sqlalchemy import event, text
+def _plan_of_search(query, allowed, filters=None):
+    """The plan PostgreSQL makes for the statement a search runs (its own values, as the search
+    plans it: `postgres._PLAN_FOR_THESE_WORDS`)."""
+    from sqlalchemy import event
 
     seen = []
 
@@ -192,15 +192,28 @@ def test_a_visitors_search_matches_through_the_index_of_public_documents(documen
     engine = db.engine
     event.listen(engine, "before_cursor_execute", record)
     try:
-        visitor = AccessFilter(everything=False, members=False, cluster_ids=frozenset())
-        assert _search_refs("shared release", visitor)[1] > 0
+        assert _search_refs(query, allowed, filters)[1] > 0
     finally:
         event.remove(engine, "before_cursor_execute", record)
     statement, parameters = seen[-1]
     cursor = db.session.connection().connection.dbapi_connection.cursor()
     cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
     cursor.execute("EXPLAIN " + statement, parameters)
-    plan = "\n".join(row[0] for row in cursor.fetchall())
+    return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_a_visitors_search_matches_through_the_index_of_public_documents(documents):
+    """A visitor may see public documents only: their words are matched through the partial
+    index of those (migration 0025), not by reading every matching row to drop the others."""
+    visitor = AccessFilter(everything=False, members=False, cluster_ids=frozenset())
+    plan = _plan_of_search("shared release", visitor)
     assert "ix_search_documents_public_tsv" in plan, plan
-    assert db.session.execute(text("SELECT count(*) FROM pg_indexes WHERE indexname = "
-                                   "'ix_search_documents_public_tsv'")).scalar() == 1
+
+
+def test_a_county_chosen_among_the_facets_is_found_through_its_index(documents):
+    """A county facet's rows are found through their index (migration 0025), alone or ANDed
+    with the words' (on the benchmark's corpus: 280 pages read instead of 2,234), not by reading
+    every row matching the words."""
+    member = AccessFilter(everything=False, members=True, cluster_ids=frozenset({3}))
+    plan = _plan_of_search("shared release", member, {"county": "kern"})
+    assert "ix_search_documents_county" in plan, plan
