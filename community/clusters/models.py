@@ -96,6 +96,12 @@ ACTIVE_ROLES = (select(ClusterMembership.cluster_id, ClusterMembership.role)
                 .where(ClusterMembership.user_id == bindparam("person"), ClusterMembership.status == "active"))
 
 
+#: The active clusters as plain rows (id, name, is_public, archived_at), by name: built once, as
+#: the calendars' filters and a moderator's "move to" list read them on every view.
+ACTIVE_CLUSTER_ROWS = (select(Cluster.id, Cluster.name, Cluster.is_public, Cluster.archived_at)
+                       .where(Cluster.archived_at.is_(None)).order_by(Cluster.name))
+
+
 def join_public_clusters(user):
     """A new member starts in every open public cluster (the CFPIC announcements), so news reaches
     them without a search; they may leave like any member. Called once, at first activation."""

@@ -298,6 +298,8 @@ class EventRegistration(db.Model):
     __table_args__ = (UniqueConstraint("event_id", "user_id"),)
 
     STATUSES = ("registered", "waitlisted", "pending", "cancelled", "declined")
+    #: The statuses of a registration that still holds: a seat, a place on the waitlist, a request.
+    ACTIVE = ("registered", "waitlisted", "pending")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
@@ -328,7 +330,7 @@ class EventRegistration(db.Model):
 
     @property
     def is_active(self):
-        return self.status in ("registered", "waitlisted", "pending")
+        return self.status in self.ACTIVE
 
     @property
     def is_registered(self):

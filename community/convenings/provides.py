@@ -46,7 +46,7 @@ def home_section(user):
     if not occurrences:
         return None
     return {"occurrences": occurrences,
-            "mine": services.registrations_of(user, {o.event.id for o in occurrences})}
+            "mine": services.registration_marks(user, {o.event.id for o in occurrences})}
 
 
 def cluster_section(cluster, viewer):

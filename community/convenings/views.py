@@ -84,7 +84,7 @@ def _event_paths(occurrences):
 
 
 def _my_registrations(occurrences):
-    return services.registrations_of(current_user, {o.event.id for o in occurrences})
+    return services.registration_marks(current_user, {o.event.id for o in occurrences})
 
 
 @bp.get("/<int:event_id>")

@@ -1,4 +1,5 @@
 """Calendar caches live in each app and follow the database, so every node sees every node's changes."""
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import DateTime, bindparam, create_engine, text
@@ -111,3 +112,33 @@ def test_writes_in_plain_sql_to_what_calendars_show_reach_the_kept_listing_and_f
     _commit_elsewhere(app, "INSERT INTO event_exceptions (event_id, original_start, note) VALUES (:id, :at, '')",
                       id=call.id, at=call.start_at)  # the first call is skipped
     assert listed() == [("Data & Evaluation call", "Data and Evaluation"), ("Joint case reviews", "")]
+
+
+def test_calendars_and_the_home_page_badge_each_status_as_the_registration_has_it(
+        client, sign_in, make_user, make_event):
+    """The month grid, the upcoming list and the home page read the viewer's registrations as
+    marks (event and status: `services.registration_marks`); each shows the badge the full
+    registration would, and none for one cancelled or declined."""
+    person = make_user(name="Maria Lopez")
+    start = utcnow().replace(microsecond=0, second=0) + timedelta(days=3)
+    badges = {"registered": "badge-registered", "waitlisted": "badge-waitlisted", "pending": "badge-pending",
+              "cancelled": None, "declined": None}
+    events = {}
+    for n, status in enumerate(badges):
+        event = make_event(title=f"Status {status} webinar", start_at=start + timedelta(hours=n))
+        register(event, person).status = status
+        events[status] = event
+    db.session.commit()
+    full = services.registrations_of(person, {e.id for e in events.values()})
+    marks = services.registration_marks(person, {e.id for e in events.values()})
+    assert {i: (m.status, m.is_active) for i, m in marks.items()} == {
+        i: (r.status, r.is_active) for i, r in full.items()}
+    assert services.registration_marks(person, set()) == {}
+    day = to_pacific(start)
+    sign_in(person)
+    for path in (f"/events/month/{day.year}-{day.month}", "/events/", "/"):
+        page = client.get(path).get_data(as_text=True)
+        for status, badge in badges.items():
+            item = re.search(rf"Status {status} webinar</a>(.*?)</li>", page, re.S)
+            assert item, (path, status)
+            assert (badge in item.group(1)) if badge else ("badge-" not in item.group(1)), (path, status)

@@ -14,6 +14,7 @@ from .feeds import (PUBLIC_FEED_HISTORY, calendar_token, chosen_sessions, feed_c
                     personal_feed, public_feed)
 from .listings import (Listed, active_clusters, event_page_facts, month_window, ListedCluster, Occurrence, agenda_of, check_in_list, month_weeks,
                        kept_occurrences, listing_html, occurrences_for, own_registrations, participants, registration_counts,
+                       registration_marks,
                        registrations_for, registrations_of, render_markdown, upcoming_and_past, when_html)
 from .notices import (NOTICES, OWN_CHANGES, may_hear_about, notify_registrations_ended, send_notice,
                       send_registrations_ended, send_reminders)
@@ -32,7 +33,7 @@ __all__ = [
     "notify_registrations_ended", "kept_occurrences", "listing_html", "occurrences_for", "on_membership_ended", "organizer_choices",
     "own_registrations", "participants", "people_told_of_cancellation", "person_for_token",
     "personal_feed", "promote_waitlist", "public_feed", "publish_event", "register",
-    "registrants_csv", "registration_counts", "registrations_for", "registrations_of",
+    "registrants_csv", "registration_counts", "registration_marks", "registrations_for", "registrations_of",
     "render_markdown", "save_session", "send_notice", "send_registrations_ended", "send_reminders",
     "session_of", "set_recording", "speaker_choices", "submit_feedback", "update_answers",
     "update_event", "upcoming_and_past", "waiting_for_seat", "when_html",

@@ -223,6 +223,32 @@ def registrations_of(user, event_ids=None):
     return {r.event_id: r for r in found}
 
 
+@dataclass(frozen=True)
+class RegistrationMark:
+    """What a calendar or a list of events shows of the viewer's registration for one: its status."""
+
+    status: str
+
+    @property
+    def is_active(self):
+        return self.status in EventRegistration.ACTIVE
+
+
+_MARKS_FOR = select(EventRegistration.event_id, EventRegistration.status).where(
+    EventRegistration.user_id == bindparam("user_id"),
+    EventRegistration.event_id.in_(bindparam("event_ids", expanding=True)))
+
+
+def registration_marks(user, event_ids):
+    """{event_id: RegistrationMark} of a person's registrations for these events, read as two
+    columns (the month grid, the upcoming list and the home page show a badge, nothing more);
+    {} for visitors."""
+    if not getattr(user, "is_authenticated", False) or not event_ids:
+        return {}
+    rows = db.session.execute(_MARKS_FOR, {"user_id": user.id, "event_ids": sorted(event_ids)})
+    return {event_id: RegistrationMark(status) for event_id, status in rows}
+
+
 def own_registrations(user):
     """A person's registrations, newest first, for events they may still see (a registration
     left for an event of a cluster they left is not theirs to see)."""
@@ -275,10 +301,9 @@ def check_in_list(event, name_query=""):
 
 def active_clusters():
     """(id, name) rows of the clusters a calendar can be filtered by, and an event can belong to."""
-    from ...clusters.models import Cluster
+    from ...clusters.models import ACTIVE_CLUSTER_ROWS
 
-    return db.session.execute(select(Cluster.id, Cluster.name).where(Cluster.archived_at.is_(None))
-                              .order_by(Cluster.name)).all()
+    return db.session.execute(ACTIVE_CLUSTER_ROWS).all()
 
 
 def month_window(year, month):

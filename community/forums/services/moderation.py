@@ -5,7 +5,7 @@ Every function checks the permission policy, changes objects and flushes; the ca
 from sqlalchemy import select, update
 
 from ... import audit, guard
-from ...clusters.models import Cluster
+from ...clusters.models import ACTIVE_CLUSTER_ROWS, Cluster
 from ...extensions import db
 from ...permissions import can, moderated_cluster_ids, unproxied
 from ...timeutil import utcnow
@@ -56,18 +56,13 @@ def _may_move_to(actor, cluster, moderated=None):
     return cluster.archived_at is None and (cluster.is_public or cluster.id in moderated)
 
 
-#: The clusters a thread might move to, as plain rows: a moderator's thread page lists them all.
-_ACTIVE_CLUSTERS = (select(Cluster.id, Cluster.name, Cluster.is_public, Cluster.archived_at)
-                    .where(Cluster.archived_at.is_(None)).order_by(Cluster.name))
-
-
 def move_targets(thread, actor):
     """The clusters `actor` may move `thread` to (none unless they moderate it), by name: rows
     with their id and name."""
     if not can(actor, "moderate", thread):
         return []
     moderated = moderated_cluster_ids(unproxied(actor))
-    return [cluster for cluster in db.session.execute(_ACTIVE_CLUSTERS)
+    return [cluster for cluster in db.session.execute(ACTIVE_CLUSTER_ROWS)
             if cluster.id != thread.cluster_id and _may_move_to(actor, cluster, moderated)]
 
 
