@@ -96,10 +96,10 @@ ACTIVE_ROLES = (select(ClusterMembership.cluster_id, ClusterMembership.role)
                 .where(ClusterMembership.user_id == bindparam("person"), ClusterMembership.status == "active"))
 
 
-#: The active clusters as plain rows (id, name, is_public, archived_at), by name: built once, as
-#: the calendars' filters and a moderator's "move to" list read them on every view.
-ACTIVE_CLUSTER_ROWS = (select(Cluster.id, Cluster.name, Cluster.is_public, Cluster.archived_at)
-                       .where(Cluster.archived_at.is_(None)).order_by(Cluster.name))
+#: `Cluster.active()` as plain rows (id, name, is_public, archived_at): built once, as the
+#: calendars' filters and a moderator's "move to" list read them on every view.
+ACTIVE_CLUSTER_ROWS = Cluster.active().with_only_columns(Cluster.id, Cluster.name, Cluster.is_public,
+                                                         Cluster.archived_at)
 
 
 def join_public_clusters(user):

@@ -234,9 +234,8 @@ class RegistrationMark:
         return self.status in EventRegistration.ACTIVE
 
 
-_MARKS_FOR = select(EventRegistration.event_id, EventRegistration.status).where(
-    EventRegistration.user_id == bindparam("user_id"),
-    EventRegistration.event_id.in_(bindparam("event_ids", expanding=True)))
+#: `_REGISTRATIONS_FOR` as two columns (no registration, and so no person joined to it).
+_MARKS_FOR = _REGISTRATIONS_FOR.with_only_columns(EventRegistration.event_id, EventRegistration.status)
 
 
 def registration_marks(user, event_ids):

@@ -180,11 +180,7 @@ def facilitators_of(cluster):
 
 
 #: What the cluster page shows of its facilitators: rows of name and handle (no person objects).
-_FACILITATOR_LINKS = (select(User.name, User.handle)
-                      .join(ClusterMembership, ClusterMembership.user_id == User.id)
-                      .where(ClusterMembership.cluster_id == bindparam("cluster_id"),
-                             ClusterMembership.status == "active", ClusterMembership.role == "facilitator")
-                      .order_by(User.name, User.id))
+_FACILITATOR_LINKS = _FACILITATORS.with_only_columns(User.name, User.handle).order_by(User.name, User.id)
 
 
 def facilitator_links(cluster):
