@@ -127,3 +127,8 @@ def test_the_pagers_links_keep_the_lists_words_and_never_the_routers_options(for
     assert links == [f"/clusters/{slug}?sort=new&amp;page={n}" for n in (1, 1, 2, 3, 3)], links
     assert 'rel="prev">Previous' in pager and 'rel="next">Next' in pager
     assert f'aria-current="page" href="/clusters/{slug}?sort=new&amp;page=2"' in pager
+    # Words a person typed, however written, go back quoted: never raw into the page or the link.
+    html = client.get(f"/clusters/{slug}?page=2&q=caf%C3%A9+%22%3Cb%3E%22&page=9").get_data(as_text=True)
+    pager = re.search(r'<nav class="pager" aria-label="Thread pages">(.*?)</nav>', html, re.S).group(1)
+    assert f'href="/clusters/{slug}?q=caf%C3%A9+%22%3Cb%3E%22&amp;page=3" rel="next"' in pager, pager
+    assert "<b>" not in pager
