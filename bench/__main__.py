@@ -10,12 +10,18 @@ import os
 import pkgutil
 from pathlib import Path
 
-SKIP = {"__main__", "ab", "common", "hello_app", "profiling"}
+#: Modules here that are tools, not scenarios (each of those has its own `main`).
+SKIP = {"__main__", "ab", "common", "hello_app", "instructions", "profiling"}
+
+
+def scenarios():
+    """The scenario modules' names, in the order `make bench` runs them."""
+    here = Path(__file__).parent
+    return sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name not in SKIP)
 
 
 def main():
-    here = Path(__file__).parent
-    available = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name not in SKIP)
+    available = scenarios()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("scenarios", nargs="*", choices=available + [[]], default=[])
     parser.add_argument("--seconds", type=float, default=5.0, help="load duration per measurement")
