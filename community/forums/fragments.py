@@ -9,6 +9,7 @@ shares one entry. The CSRF token, the only per-session value in a post, is put i
 post is found, so it is never kept.
 """
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from flask import current_app, request
 from flask_wtf.csrf import generate_csrf
@@ -94,7 +95,12 @@ class ThreadPage:
         html = remember("forums.posts", key, lambda: _render(
             "forums/_post.html", post=post, thread=thread, body=body, anchor=anchor, rights=rights,
             csrf=CSRF_SLOT), KEPT_POSTS)
-        return Markup(html.replace(CSRF_SLOT, generate_csrf()) if rights.signed_in else html)
+        return Markup(html.replace(CSRF_SLOT, self.csrf) if rights.signed_in else html)
+
+    @cached_property
+    def csrf(self):
+        """The viewer's CSRF token, put into each of their posts' forms (read once per page)."""
+        return generate_csrf()
 
 
 #: The two thread lists: a cluster's (people, unread, replies, activity) and the home page's.
