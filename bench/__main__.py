@@ -3,6 +3,11 @@ with a `run(seconds)` function; each serves the real app under gunicorn next to 
 
 `--quick` (for development: `make bench BENCH_ARGS=--quick`) measures 1 s per page on a tenth of
 the data; the figures to publish come from a full run.
+
+BENCH_DATABASE_URL (optional) names a PostgreSQL database for every scenario (and adds the
+PostgreSQL search backend to the search scenario); each scenario empties it before building its
+site, so give the benchmark a database of its own. Without it each scenario uses SQLite in a
+temporary folder.
 """
 import argparse
 import importlib

@@ -45,7 +45,7 @@ def _search_data(folder):
 
     url = os.environ.get("BENCH_DATABASE_URL", "")
     if not url.startswith("postgresql"):
-        sys.exit("search needs BENCH_DATABASE_URL: an empty PostgreSQL database the first time")
+        sys.exit("search needs BENCH_DATABASE_URL: a PostgreSQL database of its own (emptied the first time)")
     env = {"INSTANCE_PATH": str(folder), "RATELIMIT_ENABLED": "false", "FLASK_APP": "community", "DATABASE_URL": url}
     marker = folder / "search.ready"
     if not marker.exists():

@@ -184,12 +184,32 @@ def report(name, rows, base=None):
 
 def flask(env, *command):
     """Run `flask <command>` for a scenario's site (`env`: its instance folder and database)."""
-    subprocess.run([sys.executable, "-m", "flask", *command], cwd=ROOT, env={**os.environ, **env},
-                   check=True, capture_output=True)
+    done = subprocess.run([sys.executable, "-m", "flask", *command], cwd=ROOT, env={**os.environ, **env},
+                          capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"flask {' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+
+
+def empty_database(url):
+    """Empty the PostgreSQL database BENCH_DATABASE_URL names before a scenario builds its site in
+    it (every scenario of a run uses the same one; SQLite databases live in each scenario's own
+    temporary folder). Everything in its `public` schema is dropped: give the benchmark a database
+    of its own."""
+    if not url.startswith(("postgresql", "postgres:")):
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        connection.execute("CREATE SCHEMA public")
 
 
 def demo_site(env):
-    """A scenario's site with its schema and the demo data, as `make run` makes it."""
+    """A scenario's site with its schema and the demo data, as `make run` makes it, in an empty
+    database."""
+    empty_database(env.get("DATABASE_URL") or "")
     flask(env, "db", "upgrade")
     flask(env, "seed-demo")
 

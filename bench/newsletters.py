@@ -18,7 +18,7 @@ import time
 
 from aiosmtpd.controller import Controller
 
-from bench.common import flask, free_port, report
+from bench.common import empty_database, flask, free_port, report
 
 RECIPIENTS = int(os.environ.get("BENCH_NEWSLETTER_RECIPIENTS", "10000"))
 
@@ -150,6 +150,7 @@ def run(seconds=5.0):
         database_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{instance}/bench.sqlite3"
         env = {**os.environ, "INSTANCE_PATH": instance, "DATABASE_URL": database_url,
                "FLASK_APP": "community"}
+        empty_database(database_url)
         flask(env, "db", "upgrade")
         sink = SinkProcess()
         sink.start()
