@@ -45,7 +45,10 @@ class Thread(db.Model):
 
     __tablename__ = "forum_threads"
     __table_args__ = (
-        Index("ix_forum_threads_cluster_listing", "cluster_id", "is_pinned", "last_posted_at"),
+        # A cluster page's order, to the last key (PostgreSQL's indexes do not end with the row's
+        # id as SQLite's do): the page reads its 30 rows, not the cluster's every thread.
+        Index("ix_forum_threads_cluster_listing", "cluster_id", "is_pinned", "last_posted_at", "id",
+              sqlite_where=text("removed_at IS NULL"), postgresql_where=text("removed_at IS NULL")),
         # A cluster's latest threads, pinned or not (the home page's "Latest in your clusters").
         Index("ix_forum_threads_cluster_latest", "cluster_id", "last_posted_at", "id",
               sqlite_where=text("removed_at IS NULL"), postgresql_where=text("removed_at IS NULL")),

@@ -322,6 +322,21 @@ def _bulk_thread(forum, posts):
     return thread
 
 
+def test_each_page_of_a_thread_shows_the_post_numbers_page_of_puts_there(forum, client, sign_in):
+    per_page = queries.POSTS_PER_PAGE
+    thread = _bulk_thread(forum, 2 * per_page + 5)
+    sign_in(forum.member)
+    shown = {}
+    for page in (1, 2, 3, 4):
+        html = client.get(f"/t/{thread.id}?page={page}").get_data(as_text=True)
+        shown[page] = [int(n) for n in re.findall(r'<article [^>]*\bid="post-(\d+)"', html)]
+    assert shown[1] == list(range(1, per_page + 1))
+    assert shown[2] == list(range(per_page + 1, 2 * per_page + 1))
+    assert shown[3] == list(range(2 * per_page + 1, 2 * per_page + 6))
+    assert shown[4] == []  # past the end: nothing, as before
+    assert all(queries.page_of(n) == page for page, numbers in shown.items() for n in numbers)
+
+
 def test_thread_page_query_count_does_not_grow_with_posts(forum, client, sign_in):
     pages = [(_bulk_thread(forum, 5).id, 1)] + [(_bulk_thread(forum, 200).id, n) for n in (1, 5, 10)]
     sign_in(forum.member)
