@@ -187,10 +187,13 @@ def _latest_of_each(clusters):
         f"WHERE cluster_id = :c{n} AND removed_at IS NULL "
         f"ORDER BY last_posted_at DESC, id DESC LIMIT :per_cluster) AS of_{n}"
         for n in range(clusters))
-    latest = (text(f"{branches} ORDER BY last_posted_at DESC, id DESC LIMIT :per_cluster")
-              .columns(column("id"), column("last_posted_at")).subquery("latest"))
-    return (_LISTED.join(latest, latest.c.id == Thread.id)
-            .order_by(latest.c.last_posted_at.desc(), latest.c.id.desc()))
+    return _listed_as(text(f"{branches} ORDER BY last_posted_at DESC, id DESC LIMIT :per_cluster"))
+
+
+def _listed_as(latest):
+    """The listing of the threads a statement of (id, last_posted_at) names, in its order."""
+    latest = latest.columns(column("id"), column("last_posted_at")).subquery("latest")
+    return _LISTED.join(latest, latest.c.id == Thread.id).order_by(latest.c.last_posted_at.desc(), latest.c.id.desc())
 
 
 #: Up to this many clusters their latest threads are merged (SQLite allows 500 terms in a
@@ -198,6 +201,14 @@ def _latest_of_each(clusters):
 MERGED_UP_TO = 200
 _ALL_SORTED = (_LISTED.where(Thread.removed_at.is_(None), Thread.cluster_id.in_(bindparam("clusters", expanding=True)))
                .order_by(Thread.last_posted_at.desc(), Thread.id.desc()).limit(bindparam("per_cluster")))
+#: The same merge on PostgreSQL, as one statement whatever the number of clusters: each cluster's
+#: latest (`LATERAL`), for the clusters in an array. Planning fifty `UNION ALL` branches cost
+#: PostgreSQL 4.4 ms, three times their running (1.5 ms), on every home page of a member of 50.
+_LATEST_LATERAL = _listed_as(text(
+    "SELECT of_each.id, of_each.last_posted_at FROM unnest(CAST(:clusters AS integer[])) AS mine(cluster_id) "
+    "CROSS JOIN LATERAL (SELECT id, last_posted_at FROM forum_threads WHERE cluster_id = mine.cluster_id "
+    "AND removed_at IS NULL ORDER BY last_posted_at DESC, id DESC LIMIT :per_cluster) AS of_each "
+    "ORDER BY of_each.last_posted_at DESC, of_each.id DESC LIMIT :per_cluster"))
 
 
 def latest_in_clusters(user, limit=8):
@@ -205,7 +216,9 @@ def latest_in_clusters(user, limit=8):
     cluster_ids = sorted(cluster_roles(user))
     if not cluster_ids:
         return []
-    if len(cluster_ids) <= MERGED_UP_TO:
+    if db.session.get_bind().dialect.name == "postgresql":
+        statement, values = _LATEST_LATERAL, {"clusters": cluster_ids}
+    elif len(cluster_ids) <= MERGED_UP_TO:
         statement = _latest_of_each(len(cluster_ids))
         values = {f"c{n}": c for n, c in enumerate(cluster_ids)}
     else:

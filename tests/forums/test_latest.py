@@ -81,8 +81,9 @@ def _expected(statuses, cluster_levels, drawn, ids):
 
 @pytest.mark.parametrize("merged_up_to", [queries.MERGED_UP_TO, 2], ids=["merged", "sorted together"])
 def test_the_latest_threads_are_those_of_the_plain_definition(forum, monkeypatch, merged_up_to):
-    """Both ways give the same threads: each cluster's latest merged, and (for a person in more
-    clusters than `MERGED_UP_TO`) all of them sorted together."""
+    """Every way gives the same threads: each cluster's latest merged, (for a person in more
+    clusters than `MERGED_UP_TO`) all of them sorted together, and on PostgreSQL each cluster's
+    latest taken `LATERAL` for an array of clusters (whatever `MERGED_UP_TO` says)."""
     monkeypatch.setattr(queries, "MERGED_UP_TO", merged_up_to)
     person_id, author_id = forum.outsider.id, forum.member.id
 
