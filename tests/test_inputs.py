@@ -217,6 +217,7 @@ def test_search_index_dir_is_read_from_the_environment(tmp_path):
 def test_the_quick_select_writes_exactly_the_html_of_wtforms_select():
     from wtforms import Form as PlainForm
     from wtforms import SelectField
+    from wtforms.fields.choices import SelectChoice
     from wtforms.widgets import Select
 
     from community.inputs import QuickSelect
@@ -225,7 +226,8 @@ def test_the_quick_select_writes_exactly_the_html_of_wtforms_select():
         flat = SelectField(coerce=str, choices=[
             (1, "a<b"), (2, "B & c"), ('x"y', "q"), (True, "t"), (0, ""), ("", "None"),
             ("kw", "With attributes", {"disabled": True})])
-        grouped = SelectField(coerce=str, choices={"North": [("a", "Alpine")], "South <": [("b", "Kern")]})
+        grouped = SelectField(coerce=str, choices=[SelectChoice("a", "Alpine", optgroup="North"),
+                                                   SelectChoice("b", "Kern", optgroup="South <")])
 
     form = Plain(data={"flat": "2", "grouped": "b"})
     for field in (form.flat, form.grouped):
