@@ -95,6 +95,13 @@ def cluster_roles(user):
     return roles
 
 
+def remember_cluster_roles(user, roles):
+    """Keep `roles` ({cluster_id: role}, read with the person's session) as this request's answer
+    of `cluster_roles`."""
+    if has_request_context():
+        setattr(g, f"_cluster_roles_{user.id}", roles)
+
+
 def forget_cluster_roles(user):
     """Drop the per-request cache after a membership changes."""
     if has_request_context():

@@ -63,11 +63,12 @@ def is_local_path(target):
 @login_manager.user_loader
 def _load_user(session_token):
     """The person whose live server-side session this cookie names, or None (signed out)."""
-    from .accounts.models import UserSession
+    from .accounts.models import UserSession, received_with_session
 
     live = UserSession.find_live(session_token)
     if live is None or not live.User.is_active:
         return None  # signed out, expired, ended everywhere or deactivated: the session ends here
+    received_with_session(live.User, live)
     now = utcnow()
     if UserSession.needs_touch(live.last_seen_at, now):
         UserSession.record_activity(live.id, now)

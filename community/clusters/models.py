@@ -2,11 +2,12 @@
 from datetime import datetime
 
 from blinker import Namespace
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, bindparam, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, bindparam, cast, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..accounts.models import User
+from ..accounts.models import User, read_with_session
 from ..extensions import db
+from ..permissions import forget_cluster_roles, remember_cluster_roles
 from ..timeutil import utcnow
 
 
@@ -90,10 +91,28 @@ class ClusterMembership(db.Model):
         return self.status == "active" and self.role == "facilitator"
 
 
+def _active_memberships(person):
+    return ClusterMembership.user_id == person, ClusterMembership.status == "active"
+
+
 #: (cluster_id, role) of `:person`'s active memberships: built once, as every page that asks a
 #: permission question reads it.
 ACTIVE_ROLES = (select(ClusterMembership.cluster_id, ClusterMembership.role)
-                .where(ClusterMembership.user_id == bindparam("person"), ClusterMembership.status == "active"))
+                .where(*_active_memberships(bindparam("person"))))
+
+
+def _roles_read_with_session(person):
+    """The same memberships as one value, "cluster_id:role,…", read with the person's session."""
+    pair = cast(ClusterMembership.cluster_id, String) + ":" + ClusterMembership.role
+    return select(func.aggregate_strings(pair, ",")).where(*_active_memberships(person)).scalar_subquery()
+
+
+def _receive_roles(user, value):
+    pairs = (pair.partition(":") for pair in value.split(",")) if value else ()  # NULL: no membership
+    remember_cluster_roles(user, {int(cluster_id): role for cluster_id, _, role in pairs})
+
+
+read_with_session("cluster_roles", _roles_read_with_session, _receive_roles)
 
 
 #: `Cluster.active()` as plain rows (id, name, is_public, archived_at): built once, as the
@@ -111,4 +130,5 @@ def join_public_clusters(user):
             Cluster.id.not_in(already))):
         db.session.add(ClusterMembership(cluster_id=cluster_id, user_id=user.id, role="member",
                                          status="active", decided_at=utcnow()))
+    forget_cluster_roles(user)
 

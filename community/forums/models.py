@@ -358,9 +358,14 @@ class Notification(db.Model):
                                                                   cls.id.desc())
 
 
-#: How many notifications `:person` has not read: built once, as every signed-in page asks (the bell).
-UNREAD_COUNT = (select(func.count()).select_from(Notification)
-                .where(Notification.user_id == bindparam("person"), Notification.read_at.is_(None)))
+def unread_of(person):
+    """How many notifications `person` (a value or a column) has not read."""
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == person, Notification.read_at.is_(None)))
+
+
+#: How many notifications `:person` has not read: built once, as the bell asks again after they change.
+UNREAD_COUNT = unread_of(bindparam("person"))
 
 
 class EmailPreference(db.Model):

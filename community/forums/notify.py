@@ -18,13 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import mail
-from ..accounts.models import User
+from ..accounts.models import User, read_with_session
 from ..extensions import db
 from ..jobs import enqueue
 from ..permissions import can
 from ..timeutil import to_pacific, utcnow
 from .models import (EMAIL_MODES, WATCH_LEVEL_NAMES, Digest, EmailPreference, ForumError,
-                     UNREAD_COUNT, Notification, Post, Watch)
+                     UNREAD_COUNT, Notification, Post, Watch, unread_of)
 
 #: Digest e-mails list at most this many notifications, then "more on the site".
 DIGEST_LIMIT = 25
@@ -439,6 +439,14 @@ def unread_count(user):
 
 def _forget_unread(user_id):
     g.pop(f"_forum_unread_{user_id}", None)
+
+
+def _receive_unread(user, count):
+    setattr(g, f"_forum_unread_{user.id}", count)
+
+
+# Every signed-in page shows the bell: its count is read with the person's session.
+read_with_session("forum_unread", lambda person: unread_of(person).scalar_subquery(), _receive_unread)
 
 
 def recent_for(user, page, per_page=30):

@@ -322,6 +322,45 @@ def _bulk_thread(forum, posts):
     return thread
 
 
+def test_the_person_their_clusters_and_their_bell_come_in_the_statement_that_finds_the_session(
+        app, forum, sign_in):
+    from flask_login import current_user
+
+    from community.clusters.models import ACTIVE_ROLES
+    from community.permissions import cluster_roles
+
+    other = forum.add_cluster("Data & Evaluation", facilitators=[forum.member], is_open=False)
+    closed = forum.add_cluster("Closed Circle", facilitators=[forum.facilitator], is_open=False)
+    private = forum.thread(author=forum.facilitator, cluster=closed, title="Only for the circle")
+    thread = forum.thread(author=forum.facilitator)
+    for _ in range(2):
+        notify.add(forum.member, "posted", actor=forum.facilitator, thread=thread)
+    db.session.commit()
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    for person, unread in ((forum.member, 2), (forum.outsider, 0)):
+        client = app.test_client()  # each person in a browser of their own
+        assert client.post("/sign-in", data={"email": person.email, "password": "correct horse battery"}
+                           ).status_code == 302
+        with count_queries() as statements:
+            page = client.get("/about").get_data(as_text=True)
+        assert len(statements) == 1, statements  # the session, the person, the bell, their clusters
+        assert (f"{unread} unread" in page) is bool(unread)
+        expected = dict(db.session.execute(ACTIVE_ROLES, {"person": person.id}).all())
+        assert (forum.cluster.id in expected) is (person is forum.member)
+        assert (expected.get(other.id) == "facilitator") is (person is forum.member)
+        cookie = f"{cookie_name}={client.get_cookie(cookie_name).value}"
+        with app.app_context(), app.test_request_context(headers={"Cookie": cookie}):  # a g of its own
+            assert current_user.id == person.id
+            with count_queries() as asked:
+                assert cluster_roles(current_user) == expected
+            assert asked == []  # read with the session
+    # What the roles decide, as before: the closed cluster's thread is its facilitator's to read.
+    assert client.get(f"/t/{private.id}").status_code == 404  # the outsider is signed in
+    facilitator = app.test_client()
+    facilitator.post("/sign-in", data={"email": forum.facilitator.email, "password": "correct horse battery"})
+    assert "Only for the circle" in facilitator.get(f"/t/{private.id}").get_data(as_text=True)
+
+
 def test_each_page_of_a_thread_shows_the_post_numbers_page_of_puts_there(forum, client, sign_in):
     per_page = queries.POSTS_PER_PAGE
     thread = _bulk_thread(forum, 2 * per_page + 5)
