@@ -376,6 +376,21 @@ def test_each_page_of_a_thread_shows_the_post_numbers_page_of_puts_there(forum, 
     assert all(queries.page_of(n) == page for page, numbers in shown.items() for n in numbers)
 
 
+def test_a_page_number_past_the_end_or_past_any_integer_shows_an_empty_page(forum, client, sign_in):
+    """Page n reads post numbers from 20n − 19: a page whose numbers a database integer cannot
+    hold (PostgreSQL's is 32 bits: page 2147483647 starts past it) is a page with no posts, not an
+    error. (A page number beyond 32 bits is no page number at all: the reader's place is shown.)"""
+    thread = _bulk_thread(forum, 25)
+    sign_in(forum.member)
+    client.get(f"/t/{thread.id}?page=2")  # read to the end: no redirect to the first unread post
+    for page in ("3", "107374183", "2147483647", "2147483648", "9223372036854775808", "9" * 40):
+        response = client.get(f"/t/{thread.id}?page={page}")
+        assert response.status_code == 200, page
+        if int(page) < 2 ** 31:
+            assert not re.findall(r'<article [^>]*\bid="post-\d+"', response.get_data(as_text=True)), page
+        assert client.get(f"/clusters/{forum.cluster.slug}?page={page}").status_code == 200, page
+
+
 def test_thread_page_query_count_does_not_grow_with_posts(forum, client, sign_in):
     pages = [(_bulk_thread(forum, 5).id, 1)] + [(_bulk_thread(forum, 200).id, n) for n in (1, 5, 10)]
     sign_in(forum.member)
