@@ -80,32 +80,34 @@ def _signed_in(user):
     return user is not None and getattr(user, "is_authenticated", False) and user.is_active
 
 
+def _roles_key(user_id):
+    return f"_cluster_roles_{user_id}"
+
+
 def cluster_roles(user):
-    """{cluster_id: role} for the person's active memberships, loaded once per request."""
+    """{cluster_id: role} for the person's active memberships, loaded once per request (with
+    their session when they are the one signed in)."""
     if not _signed_in(user):
         return {}
-    cache_key = f"_cluster_roles_{user.id}"
-    if has_request_context() and cache_key in g:
-        return g.get(cache_key)
+    if has_request_context() and _roles_key(user.id) in g:
+        return g.get(_roles_key(user.id))
     from .clusters.models import ACTIVE_ROLES
 
     roles = dict(db.session.execute(ACTIVE_ROLES, {"person": user.id}).all())
-    if has_request_context():
-        setattr(g, cache_key, roles)
+    remember_cluster_roles(user, roles)
     return roles
 
 
 def remember_cluster_roles(user, roles):
-    """Keep `roles` ({cluster_id: role}, read with the person's session) as this request's answer
-    of `cluster_roles`."""
+    """Keep `roles` ({cluster_id: role}) as this request's answer of `cluster_roles`."""
     if has_request_context():
-        setattr(g, f"_cluster_roles_{user.id}", roles)
+        setattr(g, _roles_key(user.id), roles)
 
 
 def forget_cluster_roles(user):
     """Drop the per-request cache after a membership changes."""
     if has_request_context():
-        g.pop(f"_cluster_roles_{getattr(user, 'id', None)}", None)
+        g.pop(_roles_key(getattr(user, "id", None)), None)
         g.pop(f"_access_filter_{getattr(user, 'id', None)}", None)
         g.pop("_policy_answers", None)
 

@@ -428,21 +428,26 @@ def send_digests(period=None, now=None):
     return sent, skipped
 
 
+def _unread_key(user_id):
+    return f"_forum_unread_{user_id}"
+
+
 def unread_count(user):
-    """The person's unread notifications (read once per request: the bell and the thread page
-    both ask; marking notifications read forgets it)."""
-    key = f"_forum_unread_{user.id}"
+    """The person's unread notifications (read once per request, with their session when they
+    are the one signed in: the bell and the thread page both ask; marking notifications read
+    forgets it)."""
+    key = _unread_key(user.id)
     if key not in g:
-        setattr(g, key, db.session.scalar(UNREAD_COUNT, {"person": user.id}))
+        _receive_unread(user, db.session.scalar(UNREAD_COUNT, {"person": user.id}))
     return g.get(key)
 
 
 def _forget_unread(user_id):
-    g.pop(f"_forum_unread_{user_id}", None)
+    g.pop(_unread_key(user_id), None)
 
 
 def _receive_unread(user, count):
-    setattr(g, f"_forum_unread_{user.id}", count)
+    setattr(g, _unread_key(user.id), count)
 
 
 # Every signed-in page shows the bell: its count is read with the person's session.
