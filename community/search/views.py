@@ -24,10 +24,12 @@ class Links:
 
     def __call__(self, page=None, **changes):
         changes = {"page": page, **changes}
-        parts = [self._quote(key, changes[key]) if key in changes else self.quoted[key]
-                 for key in self.args if changes.get(key, self) is not None]
-        parts += [self._quote(key, value) for key, value in changes.items()
-                  if key not in self.args and value is not None]
+        parts = []
+        for key in {**self.quoted, **changes}:  # the order of dict(self.args, page=page, **changes)
+            if key not in changes:
+                parts.append(self.quoted[key])
+            elif changes[key] is not None:
+                parts.append(self._quote(key, changes[key]))
         return f"{self.base}?{'&'.join(parts)}" if parts else self.base
 
     @classmethod
