@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, bindparam, column, func, or_, select, text
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, load_only, selectinload
 
 from ..accounts.models import User
 from ..clusters.models import Cluster, ClusterMembership
@@ -229,7 +229,11 @@ def latest_in_clusters(user, limit=8):
 
 #: A page of a thread's posts with their authors (joined: one statement, not two), built once, as
 #: every thread page reads it: a range of post numbers, read from the (thread, number) index.
-_THREAD_POSTS = (Post.in_thread(bindparam("thread")).options(joinedload(Post.author, innerjoin=True))
+_THREAD_POSTS = (Post.in_thread(bindparam("thread")).options(
+    load_only(Post.id, Post.thread_id, Post.number, Post.author_id, Post.body_html, Post.created_at, Post.edited_at,
+              Post.deleted_at, Post.deleted_by_id, Post.hidden_at, Post.hidden_reason, Post.helpful_count),
+    joinedload(Post.author, innerjoin=True).load_only(User.id, User.name, User.handle, User.title, User.county_id,
+                                                      User.status, User.role))
                  .where(Post.number > bindparam("after"), Post.number <= bindparam("upto")))
 
 
