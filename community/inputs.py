@@ -31,7 +31,8 @@ from wtforms import (DateField, DateTimeField, DateTimeLocalField, HiddenField, 
 from wtforms.fields.choices import SelectFieldBase
 from wtforms.validators import StopValidation
 from wtforms.validators import ValidationError as FieldError
-from wtforms.widgets import Select
+from wtforms.widgets import Select, TextArea
+from wtforms.widgets.core import clean_key
 
 from .timeutil import from_pacific, to_pacific
 
@@ -294,6 +295,8 @@ class Form(FlaskForm):
             field.validators = [*field.validators, *checks]
             if type(field.widget) is Select:
                 field.widget = QuickSelect(multiple=field.widget.multiple)
+            elif type(field.widget) is TextArea:
+                field.widget = _QUICK_TEXT_AREA
             return field
 
 
@@ -352,9 +355,56 @@ def _no_blank_choice(form, field):
         raise StopValidation(field.gettext("Not a valid choice."))
 
 
+def attributes(**values):
+    """WTForms' `html_params`, the same text: without formatting each attribute through
+    `Markup.format` (Python's string formatter), which made it most of a select's or text area's
+    cost on every page with a form."""
+    parts = []
+    for key, value in sorted(values.items()):
+        if value is True:
+            parts.append(escape(clean_key(key)))
+        elif value is not False:
+            parts.append(f'{escape(clean_key(key))}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+    return Markup(" ".join(parts))
+
+
+class _NoFlags:
+    pass
+
+
+_NO_FLAGS = _NoFlags()
+
+
+def _with_flags(widget, field, values):
+    """The widget's attributes as WTForms gives them: its id, and the field's flags it shows."""
+    values.setdefault("id", field.id)
+    flags = vars(getattr(field, "flags", None) or _NO_FLAGS)  # the flags set on the field
+    for name in widget.validation_attrs:
+        if name in flags and name not in values:
+            values[name] = flags[name]
+    return values
+
+
 class QuickSelect(Select):
-    """WTForms' select, writing each plain `<option>` directly: the same HTML, without building
-    an attribute dict per option (the county list made `html_params` most of a form page)."""
+    """WTForms' select, the same HTML: its attributes by `attributes`, and each plain `<option>`
+    written directly, without an attribute dict per option (the county list made `html_params`
+    most of a form page)."""
+
+    def __call__(self, field, **values):
+        if self.multiple:
+            values["multiple"] = True
+        html = [f"<select {attributes(name=field.name, **_with_flags(self, field, values))}>"]
+        if field.has_groups():
+            for group, choices in field._iter_groups_normalized():
+                if group is not None:
+                    html.append(f"<optgroup {attributes(label=group)}>")
+                html.extend(self.render_option(choice) for choice in choices)
+                if group is not None:
+                    html.append("</optgroup>")
+        else:
+            html.extend(self.render_option(choice) for choice in field._iter_choices_normalized())
+        html.append("</select>")
+        return Markup("".join(html))
 
     @classmethod
     def render_option(cls, choice, **kwargs):
@@ -364,6 +414,17 @@ class QuickSelect(Select):
         selected = "selected " if choice.selected else ""
         label = escape(choice.label or choice.value)
         return Markup(f'<option {selected}value="{escape(value)}">{label}</option>')
+
+
+class QuickTextArea(TextArea):
+    """WTForms' text area, the same HTML, its attributes by `attributes`."""
+
+    def __call__(self, field, **values):
+        params = attributes(name=field.name, **_with_flags(self, field, values))
+        return Markup(f"<textarea {params}>\r\n{escape(field._value())}</textarea>")
+
+
+_QUICK_TEXT_AREA = QuickTextArea()
 
 
 def init_app(app):

@@ -6,6 +6,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
@@ -233,6 +236,58 @@ def test_the_quick_select_writes_exactly_the_html_of_wtforms_select():
     for field in (form.flat, form.grouped):
         assert QuickSelect()(field) == Select()(field)
         assert QuickSelect()(field, **{"aria-invalid": "true"}) == Select()(field, **{"aria-invalid": "true"})
+
+
+_ATTRIBUTE_NAMES = st.sampled_from(["class_", "id", "rows", "placeholder", "data_shown_value", "aria_describedby",
+                                     "aria-invalid", "required", "disabled", "for_", "autocomplete", "data-x"])
+_ATTRIBUTE_VALUES = st.one_of(st.booleans(), st.integers(), st.text(max_size=12),
+                              st.text(max_size=12).map(Markup), st.sampled_from(['a"b', "<x>", "&amp;", "é"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.dictionaries(_ATTRIBUTE_NAMES, _ATTRIBUTE_VALUES, max_size=5))
+def test_the_quick_attributes_are_wtforms_html_params_to_the_character(values):
+    from wtforms.widgets import html_params
+
+    from community.inputs import attributes
+
+    assert attributes(**values) == html_params(**values)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.text(max_size=40), values=st.dictionaries(_ATTRIBUTE_NAMES, _ATTRIBUTE_VALUES, max_size=3),
+       required=st.booleans(), limit=st.sampled_from([None, 5, 5000]),
+       choices=st.lists(st.tuples(st.text(max_size=8), st.text(max_size=8)), max_size=4, unique_by=lambda c: c[0]))
+def test_the_quick_text_area_and_select_write_exactly_the_html_of_wtforms(text, values, required, limit, choices):
+    from wtforms import Form as PlainForm
+    from wtforms import SelectField, TextAreaField
+    from wtforms.validators import DataRequired, Length, Optional
+    from wtforms.widgets import Select, TextArea
+
+    from community.inputs import QuickSelect, QuickTextArea
+
+    checks = [DataRequired() if required else Optional(), *([Length(max=limit)] if limit else [])]
+
+    class Plain(PlainForm):
+        body = TextAreaField(validators=checks)
+        pick = SelectField(choices=choices, validators=checks)
+
+    form = Plain(data={"body": text, "pick": choices[0][0] if choices else None})
+    assert QuickTextArea()(form.body, **values) == TextArea()(form.body, **values)
+    assert QuickSelect()(form.pick, **values) == Select()(form.pick, **values)
+    assert QuickSelect(multiple=True)(form.pick, **values) == Select(multiple=True)(form.pick, **values)
+
+
+def test_every_form_renders_its_text_areas_with_the_quick_text_area(app):
+    from wtforms import TextAreaField
+
+    from community.inputs import Form, QuickTextArea
+
+    class Written(Form):
+        body = TextAreaField()
+
+    with app.test_request_context():
+        assert isinstance(Written(meta={"csrf": False}).body.widget, QuickTextArea)
 
 
 def test_every_form_renders_its_select_fields_with_the_quick_select(app):

@@ -226,7 +226,9 @@ def mark_notifications_read(user, ids=None):
     db.session.execute(query.values(read_at=utcnow()))
 
 
-def _unread_about(person_id, thread_id, number):
+def unread_about_clause(person_id, thread_id, number):
+    """The person's unread notifications about the thread up to post `number` (values or bound
+    parameters): those about the thread itself or about a post numbered up to `number`."""
     seen = select(Post.id).where(Post.thread_id == thread_id, Post.number <= number)
     return and_(Notification.user_id == person_id, Notification.thread_id == thread_id,
                 Notification.read_at.is_(None),
@@ -236,7 +238,7 @@ def _unread_about(person_id, thread_id, number):
 #: Whether `:person` has unread notifications about `:thread` up to post `:number`: built once,
 #: as a thread page asks it of anyone with unread notifications.
 _UNREAD_ABOUT = select(exists().where(
-    _unread_about(bindparam("person"), bindparam("thread"), bindparam("number"))))
+    unread_about_clause(bindparam("person"), bindparam("thread"), bindparam("number"))))
 
 
 def unread_about(user, thread, number):
@@ -250,7 +252,7 @@ def mark_thread_read(user, thread, number):
     """Reading `thread` up to post `number` marks the person's notifications about it read;
     those about later posts stay unread."""
     _forget_unread(user.id)
-    db.session.execute(Notification.__table__.update().where(_unread_about(user.id, thread.id, number))
+    db.session.execute(Notification.__table__.update().where(unread_about_clause(user.id, thread.id, number))
                        .values(read_at=utcnow()))
 
 

@@ -4,13 +4,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, bindparam, column, func, or_, select, text
+from sqlalchemy import String, and_, bindparam, cast, column, exists, func, or_, select, text
 from sqlalchemy.orm import aliased, joinedload, load_only, selectinload
 
 from ..accounts.models import User
 from ..clusters.models import Cluster, ClusterMembership
 from ..extensions import db
 from ..permissions import access_filter, cluster_roles
+from . import notify
 from .models import ClusterThreads, Flag, Post, Reaction, ReadState, Thread, Watch
 
 THREADS_PER_PAGE = 30
@@ -256,17 +257,6 @@ def page_of(number):
     return max((number - 1) // POSTS_PER_PAGE + 1, 1)
 
 
-_MARKED_HELPFUL = select(Reaction.post_id).where(Reaction.user_id == bindparam("person"),
-                                                 Reaction.post_id.in_(bindparam("posts", expanding=True)))
-
-
-def helpful_marks(user, posts):
-    """Ids of the posts on the page that `user` marked helpful."""
-    if not posts or not getattr(user, "is_authenticated", False):
-        return set()
-    return set(db.session.scalars(_MARKED_HELPFUL, {"person": user.id, "posts": [p.id for p in posts]}))
-
-
 def answer_of(thread):
     if not thread.answer_post_id:
         return None
@@ -274,22 +264,47 @@ def answer_of(thread):
                              .options(selectinload(Post.author)))
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What one person brings to a page of a thread, read in one statement (`reading`)."""
+
+    #: The highest post number they have read; None if they never opened the thread.
+    last_read: int | None = None
+    #: The level they chose on the thread: "default" when none, "normal" for visitors.
+    level: str = "normal"
+    #: Ids of the page's posts they marked helpful.
+    helpful: frozenset = frozenset()
+    #: Whether they have unread notifications about the thread up to the page's last post.
+    unread: bool = False
+
+
 def _reading_statement():
     thread, person = bindparam("thread"), bindparam("person")
-    return select(_read_up_to(person, thread), _chosen_level(person, Watch.thread_id == thread))
+    on_page = select(Post.id).where(Post.thread_id == thread, Post.number > bindparam("after"),
+                                    Post.number <= bindparam("upto"))
+    helpful = (select(func.aggregate_strings(cast(Reaction.post_id, String), ","))
+               .where(Reaction.user_id == person, Reaction.post_id.in_(on_page)).scalar_subquery())
+    return select(_read_up_to(person, thread), _chosen_level(person, Watch.thread_id == thread), helpful,
+                  exists().where(notify.unread_about_clause(person, thread, bindparam("upto"))))
 
 
 #: Built once, as the cluster page's facts are.
 _READING = _reading_statement()
 
 
-def reading(thread, user):
-    """(the highest post number the person has read, None if never opened; the level they
-    chose on the thread, "default" when none, "normal" for visitors), in one statement."""
+def reading(thread, user, page):
+    """The person's `Reading` of page `page` of the thread (pages below 1 read as the first), in
+    one statement: their position, their level, their helpful marks on the page's posts and
+    whether a notification about what the page shows is still unread."""
     if not getattr(user, "is_authenticated", False):
-        return None, "normal"
-    last_read, level = db.session.execute(_READING, {"thread": thread.id, "person": user.id}).one()
-    return last_read, level or "default"
+        return Reading()
+    # Clamped to the thread: a page past its end reads nothing (nor a number beyond PostgreSQL's integers).
+    after = min((max(page, 1) - 1) * POSTS_PER_PAGE, thread.last_number)
+    upto = min(after + POSTS_PER_PAGE, thread.last_number)
+    last_read, level, helpful, unread = db.session.execute(
+        _READING, {"thread": thread.id, "person": user.id, "after": after, "upto": upto}).one()
+    return Reading(last_read, level or "default", frozenset(int(i) for i in helpful.split(",")) if helpful else
+                   frozenset(), bool(unread))
 
 
 def recent_posts_by(person, viewer, limit=8):

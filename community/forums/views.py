@@ -299,10 +299,12 @@ def thread(thread_id, slug=None):
         # arguments (thread_id=, _external=, _anchor=).
         return redirect(url_for("forums.thread", thread_id=thread.id, slug=thread.slug,
                                 **({"page": page} if page else {})))
-    last_read, level = queries.reading(thread, current_user)
+    # The person's facts about the page asked for (the first, when none is: unless they are sent on
+    # to their first unread post, which is then the page asked for).
+    reader = queries.reading(thread, current_user, page or 1)
     if page is None:
-        if last_read and last_read < thread.last_number:
-            return redirect(_thread_url(thread, last_read + 1))
+        if reader.last_read and reader.last_read < thread.last_number:
+            return redirect(_thread_url(thread, reader.last_read + 1))
         page = 1
     posts = queries.thread_posts(thread, page)
     form = PostForm()
@@ -312,13 +314,13 @@ def thread(thread_id, slug=None):
         move_form = MoveForm()
         move_form.cluster_id.choices = [(c.id, c.name) for c in targets]
     answer = queries.answer_of(thread) if page == 1 else None
-    shown = fragments.ThreadPage.build(thread, current_user, [*posts.items, answer],
-                                       helpful=queries.helpful_marks(current_user, posts.items))
+    shown = fragments.ThreadPage.build(thread, current_user, [*posts.items, answer], helpful=reader.helpful)
     html = render_template("forums/thread.html", thread=thread, posts=posts, answer=answer, page=shown,
-                           form=form, watch_form=WatchForm(level=level), move_form=move_form)
+                           form=form, watch_form=WatchForm(level=reader.level), move_form=move_form)
     # After rendering, so that committing does not expire what the page shows; a page read
     # before writes nothing.
-    if posts.items and services.mark_read(thread, current_user, posts.items[-1].number, last_read):
+    if posts.items and services.mark_read(thread, current_user, posts.items[-1].number, reader.last_read,
+                                          unread=reader.unread):
         db.session.commit()
     return html
 

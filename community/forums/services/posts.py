@@ -320,20 +320,22 @@ def mark_answer(thread, post, actor):
     return True
 
 
-def mark_read(thread, user, number, read_before=None):
+def mark_read(thread, user, number, read_before=None, unread=None):
     """Remember that `user` has read `thread` up to post `number` (never moves backwards), and
     mark their notifications about the posts read so far read. Returns whether anything was
     written.
 
-    `read_before`: the position this request read, if it did (None: not read, or never opened).
-    A page read before,
+    `read_before`: the position this request read, if it did (None: not read, or never opened);
+    `unread`: whether it found notifications about the thread up to `number` still unread (None:
+    asked here). A page read before,
     by someone with no unread notification about it, writes nothing; otherwise two tabs may open the
     thread at once: the row is inserted if missing (ON CONFLICT DO NOTHING) and then only ever
     raised, both in SQL.
     """
     if not getattr(user, "is_authenticated", False):
         return False
-    if read_before is not None and read_before >= number and not notify.unread_about(user, thread, number):
+    if read_before is not None and read_before >= number and not (
+            notify.unread_about(user, thread, number) if unread is None else unread):
         return False
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     db.session.execute(dialect.insert(ReadState).values(
