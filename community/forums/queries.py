@@ -266,7 +266,7 @@ def answer_of(thread):
 
 @dataclass(frozen=True)
 class Reading:
-    """What one person brings to a page of a thread, read in one statement (`reading`)."""
+    """What one person brings to a page of a thread, read with the thread (`thread_with_reading`)."""
 
     #: The highest post number they have read; None if they never opened the thread.
     last_read: int | None = None
@@ -284,27 +284,33 @@ def _reading_statement():
                                     Post.number <= bindparam("upto"))
     helpful = (select(func.aggregate_strings(cast(Reaction.post_id, String), ","))
                .where(Reaction.user_id == person, Reaction.post_id.in_(on_page)).scalar_subquery())
-    return select(_read_up_to(person, thread), _chosen_level(person, Watch.thread_id == thread), helpful,
-                  exists().where(notify.unread_about_clause(person, thread, bindparam("upto"))))
+    return select(Thread, _read_up_to(person, thread), _chosen_level(person, Watch.thread_id == thread), helpful,
+                  exists().where(notify.unread_about_clause(person, thread, bindparam("upto")))
+                  ).where(Thread.id == thread)
 
 
 #: Built once, as the cluster page's facts are.
 _READING = _reading_statement()
+#: The highest first post number a page may ask about: its last stays within a 32-bit integer
+#: (PostgreSQL's), so a page number past any thread reads nothing instead of failing.
+_LAST_AFTER = 2 ** 31 - 1 - POSTS_PER_PAGE
 
 
-def reading(thread, user, page):
-    """The person's `Reading` of page `page` of the thread (pages below 1 read as the first), in
-    one statement: their position, their level, their helpful marks on the page's posts and
-    whether a notification about what the page shows is still unread."""
+def thread_with_reading(thread_id, user, page):
+    """The thread (with its cluster; None if there is none) and the person's `Reading` of its page
+    `page` (pages below 1 read as the first), in one statement: their position, their level, their
+    helpful marks on the page's posts and whether a notification about what the page shows is
+    still unread. A visitor's reading is empty."""
     if not getattr(user, "is_authenticated", False):
-        return Reading()
-    # Clamped to the thread: a page past its end reads nothing (nor a number beyond PostgreSQL's integers).
-    after = min((max(page, 1) - 1) * POSTS_PER_PAGE, thread.last_number)
-    upto = min(after + POSTS_PER_PAGE, thread.last_number)
-    last_read, level, helpful, unread = db.session.execute(
-        _READING, {"thread": thread.id, "person": user.id, "after": after, "upto": upto}).one()
-    return Reading(last_read, level or "default", frozenset(int(i) for i in helpful.split(",")) if helpful else
-                   frozenset(), bool(unread))
+        return db.session.get(Thread, thread_id), Reading()
+    after = min((max(page, 1) - 1) * POSTS_PER_PAGE, _LAST_AFTER)
+    row = db.session.execute(_READING, {"thread": thread_id, "person": user.id, "after": after,
+                                        "upto": after + POSTS_PER_PAGE}).one_or_none()
+    if row is None:
+        return None, None
+    thread, last_read, level, helpful, unread = row
+    return thread, Reading(last_read, level or "default",
+                           frozenset(int(i) for i in helpful.split(",")) if helpful else frozenset(), bool(unread))
 
 
 def recent_posts_by(person, viewer, limit=8):

@@ -14,7 +14,7 @@ from ..errors import attempt
 from ..extensions import csrf, db, limiter
 from ..guard import GuardStopped
 from ..inputs import bounded_int
-from ..permissions import NotAllowed, can, get_or_404, require
+from ..permissions import NotAllowed, can, get_or_404, require, visible_or_404
 from ..security import safe_next
 from . import bp, fragments, markup, notify, provides, queries, services
 from .forms import ClusterForm, EditPostForm, EmailModeForm, MoveForm, PostForm, ThreadForm, WatchForm
@@ -292,16 +292,16 @@ def preview():
 @bp.get("/t/<int:thread_id>/<slug>")
 @whole_page
 def thread(thread_id, slug=None):
-    thread = _thread_or_404(thread_id)
     page = request.args.get("page", type=int)
+    # The thread with the person's facts about the page asked for (the first, when none is: unless
+    # they are sent on to their first unread post, which is then the page asked for).
+    thread, reader = queries.thread_with_reading(thread_id, current_user, page or 1)
+    thread = visible_or_404(thread)
     if slug is not None and slug != thread.slug:  # an old title's link (renamed, redacted)
         # Only the page a link named is kept: other query words are never the router's
         # arguments (thread_id=, _external=, _anchor=).
         return redirect(url_for("forums.thread", thread_id=thread.id, slug=thread.slug,
                                 **({"page": page} if page else {})))
-    # The person's facts about the page asked for (the first, when none is: unless they are sent on
-    # to their first unread post, which is then the page asked for).
-    reader = queries.reading(thread, current_user, page or 1)
     if page is None:
         if reader.last_read and reader.last_read < thread.last_number:
             return redirect(_thread_url(thread, reader.last_read + 1))

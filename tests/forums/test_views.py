@@ -432,9 +432,9 @@ def test_thread_page_query_count_does_not_grow_with_posts(forum, client, sign_in
         # A page read before writes nothing, and no COUNT(*) over the thread's posts is run.
         assert not [sql for sql in counted if sql.lstrip().upper().startswith(("INSERT", "UPDATE"))], counted
         assert not [sql for sql in counted if "count(*)" in sql.lower() and "forum_posts" in sql], counted
-    # The thread; the session with the person; their reading of the page (position, level, helpful
+    # The session with the person; the thread with their reading of the page (position, level, helpful
     # marks, unread notifications about it); the posts with their authors.
-    assert counts == [4] * len(pages), counts
+    assert counts == [3] * len(pages), counts
 
 
 def test_cluster_page_query_count_does_not_grow_with_threads(forum, client, sign_in, app):
