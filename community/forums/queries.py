@@ -159,7 +159,7 @@ class _Page(Pagination):
 
 def cluster_threads(cluster, user, page, total):
     """A page of the cluster's threads (pinned first, then latest activity) as ThreadRows, in one
-    statement. `total` is how many there are: the cluster's kept count (`cluster_facts`), as a
+    statement. `total` is how many there are: the cluster's kept count (`cluster_with_facts`), as a
     `COUNT(*)` over the listing grew with the cluster."""
     pagination = _Page(page=page, per_page=THREADS_PER_PAGE, error_out=False, total=total,
                        fetch=lambda limit, offset: _thread_rows(
@@ -344,13 +344,14 @@ class ClusterFacts:
 
 
 def _facts_statement():
-    cluster, person = bindparam("cluster"), bindparam("person")
+    cluster, person = Cluster.id, bindparam("person")  # each fact of the cluster the statement finds
     mine = and_(ClusterMembership.cluster_id == cluster, ClusterMembership.user_id == person)
 
     def one(query):
         return query.scalar_subquery()
 
     return select(
+        Cluster,
         one(select(ClusterThreads.threads).where(ClusterThreads.cluster_id == cluster)),
         one(select(func.count()).select_from(ClusterMembership)
             .where(ClusterMembership.cluster_id == cluster, ClusterMembership.status == "active")),
@@ -360,21 +361,25 @@ def _facts_statement():
         one(select(func.count()).select_from(ClusterMembership)
             .where(ClusterMembership.cluster_id == cluster, ClusterMembership.status == "pending")),
         one(select(func.count()).select_from(Flag)
-            .where(Flag.cluster_id == cluster, Flag.resolved_at.is_(None))))
+            .where(Flag.cluster_id == cluster, Flag.resolved_at.is_(None)))
+    ).where(Cluster.slug == bindparam("slug"))
 
 
-#: Built once: the page's counts and the viewer's membership and level in one statement (each
+#: Built once: the cluster, its counts and the viewer's membership and level in one statement (each
 #: statement costs ~0.3 ms of Python to build and run, although the database answers in 0.02 ms).
 _FACTS = _facts_statement()
 
 
-def cluster_facts(cluster, user):
-    """ClusterFacts for the cluster page, in one statement."""
+def cluster_with_facts(slug, user):
+    """The cluster named by `slug` (None if there is none) and its ClusterFacts for the cluster
+    page, in one statement."""
     person = user.id if getattr(user, "is_authenticated", False) else None
-    threads, members, role, status, level, pending, flags = db.session.execute(
-        _FACTS, {"cluster": cluster.id, "person": person}).one()
-    return ClusterFacts(threads or 0, members, role, status,
-                        level or ("default" if person is not None else "normal"), pending, flags)
+    row = db.session.execute(_FACTS, {"slug": slug, "person": person}).one_or_none()
+    if row is None:
+        return None, None
+    cluster, threads, members, role, status, level, pending, flags = row
+    return cluster, ClusterFacts(threads or 0, members, role, status,
+                                 level or ("default" if person is not None else "normal"), pending, flags)
 
 
 def members_of(cluster):

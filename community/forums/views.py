@@ -143,8 +143,9 @@ def clusters():
 @bp.get("/clusters/<slug>")
 @whole_page
 def cluster(slug):
-    cluster = _cluster_or_404(slug)
-    facts = queries.cluster_facts(cluster, current_user)
+    cluster, facts = queries.cluster_with_facts(slug, current_user)
+    if cluster is None:
+        abort(404)
     readable = can(current_user, "read", cluster)
     pagination = rows = None
     if readable:
