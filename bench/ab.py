@@ -6,9 +6,11 @@ runs minutes apart cannot show a 15 % change. This serves this checkout and anot
 prints each page's requests/s for both next to the bare Flask baseline measured around them.
 
 The data is generated once into `--data` (default: a folder in the system's temporary
-directory) and kept between runs: the forums benchmark's data in SQLite, the search benchmark's
-20,103 documents in the PostgreSQL database BENCH_DATABASE_URL (search only; every page there is
-built, and a search runs in full: `KEEP_WHOLE_PAGES=0`, `SEARCH_KEEP_RESULTS=0`).
+directory) and kept between runs: the forums benchmark's data in SQLite, or in the PostgreSQL
+database BENCH_DATABASE_URL when it is set (every page built: `KEEP_WHOLE_PAGES=0`); the search
+benchmark's 20,103 documents in BENCH_DATABASE_URL (search needs it; a search runs in full:
+`SEARCH_KEEP_RESULTS=0`). A run on PostgreSQL empties that database the first time: give each
+scenario a database of its own, and delete the folder's marker to generate again.
 Both checkouts must read the same schema (the same migration head).
 """
 import argparse
@@ -26,8 +28,9 @@ READER = "maria.lopez@stanislaus.example.gov"
 def _forums_data(folder):
     from . import forums
 
-    env = {"INSTANCE_PATH": str(folder), "RATELIMIT_ENABLED": "false", "FLASK_APP": "community", "DATABASE_URL": ""}
-    marker = folder / "forums.ready"
+    url = os.environ.get("BENCH_DATABASE_URL", "")  # PostgreSQL when given, else SQLite in the folder
+    env = {"INSTANCE_PATH": str(folder), "RATELIMIT_ENABLED": "false", "FLASK_APP": "community", "DATABASE_URL": url}
+    marker = folder / ("forums-postgresql.ready" if url else "forums.ready")
     if not marker.exists():
         demo_site(env)
         marker.write_text(json.dumps(forums.generate(env)))
