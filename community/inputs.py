@@ -361,24 +361,19 @@ def attributes(**values):
     cost on every page with a form."""
     parts = []
     for key, value in sorted(values.items()):
+        name = escape(clean_key(key))
         if value is True:
-            parts.append(escape(clean_key(key)))
+            parts.append(name)
         elif value is not False:
-            parts.append(f'{escape(clean_key(key))}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+            value = str(escape(value)).replace('"', "&quot;")  # a Markup value keeps its own quotes
+            parts.append(f'{name}="{value}"')
     return Markup(" ".join(parts))
-
-
-class _NoFlags:
-    pass
-
-
-_NO_FLAGS = _NoFlags()
 
 
 def _with_flags(widget, field, values):
     """The widget's attributes as WTForms gives them: its id, and the field's flags it shows."""
     values.setdefault("id", field.id)
-    flags = vars(getattr(field, "flags", None) or _NO_FLAGS)  # the flags set on the field
+    flags = getattr(getattr(field, "flags", None), "__dict__", {})  # the flags set on the field
     for name in widget.validation_attrs:
         if name in flags and name not in values:
             values[name] = flags[name]
