@@ -3,7 +3,7 @@
 `community.ui` (navigation, stylesheet, sections on shared pages, demo data)."""
 from flask import has_request_context, render_template, request
 from markupsafe import Markup
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import String, and_, bindparam, cast, func, select
 from sqlalchemy.orm import aliased
 
 from .. import content, ui
@@ -54,60 +54,48 @@ def removed(ids):
 _BATCH = 500
 
 
-def _texts_statement():
-    newest = (select(ResourceVersion.resource_id, func.max(ResourceVersion.number).label("number"))
-              .where(ResourceVersion.resource_id.in_(bindparam("ids", expanding=True)))
-              .group_by(ResourceVersion.resource_id).subquery())
-    version = aliased(ResourceVersion)
-    return (select(version.resource_id, version.text, version.held_reason, version.guard_confirmed_at)
-            .join(newest, (version.resource_id == newest.c.resource_id) & (version.number == newest.c.number)))
-
-
-#: Statements built once (the search page reads its hits' sources on every view).
-_TEXTS = _texts_statement()
-
-
-def _current_texts(resource_ids):
-    """{resource_id: text of its newest version}."""
-    rows = db.session.execute(_TEXTS, {"ids": list(resource_ids)})
-    # A file held by the confidentiality guard is found by its title and summary, never its text.
-    return {resource_id: "" if held is not None and confirmed is None else text
-            for resource_id, text, held, confirmed in rows}
-
-
 _DOCUMENT_COLUMNS = (Resource.id, Resource.title, Resource.summary, Resource.visibility, Resource.created_at,
                      Resource.updated_at, Resource.doc_type, Resource.toolkit_areas, Resource.strategies,
                      Resource.program, Resource.year, Resource.tags, Resource.download_count)
-_DOCUMENT_ROWS = (select(*_DOCUMENT_COLUMNS, County.name.label("county_name"))
-                  .select_from(Resource).outerjoin(County, County.id == Resource.county_id)
-                  .where(Resource.id.in_(bindparam("ids", expanding=True)), Resource.deleted_at.is_(None))
-                  .order_by(Resource.id))
-_DOCUMENT_CLUSTERS = (select(resource_clusters.c.resource_id, resource_clusters.c.cluster_id)
-                      .where(resource_clusters.c.resource_id.in_(bindparam("ids", expanding=True))))
+
+
+def _documents_statement():
+    """Live resources by id with everything their search documents hold, in one statement: the
+    columns, the county's name, the cluster ids (one "1,7" value) and the newest version's text
+    with what the confidentiality guard said of it."""
+    earlier = aliased(ResourceVersion)
+    newest = select(func.max(earlier.number)).where(earlier.resource_id == Resource.id).scalar_subquery()
+    clusters = (select(func.aggregate_strings(cast(resource_clusters.c.cluster_id, String), ","))
+                .where(resource_clusters.c.resource_id == Resource.id).scalar_subquery())
+    return (select(*_DOCUMENT_COLUMNS, County.name.label("county_name"), clusters.label("cluster_ids"),
+                   ResourceVersion.text, ResourceVersion.held_reason, ResourceVersion.guard_confirmed_at)
+            .select_from(Resource).outerjoin(County, County.id == Resource.county_id)
+            .outerjoin(ResourceVersion, and_(ResourceVersion.resource_id == Resource.id,
+                                             ResourceVersion.number == newest))
+            .where(Resource.id.in_(bindparam("ids", expanding=True)), Resource.deleted_at.is_(None))
+            .order_by(Resource.id))
+
+
+#: Built once: the search page reads its hits' sources again on every view.
+_DOCUMENTS = _documents_statement()
 
 
 def search_documents(ids=None):
     """SearchDocuments for live resources (all, or these ids); deleted ones are simply absent.
 
-    Read as plain rows, three statements per batch (resources with their county, cluster ids,
-    texts): the search page reads its hits again through here on every view.
-    """
+    Read as plain rows, one statement per batch of ids: the search page reads its hits again
+    through here on every view."""
     if ids is None:
         all_ids = db.session.scalars(select(Resource.id).where(Resource.deleted_at.is_(None))
                                      .order_by(Resource.id)).all()
     else:
         all_ids = sorted({int(i) for i in ids if str(i).isdigit()})
     for start in range(0, len(all_ids), _BATCH):
-        chunk = all_ids[start:start + _BATCH]
-        rows = db.session.execute(_DOCUMENT_ROWS, {"ids": chunk}).all()
-        if not rows:
-            continue
-        clusters = {}
-        for resource_id, cluster_id in db.session.execute(_DOCUMENT_CLUSTERS, {"ids": chunk}):
-            clusters.setdefault(resource_id, set()).add(cluster_id)
-        texts = _current_texts(chunk)
-        for row in rows:
-            yield document_of(row, texts.get(row.id, ""), clusters.get(row.id, ()), row.county_name)
+        for row in db.session.execute(_DOCUMENTS, {"ids": all_ids[start:start + _BATCH]}):
+            # A file held by the confidentiality guard is found by its title and summary, never its text.
+            held = row.held_reason is not None and row.guard_confirmed_at is None
+            clusters = {int(ident) for ident in row.cluster_ids.split(",")} if row.cluster_ids else ()
+            yield document_of(row, "" if held else row.text, clusters, row.county_name)
 
 
 def document_of(resource, text, cluster_ids, county_name):
