@@ -228,11 +228,12 @@ def mark_notifications_read(user, ids=None):
 
 def unread_about_clause(person_id, thread_id, number):
     """The person's unread notifications about the thread up to post `number` (values or bound
-    parameters): those about the thread itself or about a post numbered up to `number`."""
-    seen = select(Post.id).where(Post.thread_id == thread_id, Post.number <= number)
+    parameters): those about the thread itself or about a post numbered up to `number` — each
+    notification's post looked up by its id, so the cost does not grow with `number` (a list of the
+    thread's posts up to it did: 400 of them for page 20)."""
+    seen = exists().where(Post.id == Notification.post_id, Post.thread_id == thread_id, Post.number <= number)
     return and_(Notification.user_id == person_id, Notification.thread_id == thread_id,
-                Notification.read_at.is_(None),
-                or_(Notification.post_id.is_(None), Notification.post_id.in_(seen)))
+                Notification.read_at.is_(None), or_(Notification.post_id.is_(None), seen))
 
 
 #: Whether `:person` has unread notifications about `:thread` up to post `:number`: built once,
