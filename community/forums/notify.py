@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 from flask import current_app, g
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, bindparam, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -234,19 +234,6 @@ def unread_about_clause(person_id, thread_id, number):
     seen = exists().where(Post.id == Notification.post_id, Post.thread_id == thread_id, Post.number <= number)
     return and_(Notification.user_id == person_id, Notification.thread_id == thread_id,
                 Notification.read_at.is_(None), or_(Notification.post_id.is_(None), seen))
-
-
-#: Whether `:person` has unread notifications about `:thread` up to post `:number`: built once,
-#: as a thread page asks it of anyone with unread notifications.
-_UNREAD_ABOUT = select(exists().where(
-    unread_about_clause(bindparam("person"), bindparam("thread"), bindparam("number"))))
-
-
-def unread_about(user, thread, number):
-    """Whether the person has unread notifications about `thread` up to post `number` (no
-    query when they have none at all: the bell has counted them in this request)."""
-    return bool(unread_count(user)) and db.session.scalar(
-        _UNREAD_ABOUT, {"person": user.id, "thread": thread.id, "number": number})
 
 
 def mark_thread_read(user, thread, number):

@@ -5,7 +5,7 @@ where other people mark, read and are notified too (none of theirs may show as t
 pages below the first, past the end and past any 32-bit post number."""
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 
 from community.accounts.models import User
 from community.extensions import db
@@ -41,7 +41,7 @@ def _world(forum, people, world):
         db.session.execute(insert(Post), rows)
     thread.last_number, thread.reply_count = world["posts"], world["posts"] - 1
     db.session.flush()
-    ids = {post.number: post.id for post in db.session.query(Post).filter(Post.thread_id == thread.id)}
+    ids = dict(db.session.execute(select(Post.number, Post.id).where(Post.thread_id == thread.id)).all())
     marks = {(number, who) for number, who in world["marks"] if number in ids}
     if marks:
         db.session.execute(insert(Reaction), [{"post_id": ids[number], "user_id": people[who].id}
@@ -65,8 +65,7 @@ def _clear(thread_id):
     db.session.rollback()
     for model in (Notification, Watch, ReadState):
         db.session.execute(delete(model).where(model.thread_id == thread_id))
-    db.session.execute(delete(Reaction).where(Reaction.post_id.in_(
-        db.session.query(Post.id).filter(Post.thread_id == thread_id).scalar_subquery())))
+    db.session.execute(delete(Reaction).where(Reaction.post_id.in_(select(Post.id).where(Post.thread_id == thread_id))))
     db.session.execute(delete(Post).where(Post.thread_id == thread_id))
     db.session.execute(delete(Thread).where(Thread.id == thread_id))
     db.session.commit()

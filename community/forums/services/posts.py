@@ -320,22 +320,21 @@ def mark_answer(thread, post, actor):
     return True
 
 
-def mark_read(thread, user, number, read_before=None, unread=None):
+def mark_read(thread, user, number, read_before=None, unread=True):
     """Remember that `user` has read `thread` up to post `number` (never moves backwards), and
     mark their notifications about the posts read so far read. Returns whether anything was
     written.
 
-    `read_before`: the position this request read, if it did (None: not read, or never opened);
-    `unread`: whether it found notifications about the thread up to `number` still unread (None:
-    asked here). A page read before,
+    `read_before` and `unread`: what this request read of the person (`queries.thread_with_reading`):
+    their position (None: not read, or never opened) and whether they have notifications about the
+    thread up to `number` still unread. A page read before,
     by someone with no unread notification about it, writes nothing; otherwise two tabs may open the
     thread at once: the row is inserted if missing (ON CONFLICT DO NOTHING) and then only ever
     raised, both in SQL.
     """
     if not getattr(user, "is_authenticated", False):
         return False
-    if read_before is not None and read_before >= number and not (
-            notify.unread_about(user, thread, number) if unread is None else unread):
+    if read_before is not None and read_before >= number and not unread:
         return False
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     db.session.execute(dialect.insert(ReadState).values(
