@@ -196,6 +196,23 @@ class ConfigError(RuntimeError):
     """The configuration cannot be used (for example, production without a SECRET_KEY)."""
 
 
+def _engine_options(url, options):
+    """The engine's options, with its pool handing out the connection returned last (LIFO).
+
+    SQLite's data version (`caching.data_version`, part of a kept page's key) is read per
+    connection. A first-in-first-out pool, SQLAlchemy's default, hands each request the
+    connection idle longest: once a burst of requests had opened three connections, successive
+    views of a page came on three connections with three versions and none was ever answered
+    from the kept page. Last-in-first-out gives a quiet site one connection, and lets the others
+    time out on PostgreSQL (SQLAlchemy's own advice). In-memory SQLite has a one-connection pool
+    that takes no such option."""
+    options = dict(options or {})
+    memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
+    if not memory:
+        options.setdefault("pool_use_lifo", True)
+    return options
+
+
 def load_config(app, overrides=None):
     """Fill `app.config` from `Config`, the overrides, and generated instance defaults."""
     app.config.from_object(Config)
@@ -212,6 +229,7 @@ def load_config(app, overrides=None):
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(url, app.config.get("SQLALCHEMY_ENGINE_OPTIONS"))
 
     for name, folder in (("MAIL_OUTBOX", "outbox"), ("UPLOAD_DIR", "uploads"),
                          ("SEARCH_INDEX_DIR", "search-index")):
