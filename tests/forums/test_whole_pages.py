@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import text, update
 
-from community import caching, jobs, timeutil
+from community import caching, create_app, jobs, timeutil
 from community.accounts import services as accounts
 from community.accounts.models import User
 from community.extensions import db
@@ -92,10 +92,11 @@ def test_a_repeated_view_is_kept_however_many_connections_a_burst_opened(forum, 
     assert kept == built
 
 
-def test_an_in_memory_database_takes_the_engines_options(app_factory):
+def test_an_in_memory_database_takes_the_engines_options(tmp_path):
     """The last-returned-first pool is asked of pools that have several connections, not of the
     single connection of an in-memory SQLite database (which takes no such option)."""
-    application = app_factory(SQLALCHEMY_DATABASE_URI="sqlite://", TESTING_SHARED_ENGINE=False)
+    application = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                              "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
     assert "pool_use_lifo" not in application.config["SQLALCHEMY_ENGINE_OPTIONS"]
     with application.app_context():
         assert db.session.execute(text("SELECT 1")).scalar() == 1
