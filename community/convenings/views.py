@@ -26,24 +26,27 @@ UPCOMING_PER_PAGE, UPCOMING_MAX_PAGE = 50, 40
 ICS = "text/calendar; charset=utf-8"
 
 def _filters():
+    """(kind, cluster id, the filter menu's clusters, the calendar's version): the version is read
+    once, for the menu and the listing both."""
     kinds = dict(EVENT_KINDS)
     kind = request.args.get("kind") if request.args.get("kind") in kinds else None
     cluster_id = request.args.get("cluster", type=int)
-    clusters = services.active_clusters()
-    return kind, cluster_id, clusters
+    version = services.events_version()
+    return kind, cluster_id, services.active_clusters(version), version
 
 
 @bp.get("/")
 @whole_page
 def upcoming():
-    kind, cluster_id, clusters = _filters()
+    kind, cluster_id, clusters, version = _filters()
     page = request.args.get("page", 1, type=int)
     if not 1 <= page <= UPCOMING_MAX_PAGE:
         abort(404)
     now = utcnow()
     shown = page * UPCOMING_PER_PAGE
     listing, found = services.kept_occurrences(current_user, now, now + timedelta(days=UPCOMING_DAYS),
-                                               kind=kind, cluster_id=cluster_id, limit=shown + 1)
+                                               kind=kind, cluster_id=cluster_id, limit=shown + 1,
+                                               version=version)
     occurrences = found[shown - UPCOMING_PER_PAGE:shown]
     if page > 1 and not occurrences:
         abort(404)
@@ -63,9 +66,10 @@ def month(year=None, month=None):
     year, month = (today.year, today.month) if year is None else (year, month)
     if not (1 <= month <= 12 and 2000 <= year <= 2100):
         abort(404)
-    kind, cluster_id, clusters = _filters()
+    kind, cluster_id, clusters, version = _filters()
     first, previous, following, start, end = services.month_window(year, month)
-    listing, occurrences = services.kept_occurrences(current_user, start, end, kind=kind, cluster_id=cluster_id)
+    listing, occurrences = services.kept_occurrences(current_user, start, end, kind=kind, cluster_id=cluster_id,
+                                                     version=version)
     mine = _my_registrations(occurrences)
     grid = services.listing_html(listing, ("month", year, month), mine, lambda: render_template(
         "convenings/_month_grid.html", weeks=services.month_weeks(year, month, occurrences), first=first,

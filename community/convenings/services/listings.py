@@ -116,20 +116,21 @@ def occurrences_for(user, start, end, kind=None, cluster_id=None, limit=None):
     return kept_occurrences(user, start, end, kind, cluster_id, limit)[1]
 
 
-def kept_occurrences(user, start, end, kind=None, cluster_id=None, limit=None):
-    """(the key the listing is kept under, the occurrences): see `occurrences_for`."""
-    key, start, end = listing_key(user, start, end, kind, cluster_id, limit)
+def kept_occurrences(user, start, end, kind=None, cluster_id=None, limit=None, version=None):
+    """(the key the listing is kept under, the occurrences): see `occurrences_for`. `version`: the
+    calendar's version (`events_version`) when the caller has read it in this request already."""
+    key, start, end = listing_key(user, start, end, kind, cluster_id, limit, version)
     return key, remember("convenings.listings", key,
                          lambda: _list_occurrences(user, start, end, kind, cluster_id, limit), CACHE_SIZE)
 
 
-def listing_key(user, start, end, kind=None, cluster_id=None, limit=None):
+def listing_key(user, start, end, kind=None, cluster_id=None, limit=None, version=None):
     """(the key a listing is kept under, the window widened to whole minutes): everything the
     listing depends on, so a page built only from the listing may be kept under it too."""
     start, whole = _minute(start), _minute(end)
     end = whole if whole == end else whole + timedelta(minutes=1)
     allowed = access_filter(user)
-    key = (events_version(), allowed.everything or getattr(user, "is_organizer", False), allowed.members,
+    key = (events_version() if version is None else version, allowed.everything or getattr(user, "is_organizer", False), allowed.members,
            tuple(sorted(allowed.cluster_ids)), kind, cluster_id, start, end, limit, _minute(utcnow()))
     return key, start, end
 
@@ -298,11 +299,19 @@ def check_in_list(event, name_query=""):
     return matching, sum(1 for r in registered if r.checked_in_at), len(registered)
 
 
-def active_clusters():
-    """(id, name) rows of the clusters a calendar can be filtered by, and an event can belong to."""
+def active_clusters(version=None):
+    """(id, name) of the clusters a calendar can be filtered by, and an event can belong to.
+
+    With the calendar's `version` (`events_version`, read first in this request), they are kept
+    per app under it: every write to the clusters table gives the calendar a new version, so a
+    cluster renamed, archived or made shows at the next view, and a calendar's filter menu costs
+    no statement of its own. Without it (the event form), they are read."""
     from ...clusters.models import ACTIVE_CLUSTER_ROWS
 
-    return db.session.execute(ACTIVE_CLUSTER_ROWS).all()
+    def read():
+        return tuple(ListedCluster(row.id, row.name) for row in db.session.execute(ACTIVE_CLUSTER_ROWS))
+
+    return read() if version is None else remember("convenings.clusters", version, read, 4)
 
 
 def month_window(year, month):
