@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
@@ -295,15 +295,20 @@ def send_invitation(invitation_id, kind):
 
 # ---------------------------------------------------------------- answering
 
+def _keys_of(user, county_id=None):
+    """The respondent keys a person answers under: (their county's, or `county_id`'s; their own)."""
+    return f"county:{county_id or user.county_id}", f"person:{user.id}"
+
+
 def respondent_key(survey, user):
     if survey.is_per_county:
-        return f"county:{user.county_id}" if user.county_id else None
-    return f"person:{user.id}"
+        return _keys_of(user)[0] if user.county_id else None
+    return _keys_of(user)[1]
 
 
 def _existing_response(survey_round, user, county_id=None):
-    key = (f"county:{county_id or user.county_id}" if survey_round.survey.is_per_county
-           else f"person:{user.id}")
+    county_key, person_key = _keys_of(user, county_id)
+    key = county_key if survey_round.survey.is_per_county else person_key
     return db.session.scalar(select(SurveyResponse).where(SurveyResponse.round_id == survey_round.id,
                                                     SurveyResponse.respondent_key == key))
 
@@ -471,9 +476,18 @@ _ROUNDS = select(Round).join(Survey).options(contains_eager(Round.survey)).order
 _STARTED_ROUNDS = _ROUNDS.where(Round.status.in_((OPEN, CLOSED)), Round.opens_at <= bindparam("now"))
 _ANSWERABLE_ROUNDS = _ROUNDS.where(Round.status == OPEN, Round.opens_at <= bindparam("now"),
                                    Round.closes_at > bindparam("now"))
-_RESPONSES_BY_KEY = select(SurveyResponse).where(
-    SurveyResponse.round_id.in_(bindparam("round_ids", expanding=True)),
-    SurveyResponse.respondent_key.in_(bindparam("keys", expanding=True)))
+#: Each round with the response `respondent_key` names for the person (their county's for a
+#: per-county survey, their own otherwise), or none: one statement for the rounds and responses.
+_RESPONSE_KEY = case((Survey.audience == "county", bindparam("county_key")), else_=bindparam("person_key"))
+
+
+def _with_responses(rounds):
+    return rounds.add_columns(SurveyResponse).outerjoin(SurveyResponse, and_(
+        SurveyResponse.round_id == Round.id, SurveyResponse.respondent_key == _RESPONSE_KEY))
+
+
+_STARTED_ROUNDS_WITH_RESPONSES = _with_responses(_STARTED_ROUNDS)
+_ANSWERABLE_ROUNDS_WITH_RESPONSES = _with_responses(_ANSWERABLE_ROUNDS)
 
 
 def rounds_for(user, answerable_only=False):
@@ -483,15 +497,14 @@ def rounds_for(user, answerable_only=False):
     answers = answers_surveys(user)
     if not answers and (answerable_only or not can(user, "organize")):
         return []
-    rounds = db.session.scalars(_ANSWERABLE_ROUNDS if answerable_only else _STARTED_ROUNDS, {"now": utcnow()}).all()
     if not answers:
+        rounds = db.session.scalars(_STARTED_ROUNDS, {"now": utcnow()}).all()
         return [(r, None) for r in rounds if r.is_closed]
-    if not rounds:
-        return []
-    keys = {r.id: respondent_key(r.survey, user) for r in rounds}
-    responses = {(r.round_id, r.respondent_key): r for r in db.session.scalars(
-        _RESPONSES_BY_KEY, {"round_ids": list(keys), "keys": sorted(set(keys.values()))})}
-    return [(r, responses.get((r.id, keys[r.id]))) for r in rounds]
+    county_key, person_key = _keys_of(user)
+    rows = db.session.execute(
+        _ANSWERABLE_ROUNDS_WITH_RESPONSES if answerable_only else _STARTED_ROUNDS_WITH_RESPONSES,
+        {"now": utcnow(), "county_key": county_key, "person_key": person_key})
+    return [(survey_round, response) for survey_round, response in rows]
 
 
 def progress(survey_round):

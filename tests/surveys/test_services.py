@@ -280,3 +280,33 @@ def test_a_draft_round_neither_invites_nor_closes_and_invites_everyone_once_it_o
         services.close_round(draft, people.organizer)
     db.session.rollback()
     assert services.open_round(draft, people.organizer) > 0
+
+
+def test_each_round_comes_with_the_response_its_survey_asks_of_the_person_and_no_one_elses(people):
+    """`rounds_for` reads the rounds and the person's responses in one statement: a per-county
+    round with their county's response (a colleague's draft counts), an individual round with their
+    own only — never another county's, nor a colleague's individual answer."""
+    def open_round(audience, name):
+        survey = build_survey(people.organizer, audience=audience)
+        survey_round = services.create_round(survey, people.organizer, name, utcnow() - timedelta(hours=1),
+                                             utcnow() + timedelta(days=5))
+        services.open_round(survey_round, people.organizer)
+        return survey_round
+
+    county_round, county_untouched = open_round("county", "Spring 2027"), open_round("county", "Summer 2027")
+    own_round, colleague_only = open_round("individual", "Staff 2027"), open_round("individual", "Staff 2028")
+    commit()
+    county_draft = services.response_for(county_round, people.colleague, create=True)
+    services.response_for(county_untouched, people.other_county, create=True)
+    own = services.response_for(own_round, people.coordinator, create=True)
+    services.response_for(own_round, people.colleague, create=True)
+    services.response_for(colleague_only, people.colleague, create=True)
+    commit()
+    expected = {county_round.id: county_draft.id, county_untouched.id: None, own_round.id: own.id,
+                colleague_only.id: None}
+    for answerable_only in (True, False):
+        found = services.rounds_for(people.coordinator, answerable_only=answerable_only)
+        assert {r.id: response.id if response else None for r, response in found} == expected
+        assert [r.id for r, _ in found] == [r.id for r in sorted(
+            (county_round, county_untouched, own_round, colleague_only), key=lambda r: r.closes_at, reverse=True)]
+    assert {r.id: response for r, response in services.rounds_for(people.other_county)}[county_untouched.id] is not None
