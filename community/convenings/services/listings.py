@@ -130,7 +130,8 @@ def listing_key(user, start, end, kind=None, cluster_id=None, limit=None, versio
     start, whole = _minute(start), _minute(end)
     end = whole if whole == end else whole + timedelta(minutes=1)
     allowed = access_filter(user)
-    key = (events_version() if version is None else version, allowed.everything or getattr(user, "is_organizer", False), allowed.members,
+    version = events_version() if version is None else version
+    key = (version, allowed.everything or getattr(user, "is_organizer", False), allowed.members,
            tuple(sorted(allowed.cluster_ids)), kind, cluster_id, start, end, limit, _minute(utcnow()))
     return key, start, end
 
@@ -305,13 +306,14 @@ def active_clusters(version=None):
     With the calendar's `version` (`events_version`, read first in this request), they are kept
     per app under it: every write to the clusters table gives the calendar a new version, so a
     cluster renamed, archived or made shows at the next view, and a calendar's filter menu costs
-    no statement of its own. Without it (the event form), they are read."""
+    no statement of its own. Without it (the event form), or with the stand-in version of a
+    database that has no version row (which clusters do not change), they are read."""
     from ...clusters.models import ACTIVE_CLUSTER_ROWS
 
     def read():
         return tuple(ListedCluster(row.id, row.name) for row in db.session.execute(ACTIVE_CLUSTER_ROWS))
 
-    return read() if version is None else remember("convenings.clusters", version, read, 4)
+    return remember("convenings.clusters", version, read, 4) if isinstance(version, int) else read()
 
 
 def month_window(year, month):
