@@ -205,10 +205,10 @@ def _engine_options(url, options):
     views of a page came on three connections with three versions and none was ever answered
     from the kept page. Last-in-first-out gives a quiet site one connection, and lets the others
     time out on PostgreSQL (SQLAlchemy's own advice). In-memory SQLite has a one-connection pool
-    that takes no such option."""
+    that takes no such option, nor may a pool class chosen in the settings."""
     options = dict(options or {})
     memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
-    if not memory:
+    if not memory and "poolclass" not in options:
         options.setdefault("pool_use_lifo", True)
     return options
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text, update
+from sqlalchemy.pool import NullPool
 
 from community import caching, create_app, jobs, timeutil
 from community.accounts import services as accounts
@@ -92,13 +93,20 @@ def test_a_repeated_view_is_kept_however_many_connections_a_burst_opened(forum, 
     assert kept == built
 
 
-def test_an_in_memory_database_takes_the_engines_options(tmp_path):
+def test_an_in_memory_database_or_a_chosen_pool_takes_the_engines_options(tmp_path):
     """The last-returned-first pool is asked of pools that have several connections, not of the
-    single connection of an in-memory SQLite database (which takes no such option)."""
+    single connection of an in-memory SQLite database nor of a pool class the settings chose
+    (which take no such option)."""
     application = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://",
                               "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
     assert "pool_use_lifo" not in application.config["SQLALCHEMY_ENGINE_OPTIONS"]
     with application.app_context():
+        assert db.session.execute(text("SELECT 1")).scalar() == 1
+    unpooled = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x" * 40,
+                           "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'own.sqlite3'}",
+                           "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool}})
+    assert "pool_use_lifo" not in unpooled.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    with unpooled.app_context():
         assert db.session.execute(text("SELECT 1")).scalar() == 1
 
 
