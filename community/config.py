@@ -5,6 +5,9 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
+
 
 #: Every environment variable read below, {name: default}; `tests/test_config.py` checks that the
 #: README's settings table lists exactly these.
@@ -204,11 +207,12 @@ def _engine_options(url, options):
     connection idle longest: once a burst of requests had opened three connections, successive
     views of a page came on three connections with three versions and none was ever answered
     from the kept page. Last-in-first-out gives a quiet site one connection, and lets the others
-    time out on PostgreSQL (SQLAlchemy's own advice). In-memory SQLite has a one-connection pool
-    that takes no such option, nor may a pool class chosen in the settings."""
+    time out on PostgreSQL (SQLAlchemy's own advice). Only a queue pool takes the option: not the
+    one-connection pool of an in-memory SQLite database (the dialect's choice for its URL), nor a
+    pool class chosen in the settings."""
     options = dict(options or {})
-    memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
-    if not memory and "poolclass" not in options:
+    parsed = make_url(url)
+    if "poolclass" not in options and issubclass(parsed.get_dialect().get_pool_class(parsed), QueuePool):
         options.setdefault("pool_use_lifo", True)
     return options
 

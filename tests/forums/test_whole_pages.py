@@ -102,6 +102,10 @@ def test_an_in_memory_database_or_a_chosen_pool_takes_the_engines_options(tmp_pa
     assert "pool_use_lifo" not in application.config["SQLALCHEMY_ENGINE_OPTIONS"]
     with application.app_context():
         assert db.session.execute(text("SELECT 1")).scalar() == 1
+    named_in_memory = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x" * 40,
+                                  "SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:?timeout=5"})
+    with named_in_memory.app_context():
+        assert db.session.execute(text("SELECT 1")).scalar() == 1
     unpooled = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x" * 40,
                            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'own.sqlite3'}",
                            "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool}})
