@@ -3,6 +3,7 @@ import json
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -61,8 +62,9 @@ class Survey(db.Model):
     def audience_label(self):
         return AUDIENCE_LABELS.get(self.audience, self.audience)
 
-    @property
+    @hybrid_property
     def is_per_county(self):
+        """One response per county (on a survey: a bool; on the class: the SQL condition)."""
         return self.audience == "county"
 
     def grouped_questions(self):

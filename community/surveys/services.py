@@ -478,7 +478,7 @@ _ANSWERABLE_ROUNDS = _ROUNDS.where(Round.status == OPEN, Round.opens_at <= bindp
                                    Round.closes_at > bindparam("now"))
 #: Each round with the response `respondent_key` names for the person (their county's for a
 #: per-county survey, their own otherwise), or none: one statement for the rounds and responses.
-_RESPONSE_KEY = case((Survey.audience == "county", bindparam("county_key")), else_=bindparam("person_key"))
+_RESPONSE_KEY = case((Survey.is_per_county, bindparam("county_key")), else_=bindparam("person_key"))
 
 
 def _with_responses(rounds):
